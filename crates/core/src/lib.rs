@@ -1,0 +1,9 @@
+//! Pure domain rules of cowork. Nothing here does I/O: every rule is a plain
+//! function over plain data, so it can be read and tested alone.
+
+pub mod community;
+pub mod input;
+pub mod permissions;
+pub mod time;
+
+pub use input::{FieldError, Invalid};

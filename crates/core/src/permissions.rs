@@ -1,0 +1,180 @@
+//! Who may do what in a community. Decided here, once, for pages and API alike.
+
+use crate::community::Visibility;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Host,
+    Organizer,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Member, Role::Host, Role::Organizer, Role::Owner];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Host => "host",
+            Role::Organizer => "organizer",
+            Role::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Member => "Member",
+            Role::Host => "Host",
+            Role::Organizer => "Organizer",
+            Role::Owner => "Owner",
+        }
+    }
+}
+
+/// Where a person stands with a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Outsider,
+    /// Asked to join; waits for an organizer.
+    Pending,
+    Member(Role),
+}
+
+impl Standing {
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Standing::Member(r) => Some(r),
+            _ => None,
+        }
+    }
+    fn at_least(self, min: Role) -> bool {
+        self.role().is_some_and(|r| r >= min)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read the community's page.
+    View,
+    /// See the member list.
+    ViewMembers,
+    /// Change name, description, policies, code of conduct.
+    Edit,
+    /// Approve join requests and remove members.
+    ManageMembers,
+    /// Create and revoke invite links.
+    ManageInvites,
+}
+
+/// Whether a person with `standing` may do `action` in a community with `visibility`.
+/// An instance admin is not special here: admins run the machine, not the community.
+pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
+    match action {
+        Action::View => visibility != Visibility::Private || standing.role().is_some(),
+        Action::ViewMembers => standing.role().is_some(),
+        Action::Edit | Action::ManageMembers | Action::ManageInvites => standing.at_least(Role::Organizer),
+    }
+}
+
+/// Why a role change or removal is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed,
+    LastOwner,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::NotAllowed => "You don't have permission to do that.",
+            Refusal::LastOwner => "A community always needs an owner: make someone else owner first.",
+        }
+    }
+}
+
+/// Organizers manage members and hosts and may raise them up to organizer;
+/// only owners touch organizers and owners. The last owner can never be demoted.
+pub fn may_change_role(actor: Role, target_current: Role, target_new: Role, owners: usize, is_self: bool) -> Result<(), Refusal> {
+    if target_current == Role::Owner && target_new != Role::Owner && owners <= 1 {
+        return Err(Refusal::LastOwner);
+    }
+    match actor {
+        Role::Owner => Ok(()),
+        Role::Organizer if !is_self && target_current < Role::Organizer && target_new <= Role::Organizer => Ok(()),
+        _ => Err(Refusal::NotAllowed),
+    }
+}
+
+/// Removing a member follows the same rule as demoting them to nothing.
+pub fn may_remove(actor: Role, target: Role, owners: usize, is_self: bool) -> Result<(), Refusal> {
+    if is_self {
+        return Err(Refusal::NotAllowed);
+    }
+    if target == Role::Owner && owners <= 1 {
+        return Err(Refusal::LastOwner);
+    }
+    match actor {
+        Role::Owner => Ok(()),
+        Role::Organizer if target < Role::Organizer => Ok(()),
+        _ => Err(Refusal::NotAllowed),
+    }
+}
+
+/// Anyone may leave, except the last owner.
+pub fn may_leave(role: Role, owners: usize) -> Result<(), Refusal> {
+    if role == Role::Owner && owners <= 1 {
+        Err(Refusal::LastOwner)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::*;
+
+    #[test]
+    fn private_communities_are_hidden_from_outsiders() {
+        assert!(!may(Standing::Outsider, Visibility::Private, Action::View));
+        assert!(!may(Standing::Pending, Visibility::Private, Action::View));
+        assert!(may(Standing::Member(Member), Visibility::Private, Action::View));
+        assert!(may(Standing::Outsider, Visibility::Unlisted, Action::View));
+        assert!(!may(Standing::Outsider, Visibility::Public, Action::ViewMembers));
+    }
+
+    #[test]
+    fn only_organizers_and_owners_manage() {
+        for (s, ok) in [(Standing::Member(Member), false), (Standing::Member(Host), false), (Standing::Member(Organizer), true), (Standing::Member(Owner), true), (Standing::Outsider, false)] {
+            assert_eq!(may(s, Visibility::Public, Action::Edit), ok, "{s:?}");
+            assert_eq!(may(s, Visibility::Public, Action::ManageMembers), ok, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn role_changes_respect_rank_and_the_last_owner() {
+        assert_eq!(may_change_role(Organizer, Member, Host, 1, false), Ok(()));
+        assert_eq!(may_change_role(Organizer, Host, Organizer, 1, false), Ok(()));
+        assert_eq!(may_change_role(Organizer, Member, Owner, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Organizer, Organizer, Member, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Host, Member, Host, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Owner, Owner, Member, 1, true), Err(Refusal::LastOwner));
+        assert_eq!(may_change_role(Owner, Owner, Member, 2, true), Ok(()));
+        assert_eq!(may_change_role(Owner, Member, Owner, 1, false), Ok(()));
+    }
+
+    #[test]
+    fn removal_and_leaving() {
+        assert_eq!(may_remove(Organizer, Member, 1, false), Ok(()));
+        assert_eq!(may_remove(Organizer, Organizer, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_remove(Owner, Owner, 1, false), Err(Refusal::LastOwner));
+        assert_eq!(may_remove(Member, Member, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_leave(Owner, 1), Err(Refusal::LastOwner));
+        assert_eq!(may_leave(Owner, 2), Ok(()));
+        assert_eq!(may_leave(Member, 1), Ok(()));
+    }
+}

@@ -1,0 +1,172 @@
+//! One store API over two databases: SQLite (embedded default) and PostgreSQL,
+//! chosen at run time by the URL. Every query is one SQL text that both accept
+//! (text ids, integer instants, `$1` placeholders, `RETURNING`, `ON CONFLICT`).
+
+mod accounts;
+mod communities;
+mod migrations;
+mod outbox;
+
+pub use accounts::*;
+pub use communities::*;
+pub use outbox::*;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken; the field names which.
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    /// The change would leave a community without an owner.
+    #[error("a community needs an owner")]
+    LastOwner,
+    #[error("unsupported database URL: {0}")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://path` (created if missing) or `postgres://…`, and
+    /// applies every migration not applied yet.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (the `migrate` command migrates explicitly).
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalize_url(url)?;
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; NORMAL sync is
+                        // durable in WAL mode across application crashes.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<usize> {
+        migrations::apply(&self.pool, self.backend).await
+    }
+
+    /// Cheap liveness probe for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn normalize_url(url: &str) -> Result<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_string()));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let mut u = format!("sqlite://{rest}");
+        if !rest.contains("mode=") {
+            u.push_str(if rest.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        }
+        return Ok((Backend::Sqlite, u));
+    }
+    Err(StoreError::BadUrl(format!("{url} (use sqlite://path or postgres://…)")))
+}
+
+/// A new random id: 96 bits, hex, never reused.
+pub fn new_id() -> String {
+    let mut b = [0u8; 12];
+    getrandom::getrandom(&mut b).expect("the OS random source works");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Reads a column; a missing or mistyped column is a bug in our SQL, reported as a database error.
+fn col<T>(row: &AnyRow, name: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    Ok(row.try_get::<T, _>(name)?)
+}
+
+fn flag(row: &AnyRow, name: &str) -> Result<bool> {
+    Ok(col::<i64>(row, name)? != 0)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Escapes a user's search text for `LIKE … ESCAPE '\'`.
+fn like_pattern(q: &str) -> String {
+    let mut p = String::from("%");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(normalize_url("sqlite://./cowork.db").unwrap(), (Backend::Sqlite, "sqlite://./cowork.db?mode=rwc".into()));
+        assert_eq!(normalize_url("postgres://localhost/test").unwrap().0, Backend::Postgres);
+        assert!(normalize_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_Off"), "%50\\%\\_off%");
+    }
+}

@@ -1,0 +1,51 @@
+//! Ordered, embedded migrations. Each runs once, inside a transaction; on
+//! PostgreSQL an advisory lock keeps two nodes from migrating at once.
+
+use crate::{Backend, Result};
+use sqlx::{AnyPool, Executor};
+
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_accounts_and_communities.sql"))];
+
+pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Postgres {
+        conn.execute("SELECT pg_advisory_lock(727001)").await?;
+    }
+    let result = apply_locked(&mut conn).await;
+    if backend == Backend::Postgres {
+        conn.execute("SELECT pg_advisory_unlock(727001)").await?;
+    }
+    result
+}
+
+async fn apply_locked(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<usize> {
+    conn.execute("CREATE TABLE IF NOT EXISTS cowork_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
+    let mut applied = 0;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cowork_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut **conn)
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim().is_empty() || l.trim().starts_with("--"))) {
+            tx.execute(stmt).await?;
+        }
+        sqlx::query("INSERT INTO cowork_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

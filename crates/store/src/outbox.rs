@@ -1,0 +1,77 @@
+//! Mail kept by cowork, and the shared counters behind rate limits.
+
+use crate::{col, new_id, Result, Store};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mail {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub transport: String,
+    pub status: String,
+    pub error: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn insert_mail(&self, to: &str, subject: &str, body: &str, transport: &str, status: &str, error: &str, now: i64) -> Result<String> {
+        let id = new_id();
+        sqlx::query("INSERT INTO mail (id, to_address, subject, body, transport, status, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&id)
+            .bind(to)
+            .bind(subject)
+            .bind(body)
+            .bind(transport)
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    /// The newest mail first; `to` narrows it to one recipient.
+    pub async fn outbox(&self, to: Option<&str>, limit: i64) -> Result<Vec<Mail>> {
+        let rows = sqlx::query(
+            "SELECT id, to_address, subject, body, transport, status, error, created_at FROM mail \
+             WHERE ($1 = '' OR to_address = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(to.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Mail {
+                    id: col(r, "id")?,
+                    to_address: col(r, "to_address")?,
+                    subject: col(r, "subject")?,
+                    body: col(r, "body")?,
+                    transport: col(r, "transport")?,
+                    status: col(r, "status")?,
+                    error: col(r, "error")?,
+                    created_at: col(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts one hit in a fixed window and returns the hits so far in it.
+    /// One atomic upsert, so every node shares the same count.
+    pub async fn hit_rate_limit(&self, bucket: &str, window_seconds: i64, now: i64) -> Result<i64> {
+        let window_start = now - now.rem_euclid(window_seconds);
+        Ok(sqlx::query_scalar(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket) DO UPDATE SET \
+               hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + 1 ELSE 1 END, \
+               window_start = $2 \
+             RETURNING hits",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
