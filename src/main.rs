@@ -1,1 +1,212 @@
-fn main(){}
+//! The `cowork` command: serve (the default), migrate, admin, demo.
+
+use clap::{Parser, Subcommand};
+use cowork_server::{App, Config};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cowork",
+    version,
+    about = "A self-hosted home for coworking communities"
+)]
+struct Cli {
+    /// Optional TOML file with the same settings (flags and environment win).
+    #[arg(long, env = "COWORK_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "COWORK_BIND", global = true)]
+    bind: Option<SocketAddr>,
+    /// sqlite://path or postgres://user@host/db [default: sqlite://./cowork.db]
+    #[arg(long, env = "COWORK_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Public URL of this site, used in links and mail [default: http://<bind>]
+    #[arg(long, env = "COWORK_BASE_URL", global = true)]
+    base_url: Option<String>,
+    /// SMTP server, e.g. smtp://user:pass@mail.example.org:587; unset keeps mail in the outbox
+    #[arg(long, env = "COWORK_SMTP_URL", global = true)]
+    smtp_url: Option<String>,
+    /// Sender of mail [default: cowork <cowork@localhost>]
+    #[arg(long, env = "COWORK_MAIL_FROM", global = true)]
+    mail_from: Option<String>,
+    /// Name of this site in pages and mail [default: cowork]
+    #[arg(long, env = "COWORK_SITE_NAME", global = true)]
+    site_name: Option<String>,
+    /// Trust X-Forwarded-For for client addresses (only behind your own proxy)
+    #[arg(long, env = "COWORK_TRUST_PROXY", global = true)]
+    trust_proxy: Option<bool>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default)
+    Serve,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Instance administration
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Fill the database with a demo community to look around in
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an instance admin (or make an account one) and print a sign-in link
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read a password for the admin from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    database_url: Option<String>,
+    base_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    site_name: Option<String>,
+    trust_proxy: Option<bool>,
+}
+
+fn config(cli: &Cli) -> Result<Config, String> {
+    let file: FileConfig = match &cli.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("config file {}: {e}", p.display()))?;
+            toml::from_str(&text).map_err(|e| format!("config file {}: {e}", p.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let d = Config::default();
+    Ok(Config {
+        bind: cli.bind.or(file.bind).unwrap_or(d.bind),
+        database_url: cli
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or(d.database_url),
+        base_url: cli.base_url.clone().or(file.base_url).unwrap_or(d.base_url),
+        smtp_url: cli.smtp_url.clone().or(file.smtp_url).unwrap_or(d.smtp_url),
+        mail_from: cli
+            .mail_from
+            .clone()
+            .or(file.mail_from)
+            .unwrap_or(d.mail_from),
+        site_name: cli
+            .site_name
+            .clone()
+            .or(file.site_name)
+            .unwrap_or(d.site_name),
+        trust_proxy: cli
+            .trust_proxy
+            .or(file.trust_proxy)
+            .unwrap_or(d.trust_proxy),
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COWORK_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cowork: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let mut config = config(&cli)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let running = cowork_server::start(config).await?;
+            tracing::info!(
+                "cowork is serving {} (database {})",
+                running.app.config.base_url,
+                cowork_server::redact(&running.app.config.database_url)
+            );
+            running.task.await.map_err(|e| e.to_string())?;
+            running.app.store.close().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = cowork_store::Store::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let n = store.migrate().await.map_err(|e| e.to_string())?;
+            println!("{n} migration(s) applied; database is up to date");
+            Ok(())
+        }
+        Command::Demo => {
+            let app = open(&mut config).await?;
+            let r = app.demo().await.map_err(|e| e.to_string())?;
+            println!(
+                "Demo ready: {} people, {} new communities. Run `cowork` and open {}/communities",
+                r.accounts, r.communities, app.config.base_url
+            );
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    password_stdin,
+                },
+        } => {
+            let app = open(&mut config).await?;
+            let admin = app
+                .make_admin(&email, name.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| e.to_string())?;
+                let pw = line.trim_end_matches(['\r', '\n']);
+                app.set_password(&admin, pw, pw, "")
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let email = cowork_core::input::Email::parse(&admin.email).map_err(|e| e.message)?;
+            let link = app
+                .issue_sign_in_link(&email)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} is an instance admin.\nSign in within 15 minutes with this single-use link:\n{link}", admin.email);
+            Ok(())
+        }
+    }
+}
+
+/// Opens the app for a one-off command; links point at the configured site.
+async fn open(config: &mut Config) -> Result<App, String> {
+    if config.base_url.is_empty() {
+        config.base_url = format!("http://{}", config.bind);
+    }
+    cowork_server::open(config.clone()).await
+}

@@ -1,1 +1,99 @@
+//! The cowork server: pages, JSON API, sign-in, mail and metrics over one store.
 
+pub mod api;
+pub mod app;
+pub mod config;
+mod markdown;
+pub mod metrics;
+mod web;
+
+pub use app::{App, AppError};
+pub use config::Config;
+
+use axum::Router;
+use cowork_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Opens the database (migrating it) and the mailer.
+pub async fn open(mut config: Config) -> Result<App, String> {
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
+    config.base_url = config.base_url.trim_end_matches('/').to_string();
+    let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
+    Ok(App {
+        store,
+        mailer,
+        config: Arc::new(config),
+        metrics: Default::default(),
+    })
+}
+
+/// Every route: pages, API, health and metrics, static files.
+pub fn router(app: App) -> Router {
+    web::router(app)
+}
+
+/// A server running in the background, for the binary and for tests.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `config.bind` (port 0 picks a free port), fills in the base URL if
+/// none was given, and serves until the process ends.
+pub async fn start(mut config: Config) -> Result<Running, String> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if config.base_url.is_empty() {
+        config.base_url = format!("http://{addr}");
+    }
+    let app = open(config).await?;
+    let router = router(app.clone());
+    let task = tokio::spawn(async move {
+        let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, svc)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running { addr, app, task })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

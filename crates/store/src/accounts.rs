@@ -1,8 +1,8 @@
 //! Accounts, magic links, browser sessions and personal API tokens.
 
 use crate::{col, flag, is_unique_violation, new_id, Result, Store, StoreError};
-use sqlx::any::AnyRow;
 use serde::Serialize;
+use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
@@ -57,7 +57,13 @@ pub struct ApiToken {
 }
 
 impl Store {
-    pub async fn create_account(&self, email: &str, display_name: &str, time_zone: &str, now: i64) -> Result<Account> {
+    pub async fn create_account(
+        &self,
+        email: &str,
+        display_name: &str,
+        time_zone: &str,
+        now: i64,
+    ) -> Result<Account> {
         let id = new_id();
         let r = sqlx::query("INSERT INTO accounts (id, email, display_name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
@@ -76,26 +82,42 @@ impl Store {
 
     /// Returns the account for an address, creating it on first sign-in.
     /// Two concurrent first sign-ins end with one account.
-    pub async fn account_for_email(&self, email: &str, display_name: &str, now: i64) -> Result<(Account, bool)> {
+    pub async fn account_for_email(
+        &self,
+        email: &str,
+        display_name: &str,
+        now: i64,
+    ) -> Result<(Account, bool)> {
         if let Some(a) = self.account_by_email(email).await? {
             return Ok((a, false));
         }
         match self.create_account(email, display_name, "UTC", now).await {
             Ok(a) => Ok((a, true)),
-            Err(StoreError::Taken(_)) => Ok((self.account_by_email(email).await?.ok_or(StoreError::NotFound)?, false)),
+            Err(StoreError::Taken(_)) => Ok((
+                self.account_by_email(email)
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+                false,
+            )),
             Err(e) => Err(e),
         }
     }
 
     pub async fn account(&self, id: &str) -> Result<Account> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         account(&row.ok_or(StoreError::NotFound)?)
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = $1");
-        let row = sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(account).transpose()
     }
 
@@ -118,30 +140,49 @@ impl Store {
     }
 
     pub async fn password_hash(&self, email: &str) -> Result<Option<(String, String)>> {
-        let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1 AND password_hash IS NOT NULL")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok((col(&r, "id")?, col(&r, "password_hash")?))).transpose()
+        let row = sqlx::query(
+            "SELECT id, password_hash FROM accounts WHERE email = $1 AND password_hash IS NOT NULL",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((col(&r, "id")?, col(&r, "password_hash")?)))
+            .transpose()
     }
 
     pub async fn set_password_hash(&self, id: &str, hash: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&self.pool).await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn set_admin(&self, id: &str, admin: bool) -> Result<()> {
-        sqlx::query("UPDATE accounts SET is_admin = $2 WHERE id = $1").bind(id).bind(admin as i64).execute(&self.pool).await?;
+        sqlx::query("UPDATE accounts SET is_admin = $2 WHERE id = $1")
+            .bind(id)
+            .bind(admin as i64)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn count_accounts(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     // ---- magic links
 
-    pub async fn insert_login_link(&self, token_hash: &str, email: &str, now: i64, expires_at: i64) -> Result<()> {
+    pub async fn insert_login_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO login_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(email)
@@ -150,7 +191,10 @@ impl Store {
             .execute(&self.pool)
             .await?;
         // Old links are of no use to anyone; keep the table small.
-        sqlx::query("DELETE FROM login_links WHERE expires_at < $1").bind(now - 86_400).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_links WHERE expires_at < $1")
+            .bind(now - 86_400)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -178,7 +222,13 @@ impl Store {
 
     // ---- browser sessions
 
-    pub async fn insert_web_session(&self, token_hash: &str, account_id: &str, now: i64, expires_at: i64) -> Result<()> {
+    pub async fn insert_web_session(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO web_sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(account_id)
@@ -191,24 +241,41 @@ impl Store {
 
     pub async fn web_session_account(&self, token_hash: &str, now: i64) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2");
-        let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(account).transpose()
     }
 
     pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Signs a person out everywhere but here, e.g. after setting a password.
     pub async fn delete_other_web_sessions(&self, account_id: &str, keep_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash <> $2").bind(account_id).bind(keep_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash <> $2")
+            .bind(account_id)
+            .bind(keep_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     // ---- personal API tokens
 
-    pub async fn insert_api_token(&self, account_id: &str, name: &str, token_hash: &str, now: i64) -> Result<ApiToken> {
+    pub async fn insert_api_token(
+        &self,
+        account_id: &str,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<ApiToken> {
         let id = new_id();
         sqlx::query("INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
@@ -218,7 +285,12 @@ impl Store {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        Ok(ApiToken { id, name: name.to_string(), created_at: now, last_used_at: None })
+        Ok(ApiToken {
+            id,
+            name: name.to_string(),
+            created_at: now,
+            last_used_at: None,
+        })
     }
 
     pub async fn api_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>> {
@@ -227,12 +299,23 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok(ApiToken { id: col(r, "id")?, name: col(r, "name")?, created_at: col(r, "created_at")?, last_used_at: col(r, "last_used_at")? }))
+            .map(|r| {
+                Ok(ApiToken {
+                    id: col(r, "id")?,
+                    name: col(r, "name")?,
+                    created_at: col(r, "created_at")?,
+                    last_used_at: col(r, "last_used_at")?,
+                })
+            })
             .collect()
     }
 
     pub async fn delete_api_token(&self, account_id: &str, id: &str) -> Result<()> {
-        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND account_id = $2").bind(id).bind(account_id).execute(&self.pool).await?;
+        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -241,7 +324,10 @@ impl Store {
 
     pub async fn api_token_account(&self, token_hash: &str, now: i64) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1");
-        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         if row.is_some() {
             // Minute resolution is enough for "last used" and spares a write per request.
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)")

@@ -16,7 +16,16 @@ pub struct Mail {
 }
 
 impl Store {
-    pub async fn insert_mail(&self, to: &str, subject: &str, body: &str, transport: &str, status: &str, error: &str, now: i64) -> Result<String> {
+    pub async fn insert_mail(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        transport: &str,
+        status: &str,
+        error: &str,
+        now: i64,
+    ) -> Result<String> {
         let id = new_id();
         sqlx::query("INSERT INTO mail (id, to_address, subject, body, transport, status, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&id)

@@ -1,0 +1,350 @@
+//! Signing in (magic link or password), browser sessions, profiles, API tokens.
+
+use super::{hash_secret, now, secret, App, AppError, AppResult};
+use cowork_core::input::{self, Email};
+use cowork_core::time::Zone;
+use cowork_core::{FieldError, Invalid};
+use cowork_store::{Account, ApiToken, Profile};
+
+pub const LINK_MINUTES: i64 = 15;
+pub const SESSION_DAYS: i64 = 30;
+pub const API_TOKEN_PREFIX: &str = "cwk_";
+
+/// A signed-in browser: the account and the secret for its cookie.
+pub struct SignedIn {
+    pub account: Account,
+    pub session_token: String,
+    pub new_account: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ProfileInput {
+    pub display_name: String,
+    pub pronouns: String,
+    pub time_zone: String,
+    pub bio: String,
+    pub social_preference: String,
+}
+
+impl ProfileInput {
+    pub fn of(a: &Account) -> Self {
+        ProfileInput {
+            display_name: a.display_name.clone(),
+            pronouns: a.pronouns.clone(),
+            time_zone: a.time_zone.clone(),
+            bio: a.bio.clone(),
+            social_preference: a.social_preference.clone(),
+        }
+    }
+
+    fn parse(&self) -> Result<Profile, Invalid> {
+        let mut inv = Invalid::default();
+        let display_name = inv.take(input::line("display_name", &self.display_name, 1, 60));
+        let pronouns = inv.take(input::line("pronouns", &self.pronouns, 0, 30));
+        let time_zone = inv.take(Zone::parse("time_zone", &self.time_zone));
+        let bio = inv.take(input::text("bio", &self.bio, 500));
+        let pref = self.social_preference.trim();
+        let pref = if pref.is_empty() { "either" } else { pref };
+        if !["quiet", "social", "either"].contains(&pref) {
+            inv.push(FieldError::new(
+                "social_preference",
+                "Choose quiet, social or either.",
+            ));
+        }
+        match (display_name, pronouns, time_zone, bio) {
+            (Some(display_name), Some(pronouns), Some(tz), Some(bio)) if inv.is_empty() => {
+                Ok(Profile {
+                    display_name,
+                    pronouns,
+                    time_zone: tz.name().to_string(),
+                    bio,
+                    social_preference: pref.to_string(),
+                })
+            }
+            _ => Err(inv),
+        }
+    }
+}
+
+/// An argon2id hash of a random secret, verified against when an address has
+/// no password, so that the answer takes the same time either way.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&secret(16)).unwrap_or_default())
+        .clone()
+}
+
+impl App {
+    /// Mails a single-use sign-in link. The answer is the same whether or not
+    /// the address has an account; a first sign-in creates the account.
+    pub async fn request_sign_in_link(&self, raw_email: &str, ip: &str) -> AppResult<()> {
+        let email = Email::parse(raw_email)?;
+        self.rate_limit(&[
+            (format!("link-ip:{ip}"), 20, 3600),
+            (format!("link-addr:{email}"), 5, 900),
+        ])
+        .await?;
+        let link = self.issue_sign_in_link(&email).await?;
+        let body = format!(
+            "Hello,\n\nSomeone (we hope you) asked to sign in to {site} with this address.\n\n\
+             Open this link within {LINK_MINUTES} minutes to sign in:\n\n{link}\n\n\
+             The link works once. If you did not ask for it, ignore this mail: nothing happens.\n\n— {site}\n",
+            site = self.config.site_name
+        );
+        if let Err(e) = self
+            .mailer
+            .send(
+                email.as_str(),
+                &format!("Your sign-in link for {}", self.config.site_name),
+                &body,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "sign-in mail not delivered");
+        }
+        self.metrics.sign_in_links.inc();
+        Ok(())
+    }
+
+    /// A fresh single-use sign-in link for an address (mailed, or printed by `admin create`).
+    pub async fn issue_sign_in_link(&self, email: &Email) -> AppResult<String> {
+        let token = secret(32);
+        let t = now();
+        self.store
+            .insert_login_link(
+                &hash_secret(&token),
+                email.as_str(),
+                t,
+                t + LINK_MINUTES * 60,
+            )
+            .await?;
+        Ok(format!(
+            "{}/signin/link?token={token}",
+            self.config.base_url
+        ))
+    }
+
+    pub async fn sign_in_link_usable(&self, token: &str) -> AppResult<bool> {
+        Ok(self
+            .store
+            .login_link_usable(&hash_secret(token), now())
+            .await?)
+    }
+
+    pub async fn sign_in_with_link(&self, token: &str) -> AppResult<SignedIn> {
+        let email = self
+            .store
+            .consume_login_link(&hash_secret(token), now())
+            .await?
+            .ok_or_else(|| {
+                Invalid::one(
+                    "token",
+                    "This sign-in link has expired or was already used. Ask for a new one.",
+                )
+            })?;
+        let email = Email::parse(&email)?;
+        let (account, new_account) = self
+            .store
+            .account_for_email(email.as_str(), &email.suggested_name(), now())
+            .await?;
+        self.start_session(account, new_account).await
+    }
+
+    pub async fn sign_in_with_password(
+        &self,
+        raw_email: &str,
+        password: &str,
+        ip: &str,
+    ) -> AppResult<SignedIn> {
+        let email = Email::parse(raw_email)?;
+        self.rate_limit(&[
+            (format!("pw-ip:{ip}"), 30, 900),
+            (format!("pw-addr:{email}"), 10, 900),
+        ])
+        .await?;
+        let stored = self.store.password_hash(email.as_str()).await?;
+        let hash = stored
+            .as_ref()
+            .map(|(_, h)| h.clone())
+            .unwrap_or_else(dummy_hash);
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false);
+        match stored {
+            Some((id, _)) if ok => {
+                let account = self.store.account(&id).await?;
+                self.start_session(account, false).await
+            }
+            _ => Err(Invalid::one("password", "That e-mail address and password don't match. Try again, or sign in with an e-mail link.").into()),
+        }
+    }
+
+    async fn start_session(&self, account: Account, new_account: bool) -> AppResult<SignedIn> {
+        let token = secret(32);
+        let t = now();
+        self.store
+            .insert_web_session(
+                &hash_secret(&token),
+                &account.id,
+                t,
+                t + SESSION_DAYS * 86_400,
+            )
+            .await?;
+        self.metrics.sign_ins.inc();
+        Ok(SignedIn {
+            account,
+            session_token: token,
+            new_account,
+        })
+    }
+
+    pub async fn session_account(&self, token: &str) -> AppResult<Option<Account>> {
+        Ok(self
+            .store
+            .web_session_account(&hash_secret(token), now())
+            .await?)
+    }
+
+    pub async fn sign_out(&self, token: &str) -> AppResult<()> {
+        Ok(self.store.delete_web_session(&hash_secret(token)).await?)
+    }
+
+    pub async fn update_profile(&self, me: &Account, input: &ProfileInput) -> AppResult<Account> {
+        let profile = input.parse()?;
+        Ok(self.store.update_profile(&me.id, &profile).await?)
+    }
+
+    /// Sets (or with an empty one, refuses) a password and signs out other browsers.
+    pub async fn set_password(
+        &self,
+        me: &Account,
+        password: &str,
+        confirm: &str,
+        keep_session: &str,
+    ) -> AppResult<()> {
+        let pw = input::password(password)?;
+        if pw != confirm {
+            return Err(Invalid::one("confirm", "The two passwords differ.").into());
+        }
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        self.store.set_password_hash(&me.id, Some(&hash)).await?;
+        self.store
+            .delete_other_web_sessions(&me.id, &hash_secret(keep_session))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn remove_password(&self, me: &Account) -> AppResult<()> {
+        Ok(self.store.set_password_hash(&me.id, None).await?)
+    }
+
+    /// Creates a personal API token; its secret is returned once, never stored.
+    pub async fn create_api_token(
+        &self,
+        me: &Account,
+        name: &str,
+    ) -> AppResult<(ApiToken, String)> {
+        let name = input::line("name", name, 1, 60)?;
+        let existing = self.store.api_tokens(&me.id).await?;
+        if existing.len() >= 20 {
+            return Err(
+                Invalid::one("name", "You have 20 tokens already; revoke one first.").into(),
+            );
+        }
+        let token = format!("{API_TOKEN_PREFIX}{}", secret(24));
+        let t = self
+            .store
+            .insert_api_token(&me.id, &name, &hash_secret(&token), now())
+            .await?;
+        Ok((t, token))
+    }
+
+    pub async fn api_tokens(&self, me: &Account) -> AppResult<Vec<ApiToken>> {
+        Ok(self.store.api_tokens(&me.id).await?)
+    }
+
+    pub async fn revoke_api_token(&self, me: &Account, id: &str) -> AppResult<()> {
+        Ok(self.store.delete_api_token(&me.id, id).await?)
+    }
+
+    pub async fn api_token_account(&self, token: &str) -> AppResult<Option<Account>> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .api_token_account(&hash_secret(token), now())
+            .await?)
+    }
+
+    pub async fn outbox(&self, me: &Account) -> AppResult<Vec<cowork_store::Mail>> {
+        if !me.is_admin {
+            return Err(AppError::Forbidden(
+                "Only instance admins can read the outbox.".into(),
+            ));
+        }
+        Ok(self.store.outbox(None, 200).await?)
+    }
+
+    /// Creates (or promotes) an instance admin, for the `admin create` command.
+    pub async fn make_admin(
+        &self,
+        raw_email: &str,
+        display_name: Option<&str>,
+    ) -> AppResult<Account> {
+        let email = Email::parse(raw_email)?;
+        let name = display_name
+            .map(str::to_string)
+            .unwrap_or_else(|| email.suggested_name());
+        let (account, _) = self
+            .store
+            .account_for_email(email.as_str(), &name, now())
+            .await?;
+        self.store.set_admin(&account.id, true).await?;
+        Ok(self.store.account(&account.id).await?)
+    }
+}
+
+fn hash_password(pw: &str) -> AppResult<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| AppError::Internal(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn verify_password(pw: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    match PasswordHash::new(hash) {
+        Ok(h) => argon2::Argon2::default()
+            .verify_password(pw.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+    }
+
+    #[test]
+    fn the_dummy_hash_is_well_formed_and_matches_nothing_typed() {
+        assert!(argon2::password_hash::PasswordHash::new(&dummy_hash()).is_ok());
+        assert!(!verify_password("", &dummy_hash()));
+    }
+}

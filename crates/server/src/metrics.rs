@@ -1,0 +1,103 @@
+//! Prometheus metrics in the text exposition format, kept by hand: a few
+//! counters and one latency histogram do not need a library.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub sign_in_links: Counter,
+    pub sign_ins: Counter,
+    pub rate_limited: Counter,
+    /// (method, status) → count
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// cumulative bucket counts, then sum (µs) and count
+    latency: Mutex<([u64; BUCKETS.len()], u64, u64)>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, status: u16, seconds: f64) {
+        if let Ok(mut r) = self.requests.lock() {
+            *r.entry((method.to_string(), status)).or_default() += 1;
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                if seconds <= *b {
+                    l.0[i] += 1;
+                }
+            }
+            l.1 += (seconds * 1e6) as u64;
+            l.2 += 1;
+        }
+    }
+
+    pub fn render(&self, accounts: i64) -> String {
+        let mut o = String::new();
+        let mut counter = |name: &str, help: &str, v: u64| {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        };
+        counter(
+            "cowork_sign_in_links_total",
+            "Sign-in links requested.",
+            self.sign_in_links.get(),
+        );
+        counter(
+            "cowork_sign_ins_total",
+            "Successful sign-ins.",
+            self.sign_ins.get(),
+        );
+        counter(
+            "cowork_rate_limited_total",
+            "Requests refused by a rate limit.",
+            self.rate_limited.get(),
+        );
+        let _ = writeln!(o, "# HELP cowork_accounts Accounts on this instance.\n# TYPE cowork_accounts gauge\ncowork_accounts {accounts}");
+        let _ = writeln!(o, "# HELP cowork_http_requests_total HTTP requests by method and status.\n# TYPE cowork_http_requests_total counter");
+        if let Ok(r) = self.requests.lock() {
+            for ((m, s), n) in r.iter() {
+                let _ = writeln!(
+                    o,
+                    "cowork_http_requests_total{{method=\"{m}\",status=\"{s}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(o, "# HELP cowork_http_request_duration_seconds Time to answer an HTTP request.\n# TYPE cowork_http_request_duration_seconds histogram");
+        if let Ok(l) = self.latency.lock() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "cowork_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                    l.0[i]
+                );
+            }
+            let _ = writeln!(
+                o,
+                "cowork_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+                l.2
+            );
+            let _ = writeln!(
+                o,
+                "cowork_http_request_duration_seconds_sum {}",
+                l.1 as f64 / 1e6
+            );
+            let _ = writeln!(o, "cowork_http_request_duration_seconds_count {}", l.2);
+        }
+        o
+    }
+}

@@ -1,0 +1,558 @@
+//! Community pages: directory, create and edit, the community's own page,
+//! joining and leaving, members and invite links.
+
+use super::{
+    form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageError,
+    PageResult, SignedIn,
+};
+use crate::app::communities::{CommunityView, InviteInput};
+use crate::app::{App, AppError};
+use crate::markdown;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use cowork_core::community::{
+    CommunityInput, JoinOutcome, JoinPolicy, Visibility, DEFAULT_CODE_OF_CONDUCT,
+};
+use cowork_core::permissions::{Action, Role};
+use cowork_core::time::zone_names;
+use cowork_store::{Community, Invite, Member};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/communities", get(directory))
+        .route("/communities/new", get(new_form).post(create))
+        .route("/c/{slug}", get(show))
+        .route("/c/{slug}/edit", get(edit_form).post(update))
+        .route("/c/{slug}/join", get(join_form).post(join))
+        .route("/c/{slug}/leave", post(leave))
+        .route("/c/{slug}/members", get(members))
+        .route("/c/{slug}/members/{account}/approve", post(approve))
+        .route("/c/{slug}/members/{account}/remove", post(remove))
+        .route("/c/{slug}/members/{account}/role", post(change_role))
+        .route("/c/{slug}/invites", get(invites).post(create_invite))
+        .route("/c/{slug}/invites/{id}/revoke", post(revoke_invite))
+        .route("/invite/{code}", get(open_invite))
+}
+
+// ---- directory
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct DirectoryQuery {
+    q: String,
+    topic: String,
+    page: i64,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    ctx: Ctx,
+    q: String,
+    topic: String,
+    page: i64,
+    communities: Vec<Community>,
+    topics: Vec<(String, i64)>,
+}
+
+impl DirectoryPage {
+    fn page_link(&self, page: &i64) -> String {
+        format!(
+            "/communities?q={}&topic={}&page={page}",
+            urlencode(&self.q),
+            urlencode(&self.topic)
+        )
+    }
+    fn topic_link(&self, topic: &str) -> String {
+        format!("/communities?topic={}", urlencode(topic))
+    }
+}
+
+async fn directory(
+    State(app): State<App>,
+    ctx: Ctx,
+    Query(q): Query<DirectoryQuery>,
+) -> PageResult {
+    let page = q.page.max(1);
+    let communities = app.directory(&q.q, &q.topic, page).await?;
+    let topics = app.popular_topics().await?;
+    ok(&DirectoryPage {
+        ctx,
+        q: q.q,
+        topic: q.topic,
+        page,
+        communities,
+        topics,
+    })
+}
+
+// ---- create and edit
+
+#[derive(Template)]
+#[template(path = "community_form.html")]
+struct CommunityForm {
+    ctx: Ctx,
+    form: CommunityInput,
+    errors: FormErrors,
+    /// None when creating.
+    slug: Option<String>,
+    zones: Vec<String>,
+}
+
+impl CommunityForm {
+    fn visibilities(&self) -> Vec<(&'static str, &'static str)> {
+        Visibility::ALL
+            .iter()
+            .map(|v| (v.as_str(), v.describe()))
+            .collect()
+    }
+    fn policies(&self) -> Vec<(&'static str, &'static str)> {
+        JoinPolicy::ALL
+            .iter()
+            .map(|v| (v.as_str(), v.describe()))
+            .collect()
+    }
+}
+
+fn form_page(
+    ctx: Ctx,
+    form: CommunityInput,
+    errors: FormErrors,
+    slug: Option<String>,
+) -> CommunityForm {
+    CommunityForm {
+        ctx,
+        form,
+        errors,
+        slug,
+        zones: zone_names(),
+    }
+}
+
+async fn new_form(s: SignedIn) -> PageResult {
+    let form = CommunityInput {
+        code_of_conduct: DEFAULT_CODE_OF_CONDUCT.into(),
+        visibility: "public".into(),
+        join_policy: "open".into(),
+        time_zone: s.me.time_zone.clone(),
+        conduct_contact: s.me.email.clone(),
+        ..Default::default()
+    };
+    ok(&form_page(s.ctx, form, FormErrors::default(), None))
+}
+
+async fn create(
+    State(app): State<App>,
+    s: SignedIn,
+    CsrfForm(form): CsrfForm<CommunityInput>,
+) -> PageResult {
+    match form_errors(app.create_community(&s.me, &form).await)? {
+        Ok(c) => see_other(&format!("/c/{}?notice=created", c.slug)),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(s.ctx, form, errors, None),
+        ),
+    }
+}
+
+fn input_of(c: &Community) -> CommunityInput {
+    CommunityInput {
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        topics: c.topics.join(", "),
+        code_of_conduct: c.code_of_conduct.clone(),
+        conduct_contact: c.conduct_contact.clone(),
+        visibility: c.visibility.as_str().into(),
+        join_policy: c.join_policy.as_str().into(),
+        time_zone: c.time_zone.clone(),
+        link_chat: c.link_chat.clone(),
+        link_newsletter: c.link_newsletter.clone(),
+        link_website: c.link_website.clone(),
+    }
+}
+
+async fn edit_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+    let view = app.community(Some(&s.me), &slug).await?;
+    if !view.may(Action::Edit) {
+        return Err(AppError::forbidden().into());
+    }
+    ok(&form_page(
+        s.ctx,
+        input_of(&view.community),
+        FormErrors::default(),
+        Some(slug),
+    ))
+}
+
+async fn update(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<CommunityInput>,
+) -> PageResult {
+    match form_errors(app.update_community(&s.me, &slug, &form).await)? {
+        Ok(c) => see_other(&format!("/c/{}?notice=saved", c.slug)),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(s.ctx, form, errors, Some(slug)),
+        ),
+    }
+}
+
+// ---- the community page
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+#[derive(Template)]
+#[template(path = "community.html")]
+struct CommunityPage {
+    ctx: Ctx,
+    view: CommunityView,
+    c: Community,
+    description_html: String,
+    coc_html: String,
+    notice: &'static str,
+}
+
+impl CommunityPage {
+    fn is_member(&self) -> bool {
+        self.view.role().is_some()
+    }
+    fn is_pending(&self) -> bool {
+        self.view.standing == cowork_core::permissions::Standing::Pending
+    }
+    fn manages(&self) -> bool {
+        self.view.may(Action::ManageMembers)
+    }
+    fn role_label(&self) -> &'static str {
+        self.view.role().map(Role::label).unwrap_or("")
+    }
+}
+
+fn notice_text(code: &str) -> &'static str {
+    match code {
+        "created" => "Your community is ready. Invite people, or share its address.",
+        "saved" => "Changes saved.",
+        "joined" => "Welcome! You're now a member.",
+        "requested" => "Your request to join is sent. An organizer will look at it soon.",
+        "left" => "You left this community.",
+        _ => "",
+    }
+}
+
+async fn show(
+    State(app): State<App>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(n): Query<NoticeQuery>,
+) -> PageResult {
+    let view = app.community(ctx.viewer.as_ref(), &slug).await?;
+    let c = view.community.clone();
+    ok(&CommunityPage {
+        ctx,
+        description_html: markdown::to_html(&c.description),
+        coc_html: markdown::to_html(&c.code_of_conduct),
+        c,
+        view,
+        notice: notice_text(&n.notice),
+    })
+}
+
+// ---- joining and leaving
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct JoinQuery {
+    invite: String,
+}
+
+#[derive(Template)]
+#[template(path = "join.html")]
+struct JoinPage {
+    ctx: Ctx,
+    c: Community,
+    coc_html: String,
+    invite: String,
+    errors: FormErrors,
+}
+
+async fn join_target(
+    app: &App,
+    s: &SignedIn,
+    slug: &str,
+    invite: &str,
+) -> Result<Community, PageError> {
+    if invite.trim().is_empty() {
+        Ok(app.community(Some(&s.me), slug).await?.community)
+    } else {
+        let c = app.invite_community(invite).await?;
+        if c.slug != slug {
+            return Err(AppError::NotFound.into());
+        }
+        Ok(c)
+    }
+}
+
+async fn join_form(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    Query(q): Query<JoinQuery>,
+) -> PageResult {
+    let c = match join_target(&app, &s, &slug, &q.invite).await {
+        Err(PageError::App(AppError::Invalid(i))) => {
+            return Err(PageError::Status(
+                StatusCode::GONE,
+                i.to_string().trim_start_matches("invite: ").to_string(),
+            ))
+        }
+        other => other?,
+    };
+    let coc_html = markdown::to_html(&c.code_of_conduct);
+    ok(&JoinPage {
+        ctx: s.ctx,
+        c,
+        coc_html,
+        invite: q.invite,
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct JoinForm {
+    accept_code_of_conduct: String,
+    invite: String,
+}
+
+async fn join(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(f): CsrfForm<JoinForm>,
+) -> PageResult {
+    let accepted = !f.accept_code_of_conduct.is_empty();
+    let invite = Some(f.invite.as_str()).filter(|i| !i.is_empty());
+    match form_errors(app.join(&s.me, &slug, accepted, invite).await)? {
+        Ok(JoinOutcome::Member) => see_other(&format!("/c/{slug}?notice=joined")),
+        Ok(JoinOutcome::Pending) => see_other(&format!("/c/{slug}?notice=requested")),
+        Ok(JoinOutcome::NeedsInvite) => Err(AppError::forbidden().into()),
+        Err(errors) => {
+            let c = join_target(&app, &s, &slug, &f.invite).await?;
+            let coc_html = markdown::to_html(&c.code_of_conduct);
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &JoinPage {
+                    ctx: s.ctx,
+                    c,
+                    coc_html,
+                    invite: f.invite,
+                    errors,
+                },
+            )
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Empty {}
+
+async fn leave(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    app.leave(&s.me, &slug).await?;
+    // After leaving a private community its page no longer exists for you.
+    see_other("/?left=1")
+}
+
+async fn open_invite(Path(code): Path<String>, State(app): State<App>) -> PageResult {
+    match app.invite_community(&code).await {
+        Ok(c) => Ok(
+            Redirect::to(&format!("/c/{}/join?invite={}", c.slug, urlencode(&code)))
+                .into_response(),
+        ),
+        Err(AppError::Invalid(i)) => Err(PageError::Status(
+            StatusCode::GONE,
+            i.0.first().map(|e| e.message.clone()).unwrap_or_default(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- members
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    ctx: Ctx,
+    view: CommunityView,
+    members: Vec<Member>,
+    my_id: String,
+}
+
+impl MembersPage {
+    fn manages(&self) -> bool {
+        self.view.may(Action::ManageMembers)
+    }
+    fn roles(&self) -> Vec<Role> {
+        Role::ALL.to_vec()
+    }
+    fn pending(&self) -> Vec<&Member> {
+        self.members.iter().filter(|m| m.pending).collect()
+    }
+    fn active(&self) -> Vec<&Member> {
+        self.members.iter().filter(|m| !m.pending).collect()
+    }
+}
+
+async fn members(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+    let (view, members) = app.members(&s.me, &slug).await?;
+    ok(&MembersPage {
+        ctx: s.ctx,
+        view,
+        members,
+        my_id: s.me.id.clone(),
+    })
+}
+
+async fn approve(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, account)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    app.approve_member(&s.me, &slug, &account).await?;
+    see_other(&format!("/c/{slug}/members"))
+}
+
+async fn remove(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, account)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    app.remove_member(&s.me, &slug, &account).await?;
+    see_other(&format!("/c/{slug}/members"))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RoleForm {
+    role: String,
+}
+
+async fn change_role(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, account)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<RoleForm>,
+) -> PageResult {
+    app.change_role(&s.me, &slug, &account, &f.role).await?;
+    see_other(&format!("/c/{slug}/members"))
+}
+
+// ---- invites
+
+#[derive(Template)]
+#[template(path = "invites.html")]
+struct InvitesPage {
+    ctx: Ctx,
+    c: Community,
+    invites: Vec<Invite>,
+    new_link: Option<String>,
+    form: InviteInput,
+    errors: FormErrors,
+    now: i64,
+}
+
+async fn invites_page(
+    app: &App,
+    s: SignedIn,
+    slug: &str,
+    new_link: Option<String>,
+    form: InviteInput,
+    errors: FormErrors,
+) -> PageResult {
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let (view, invites) = app.invites(&s.me, slug).await?;
+    render(
+        status,
+        &InvitesPage {
+            ctx: s.ctx,
+            c: view.community,
+            invites,
+            new_link,
+            form,
+            errors,
+            now: crate::app::now(),
+        },
+    )
+}
+
+async fn invites(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+    invites_page(
+        &app,
+        s,
+        &slug,
+        None,
+        InviteInput {
+            days: "14".into(),
+            ..Default::default()
+        },
+        FormErrors::default(),
+    )
+    .await
+}
+
+async fn create_invite(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(f): CsrfForm<InviteInput>,
+) -> PageResult {
+    match form_errors(app.create_invite(&s.me, &slug, &f).await)? {
+        Ok((_, code)) => {
+            let link = format!("{}/invite/{code}", app.config.base_url);
+            invites_page(
+                &app,
+                s,
+                &slug,
+                Some(link),
+                InviteInput {
+                    days: "14".into(),
+                    ..Default::default()
+                },
+                FormErrors::default(),
+            )
+            .await
+        }
+        Err(errors) => invites_page(&app, s, &slug, None, f, errors).await,
+    }
+}
+
+async fn revoke_invite(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    app.revoke_invite(&s.me, &slug, &id).await?;
+    see_other(&format!("/c/{slug}/invites"))
+}

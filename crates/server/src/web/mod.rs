@@ -1,0 +1,529 @@
+//! Server-rendered pages. Handlers are thin: parse, call one `App` function,
+//! render. Cross-cutting parts live here: who is signed in, CSRF, errors.
+
+mod admin;
+mod communities;
+mod home;
+mod settings;
+mod signin;
+
+use crate::app::{same_secret, secret, App, AppError};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Request, State,
+};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use cowork_core::time::Zone;
+use cowork_core::Invalid;
+use cowork_store::Account;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub const SESSION_COOKIE: &str = "cowork_session";
+pub const CSRF_COOKIE: &str = "cowork_csrf";
+/// Forms and JSON bodies are small; anything larger is refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .merge(home::routes())
+        .merge(signin::routes())
+        .merge(settings::routes())
+        .merge(communities::routes())
+        .merge(admin::routes())
+        .nest("/api/v1", crate::api::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/static/app.css",
+            get(|| {
+                static_file(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/app.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/icon.svg",
+            get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn(csrf_cookie))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app)
+}
+
+async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn healthz(State(app): State<App>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"status":"database unavailable"}"#,
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    let accounts = app.store.count_accounts().await.unwrap_or(-1);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(accounts),
+    )
+        .into_response()
+}
+
+/// Times every request for /metrics and adds the security headers every answer carries.
+async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let mut res = next.run(req).await;
+    app.metrics.observe(
+        &method,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    );
+    res
+}
+
+/// The CSRF secret of this browser, from its cookie or freshly made.
+#[derive(Clone)]
+struct CsrfToken(String);
+
+/// Double-submit CSRF protection: every browser gets a random cookie, every
+/// form carries the same value, and a POST whose two values differ is refused.
+/// Cross-site pages can neither read the cookie nor set it.
+async fn csrf_cookie(mut req: Request, next: Next) -> Response {
+    let existing = cookie(req.headers(), CSRF_COOKIE)
+        .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (secret(16), true),
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"
+        )) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// What every page needs: who is looking, the CSRF value for its forms, the
+/// zone to show times in, and the path (for sign-in redirects and the nav).
+pub struct Ctx {
+    pub viewer: Option<Account>,
+    pub csrf: String,
+    pub zone: Zone,
+    pub path: String,
+    pub site_name: String,
+}
+
+impl Ctx {
+    /// A moment in the viewer's zone, the zone named.
+    pub fn when(&self, unix: &i64) -> String {
+        self.zone.format(*unix)
+    }
+    pub fn date(&self, unix: &i64) -> String {
+        self.zone.format_date(*unix)
+    }
+    pub fn signed_in(&self) -> bool {
+        self.viewer.is_some()
+    }
+    pub fn is_admin(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|a| a.is_admin)
+    }
+    pub fn viewer_name(&self) -> &str {
+        self.viewer
+            .as_ref()
+            .map(|a| a.display_name.as_str())
+            .unwrap_or("")
+    }
+    /// Whether the nav link to `prefix` is the current section.
+    pub fn here(&self, prefix: &str) -> bool {
+        if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        }
+    }
+}
+
+impl FromRequestParts<App> for Ctx {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let viewer = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(t) if !t.is_empty() && t.len() <= 128 => app.session_account(&t).await?,
+            _ => None,
+        };
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let zone = viewer
+            .as_ref()
+            .and_then(|a| Zone::parse("tz", &a.time_zone).ok())
+            .unwrap_or_else(Zone::utc);
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        Ok(Ctx {
+            viewer,
+            csrf,
+            zone,
+            path,
+            site_name: app.config.site_name.clone(),
+        })
+    }
+}
+
+/// A page only for signed-in people; others are sent to sign in and back.
+pub struct SignedIn {
+    pub ctx: Ctx,
+    pub me: Account,
+}
+
+impl FromRequestParts<App> for SignedIn {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match ctx.viewer.clone() {
+            Some(me) => Ok(SignedIn { ctx, me }),
+            None => {
+                let uri = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map(|u| u.0.clone())
+                    .unwrap_or_else(|| parts.uri.clone());
+                let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let target = if parts.method == Method::GET {
+                    back
+                } else {
+                    "/"
+                };
+                Err(Redirect::to(&format!("/signin?next={}", urlencode(target))).into_response())
+            }
+        }
+    }
+}
+
+/// The client's address, for rate limits.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<App> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        if app.config.trust_proxy {
+            if let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+            {
+                return Ok(ClientIp(ip.trim().to_string()));
+            }
+        }
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// A form body whose CSRF field matches this browser's cookie.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
+    type Rejection = PageError;
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let cookie_token = cookie(req.headers(), CSRF_COOKIE).unwrap_or_default();
+        let bytes = Bytes::from_request(req, app).await.map_err(|r| {
+            PageError::Status(r.status(), "That form was too large to accept.".into())
+        })?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            PageError::Status(
+                StatusCode::BAD_REQUEST,
+                "That form could not be read.".into(),
+            )
+        })?;
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        if cookie_token.is_empty() || !same_secret(sent, &cookie_token) {
+            return Err(PageError::Status(StatusCode::FORBIDDEN, "This form expired or came from another site. Go back, reload the page and try again.".into()));
+        }
+        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            PageError::Status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "That form was not filled in as expected.".into(),
+            )
+        })?;
+        Ok(CsrfForm(value))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: Ctx,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// How an error reaches a person on a page.
+#[derive(Debug)]
+pub enum PageError {
+    App(AppError),
+    Status(StatusCode, String),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            PageError::Status(s, m) => (s, m),
+            PageError::App(e) => match e {
+                AppError::Unauthenticated => return Redirect::to("/signin").into_response(),
+                AppError::NotFound => (
+                    StatusCode::NOT_FOUND,
+                    "There is nothing here. The page may have moved, or it may be private.".into(),
+                ),
+                AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+                AppError::RateLimited => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts. Wait a few minutes and try again.".into(),
+                ),
+                AppError::Invalid(i) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    i.0.iter()
+                        .map(|e| e.message.clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                AppError::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. It has been logged; please try again."
+                        .into(),
+                ),
+            },
+        };
+        error_page(status, &message)
+    }
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That didn't work",
+    };
+    // Error pages are shown without looking up the viewer, so they work even when the database does not.
+    let ctx = Ctx {
+        viewer: None,
+        csrf: String::new(),
+        zone: Zone::utc(),
+        path: String::new(),
+        site_name: "cowork".into(),
+    };
+    let body = ErrorPage {
+        ctx,
+        status: status.as_u16(),
+        title,
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| message.to_string());
+    (status, Html(body)).into_response()
+}
+
+async fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "There is nothing here. The page may have moved, or it may be private.",
+    )
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template with a status.
+pub fn render(status: StatusCode, t: &impl Template) -> PageResult {
+    match t.render() {
+        Ok(html) => Ok((status, Html(html)).into_response()),
+        Err(e) => Err(AppError::Internal(format!("template: {e}")).into()),
+    }
+}
+
+pub fn ok(t: &impl Template) -> PageResult {
+    render(StatusCode::OK, t)
+}
+
+/// Redirect after a successful POST (303, so a reload does not resubmit).
+pub fn see_other(to: &str) -> PageResult {
+    Ok(Redirect::to(to).into_response())
+}
+
+/// Field errors for a form being shown again.
+#[derive(Default)]
+pub struct FormErrors(pub Invalid);
+
+impl FormErrors {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.message_for(field)
+    }
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+    pub fn all(&self) -> Vec<String> {
+        self.0 .0.iter().map(|e| e.message.clone()).collect()
+    }
+}
+
+/// Splits a service result into "show the form again with these errors" and everything else.
+pub fn form_errors<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, PageError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(AppError::Invalid(i)) => Ok(Err(FormErrors(i))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                o.push(b as char)
+            }
+            _ => o.push_str(&format!("%{b:02X}")),
+        }
+    }
+    o
+}
+
+/// Only paths on this site may be redirected to after sign-in.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control())
+    {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+pub fn session_cookie(app: &App, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if app.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/c/turing"), "/c/turing");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; cowork_session=abc; b=2"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

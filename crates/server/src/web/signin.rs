@@ -1,0 +1,220 @@
+//! Signing in with an e-mail link or a password, and signing out.
+
+use super::{
+    cookie, ok, render, safe_next, session_cookie, ClientIp, CsrfForm, Ctx, FormErrors, PageError,
+    PageResult, SESSION_COOKIE,
+};
+use crate::app::accounts::SESSION_DAYS;
+use crate::app::{App, AppError};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use cowork_core::Invalid;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/signin", get(form).post(request_link))
+        .route("/signin/password", post(with_password))
+        .route("/signin/sent", get(sent))
+        .route("/signin/link", get(link).post(use_link))
+        .route("/signout", post(sign_out))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    ctx: Ctx,
+    email: String,
+    next: String,
+    errors: FormErrors,
+    password_open: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct NextQuery {
+    next: String,
+}
+
+async fn form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResult {
+    if ctx.signed_in() {
+        return Ok(Redirect::to(&safe_next(&q.next)).into_response());
+    }
+    ok(&SignInPage {
+        ctx,
+        email: String::new(),
+        next: safe_next(&q.next),
+        errors: FormErrors::default(),
+        password_open: false,
+    })
+}
+
+/// Rate limits are shown beside the field like any other problem.
+fn sign_in_problem(e: AppError) -> Result<(StatusCode, FormErrors), PageError> {
+    match e {
+        AppError::Invalid(i) => Ok((StatusCode::UNPROCESSABLE_ENTITY, FormErrors(i))),
+        AppError::RateLimited => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            FormErrors(Invalid::one(
+                "email",
+                "Too many sign-in attempts for now. Wait 15 minutes and try again.",
+            )),
+        )),
+        e => Err(e.into()),
+    }
+}
+
+async fn request_link(
+    State(app): State<App>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    CsrfForm(f): CsrfForm<SignInForm>,
+) -> PageResult {
+    match app.request_sign_in_link(&f.email, &ip).await {
+        Ok(()) => Ok(Redirect::to("/signin/sent").into_response()),
+        Err(e) => {
+            let (status, errors) = sign_in_problem(e)?;
+            render(
+                status,
+                &SignInPage {
+                    ctx,
+                    email: f.email,
+                    next: safe_next(&f.next),
+                    errors,
+                    password_open: false,
+                },
+            )
+        }
+    }
+}
+
+async fn with_password(
+    State(app): State<App>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    CsrfForm(f): CsrfForm<SignInForm>,
+) -> PageResult {
+    match app.sign_in_with_password(&f.email, &f.password, &ip).await {
+        Ok(s) => Ok((
+            [(
+                header::SET_COOKIE,
+                session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400),
+            )],
+            Redirect::to(&safe_next(&f.next)),
+        )
+            .into_response()),
+        Err(e) => {
+            let (status, errors) = sign_in_problem(e)?;
+            render(
+                status,
+                &SignInPage {
+                    ctx,
+                    email: f.email,
+                    next: safe_next(&f.next),
+                    errors,
+                    password_open: true,
+                },
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin_sent.html")]
+struct SentPage {
+    ctx: Ctx,
+    outbox: bool,
+}
+
+async fn sent(State(app): State<App>, ctx: Ctx) -> PageResult {
+    ok(&SentPage {
+        ctx,
+        outbox: app.mailer.uses_outbox(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "signin_link.html")]
+struct LinkPage {
+    ctx: Ctx,
+    token: String,
+    usable: bool,
+}
+
+/// Opening the link shows a button rather than signing in at once, so that
+/// mail scanners which fetch every link do not use it up.
+async fn link(State(app): State<App>, ctx: Ctx, Query(q): Query<TokenForm>) -> PageResult {
+    let token = q.token.trim().to_string();
+    let usable = token.len() == 64 && app.sign_in_link_usable(&token).await?;
+    let status = if usable {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    render(status, &LinkPage { ctx, token, usable })
+}
+
+async fn use_link(
+    State(app): State<App>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> PageResult {
+    match app.sign_in_with_link(f.token.trim()).await {
+        Ok(s) => {
+            let to = if s.new_account || !s.account.time_zone_confirmed {
+                "/settings/profile?welcome=1"
+            } else {
+                "/"
+            };
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400),
+                )],
+                Redirect::to(to),
+            )
+                .into_response())
+        }
+        Err(AppError::Invalid(_)) => render(
+            StatusCode::GONE,
+            &LinkPage {
+                ctx,
+                token: String::new(),
+                usable: false,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn sign_out(
+    State(app): State<App>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<TokenForm>,
+) -> PageResult {
+    if let Some(t) = cookie(&headers, SESSION_COOKIE) {
+        app.sign_out(&t).await?;
+    }
+    Ok((
+        [(header::SET_COOKIE, session_cookie(&app, "", 0))],
+        Redirect::to("/"),
+    )
+        .into_response())
+}
