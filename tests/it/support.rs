@@ -1,0 +1,287 @@
+//! The test harness: a real server on port 0 over a fresh database, and
+//! clients that sign in the way people do.
+
+use cowork_server::{App, Config, Running};
+use cowork_store::Store;
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut b = [0u8; 4];
+    getrandom(&mut b);
+    format!(
+        "{prefix}{}_{n}_{}",
+        std::process::id(),
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
+}
+
+fn getrandom(b: &mut [u8]) {
+    // Good enough for unique names in tests: time and a counter.
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = (t >> (i * 8)) as u8 ^ COUNTER.load(Ordering::Relaxed) as u8;
+    }
+}
+
+/// The PostgreSQL server the tests use; the test script makes sure one runs.
+pub fn postgres_admin_url() -> String {
+    std::env::var("COWORK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database URL of the given backend, fresh and empty.
+pub async fn fresh_database(backend: &str) -> String {
+    match backend {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(unique("cowork-test-"));
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}", dir.join("cowork.db").display())
+        }
+        "postgres" => {
+            let admin = postgres_admin_url();
+            let name = unique("cowork_t_");
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL is needed for these tests ({admin}): {e}. Run ./scripts/test, which starts it."));
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+            format!("{base}/{name}")
+        }
+        other => panic!("unknown backend {other}"),
+    }
+}
+
+pub async fn fresh_store(backend: &str) -> Store {
+    Store::open(&fresh_database(backend).await)
+        .await
+        .expect("store opens and migrates")
+}
+
+pub struct Server {
+    pub running: Running,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_on("sqlite").await
+    }
+
+    pub async fn start_on(backend: &str) -> Server {
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: fresh_database(backend).await,
+            ..Config::default()
+        };
+        let running = cowork_server::start(config).await.expect("server starts");
+        let base = running.app.config.base_url.clone();
+        Server { running, base }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.running.app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (so tests see them).
+    pub fn client(&self) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Browser {
+            http: Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            jar,
+        }
+    }
+
+    /// A client signed in as `email` through a real magic link, as people do.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.client();
+        let e = cowork_core::input::Email::parse(email).unwrap();
+        let link = self.app().issue_sign_in_link(&e).await.unwrap();
+        b.follow_sign_in_link(&link).await;
+        b
+    }
+
+    /// The newest sign-in link mailed to `email`, as an admin reads it in the outbox page.
+    pub async fn link_from_outbox(&self, admin: &Browser, email: &str) -> String {
+        let html = admin.get_ok("/admin/outbox").await;
+        let start = html
+            .find(&format!("<strong class=\"to\">{email}</strong>"))
+            .unwrap_or_else(|| panic!("no mail to {email} in the outbox"));
+        let rest = &html[start..];
+        let at = rest
+            .find("/signin/link?token=")
+            .expect("mail holds a sign-in link");
+        let from = rest[..at].rfind("http").unwrap();
+        let end = at
+            + rest[at..]
+                .find(|c: char| c.is_whitespace() || c == '<')
+                .unwrap();
+        rest[from..end].to_string()
+    }
+
+    /// An instance admin with a signed-in client.
+    pub async fn admin(&self) -> Browser {
+        self.app()
+            .make_admin("admin@example.org", Some("Admin"))
+            .await
+            .unwrap();
+        self.signed_in("admin@example.org").await
+    }
+
+    /// A community made directly through the service layer, owned by `owner`.
+    pub async fn community(
+        &self,
+        owner_email: &str,
+        slug: &str,
+        visibility: &str,
+        join_policy: &str,
+    ) -> cowork_store::Community {
+        let owner = self.account(owner_email).await;
+        let input = cowork_core::community::CommunityInput {
+            slug: slug.into(),
+            name: format!("Community {slug}"),
+            description: "We cowork on Wednesdays.".into(),
+            topics: "testing".into(),
+            code_of_conduct: cowork_core::community::DEFAULT_CODE_OF_CONDUCT.into(),
+            visibility: visibility.into(),
+            join_policy: join_policy.into(),
+            time_zone: "Europe/London".into(),
+            ..Default::default()
+        };
+        // Straight to the store: fixtures are not subject to the creation rate limit.
+        self.app()
+            .store
+            .create_community(&input.parse().unwrap(), &owner.id, 1)
+            .await
+            .unwrap()
+    }
+
+    pub async fn account(&self, email: &str) -> cowork_store::Account {
+        self.app()
+            .store
+            .account_for_email(email, email.split('@').next().unwrap(), 1)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// A personal API token for `email`.
+    pub async fn token(&self, email: &str) -> String {
+        let a = self.account(email).await;
+        self.app().create_api_token(&a, "tests").await.unwrap().1
+    }
+}
+
+pub struct Browser {
+    pub http: Client,
+    pub base: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_ok(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.text().await.unwrap()
+    }
+
+    /// Submits a form the way a browser does, with this browser's CSRF value.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.form_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.http
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The value the forms of this browser's pages carry: its CSRF cookie.
+    async fn form_token(&self) -> String {
+        let url: reqwest::Url = self.base.parse().unwrap();
+        if let Some(t) = self.csrf_cookie(&url) {
+            return t;
+        }
+        let html = self.get("/signin").await.text().await.unwrap();
+        csrf_in(&html).expect("the sign-in form carries a CSRF value")
+    }
+
+    fn csrf_cookie(&self, url: &reqwest::Url) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix("cowork_csrf="))
+            .map(String::from)
+    }
+
+    pub async fn follow_sign_in_link(&self, link: &str) {
+        let page = self.get(link).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the sign-in link opens a confirmation page"
+        );
+        let html = page.text().await.unwrap();
+        let token = link.split("token=").nth(1).unwrap();
+        assert!(
+            html.contains(token),
+            "the confirmation page carries the token"
+        );
+        let r = self.post("/signin/link", &[("token", token)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "confirming signs in");
+        assert!(r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("cowork_session=")));
+    }
+}
+
+/// The CSRF value in a page's forms.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..at + 32].to_string())
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
