@@ -8,11 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "cowork",
-    version,
-    about = "A self-hosted home for coworking communities"
-)]
+#[command(name = "cowork", version, about = "A self-hosted home for coworking communities")]
 struct Cli {
     /// Optional TOML file with the same settings (flags and environment win).
     #[arg(long, env = "COWORK_CONFIG", global = true)]
@@ -86,8 +82,7 @@ struct FileConfig {
 fn config(cli: &Cli) -> Result<Config, String> {
     let file: FileConfig = match &cli.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("config file {}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p).map_err(|e| format!("config file {}: {e}", p.display()))?;
             toml::from_str(&text).map_err(|e| format!("config file {}: {e}", p.display()))?
         }
         None => FileConfig::default(),
@@ -95,37 +90,19 @@ fn config(cli: &Cli) -> Result<Config, String> {
     let d = Config::default();
     Ok(Config {
         bind: cli.bind.or(file.bind).unwrap_or(d.bind),
-        database_url: cli
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or(d.database_url),
+        database_url: cli.database_url.clone().or(file.database_url).unwrap_or(d.database_url),
         base_url: cli.base_url.clone().or(file.base_url).unwrap_or(d.base_url),
         smtp_url: cli.smtp_url.clone().or(file.smtp_url).unwrap_or(d.smtp_url),
-        mail_from: cli
-            .mail_from
-            .clone()
-            .or(file.mail_from)
-            .unwrap_or(d.mail_from),
-        site_name: cli
-            .site_name
-            .clone()
-            .or(file.site_name)
-            .unwrap_or(d.site_name),
-        trust_proxy: cli
-            .trust_proxy
-            .or(file.trust_proxy)
-            .unwrap_or(d.trust_proxy),
+        mail_from: cli.mail_from.clone().or(file.mail_from).unwrap_or(d.mail_from),
+        site_name: cli.site_name.clone().or(file.site_name).unwrap_or(d.site_name),
+        trust_proxy: cli.trust_proxy.or(file.trust_proxy).unwrap_or(d.trust_proxy),
     })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COWORK_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("COWORK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
         .init();
     let cli = Cli::parse();
     match run(cli).await {
@@ -152,9 +129,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Migrate => {
-            let store = cowork_store::Store::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = cowork_store::Store::connect(&config.database_url).await.map_err(|e| e.to_string())?;
             let n = store.migrate().await.map_err(|e| e.to_string())?;
             println!("{n} migration(s) applied; database is up to date");
             Ok(())
@@ -168,35 +143,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Admin {
-            command:
-                AdminCommand::Create {
-                    email,
-                    name,
-                    password_stdin,
-                },
-        } => {
+        Command::Admin { command: AdminCommand::Create { email, name, password_stdin } } => {
             let app = open(&mut config).await?;
-            let admin = app
-                .make_admin(&email, name.as_deref())
-                .await
-                .map_err(|e| e.to_string())?;
+            let admin = app.make_admin(&email, name.as_deref()).await.map_err(|e| e.to_string())?;
             if password_stdin {
                 let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|e| e.to_string())?;
+                std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
                 let pw = line.trim_end_matches(['\r', '\n']);
-                app.set_password(&admin, pw, pw, "")
-                    .await
-                    .map_err(|e| e.to_string())?;
+                app.set_password(&admin, pw, pw, "").await.map_err(|e| e.to_string())?;
             }
             let email = cowork_core::input::Email::parse(&admin.email).map_err(|e| e.message)?;
-            let link = app
-                .issue_sign_in_link(&email)
-                .await
-                .map_err(|e| e.to_string())?;
+            let link = app.issue_sign_in_link(&email).await.map_err(|e| e.to_string())?;
             println!("{} is an instance admin.\nSign in within 15 minutes with this single-use link:\n{link}", admin.email);
             Ok(())
         }

@@ -97,6 +97,7 @@ try {
   await ada.goto(`${base}/communities/new`);
   await audit(ada, '08-new-community');
   await ada.getByLabel('Name', { exact: true }).fill('Open Science Coworking');
+  assert.equal(await ada.getByLabel('Address').inputValue(), 'open-science-coworking', 'the address is proposed from the name');
   await ada.getByLabel('Address').fill('Open Science!');
   await ada.getByLabel('Topics').fill('open science, documentation');
   await ada.getByLabel('Description').fill('Collaboration Cafes on the **first and third Wednesday**.');

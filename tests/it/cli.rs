@@ -6,9 +6,7 @@ use std::process::{Command, Stdio};
 
 fn cowork(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cowork"));
-    c.current_dir(dir)
-        .env_remove("COWORK_DATABASE_URL")
-        .env("COWORK_LOG", "info");
+    c.current_dir(dir).env_remove("COWORK_DATABASE_URL").env("COWORK_LOG", "info");
     c
 }
 
@@ -22,11 +20,7 @@ fn empty_dir() -> std::path::PathBuf {
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::Read;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -36,29 +30,17 @@ fn http_get(addr: &str, path: &str) -> String {
 fn serve_starts_in_an_empty_directory_and_creates_its_database() {
     let dir = empty_dir();
     // Port 0 instead of 8080 so tests never collide; everything else is default.
-    let mut child = cowork(&dir)
-        .env("COWORK_BIND", "127.0.0.1:0")
-        .stderr(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cowork(&dir).env("COWORK_BIND", "127.0.0.1:0").stderr(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut url = String::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         if let Some(at) = line.find("cowork is serving ") {
-            url = line[at + 18..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
+            url = line[at + 18..].split_whitespace().next().unwrap().to_string();
             break;
         }
     }
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "the log names the address"
-    );
+    assert!(url.starts_with("http://127.0.0.1:"), "the log names the address");
     let ok = http_get(url.trim_start_matches("http://"), "/healthz").contains(r#"{"status":"ok"}"#);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -70,34 +52,16 @@ fn serve_starts_in_an_empty_directory_and_creates_its_database() {
 fn migrate_demo_and_admin_create() {
     let dir = empty_dir();
     let db = format!("sqlite://{}", dir.join("x.db").display());
-    let out = cowork(&dir)
-        .args(["--database-url", &db, "migrate"])
-        .output()
-        .unwrap();
+    let out = cowork(&dir).args(["--database-url", &db, "migrate"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 migration(s) applied"));
-    let again = cowork(&dir)
-        .args(["--database-url", &db, "migrate"])
-        .output()
-        .unwrap();
+    let again = cowork(&dir).args(["--database-url", &db, "migrate"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 migration(s) applied"));
 
-    let demo = cowork(&dir)
-        .args(["--database-url", &db, "demo"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&demo.stdout).contains("3 new communities"),
-        "{demo:?}"
-    );
-    let demo = cowork(&dir)
-        .args(["--database-url", &db, "demo"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&demo.stdout).contains("0 new communities"),
-        "running it again changes nothing"
-    );
+    let demo = cowork(&dir).args(["--database-url", &db, "demo"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("3 new communities"), "{demo:?}");
+    let demo = cowork(&dir).args(["--database-url", &db, "demo"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("0 new communities"), "running it again changes nothing");
 
     let mut admin = cowork(&dir)
         .args([
@@ -115,38 +79,19 @@ fn migrate_demo_and_admin_create() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    admin
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a good long password\n")
-        .unwrap();
+    admin.stdin.take().unwrap().write_all(b"a good long password\n").unwrap();
     let out = admin.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("root@example.org is an instance admin")
-            && text.contains("https://cowork.example.org/signin/link?token="),
+        text.contains("root@example.org is an instance admin") && text.contains("https://cowork.example.org/signin/link?token="),
         "{text}"
     );
 
-    let bad = cowork(&dir)
-        .args([
-            "--database-url",
-            &db,
-            "admin",
-            "create",
-            "--email",
-            "not an address",
-        ])
-        .output()
-        .unwrap();
+    let bad = cowork(&dir).args(["--database-url", &db, "admin", "create", "--email", "not an address"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("e-mail"));
-    let bad_url = cowork(&dir)
-        .args(["--database-url", "mysql://x", "migrate"])
-        .output()
-        .unwrap();
+    let bad_url = cowork(&dir).args(["--database-url", "mysql://x", "migrate"]).output().unwrap();
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("sqlite://"));
 }
 
@@ -155,39 +100,18 @@ fn a_toml_file_configures_and_flags_win() {
     let dir = empty_dir();
     std::fs::write(
         dir.join("cowork.toml"),
-        format!(
-            "database_url = \"sqlite://{}\"\nsite_name = \"Night Owls\"\n",
-            dir.join("from-file.db").display()
-        ),
+        format!("database_url = \"sqlite://{}\"\nsite_name = \"Night Owls\"\n", dir.join("from-file.db").display()),
     )
     .unwrap();
-    let out = cowork(&dir)
-        .args(["--config", "cowork.toml", "migrate"])
-        .output()
-        .unwrap();
+    let out = cowork(&dir).args(["--config", "cowork.toml", "migrate"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(dir.join("from-file.db").exists());
     let flag_db = format!("sqlite://{}", dir.join("from-flag.db").display());
-    let out = cowork(&dir)
-        .args([
-            "--config",
-            "cowork.toml",
-            "--database-url",
-            &flag_db,
-            "migrate",
-        ])
-        .output()
-        .unwrap();
+    let out = cowork(&dir).args(["--config", "cowork.toml", "--database-url", &flag_db, "migrate"]).output().unwrap();
     assert!(out.status.success());
-    assert!(
-        dir.join("from-flag.db").exists(),
-        "the flag wins over the file"
-    );
+    assert!(dir.join("from-flag.db").exists(), "the flag wins over the file");
     std::fs::write(dir.join("bad.toml"), "no_such_key = 1\n").unwrap();
-    let out = cowork(&dir)
-        .args(["--config", "bad.toml", "migrate"])
-        .output()
-        .unwrap();
+    let out = cowork(&dir).args(["--config", "bad.toml", "migrate"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
 }

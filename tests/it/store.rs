@@ -41,26 +41,15 @@ fn draft(slug: &str, visibility: &str, topics: &str) -> cowork_core::community::
 }
 
 async fn person(s: &Store, email: &str) -> cowork_store::Account {
-    s.create_account(email, "Person", "UTC", 1_000)
-        .await
-        .unwrap()
+    s.create_account(email, "Person", "UTC", 1_000).await.unwrap()
 }
 
 on_both!(accounts_are_unique_by_address, |s: Store| async move {
     let a = person(&s, "ada@example.org").await;
-    assert!(matches!(
-        s.create_account("ada@example.org", "Other", "UTC", 1).await,
-        Err(StoreError::Taken("email"))
-    ));
-    let (same, created) = s
-        .account_for_email("ada@example.org", "X", 2)
-        .await
-        .unwrap();
+    assert!(matches!(s.create_account("ada@example.org", "Other", "UTC", 1).await, Err(StoreError::Taken("email"))));
+    let (same, created) = s.account_for_email("ada@example.org", "X", 2).await.unwrap();
     assert_eq!((same.id.as_str(), created), (a.id.as_str(), false));
-    let (_, created) = s
-        .account_for_email("bo@example.org", "Bo", 2)
-        .await
-        .unwrap();
+    let (_, created) = s.account_for_email("bo@example.org", "Bo", 2).await.unwrap();
     assert!(created);
     let p = cowork_store::Profile {
         display_name: "Ada L".into(),
@@ -70,336 +59,134 @@ on_both!(accounts_are_unique_by_address, |s: Store| async move {
         social_preference: "quiet".into(),
     };
     let a = s.update_profile(&a.id, &p).await.unwrap();
-    assert_eq!(
-        (
-            a.display_name.as_str(),
-            a.time_zone.as_str(),
-            a.time_zone_confirmed
-        ),
-        ("Ada L", "Pacific/Chatham", true)
-    );
+    assert_eq!((a.display_name.as_str(), a.time_zone.as_str(), a.time_zone_confirmed), ("Ada L", "Pacific/Chatham", true));
     assert!(!a.has_password);
-    s.set_password_hash(&a.id, Some("$argon2id$x"))
-        .await
-        .unwrap();
+    s.set_password_hash(&a.id, Some("$argon2id$x")).await.unwrap();
     assert!(s.account(&a.id).await.unwrap().has_password);
-    assert_eq!(
-        s.password_hash("ada@example.org").await.unwrap().unwrap().1,
-        "$argon2id$x"
-    );
+    assert_eq!(s.password_hash("ada@example.org").await.unwrap().unwrap().1, "$argon2id$x");
     assert_eq!(s.count_accounts().await.unwrap(), 2);
 });
 
 on_both!(sign_in_links_work_once_and_expire, |s: Store| async move {
-    s.insert_login_link("h1", "ada@example.org", 100, 1000)
-        .await
-        .unwrap();
-    s.insert_login_link("h2", "bo@example.org", 100, 200)
-        .await
-        .unwrap();
+    s.insert_login_link("h1", "ada@example.org", "/c/club", 100, 1000).await.unwrap();
+    s.insert_login_link("h2", "bo@example.org", "", 100, 200).await.unwrap();
     assert!(s.login_link_usable("h1", 500).await.unwrap());
-    assert_eq!(
-        s.consume_login_link("h1", 500).await.unwrap().as_deref(),
-        Some("ada@example.org")
-    );
-    assert_eq!(
-        s.consume_login_link("h1", 501).await.unwrap(),
-        None,
-        "single use"
-    );
-    assert_eq!(
-        s.consume_login_link("h2", 300).await.unwrap(),
-        None,
-        "expired"
-    );
+    assert_eq!(s.consume_login_link("h1", 500).await.unwrap(), Some(("ada@example.org".to_string(), "/c/club".to_string())));
+    assert_eq!(s.consume_login_link("h1", 501).await.unwrap(), None, "single use");
+    assert_eq!(s.consume_login_link("h2", 300).await.unwrap(), None, "expired");
     assert_eq!(s.consume_login_link("nope", 300).await.unwrap(), None);
 });
 
-on_both!(
-    sessions_and_tokens_find_their_account,
-    |s: Store| async move {
-        let a = person(&s, "ada@example.org").await;
-        let b = person(&s, "bo@example.org").await;
-        s.insert_web_session("s1", &a.id, 10, 100).await.unwrap();
-        s.insert_web_session("s2", &a.id, 10, 100).await.unwrap();
-        assert_eq!(
-            s.web_session_account("s1", 50).await.unwrap().unwrap().id,
-            a.id
-        );
-        assert!(
-            s.web_session_account("s1", 100).await.unwrap().is_none(),
-            "expired"
-        );
-        s.delete_other_web_sessions(&a.id, "s1").await.unwrap();
-        assert!(s.web_session_account("s2", 50).await.unwrap().is_none());
-        s.delete_web_session("s1").await.unwrap();
-        assert!(s.web_session_account("s1", 50).await.unwrap().is_none());
+on_both!(sessions_and_tokens_find_their_account, |s: Store| async move {
+    let a = person(&s, "ada@example.org").await;
+    let b = person(&s, "bo@example.org").await;
+    s.insert_web_session("s1", &a.id, 10, 100).await.unwrap();
+    s.insert_web_session("s2", &a.id, 10, 100).await.unwrap();
+    assert_eq!(s.web_session_account("s1", 50).await.unwrap().unwrap().id, a.id);
+    assert!(s.web_session_account("s1", 100).await.unwrap().is_none(), "expired");
+    s.delete_other_web_sessions(&a.id, "s1").await.unwrap();
+    assert!(s.web_session_account("s2", 50).await.unwrap().is_none());
+    s.delete_web_session("s1").await.unwrap();
+    assert!(s.web_session_account("s1", 50).await.unwrap().is_none());
 
-        let t = s.insert_api_token(&a.id, "script", "th", 10).await.unwrap();
-        assert_eq!(
-            s.api_token_account("th", 500).await.unwrap().unwrap().id,
-            a.id
-        );
-        assert_eq!(
-            s.api_tokens(&a.id).await.unwrap()[0].last_used_at,
-            Some(500)
-        );
-        assert!(
-            matches!(
-                s.delete_api_token(&b.id, &t.id).await,
-                Err(StoreError::NotFound)
-            ),
-            "only the owner revokes"
-        );
-        s.delete_api_token(&a.id, &t.id).await.unwrap();
-        assert!(s.api_token_account("th", 600).await.unwrap().is_none());
-    }
-);
+    let t = s.insert_api_token(&a.id, "script", "th", 10).await.unwrap();
+    assert_eq!(s.api_token_account("th", 500).await.unwrap().unwrap().id, a.id);
+    assert_eq!(s.api_tokens(&a.id).await.unwrap()[0].last_used_at, Some(500));
+    assert!(matches!(s.delete_api_token(&b.id, &t.id).await, Err(StoreError::NotFound)), "only the owner revokes");
+    s.delete_api_token(&a.id, &t.id).await.unwrap();
+    assert!(s.api_token_account("th", 600).await.unwrap().is_none());
+});
 
-on_both!(
-    communities_have_unique_slugs_and_an_owner,
-    |s: Store| async move {
-        let a = person(&s, "ada@example.org").await;
-        let c = s
-            .create_community(
-                &draft("turing-way", "public", "open science, docs"),
-                &a.id,
-                5,
-            )
-            .await
-            .unwrap();
-        assert_eq!((c.member_count, c.time_zone.as_str()), (1, "Asia/Kolkata"));
-        assert_eq!(c.topics, vec!["open science", "docs"]);
-        assert_eq!(
-            s.standing(&c.id, &a.id).await.unwrap(),
-            Standing::Member(Role::Owner)
-        );
-        assert!(matches!(
-            s.create_community(&draft("turing-way", "public", ""), &a.id, 6)
-                .await,
-            Err(StoreError::Taken("slug"))
-        ));
-        assert_eq!(
-            s.communities_of(&a.id).await.unwrap().len(),
-            1,
-            "the failed create left nothing behind"
-        );
-        let other = s
-            .create_community(&draft("other-one", "public", ""), &a.id, 6)
-            .await
-            .unwrap();
-        assert!(matches!(
-            s.update_community(&other.id, &draft("turing-way", "public", ""), 7)
-                .await,
-            Err(StoreError::Taken("slug"))
-        ));
-        let renamed = s
-            .update_community(&other.id, &draft("renamed", "unlisted", "x"), 7)
-            .await
-            .unwrap();
-        assert_eq!(
-            (renamed.slug.as_str(), renamed.visibility.as_str()),
-            ("renamed", "unlisted")
-        );
-        assert_eq!(s.community_by_id(&other.id).await.unwrap().slug, "renamed");
-    }
-);
+on_both!(communities_have_unique_slugs_and_an_owner, |s: Store| async move {
+    let a = person(&s, "ada@example.org").await;
+    let c = s.create_community(&draft("turing-way", "public", "open science, docs"), &a.id, 5).await.unwrap();
+    assert_eq!((c.member_count, c.time_zone.as_str()), (1, "Asia/Kolkata"));
+    assert_eq!(c.topics, vec!["open science", "docs"]);
+    assert_eq!(s.standing(&c.id, &a.id).await.unwrap(), Standing::Member(Role::Owner));
+    assert!(matches!(s.create_community(&draft("turing-way", "public", ""), &a.id, 6).await, Err(StoreError::Taken("slug"))));
+    assert_eq!(s.communities_of(&a.id).await.unwrap().len(), 1, "the failed create left nothing behind");
+    let other = s.create_community(&draft("other-one", "public", ""), &a.id, 6).await.unwrap();
+    assert!(matches!(s.update_community(&other.id, &draft("turing-way", "public", ""), 7).await, Err(StoreError::Taken("slug"))));
+    let renamed = s.update_community(&other.id, &draft("renamed", "unlisted", "x"), 7).await.unwrap();
+    assert_eq!((renamed.slug.as_str(), renamed.visibility.as_str()), ("renamed", "unlisted"));
+    assert_eq!(s.community_by_id(&other.id).await.unwrap().slug, "renamed");
+});
 
-on_both!(
-    the_directory_searches_public_communities,
-    |s: Store| async move {
-        let a = person(&s, "ada@example.org").await;
-        let b = person(&s, "bo@example.org").await;
-        let big = s
-            .create_community(&draft("writing-club", "public", "writing, phd"), &a.id, 5)
-            .await
-            .unwrap();
-        s.add_member(&big.id, &b.id, false, 6).await.unwrap();
-        s.create_community(&draft("open-science", "public", "open science"), &a.id, 5)
-            .await
-            .unwrap();
-        s.create_community(&draft("secret-writing", "private", "writing"), &a.id, 5)
-            .await
-            .unwrap();
-        s.create_community(&draft("hidden-writing", "unlisted", "writing"), &a.id, 5)
-            .await
-            .unwrap();
-        let all = s.directory("", "", 10, 0).await.unwrap();
-        assert_eq!(
-            all.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>(),
-            vec!["writing-club", "open-science"],
-            "public only, biggest first"
-        );
-        assert_eq!(
-            s.directory("WRITING", "", 10, 0).await.unwrap().len(),
-            1,
-            "case-insensitive name match"
-        );
-        assert_eq!(
-            s.directory("", "phd", 10, 0).await.unwrap()[0].slug,
-            "writing-club"
-        );
-        assert!(
-            s.directory("", "ph", 10, 0).await.unwrap().is_empty(),
-            "topics match whole"
-        );
-        assert!(
-            s.directory("100%", "", 10, 0).await.unwrap().is_empty(),
-            "wildcards are literal"
-        );
-        assert_eq!(
-            s.directory("", "", 1, 1).await.unwrap()[0].slug,
-            "open-science",
-            "paging"
-        );
-        let topics = s.popular_topics(5).await.unwrap();
-        assert!(topics.contains(&("phd".to_string(), 1)));
-        assert!(
-            !topics.iter().any(|(t, n)| t == "writing" && *n > 1),
-            "private communities' topics are not counted"
-        );
-    }
-);
+on_both!(the_directory_searches_public_communities, |s: Store| async move {
+    let a = person(&s, "ada@example.org").await;
+    let b = person(&s, "bo@example.org").await;
+    let big = s.create_community(&draft("writing-club", "public", "writing, phd"), &a.id, 5).await.unwrap();
+    s.add_member(&big.id, &b.id, false, 6).await.unwrap();
+    s.create_community(&draft("open-science", "public", "open science"), &a.id, 5).await.unwrap();
+    s.create_community(&draft("secret-writing", "private", "writing"), &a.id, 5).await.unwrap();
+    s.create_community(&draft("hidden-writing", "unlisted", "writing"), &a.id, 5).await.unwrap();
+    let all = s.directory("", "", 10, 0).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>(), vec!["writing-club", "open-science"], "public only, biggest first");
+    assert_eq!(s.directory("WRITING", "", 10, 0).await.unwrap().len(), 1, "case-insensitive name match");
+    assert_eq!(s.directory("", "phd", 10, 0).await.unwrap()[0].slug, "writing-club");
+    assert!(s.directory("", "ph", 10, 0).await.unwrap().is_empty(), "topics match whole");
+    assert!(s.directory("100%", "", 10, 0).await.unwrap().is_empty(), "wildcards are literal");
+    assert_eq!(s.directory("", "", 1, 1).await.unwrap()[0].slug, "open-science", "paging");
+    let topics = s.popular_topics(5).await.unwrap();
+    assert!(topics.contains(&("phd".to_string(), 1)));
+    assert!(!topics.iter().any(|(t, n)| t == "writing" && *n > 1), "private communities' topics are not counted");
+});
 
-on_both!(
-    memberships_never_lose_the_last_owner,
-    |s: Store| async move {
-        let a = person(&s, "ada@example.org").await;
-        let b = person(&s, "bo@example.org").await;
-        let c = s
-            .create_community(&draft("club", "public", ""), &a.id, 5)
-            .await
-            .unwrap();
-        s.add_member(&c.id, &b.id, true, 6).await.unwrap();
-        assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Pending);
-        assert_eq!(
-            s.community("club").await.unwrap().member_count,
-            1,
-            "pending people are not counted"
-        );
-        s.approve_member(&c.id, &b.id, 7).await.unwrap();
-        assert!(matches!(
-            s.approve_member(&c.id, &b.id, 7).await,
-            Err(StoreError::NotFound)
-        ));
-        s.add_member(&c.id, &b.id, true, 8).await.unwrap();
-        assert_eq!(
-            s.standing(&c.id, &b.id).await.unwrap(),
-            Standing::Member(Role::Member),
-            "joining twice changes nothing"
-        );
-        assert!(matches!(
-            s.set_member_role(&c.id, &a.id, Some(Role::Member)).await,
-            Err(StoreError::LastOwner)
-        ));
-        assert!(matches!(
-            s.set_member_role(&c.id, &a.id, None).await,
-            Err(StoreError::LastOwner)
-        ));
-        s.set_member_role(&c.id, &b.id, Some(Role::Owner))
-            .await
-            .unwrap();
-        assert_eq!(s.count_owners(&c.id).await.unwrap(), 2);
-        let members = s.members(&c.id).await.unwrap();
-        assert_eq!(members.len(), 2);
+on_both!(memberships_never_lose_the_last_owner, |s: Store| async move {
+    let a = person(&s, "ada@example.org").await;
+    let b = person(&s, "bo@example.org").await;
+    let c = s.create_community(&draft("club", "public", ""), &a.id, 5).await.unwrap();
+    s.add_member(&c.id, &b.id, true, 6).await.unwrap();
+    assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Pending);
+    assert_eq!(s.community("club").await.unwrap().member_count, 1, "pending people are not counted");
+    s.approve_member(&c.id, &b.id, 7).await.unwrap();
+    assert!(matches!(s.approve_member(&c.id, &b.id, 7).await, Err(StoreError::NotFound)));
+    s.add_member(&c.id, &b.id, true, 8).await.unwrap();
+    assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Member(Role::Member), "joining twice changes nothing");
+    assert!(matches!(s.set_member_role(&c.id, &a.id, Some(Role::Member)).await, Err(StoreError::LastOwner)));
+    assert!(matches!(s.set_member_role(&c.id, &a.id, None).await, Err(StoreError::LastOwner)));
+    s.set_member_role(&c.id, &b.id, Some(Role::Owner)).await.unwrap();
+    assert_eq!(s.count_owners(&c.id).await.unwrap(), 2);
+    let members = s.members(&c.id).await.unwrap();
+    assert_eq!(members.len(), 2);
 
-        // Two owners demote each other at the same moment: exactly one succeeds.
-        let (x, y) = tokio::join!(
-            s.set_member_role(&c.id, &a.id, Some(Role::Member)),
-            s.set_member_role(&c.id, &b.id, Some(Role::Member))
-        );
-        assert_eq!(
-            [x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(),
-            1,
-            "{x:?} {y:?}"
-        );
-        assert_eq!(s.count_owners(&c.id).await.unwrap(), 1);
-    }
-);
+    // Two owners demote each other at the same moment: exactly one succeeds.
+    let (x, y) = tokio::join!(s.set_member_role(&c.id, &a.id, Some(Role::Member)), s.set_member_role(&c.id, &b.id, Some(Role::Member)));
+    assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(), 1, "{x:?} {y:?}");
+    assert_eq!(s.count_owners(&c.id).await.unwrap(), 1);
+});
 
 on_both!(invites_count_their_uses, |s: Store| async move {
     let a = person(&s, "ada@example.org").await;
-    let c = s
-        .create_community(&draft("club", "private", ""), &a.id, 5)
-        .await
-        .unwrap();
-    let i = s
-        .create_invite(&c.id, "code1", "friends", &a.id, 10, 1000, 2)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.invite_community("code1", 20).await.unwrap().as_deref(),
-        Some(c.id.as_str())
-    );
+    let c = s.create_community(&draft("club", "private", ""), &a.id, 5).await.unwrap();
+    let i = s.create_invite(&c.id, "code1", "friends", &a.id, 10, 1000, 2).await.unwrap();
+    assert_eq!(s.invite_community("code1", 20).await.unwrap().as_deref(), Some(c.id.as_str()));
     assert!(s.use_invite(&c.id, "code1", 20).await.unwrap());
-    assert!(
-        !s.use_invite("other-community", "code1", 20).await.unwrap(),
-        "a code opens only its own community"
-    );
+    assert!(!s.use_invite("other-community", "code1", 20).await.unwrap(), "a code opens only its own community");
     assert!(s.use_invite(&c.id, "code1", 20).await.unwrap());
     assert!(!s.use_invite(&c.id, "code1", 20).await.unwrap(), "used up");
     assert!(s.invite_community("code1", 20).await.unwrap().is_none());
-    s.create_invite(&c.id, "code2", "", &a.id, 10, 1000, 0)
-        .await
-        .unwrap();
-    assert!(
-        s.invite_community("code2", 1000).await.unwrap().is_none(),
-        "expired"
-    );
+    s.create_invite(&c.id, "code2", "", &a.id, 10, 1000, 0).await.unwrap();
+    assert!(s.invite_community("code2", 1000).await.unwrap().is_none(), "expired");
     let list = s.invites(&c.id).await.unwrap();
     assert_eq!(list.len(), 2);
     s.revoke_invite(&c.id, &i.id, 30).await.unwrap();
-    assert!(s
-        .invites(&c.id)
-        .await
-        .unwrap()
-        .iter()
-        .any(|x| x.id == i.id && x.revoked && x.uses == 2));
-    assert!(matches!(
-        s.revoke_invite(&c.id, &i.id, 30).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(s.invites(&c.id).await.unwrap().iter().any(|x| x.id == i.id && x.revoked && x.uses == 2));
+    assert!(matches!(s.revoke_invite(&c.id, &i.id, 30).await, Err(StoreError::NotFound)));
 });
 
 on_both!(rate_limit_windows_count_and_reset, |s: Store| async move {
     assert_eq!(s.hit_rate_limit("k", 60, 120).await.unwrap(), 1);
     assert_eq!(s.hit_rate_limit("k", 60, 130).await.unwrap(), 2);
     assert_eq!(s.hit_rate_limit("other", 60, 130).await.unwrap(), 1);
-    assert_eq!(
-        s.hit_rate_limit("k", 60, 180).await.unwrap(),
-        1,
-        "a new window starts at zero"
-    );
+    assert_eq!(s.hit_rate_limit("k", 60, 180).await.unwrap(), 1, "a new window starts at zero");
 });
 
 on_both!(the_outbox_keeps_mail_newest_first, |s: Store| async move {
-    s.insert_mail(
-        "a@example.org",
-        "First",
-        "body 1",
-        "outbox",
-        "stored",
-        "",
-        1,
-    )
-    .await
-    .unwrap();
-    s.insert_mail(
-        "b@example.org",
-        "Second",
-        "body 2",
-        "outbox",
-        "stored",
-        "",
-        2,
-    )
-    .await
-    .unwrap();
+    s.insert_mail("a@example.org", "First", "body 1", "outbox", "stored", "", 1).await.unwrap();
+    s.insert_mail("b@example.org", "Second", "body 2", "outbox", "stored", "", 2).await.unwrap();
     let all = s.outbox(None, 10).await.unwrap();
-    assert_eq!(
-        all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(),
-        vec!["Second", "First"]
-    );
+    assert_eq!(all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), vec!["Second", "First"]);
     assert_eq!(s.outbox(Some("a@example.org"), 10).await.unwrap().len(), 1);
 });
 

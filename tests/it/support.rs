@@ -13,19 +13,12 @@ pub fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut b = [0u8; 4];
     getrandom(&mut b);
-    format!(
-        "{prefix}{}_{n}_{}",
-        std::process::id(),
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
+    format!("{prefix}{}_{n}_{}", std::process::id(), b.iter().map(|x| format!("{x:02x}")).collect::<String>())
 }
 
 fn getrandom(b: &mut [u8]) {
     // Good enough for unique names in tests: time and a counter.
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     for (i, x) in b.iter_mut().enumerate() {
         *x = (t >> (i * 8)) as u8 ^ COUNTER.load(Ordering::Relaxed) as u8;
     }
@@ -33,8 +26,7 @@ fn getrandom(b: &mut [u8]) {
 
 /// The PostgreSQL server the tests use; the test script makes sure one runs.
 pub fn postgres_admin_url() -> String {
-    std::env::var("COWORK_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("COWORK_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database URL of the given backend, fresh and empty.
@@ -52,9 +44,7 @@ pub async fn fresh_database(backend: &str) -> String {
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
                 .await
                 .unwrap_or_else(|e| panic!("PostgreSQL is needed for these tests ({admin}): {e}. Run ./scripts/test, which starts it."));
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
             format!("{base}/{name}")
         }
@@ -63,9 +53,7 @@ pub async fn fresh_database(backend: &str) -> String {
 }
 
 pub async fn fresh_store(backend: &str) -> Store {
-    Store::open(&fresh_database(backend).await)
-        .await
-        .expect("store opens and migrates")
+    Store::open(&fresh_database(backend).await).await.expect("store opens and migrates")
 }
 
 pub struct Server {
@@ -79,13 +67,19 @@ impl Server {
     }
 
     pub async fn start_on(backend: &str) -> Server {
-        let config = Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            database_url: fresh_database(backend).await,
-            ..Config::default()
-        };
+        Server::start_with_backend(backend, |_| {}).await
+    }
+
+    /// A server on SQLite with some settings changed.
+    pub async fn start_with(change: impl FnOnce(&mut Config)) -> Server {
+        Server::start_with_backend("sqlite", change).await
+    }
+
+    async fn start_with_backend(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
+        let mut config = Config { bind: "127.0.0.1:0".parse().unwrap(), database_url: fresh_database(backend).await, ..Config::default() };
+        change(&mut config);
         let running = cowork_server::start(config).await.expect("server starts");
-        let base = running.app.config.base_url.clone();
+        let base = format!("http://{}", running.addr);
         Server { running, base }
     }
 
@@ -101,11 +95,7 @@ impl Server {
     pub fn client(&self) -> Browser {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Browser {
-            http: Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
+            http: Client::builder().cookie_provider(jar.clone()).redirect(Policy::none()).build().unwrap(),
             base: self.base.clone(),
             jar,
         }
@@ -123,38 +113,23 @@ impl Server {
     /// The newest sign-in link mailed to `email`, as an admin reads it in the outbox page.
     pub async fn link_from_outbox(&self, admin: &Browser, email: &str) -> String {
         let html = admin.get_ok("/admin/outbox").await;
-        let start = html
-            .find(&format!("<strong class=\"to\">{email}</strong>"))
-            .unwrap_or_else(|| panic!("no mail to {email} in the outbox"));
+        let start =
+            html.find(&format!("<strong class=\"to\">{email}</strong>")).unwrap_or_else(|| panic!("no mail to {email} in the outbox"));
         let rest = &html[start..];
-        let at = rest
-            .find("/signin/link?token=")
-            .expect("mail holds a sign-in link");
+        let at = rest.find("/signin/link?token=").expect("mail holds a sign-in link");
         let from = rest[..at].rfind("http").unwrap();
-        let end = at
-            + rest[at..]
-                .find(|c: char| c.is_whitespace() || c == '<')
-                .unwrap();
+        let end = at + rest[at..].find(|c: char| c.is_whitespace() || c == '<').unwrap();
         rest[from..end].to_string()
     }
 
     /// An instance admin with a signed-in client.
     pub async fn admin(&self) -> Browser {
-        self.app()
-            .make_admin("admin@example.org", Some("Admin"))
-            .await
-            .unwrap();
+        self.app().make_admin("admin@example.org", Some("Admin")).await.unwrap();
         self.signed_in("admin@example.org").await
     }
 
     /// A community made directly through the service layer, owned by `owner`.
-    pub async fn community(
-        &self,
-        owner_email: &str,
-        slug: &str,
-        visibility: &str,
-        join_policy: &str,
-    ) -> cowork_store::Community {
+    pub async fn community(&self, owner_email: &str, slug: &str, visibility: &str, join_policy: &str) -> cowork_store::Community {
         let owner = self.account(owner_email).await;
         let input = cowork_core::community::CommunityInput {
             slug: slug.into(),
@@ -168,20 +143,11 @@ impl Server {
             ..Default::default()
         };
         // Straight to the store: fixtures are not subject to the creation rate limit.
-        self.app()
-            .store
-            .create_community(&input.parse().unwrap(), &owner.id, 1)
-            .await
-            .unwrap()
+        self.app().store.create_community(&input.parse().unwrap(), &owner.id, 1).await.unwrap()
     }
 
     pub async fn account(&self, email: &str) -> cowork_store::Account {
-        self.app()
-            .store
-            .account_for_email(email, email.split('@').next().unwrap(), 1)
-            .await
-            .unwrap()
-            .0
+        self.app().store.account_for_email(email, email.split('@').next().unwrap(), 1).await.unwrap().0
     }
 
     /// A personal API token for `email`.
@@ -221,12 +187,7 @@ impl Browser {
         let token = self.form_token().await;
         let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
         all.extend_from_slice(fields);
-        self.http
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url(path)).form(&all).send().await.unwrap()
     }
 
     /// The value the forms of this browser's pages carry: its CSRF cookie.
@@ -242,34 +203,18 @@ impl Browser {
     fn csrf_cookie(&self, url: &reqwest::Url) -> Option<String> {
         use reqwest::cookie::CookieStore;
         let header = self.jar.cookies(url)?;
-        header
-            .to_str()
-            .ok()?
-            .split("; ")
-            .find_map(|kv| kv.strip_prefix("cowork_csrf="))
-            .map(String::from)
+        header.to_str().ok()?.split("; ").find_map(|kv| kv.strip_prefix("cowork_csrf=")).map(String::from)
     }
 
     pub async fn follow_sign_in_link(&self, link: &str) {
         let page = self.get(link).await;
-        assert_eq!(
-            page.status(),
-            StatusCode::OK,
-            "the sign-in link opens a confirmation page"
-        );
+        assert_eq!(page.status(), StatusCode::OK, "the sign-in link opens a confirmation page");
         let html = page.text().await.unwrap();
         let token = link.split("token=").nth(1).unwrap();
-        assert!(
-            html.contains(token),
-            "the confirmation page carries the token"
-        );
+        assert!(html.contains(token), "the confirmation page carries the token");
         let r = self.post("/signin/link", &[("token", token)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "confirming signs in");
-        assert!(r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .any(|c| c.to_str().unwrap().starts_with("cowork_session=")));
+        assert!(r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("cowork_session=")));
     }
 }
 
@@ -280,8 +225,5 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 pub fn location(r: &Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
+    r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }

@@ -16,11 +16,7 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub const ALL: [Visibility; 3] = [
-        Visibility::Public,
-        Visibility::Unlisted,
-        Visibility::Private,
-    ];
+    pub const ALL: [Visibility; 3] = [Visibility::Public, Visibility::Unlisted, Visibility::Private];
     pub fn as_str(self) -> &'static str {
         match self {
             Visibility::Public => "public",
@@ -133,51 +129,34 @@ pub struct CommunityInput {
 impl CommunityInput {
     pub fn parse(&self) -> Result<CommunityDraft, Invalid> {
         let mut inv = Invalid::default();
-        let slug = inv.take(Slug::parse(&self.slug));
+        // An empty address is made from the name, so people (and scripts) may leave it out.
+        let slug_text = if self.slug.trim().is_empty() { Slug::suggest(&self.name) } else { self.slug.clone() };
+        let slug = inv.take(Slug::parse(&slug_text));
         let name = inv.take(input::line("name", &self.name, 3, 80));
         let description = inv.take(input::text("description", &self.description, 2000));
         let topics = inv.take(input::topics(&self.topics));
-        let coc = inv.take(input::text(
-            "code_of_conduct",
-            &self.code_of_conduct,
-            20_000,
-        ));
+        let coc = inv.take(input::text("code_of_conduct", &self.code_of_conduct, 20_000));
         let contact = if self.conduct_contact.trim().is_empty() {
             Ok(String::new())
         } else {
-            Email::parse(&self.conduct_contact)
-                .map(|e| e.to_string())
-                .map_err(|e| FieldError::new("conduct_contact", e.message))
+            Email::parse(&self.conduct_contact).map(|e| e.to_string()).map_err(|e| FieldError::new("conduct_contact", e.message))
         };
         let contact = inv.take(contact);
         let visibility = inv.take(Visibility::parse(&self.visibility));
         let join_policy = inv.take(JoinPolicy::parse(&self.join_policy));
         let tz = inv.take(Zone::parse("time_zone", &self.time_zone));
         let chat = inv.take(input::optional_url("link_chat", &self.link_chat));
-        let news = inv.take(input::optional_url(
-            "link_newsletter",
-            &self.link_newsletter,
-        ));
+        let news = inv.take(input::optional_url("link_newsletter", &self.link_newsletter));
         let web = inv.take(input::optional_url("link_website", &self.link_website));
         if let Some(c) = &coc {
             if c.chars().count() < 40 {
-                inv.push(FieldError::new("code_of_conduct", "Every community needs a code of conduct: write at least a few sentences, or keep the default."));
+                inv.push(FieldError::new(
+                    "code_of_conduct",
+                    "Every community needs a code of conduct: write at least a few sentences, or keep the default.",
+                ));
             }
         }
-        match (
-            slug,
-            name,
-            description,
-            topics,
-            coc,
-            contact,
-            visibility,
-            join_policy,
-            tz,
-            chat,
-            news,
-            web,
-        ) {
+        match (slug, name, description, topics, coc, contact, visibility, join_policy, tz, chat, news, web) {
             (
                 Some(slug),
                 Some(name),
@@ -268,28 +247,24 @@ mod tests {
         i.code_of_conduct = "be nice".into();
         let err = i.parse().unwrap_err();
         for f in ["slug", "time_zone", "visibility", "code_of_conduct"] {
-            assert!(
-                err.message_for(f).is_some(),
-                "{f} should have an error: {err}"
-            );
+            assert!(err.message_for(f).is_some(), "{f} should have an error: {err}");
         }
+    }
+
+    #[test]
+    fn an_empty_address_comes_from_the_name() {
+        let mut i = good();
+        i.slug = " ".into();
+        i.name = "Night Owls: Late Focus".into();
+        assert_eq!(i.parse().unwrap().slug.as_str(), "night-owls-late-focus");
     }
 
     #[test]
     fn an_invite_opens_every_door() {
         assert_eq!(join_outcome(JoinPolicy::Open, false), JoinOutcome::Member);
-        assert_eq!(
-            join_outcome(JoinPolicy::Approval, false),
-            JoinOutcome::Pending
-        );
-        assert_eq!(
-            join_outcome(JoinPolicy::Invite, false),
-            JoinOutcome::NeedsInvite
-        );
+        assert_eq!(join_outcome(JoinPolicy::Approval, false), JoinOutcome::Pending);
+        assert_eq!(join_outcome(JoinPolicy::Invite, false), JoinOutcome::NeedsInvite);
         assert_eq!(join_outcome(JoinPolicy::Invite, true), JoinOutcome::Member);
-        assert_eq!(
-            join_outcome(JoinPolicy::Approval, true),
-            JoinOutcome::Member
-        );
+        assert_eq!(join_outcome(JoinPolicy::Approval, true), JoinOutcome::Member);
     }
 }

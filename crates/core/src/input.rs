@@ -14,10 +14,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        FieldError {
-            field,
-            message: message.into(),
-        }
+        FieldError { field, message: message.into() }
     }
 }
 
@@ -46,10 +43,7 @@ impl Invalid {
         self.0.is_empty()
     }
     pub fn message_for(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
     pub fn into_result(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
@@ -62,11 +56,7 @@ impl Invalid {
 
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -90,10 +80,7 @@ pub fn line(field: &'static str, raw: &str, min: usize, max: usize) -> Result<St
         });
     }
     if n > max {
-        return Err(FieldError::new(
-            field,
-            format!("Use at most {max} characters (this has {n})."),
-        ));
+        return Err(FieldError::new(field, format!("Use at most {max} characters (this has {n}).")));
     }
     Ok(v.to_string())
 }
@@ -101,18 +88,11 @@ pub fn line(field: &'static str, raw: &str, min: usize, max: usize) -> Result<St
 /// A multi-line text (bio, description, code of conduct): newlines allowed,
 /// other control characters dropped, length enforced.
 pub fn text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let v: String = raw
-        .replace("\r\n", "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect();
+    let v: String = raw.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect();
     let v = v.trim().to_string();
     let n = char_len(&v);
     if n > max {
-        return Err(FieldError::new(
-            field,
-            format!("Use at most {max} characters (this has {n})."),
-        ));
+        return Err(FieldError::new(field, format!("Use at most {max} characters (this has {n}).")));
     }
     Ok(v)
 }
@@ -129,18 +109,13 @@ impl Email {
             return Err(FieldError::new("email", "Enter your e-mail address."));
         }
         if v.len() > 254 {
-            return Err(FieldError::new(
-                "email",
-                "That address is too long (at most 254 characters).",
-            ));
+            return Err(FieldError::new("email", "That address is too long (at most 254 characters)."));
         }
         let (local, domain) = v.rsplit_once('@').ok_or_else(bad)?;
         if local.is_empty() || local.len() > 64 || domain.len() < 3 || !domain.contains('.') {
             return Err(bad());
         }
-        let local_ok = local
-            .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        let local_ok = local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
@@ -162,13 +137,8 @@ impl Email {
     /// A friendly first display name for a new account: the part before the @.
     pub fn suggested_name(&self) -> String {
         let local = self.0.split('@').next().unwrap_or("");
-        let name: String = local
-            .split(['.', '_', '-', '+'])
-            .filter(|s| !s.is_empty())
-            .take(3)
-            .map(capitalize)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name: String =
+            local.split(['.', '_', '-', '+']).filter(|s| !s.is_empty()).take(3).map(capitalize).collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             "New member".into()
         } else {
@@ -196,10 +166,7 @@ impl fmt::Display for Email {
 pub struct Slug(String);
 
 /// Slugs that would collide with pages of our own.
-const RESERVED_SLUGS: &[&str] = &[
-    "new", "admin", "api", "static", "edit", "join", "settings", "signin", "signout", "healthz",
-    "metrics",
-];
+const RESERVED_SLUGS: &[&str] = &["new", "admin", "api", "static", "edit", "join", "settings", "signin", "signout", "healthz", "metrics"];
 
 impl Slug {
     pub fn parse(raw: &str) -> Result<Slug, FieldError> {
@@ -211,16 +178,11 @@ impl Slug {
         if v.len() > 40 {
             return Err(f("Use at most 40 characters."));
         }
-        if !v
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             return Err(f("Use only lower-case letters a–z, digits and hyphens."));
         }
         if v.starts_with('-') || v.ends_with('-') || v.contains("--") {
-            return Err(f(
-                "Hyphens go between words: no hyphen at the start or end, and never two in a row.",
-            ));
+            return Err(f("Hyphens go between words: no hyphen at the start or end, and never two in a row."));
         }
         if RESERVED_SLUGS.contains(&v.as_str()) {
             return Err(f("That address is reserved; choose another."));
@@ -237,12 +199,7 @@ impl Slug {
                 out.push('-');
             }
         }
-        out.trim_end_matches('-')
-            .chars()
-            .take(40)
-            .collect::<String>()
-            .trim_end_matches('-')
-            .to_string()
+        out.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_string()
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -262,29 +219,19 @@ pub fn optional_url(field: &'static str, raw: &str) -> Result<String, FieldError
         return Ok(String::new());
     }
     if v.len() > 500 {
-        return Err(FieldError::new(
-            field,
-            "Use a link of at most 500 characters.",
-        ));
+        return Err(FieldError::new(field, "Use a link of at most 500 characters."));
     }
     let lower = v.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
     match rest {
         Some(r)
             if !r.is_empty()
                 && !r.starts_with('/')
-                && !v.chars().any(|c| {
-                    c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>'
-                }) =>
+                && !v.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>') =>
         {
             Ok(v.to_string())
         }
-        _ => Err(FieldError::new(
-            field,
-            "Enter a full link starting with https://",
-        )),
+        _ => Err(FieldError::new(field, "Enter a full link starting with https://")),
     }
 }
 
@@ -297,10 +244,7 @@ pub fn topics(raw: &str) -> Result<Vec<String>, FieldError> {
             continue;
         }
         if t.chars().count() > 30 || t.chars().any(|c| c.is_control()) {
-            return Err(FieldError::new(
-                "topics",
-                "Each topic is at most 30 characters of plain text.",
-            ));
+            return Err(FieldError::new("topics", "Each topic is at most 30 characters of plain text."));
         }
         if !out.contains(&t) {
             out.push(t);
@@ -330,21 +274,10 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(
-            Email::parse("  Ada@Example.ORG ").unwrap().as_str(),
-            "ada@example.org"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.org",
-            "ada@example",
-            "a b@example.org",
-            "ada@exa_mple.org",
-            "ada..l@example.org",
-            "ada@-x.org",
-        ] {
+        assert_eq!(Email::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
+        for bad in
+            ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "ada@exa_mple.org", "ada..l@example.org", "ada@-x.org"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err());
@@ -352,33 +285,16 @@ mod tests {
 
     #[test]
     fn suggested_name_comes_from_the_local_part() {
-        assert_eq!(
-            Email::parse("ada.lovelace@example.org")
-                .unwrap()
-                .suggested_name(),
-            "Ada Lovelace"
-        );
+        assert_eq!(Email::parse("ada.lovelace@example.org").unwrap().suggested_name(), "Ada Lovelace");
     }
 
     #[test]
     fn slugs_follow_the_rule() {
         assert_eq!(Slug::parse("Turing-Way").unwrap().as_str(), "turing-way");
-        for bad in [
-            "ab",
-            "-abc",
-            "abc-",
-            "a--b",
-            "héllo",
-            "with space",
-            "new",
-            &"x".repeat(41),
-        ] {
+        for bad in ["ab", "-abc", "abc-", "a--b", "héllo", "with space", "new", &"x".repeat(41)] {
             assert!(Slug::parse(bad).is_err(), "{bad} should be refused");
         }
-        assert_eq!(
-            Slug::suggest("The Turing Way: Coworking!"),
-            "the-turing-way-coworking"
-        );
+        assert_eq!(Slug::suggest("The Turing Way: Coworking!"), "the-turing-way-coworking");
     }
 
     #[test]
@@ -394,25 +310,13 @@ mod tests {
     fn urls_must_be_http() {
         assert!(optional_url("link", "javascript:alert(1)").is_err());
         assert!(optional_url("link", "https://").is_err());
-        assert_eq!(
-            optional_url("link", " https://chat.example.org/x ").unwrap(),
-            "https://chat.example.org/x"
-        );
+        assert_eq!(optional_url("link", " https://chat.example.org/x ").unwrap(), "https://chat.example.org/x");
         assert_eq!(optional_url("link", "").unwrap(), "");
     }
 
     #[test]
     fn topics_are_normalized() {
-        assert_eq!(
-            topics("Open Science, writing, open science,").unwrap(),
-            vec!["open science", "writing"]
-        );
-        assert!(topics(
-            &(0..11)
-                .map(|i| format!("t{i}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-        .is_err());
+        assert_eq!(topics("Open Science, writing, open science,").unwrap(), vec!["open science", "writing"]);
+        assert!(topics(&(0..11).map(|i| format!("t{i}")).collect::<Vec<_>>().join(",")).is_err());
     }
 }

@@ -76,9 +76,7 @@ pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
     match action {
         Action::View => visibility != Visibility::Private || standing.role().is_some(),
         Action::ViewMembers => standing.role().is_some(),
-        Action::Edit | Action::ManageMembers | Action::ManageInvites => {
-            standing.at_least(Role::Organizer)
-        }
+        Action::Edit | Action::ManageMembers | Action::ManageInvites => standing.at_least(Role::Organizer),
     }
 }
 
@@ -93,32 +91,20 @@ impl Refusal {
     pub fn message(self) -> &'static str {
         match self {
             Refusal::NotAllowed => "You don't have permission to do that.",
-            Refusal::LastOwner => {
-                "A community always needs an owner: make someone else owner first."
-            }
+            Refusal::LastOwner => "A community always needs an owner: make someone else owner first.",
         }
     }
 }
 
 /// Organizers manage members and hosts and may raise them up to organizer;
 /// only owners touch organizers and owners. The last owner can never be demoted.
-pub fn may_change_role(
-    actor: Role,
-    target_current: Role,
-    target_new: Role,
-    owners: usize,
-    is_self: bool,
-) -> Result<(), Refusal> {
+pub fn may_change_role(actor: Role, target_current: Role, target_new: Role, owners: usize, is_self: bool) -> Result<(), Refusal> {
     if target_current == Role::Owner && target_new != Role::Owner && owners <= 1 {
         return Err(Refusal::LastOwner);
     }
     match actor {
         Role::Owner => Ok(()),
-        Role::Organizer
-            if !is_self && target_current < Role::Organizer && target_new <= Role::Organizer =>
-        {
-            Ok(())
-        }
+        Role::Organizer if !is_self && target_current < Role::Organizer && target_new <= Role::Organizer => Ok(()),
         _ => Err(Refusal::NotAllowed),
     }
 }
@@ -156,17 +142,9 @@ mod tests {
     fn private_communities_are_hidden_from_outsiders() {
         assert!(!may(Standing::Outsider, Visibility::Private, Action::View));
         assert!(!may(Standing::Pending, Visibility::Private, Action::View));
-        assert!(may(
-            Standing::Member(Member),
-            Visibility::Private,
-            Action::View
-        ));
+        assert!(may(Standing::Member(Member), Visibility::Private, Action::View));
         assert!(may(Standing::Outsider, Visibility::Unlisted, Action::View));
-        assert!(!may(
-            Standing::Outsider,
-            Visibility::Public,
-            Action::ViewMembers
-        ));
+        assert!(!may(Standing::Outsider, Visibility::Public, Action::ViewMembers));
     }
 
     #[test]
@@ -179,37 +157,18 @@ mod tests {
             (Standing::Outsider, false),
         ] {
             assert_eq!(may(s, Visibility::Public, Action::Edit), ok, "{s:?}");
-            assert_eq!(
-                may(s, Visibility::Public, Action::ManageMembers),
-                ok,
-                "{s:?}"
-            );
+            assert_eq!(may(s, Visibility::Public, Action::ManageMembers), ok, "{s:?}");
         }
     }
 
     #[test]
     fn role_changes_respect_rank_and_the_last_owner() {
         assert_eq!(may_change_role(Organizer, Member, Host, 1, false), Ok(()));
-        assert_eq!(
-            may_change_role(Organizer, Host, Organizer, 1, false),
-            Ok(())
-        );
-        assert_eq!(
-            may_change_role(Organizer, Member, Owner, 1, false),
-            Err(Refusal::NotAllowed)
-        );
-        assert_eq!(
-            may_change_role(Organizer, Organizer, Member, 1, false),
-            Err(Refusal::NotAllowed)
-        );
-        assert_eq!(
-            may_change_role(Host, Member, Host, 1, false),
-            Err(Refusal::NotAllowed)
-        );
-        assert_eq!(
-            may_change_role(Owner, Owner, Member, 1, true),
-            Err(Refusal::LastOwner)
-        );
+        assert_eq!(may_change_role(Organizer, Host, Organizer, 1, false), Ok(()));
+        assert_eq!(may_change_role(Organizer, Member, Owner, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Organizer, Organizer, Member, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Host, Member, Host, 1, false), Err(Refusal::NotAllowed));
+        assert_eq!(may_change_role(Owner, Owner, Member, 1, true), Err(Refusal::LastOwner));
         assert_eq!(may_change_role(Owner, Owner, Member, 2, true), Ok(()));
         assert_eq!(may_change_role(Owner, Member, Owner, 1, false), Ok(()));
     }
@@ -217,15 +176,9 @@ mod tests {
     #[test]
     fn removal_and_leaving() {
         assert_eq!(may_remove(Organizer, Member, 1, false), Ok(()));
-        assert_eq!(
-            may_remove(Organizer, Organizer, 1, false),
-            Err(Refusal::NotAllowed)
-        );
+        assert_eq!(may_remove(Organizer, Organizer, 1, false), Err(Refusal::NotAllowed));
         assert_eq!(may_remove(Owner, Owner, 1, false), Err(Refusal::LastOwner));
-        assert_eq!(
-            may_remove(Member, Member, 1, false),
-            Err(Refusal::NotAllowed)
-        );
+        assert_eq!(may_remove(Member, Member, 1, false), Err(Refusal::NotAllowed));
         assert_eq!(may_leave(Owner, 1), Err(Refusal::LastOwner));
         assert_eq!(may_leave(Owner, 2), Ok(()));
         assert_eq!(may_leave(Member, 1), Ok(()));

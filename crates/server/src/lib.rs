@@ -18,17 +18,10 @@ use tokio::net::TcpListener;
 
 /// Opens the database (migrating it) and the mailer.
 pub async fn open(mut config: Config) -> Result<App, String> {
-    let store = Store::open(&config.database_url)
-        .await
-        .map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
+    let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
-    Ok(App {
-        store,
-        mailer,
-        config: Arc::new(config),
-        metrics: Default::default(),
-    })
+    Ok(App { store, mailer, config: Arc::new(config), metrics: Default::default() })
 }
 
 /// Every route: pages, API, health and metrics, static files.
@@ -46,9 +39,7 @@ pub struct Running {
 /// Binds `config.bind` (port 0 picks a free port), fills in the base URL if
 /// none was given, and serves until the process ends.
 pub async fn start(mut config: Config) -> Result<Running, String> {
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if config.base_url.is_empty() {
         config.base_url = format!("http://{addr}");
@@ -57,10 +48,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, svc)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-        {
+        if let Err(e) = axum::serve(listener, svc).with_graceful_shutdown(shutdown_signal()).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
@@ -73,8 +61,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

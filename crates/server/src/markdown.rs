@@ -5,26 +5,15 @@
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
 
 pub fn to_html(md: &str) -> String {
-    let parser =
-        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES).map(|ev| {
-            match ev {
-                Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => Event::Start(Tag::Link {
-                    link_type,
-                    dest_url: safe_url(dest_url),
-                    title,
-                    id,
-                }),
-                Event::Start(Tag::Image { dest_url, .. }) => Event::Text(dest_url),
-                Event::End(pulldown_cmark::TagEnd::Image) => Event::Text("".into()),
-                other => other,
-            }
-        });
+    let parser = Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES).map(|ev| match ev {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
+        }
+        Event::Start(Tag::Image { dest_url, .. }) => Event::Text(dest_url),
+        Event::End(pulldown_cmark::TagEnd::Image) => Event::Text("".into()),
+        other => other,
+    });
     let mut out = String::new();
     html::push_html(&mut out, parser);
     out
@@ -32,12 +21,7 @@ pub fn to_html(md: &str) -> String {
 
 fn safe_url(u: CowStr<'_>) -> CowStr<'_> {
     let l = u.trim().to_ascii_lowercase();
-    if l.starts_with("http://")
-        || l.starts_with("https://")
-        || l.starts_with("mailto:")
-        || l.starts_with('/')
-        || l.starts_with('#')
-    {
+    if l.starts_with("http://") || l.starts_with("https://") || l.starts_with("mailto:") || l.starts_with('/') || l.starts_with('#') {
         u
     } else {
         CowStr::Borrowed("#")

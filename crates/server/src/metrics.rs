@@ -52,50 +52,24 @@ impl Metrics {
         let mut counter = |name: &str, help: &str, v: u64| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
-        counter(
-            "cowork_sign_in_links_total",
-            "Sign-in links requested.",
-            self.sign_in_links.get(),
-        );
-        counter(
-            "cowork_sign_ins_total",
-            "Successful sign-ins.",
-            self.sign_ins.get(),
-        );
-        counter(
-            "cowork_rate_limited_total",
-            "Requests refused by a rate limit.",
-            self.rate_limited.get(),
-        );
+        counter("cowork_sign_in_links_total", "Sign-in links requested.", self.sign_in_links.get());
+        counter("cowork_sign_ins_total", "Successful sign-ins.", self.sign_ins.get());
+        counter("cowork_rate_limited_total", "Requests refused by a rate limit.", self.rate_limited.get());
         let _ = writeln!(o, "# HELP cowork_accounts Accounts on this instance.\n# TYPE cowork_accounts gauge\ncowork_accounts {accounts}");
-        let _ = writeln!(o, "# HELP cowork_http_requests_total HTTP requests by method and status.\n# TYPE cowork_http_requests_total counter");
+        let _ =
+            writeln!(o, "# HELP cowork_http_requests_total HTTP requests by method and status.\n# TYPE cowork_http_requests_total counter");
         if let Ok(r) = self.requests.lock() {
             for ((m, s), n) in r.iter() {
-                let _ = writeln!(
-                    o,
-                    "cowork_http_requests_total{{method=\"{m}\",status=\"{s}\"}} {n}"
-                );
+                let _ = writeln!(o, "cowork_http_requests_total{{method=\"{m}\",status=\"{s}\"}} {n}");
             }
         }
         let _ = writeln!(o, "# HELP cowork_http_request_duration_seconds Time to answer an HTTP request.\n# TYPE cowork_http_request_duration_seconds histogram");
         if let Ok(l) = self.latency.lock() {
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "cowork_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                    l.0[i]
-                );
+                let _ = writeln!(o, "cowork_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}", l.0[i]);
             }
-            let _ = writeln!(
-                o,
-                "cowork_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-                l.2
-            );
-            let _ = writeln!(
-                o,
-                "cowork_http_request_duration_seconds_sum {}",
-                l.1 as f64 / 1e6
-            );
+            let _ = writeln!(o, "cowork_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}", l.2);
+            let _ = writeln!(o, "cowork_http_request_duration_seconds_sum {}", l.1 as f64 / 1e6);
             let _ = writeln!(o, "cowork_http_request_duration_seconds_count {}", l.2);
         }
         o

@@ -76,8 +76,33 @@ function focusErrors() {
   if (summary) summary.focus();
 }
 
+/**
+ * On a new community, propose the address from the name until the person
+ * types one of their own (the server does the same when it is left empty).
+ */
+function suggestSlug() {
+  const form = document.querySelector('form[action="/communities/new"]');
+  if (!form) return;
+  const name = form.querySelector('input[name="name"]');
+  const slug = form.querySelector('input[name="slug"]');
+  if (!name || !slug) return;
+  let own = slug.value.trim() !== "";
+  slug.addEventListener("input", () => { own = slug.value.trim() !== ""; });
+  name.addEventListener("input", () => {
+    if (own) return;
+    slug.value = name.value
+      .toLowerCase()
+      .normalize("NFKD")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40)
+      .replace(/-+$/, "");
+  });
+}
+
 function init() {
   proposeBrowserZone();
+  suggestSlug();
   addCopyButtons();
   focusErrors();
 }

@@ -23,7 +23,8 @@ CREATE TABLE login_links (
     email TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    used_at BIGINT
+    used_at BIGINT,
+    next TEXT NOT NULL DEFAULT ''          -- the page to return to after signing in
 );
 CREATE INDEX login_links_expiry ON login_links (expires_at);
 
@@ -34,6 +35,7 @@ CREATE TABLE web_sessions (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX web_sessions_account ON web_sessions (account_id);
+CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
 
 CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,
@@ -111,3 +113,4 @@ CREATE TABLE rate_limits (
     window_start BIGINT NOT NULL,
     hits BIGINT NOT NULL
 );
+CREATE INDEX rate_limits_window ON rate_limits (window_start);

@@ -57,13 +57,7 @@ pub struct ApiToken {
 }
 
 impl Store {
-    pub async fn create_account(
-        &self,
-        email: &str,
-        display_name: &str,
-        time_zone: &str,
-        now: i64,
-    ) -> Result<Account> {
+    pub async fn create_account(&self, email: &str, display_name: &str, time_zone: &str, now: i64) -> Result<Account> {
         let id = new_id();
         let r = sqlx::query("INSERT INTO accounts (id, email, display_name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
@@ -82,42 +76,26 @@ impl Store {
 
     /// Returns the account for an address, creating it on first sign-in.
     /// Two concurrent first sign-ins end with one account.
-    pub async fn account_for_email(
-        &self,
-        email: &str,
-        display_name: &str,
-        now: i64,
-    ) -> Result<(Account, bool)> {
+    pub async fn account_for_email(&self, email: &str, display_name: &str, now: i64) -> Result<(Account, bool)> {
         if let Some(a) = self.account_by_email(email).await? {
             return Ok((a, false));
         }
         match self.create_account(email, display_name, "UTC", now).await {
             Ok(a) => Ok((a, true)),
-            Err(StoreError::Taken(_)) => Ok((
-                self.account_by_email(email)
-                    .await?
-                    .ok_or(StoreError::NotFound)?,
-                false,
-            )),
+            Err(StoreError::Taken(_)) => Ok((self.account_by_email(email).await?.ok_or(StoreError::NotFound)?, false)),
             Err(e) => Err(e),
         }
     }
 
     pub async fn account(&self, id: &str) -> Result<Account> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         account(&row.ok_or(StoreError::NotFound)?)
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = $1");
-        let row = sqlx::query(&sql)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(email).fetch_optional(&self.pool).await?;
         row.as_ref().map(account).transpose()
     }
 
@@ -140,74 +118,58 @@ impl Store {
     }
 
     pub async fn password_hash(&self, email: &str) -> Result<Option<(String, String)>> {
-        let row = sqlx::query(
-            "SELECT id, password_hash FROM accounts WHERE email = $1 AND password_hash IS NOT NULL",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((col(&r, "id")?, col(&r, "password_hash")?)))
-            .transpose()
+        let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1 AND password_hash IS NOT NULL")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((col(&r, "id")?, col(&r, "password_hash")?))).transpose()
     }
 
     pub async fn set_password_hash(&self, id: &str, hash: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-            .bind(id)
-            .bind(hash)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&self.pool).await?;
         Ok(())
     }
 
     pub async fn set_admin(&self, id: &str, admin: bool) -> Result<()> {
-        sqlx::query("UPDATE accounts SET is_admin = $2 WHERE id = $1")
-            .bind(id)
-            .bind(admin as i64)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("UPDATE accounts SET is_admin = $2 WHERE id = $1").bind(id).bind(admin as i64).execute(&self.pool).await?;
         Ok(())
     }
 
     pub async fn count_accounts(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await?)
     }
 
     // ---- magic links
 
-    pub async fn insert_login_link(
-        &self,
-        token_hash: &str,
-        email: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO login_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    /// Stores a sign-in link; `next` is the page to return to afterwards.
+    pub async fn insert_login_link(&self, token_hash: &str, email: &str, next: &str, now: i64, expires_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO login_links (token_hash, email, next, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
             .bind(email)
+            .bind(next)
             .bind(now)
             .bind(expires_at)
             .execute(&self.pool)
             .await?;
-        // Old links are of no use to anyone; keep the table small.
-        sqlx::query("DELETE FROM login_links WHERE expires_at < $1")
-            .bind(now - 86_400)
-            .execute(&self.pool)
-            .await?;
+        // Sign-in is rare enough to sweep what has expired here rather than in a job.
+        sqlx::query("DELETE FROM login_links WHERE expires_at < $1").bind(now - 86_400).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM rate_limits WHERE window_start < $1").bind(now - 2 * 86_400).execute(&self.pool).await?;
         Ok(())
     }
 
-    /// Marks a link used and returns its address, if it was unused and unexpired.
-    /// One statement, so two clicks racing each other cannot both succeed.
-    pub async fn consume_login_link(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING email",
+    /// Marks a link used and returns its address and next page, if it was
+    /// unused and unexpired. One statement, so two clicks racing each other
+    /// cannot both succeed.
+    pub async fn consume_login_link(&self, token_hash: &str, now: i64) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING email, next",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        row.map(|r| Ok((col(&r, "email")?, col(&r, "next")?))).transpose()
     }
 
     /// Whether a link exists and can still be used (for the confirmation page).
@@ -222,13 +184,7 @@ impl Store {
 
     // ---- browser sessions
 
-    pub async fn insert_web_session(
-        &self,
-        token_hash: &str,
-        account_id: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<()> {
+    pub async fn insert_web_session(&self, token_hash: &str, account_id: &str, now: i64, expires_at: i64) -> Result<()> {
         sqlx::query("INSERT INTO web_sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(account_id)
@@ -241,19 +197,12 @@ impl Store {
 
     pub async fn web_session_account(&self, token_hash: &str, now: i64) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM web_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2");
-        let row = sqlx::query(&sql)
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
         row.as_ref().map(account).transpose()
     }
 
     pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -269,13 +218,7 @@ impl Store {
 
     // ---- personal API tokens
 
-    pub async fn insert_api_token(
-        &self,
-        account_id: &str,
-        name: &str,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<ApiToken> {
+    pub async fn insert_api_token(&self, account_id: &str, name: &str, token_hash: &str, now: i64) -> Result<ApiToken> {
         let id = new_id();
         sqlx::query("INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
@@ -285,19 +228,15 @@ impl Store {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        Ok(ApiToken {
-            id,
-            name: name.to_string(),
-            created_at: now,
-            last_used_at: None,
-        })
+        Ok(ApiToken { id, name: name.to_string(), created_at: now, last_used_at: None })
     }
 
     pub async fn api_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC, id")
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE account_id = $1 ORDER BY created_at DESC, id")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(ApiToken {
@@ -311,11 +250,8 @@ impl Store {
     }
 
     pub async fn delete_api_token(&self, account_id: &str, id: &str) -> Result<()> {
-        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND account_id = $2").bind(id).bind(account_id).execute(&self.pool).await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -324,10 +260,7 @@ impl Store {
 
     pub async fn api_token_account(&self, token_hash: &str, now: i64) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1");
-        let row = sqlx::query(&sql)
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
         if row.is_some() {
             // Minute resolution is enough for "last used" and spares a write per request.
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)")

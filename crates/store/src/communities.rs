@@ -26,7 +26,8 @@ pub struct Community {
     pub updated_at: i64,
 }
 
-const COMMUNITY_COLUMNS: &str = "c.id, c.slug, c.name, c.description, c.topics, c.code_of_conduct, c.conduct_contact, c.visibility, c.join_policy, \
+const COMMUNITY_COLUMNS: &str =
+    "c.id, c.slug, c.name, c.description, c.topics, c.code_of_conduct, c.conduct_contact, c.visibility, c.join_policy, \
      c.time_zone, c.link_chat, c.link_newsletter, c.link_website, c.created_at, c.updated_at, \
      (SELECT COUNT(*) FROM memberships m WHERE m.community_id = c.id AND m.status = 'active') AS member_count";
 
@@ -39,11 +40,7 @@ fn community(row: &AnyRow) -> Result<Community> {
         slug: col(row, "slug")?,
         name: col(row, "name")?,
         description: col(row, "description")?,
-        topics: topics
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
+        topics: topics.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
         code_of_conduct: col(row, "code_of_conduct")?,
         conduct_contact: col(row, "conduct_contact")?,
         visibility: Visibility::parse(&visibility).unwrap_or(Visibility::Private),
@@ -99,12 +96,7 @@ pub struct MyCommunity {
 
 impl Store {
     /// Creates a community with its creator as owner, in one transaction.
-    pub async fn create_community(
-        &self,
-        d: &CommunityDraft,
-        owner_id: &str,
-        now: i64,
-    ) -> Result<Community> {
+    pub async fn create_community(&self, d: &CommunityDraft, owner_id: &str, now: i64) -> Result<Community> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
@@ -145,12 +137,7 @@ impl Store {
     }
 
     /// Replaces a community's fields. The slug may change; a taken one is refused.
-    pub async fn update_community(
-        &self,
-        id: &str,
-        d: &CommunityDraft,
-        now: i64,
-    ) -> Result<Community> {
+    pub async fn update_community(&self, id: &str, d: &CommunityDraft, now: i64) -> Result<Community> {
         let r = sqlx::query(
             "UPDATE communities SET slug = $2, name = $3, description = $4, topics = $5, code_of_conduct = $6, conduct_contact = $7, visibility = $8, \
              join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, updated_at = $14 WHERE id = $1",
@@ -181,56 +168,32 @@ impl Store {
 
     pub async fn community(&self, slug: &str) -> Result<Community> {
         let sql = format!("SELECT {COMMUNITY_COLUMNS} FROM communities c WHERE c.slug = $1");
-        let row = sqlx::query(&sql)
-            .bind(slug)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(&self.pool).await?;
         community(&row.ok_or(StoreError::NotFound)?)
     }
 
     /// Public communities matching a search in name, description or topics,
     /// or carrying exactly `topic`; biggest first.
-    pub async fn directory(
-        &self,
-        query: &str,
-        topic: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Community>> {
+    pub async fn directory(&self, query: &str, topic: &str, limit: i64, offset: i64) -> Result<Vec<Community>> {
         let sql = format!(
             "SELECT {COMMUNITY_COLUMNS} FROM communities c WHERE c.visibility = 'public' \
              AND ($1 = '%%' OR LOWER(c.name) LIKE $1 ESCAPE '\\' OR LOWER(c.description) LIKE $1 ESCAPE '\\' OR c.topics LIKE $1 ESCAPE '\\') \
              AND ($2 = '' OR c.topics LIKE $2 ESCAPE '\\') \
              ORDER BY member_count DESC, c.name, c.id LIMIT $3 OFFSET $4"
         );
-        let topic_pattern = if topic.trim().is_empty() {
-            String::new()
-        } else {
-            format!("%,{},%", like_pattern(topic.trim()).trim_matches('%'))
-        };
-        let rows = sqlx::query(&sql)
-            .bind(like_pattern(query.trim()))
-            .bind(topic_pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let topic_pattern =
+            if topic.trim().is_empty() { String::new() } else { format!("%,{},%", like_pattern(topic.trim()).trim_matches('%')) };
+        let rows =
+            sqlx::query(&sql).bind(like_pattern(query.trim())).bind(topic_pattern).bind(limit).bind(offset).fetch_all(&self.pool).await?;
         rows.iter().map(community).collect()
     }
 
     /// The most used topics among public communities, for the directory's filter.
     pub async fn popular_topics(&self, limit: usize) -> Result<Vec<(String, i64)>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT topics FROM communities WHERE visibility = 'public' AND topics <> ''",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT topics FROM communities WHERE visibility = 'public' AND topics <> ''").fetch_all(&self.pool).await?;
         let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
-        for t in rows
-            .iter()
-            .flat_map(|r| r.split(','))
-            .filter(|t| !t.is_empty())
-        {
+        for t in rows.iter().flat_map(|r| r.split(',')).filter(|t| !t.is_empty()) {
             *counts.entry(t.to_string()).or_default() += 1;
         }
         let mut v: Vec<(String, i64)> = counts.into_iter().collect();
@@ -244,19 +207,12 @@ impl Store {
             "SELECT {COMMUNITY_COLUMNS}, m.role AS my_role, m.status AS my_status FROM memberships m JOIN communities c ON c.id = m.community_id \
              WHERE m.account_id = $1 ORDER BY c.name, c.id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&sql).bind(account_id).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let role: String = col(r, "my_role")?;
                 let status: String = col(r, "my_status")?;
-                Ok(MyCommunity {
-                    community: community(r)?,
-                    role: Role::parse(&role).unwrap_or(Role::Member),
-                    pending: status == "pending",
-                })
+                Ok(MyCommunity { community: community(r)?, role: Role::parse(&role).unwrap_or(Role::Member), pending: status == "pending" })
             })
             .collect()
     }
@@ -264,13 +220,11 @@ impl Store {
     // ---- memberships
 
     pub async fn standing(&self, community_id: &str, account_id: &str) -> Result<Standing> {
-        let row = sqlx::query(
-            "SELECT role, status FROM memberships WHERE community_id = $1 AND account_id = $2",
-        )
-        .bind(community_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT role, status FROM memberships WHERE community_id = $1 AND account_id = $2")
+            .bind(community_id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             None => Standing::Outsider,
             Some(r) => {
@@ -287,13 +241,7 @@ impl Store {
 
     /// Records a join (active) or a join request (pending), with the moment the
     /// code of conduct was accepted. Joining twice changes nothing.
-    pub async fn add_member(
-        &self,
-        community_id: &str,
-        account_id: &str,
-        pending: bool,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn add_member(&self, community_id: &str, account_id: &str, pending: bool, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO memberships (community_id, account_id, role, status, conduct_accepted_at, requested_at, joined_at) \
              VALUES ($1, $2, 'member', $3, $4, $4, $5) ON CONFLICT (community_id, account_id) DO NOTHING",
@@ -308,18 +256,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn approve_member(
-        &self,
-        community_id: &str,
-        account_id: &str,
-        now: i64,
-    ) -> Result<()> {
-        let r = sqlx::query("UPDATE memberships SET status = 'active', joined_at = $3 WHERE community_id = $1 AND account_id = $2 AND status = 'pending'")
-            .bind(community_id)
-            .bind(account_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+    pub async fn approve_member(&self, community_id: &str, account_id: &str, now: i64) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE memberships SET status = 'active', joined_at = $3 WHERE community_id = $1 AND account_id = $2 AND status = 'pending'",
+        )
+        .bind(community_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -330,46 +275,31 @@ impl Store {
     /// without an owner. The community row is touched first: that takes a row
     /// lock on PostgreSQL and the write lock on SQLite, so two owners demoting
     /// each other at once cannot both succeed.
-    pub async fn set_member_role(
-        &self,
-        community_id: &str,
-        account_id: &str,
-        role: Option<Role>,
-    ) -> Result<()> {
+    pub async fn set_member_role(&self, community_id: &str, account_id: &str, role: Option<Role>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1")
+        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2")
             .bind(community_id)
-            .execute(&mut *tx)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
             .await?;
-        let current: Option<String> = sqlx::query_scalar(
-            "SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2",
-        )
-        .bind(community_id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
         let current = current.ok_or(StoreError::NotFound)?;
         if current == "owner" && role != Some(Role::Owner) {
-            let owners: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner' AND status = 'active'")
-                .bind(community_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let owners: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner' AND status = 'active'")
+                    .bind(community_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if owners <= 1 {
                 return Err(StoreError::LastOwner);
             }
         }
         match role {
-            Some(r) => sqlx::query(
-                "UPDATE memberships SET role = $3 WHERE community_id = $1 AND account_id = $2",
-            )
-            .bind(community_id)
-            .bind(account_id)
-            .bind(r.as_str()),
-            None => {
-                sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2")
-                    .bind(community_id)
-                    .bind(account_id)
-            }
+            Some(r) => sqlx::query("UPDATE memberships SET role = $3 WHERE community_id = $1 AND account_id = $2")
+                .bind(community_id)
+                .bind(account_id)
+                .bind(r.as_str()),
+            None => sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2").bind(community_id).bind(account_id),
         }
         .execute(&mut *tx)
         .await?;
@@ -378,10 +308,11 @@ impl Store {
     }
 
     pub async fn count_owners(&self, community_id: &str) -> Result<usize> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner' AND status = 'active'")
-            .bind(community_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner' AND status = 'active'")
+                .bind(community_id)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n as usize)
     }
 
@@ -440,15 +371,7 @@ impl Store {
         .bind(max_uses)
         .execute(&self.pool)
         .await?;
-        Ok(Invite {
-            id,
-            label: label.into(),
-            created_at: now,
-            expires_at,
-            max_uses,
-            uses: 0,
-            revoked: false,
-        })
+        Ok(Invite { id, label: label.into(), created_at: now, expires_at, max_uses, uses: 0, revoked: false })
     }
 
     pub async fn invites(&self, community_id: &str) -> Result<Vec<Invite>> {
@@ -515,10 +438,7 @@ impl Store {
 impl Store {
     pub async fn community_by_id(&self, id: &str) -> Result<Community> {
         let sql = format!("SELECT {COMMUNITY_COLUMNS} FROM communities c WHERE c.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         community(&row.ok_or(StoreError::NotFound)?)
     }
 }

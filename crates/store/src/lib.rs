@@ -59,8 +59,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalize_url(url)?;
-        let opts =
-            AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
@@ -109,23 +108,14 @@ fn normalize_url(url: &str) -> Result<(Backend, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_string()));
     }
-    if let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let mut u = format!("sqlite://{rest}");
         if !rest.contains("mode=") {
-            u.push_str(if rest.contains('?') {
-                "&mode=rwc"
-            } else {
-                "?mode=rwc"
-            });
+            u.push_str(if rest.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
         return Ok((Backend::Sqlite, u));
     }
-    Err(StoreError::BadUrl(format!(
-        "{url} (use sqlite://path or postgres://…)"
-    )))
+    Err(StoreError::BadUrl(format!("{url} (use sqlite://path or postgres://…)")))
 }
 
 /// A new random id: 96 bits, hex, never reused.
@@ -170,14 +160,8 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend() {
-        assert_eq!(
-            normalize_url("sqlite://./cowork.db").unwrap(),
-            (Backend::Sqlite, "sqlite://./cowork.db?mode=rwc".into())
-        );
-        assert_eq!(
-            normalize_url("postgres://localhost/test").unwrap().0,
-            Backend::Postgres
-        );
+        assert_eq!(normalize_url("sqlite://./cowork.db").unwrap(), (Backend::Sqlite, "sqlite://./cowork.db?mode=rwc".into()));
+        assert_eq!(normalize_url("postgres://localhost/test").unwrap().0, Backend::Postgres);
         assert!(normalize_url("mysql://x").is_err());
     }
 

@@ -5,10 +5,7 @@ use crate::{Backend, Result};
 use sqlx::{AnyPool, Executor};
 
 /// Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/0001_accounts_and_communities.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_accounts_and_communities.sql"))];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {
     let mut conn = pool.acquire().await?;
@@ -26,11 +23,10 @@ async fn apply_locked(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Resul
     conn.execute("CREATE TABLE IF NOT EXISTS cowork_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
     let mut applied = 0;
     for (version, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM cowork_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut **conn)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cowork_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut **conn)
+            .await?;
         if done.is_some() {
             continue;
         }
@@ -53,36 +49,19 @@ async fn apply_locked(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Resul
 /// Splits a migration into statements. Comments go first, since they may
 /// hold semicolons; our migrations put no `--` or `;` inside string literals.
 fn statements(sql: &str) -> Vec<String> {
-    let without_comments: String = sql
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    without_comments
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    let without_comments: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn comments_with_semicolons_do_not_split_statements() {
-        let s = super::statements(
-            "CREATE TABLE a (x TEXT -- one; two\n);\n-- done;\nCREATE INDEX i ON a (x);",
-        );
-        assert_eq!(
-            s,
-            vec!["CREATE TABLE a (x TEXT \n)", "CREATE INDEX i ON a (x)"]
-        );
+        let s = super::statements("CREATE TABLE a (x TEXT -- one; two\n);\n-- done;\nCREATE INDEX i ON a (x);");
+        assert_eq!(s, vec!["CREATE TABLE a (x TEXT \n)", "CREATE INDEX i ON a (x)"]);
     }
 }

@@ -25,29 +25,14 @@ pub fn routes() -> Router<App> {
         .route("/me/tokens", get(tokens))
         .route("/me/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/communities", get(directory).post(create_community))
-        .route(
-            "/communities/{slug}",
-            get(community).patch(update_community),
-        )
+        .route("/communities/{slug}", get(community).patch(update_community))
         .route("/communities/{slug}/join", post(join))
         .route("/communities/{slug}/leave", post(leave))
         .route("/communities/{slug}/members", get(members))
-        .route(
-            "/communities/{slug}/members/{account}",
-            patch(change_role).delete(remove_member),
-        )
-        .route(
-            "/communities/{slug}/members/{account}/approve",
-            post(approve),
-        )
-        .route(
-            "/communities/{slug}/invites",
-            get(invites).post(create_invite),
-        )
-        .route(
-            "/communities/{slug}/invites/{id}",
-            axum::routing::delete(revoke_invite),
-        )
+        .route("/communities/{slug}/members/{account}", patch(change_role).delete(remove_member))
+        .route("/communities/{slug}/members/{account}/approve", post(approve))
+        .route("/communities/{slug}/invites", get(invites).post(create_invite))
+        .route("/communities/{slug}/invites/{id}", axum::routing::delete(revoke_invite))
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
@@ -60,51 +45,27 @@ impl From<AppError> for ApiError {
 }
 
 fn error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message, "fields": fields } })),
-    )
-        .into_response()
+    (status, Json(json!({ "error": { "code": code, "message": message, "fields": fields } }))).into_response()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self.0 {
-            AppError::Invalid(i) => error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "Some fields are not valid.",
-                json!(i.0),
-            ),
-            AppError::NotFound => {
-                error(StatusCode::NOT_FOUND, "not_found", "Not found.", json!([]))
-            }
+            AppError::Invalid(i) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Some fields are not valid.", json!(i.0)),
+            AppError::NotFound => error(StatusCode::NOT_FOUND, "not_found", "Not found.", json!([])),
             AppError::Unauthenticated => {
-                let mut r = error(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "Send a personal API token: Authorization: Bearer cwk_…",
-                    json!([]),
-                );
-                r.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
+                let mut r =
+                    error(StatusCode::UNAUTHORIZED, "unauthenticated", "Send a personal API token: Authorization: Bearer cwk_…", json!([]));
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
                 r
             }
             AppError::Forbidden(m) => error(StatusCode::FORBIDDEN, "forbidden", &m, json!([])),
-            AppError::RateLimited => error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests; wait and try again.",
-                json!([]),
-            ),
-            AppError::Internal(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on our side; it has been logged.",
-                json!([]),
-            ),
+            AppError::RateLimited => {
+                error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; wait and try again.", json!([]))
+            }
+            AppError::Internal(_) => {
+                error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; it has been logged.", json!([]))
+            }
         }
     }
 }
@@ -141,9 +102,7 @@ impl FromRequestParts<App> for MaybeApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
-            Ok(MaybeApiUser(Some(
-                ApiUser::from_request_parts(parts, app).await?.0,
-            )))
+            Ok(MaybeApiUser(Some(ApiUser::from_request_parts(parts, app).await?.0)))
         } else {
             Ok(MaybeApiUser(None))
         }
@@ -161,23 +120,12 @@ impl<T: DeserializeOwned> FromRequest<App> for Body<T> {
             Err(r) => {
                 let status = r.status();
                 let (code, message) = match &r {
-                    JsonRejection::MissingJsonContentType(_) => (
-                        "unsupported_media_type",
-                        "Send the body as JSON with Content-Type: application/json.".to_string(),
-                    ),
-                    JsonRejection::JsonSyntaxError(_) => {
-                        ("bad_json", "The body is not valid JSON.".to_string())
+                    JsonRejection::MissingJsonContentType(_) => {
+                        ("unsupported_media_type", "Send the body as JSON with Content-Type: application/json.".to_string())
                     }
-                    JsonRejection::JsonDataError(e) => (
-                        "invalid",
-                        format!(
-                            "The JSON does not have the expected shape: {}",
-                            e.body_text()
-                        ),
-                    ),
-                    _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-                        ("too_large", "The body is too large.".to_string())
-                    }
+                    JsonRejection::JsonSyntaxError(_) => ("bad_json", "The body is not valid JSON.".to_string()),
+                    JsonRejection::JsonDataError(e) => ("invalid", format!("The JSON does not have the expected shape: {}", e.body_text())),
+                    _ if status == StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The body is too large.".to_string()),
                     _ => ("bad_request", "The body could not be read.".to_string()),
                 };
                 Err(error(status, code, &message, json!([])))
@@ -187,11 +135,7 @@ impl<T: DeserializeOwned> FromRequest<App> for Body<T> {
 }
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
 }
 
 fn account_json(a: &Account) -> Value {
@@ -207,17 +151,11 @@ async fn me(ApiUser(me): ApiUser) -> ApiResult {
 }
 
 /// PATCH semantics: fields left out keep their value.
-async fn update_me(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Body(patch): Body<Value>,
-) -> ApiResult {
-    let mut input = serde_json::to_value(ProfileInput::of(&me))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+async fn update_me(State(app): State<App>, ApiUser(me): ApiUser, Body(patch): Body<Value>) -> ApiResult {
+    let mut input = serde_json::to_value(ProfileInput::of(&me)).map_err(|e| AppError::Internal(e.to_string()))?;
     merge(&mut input, patch)?;
-    let input: ProfileInput = serde_json::from_value(input).map_err(|_| {
-        AppError::Invalid(cowork_core::Invalid::one("body", "Fields must be strings."))
-    })?;
+    let input: ProfileInput =
+        serde_json::from_value(input).map_err(|_| AppError::Invalid(cowork_core::Invalid::one("body", "Fields must be strings.")))?;
     let a = app.update_profile(&me, &input).await?;
     Ok(Json(account_json(&a)).into_response())
 }
@@ -225,10 +163,7 @@ async fn update_me(
 /// Overlays the string fields of a JSON object on `base`; anything else is refused.
 fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
     let Value::Object(p) = patch else {
-        return Err(AppError::Invalid(cowork_core::Invalid::one(
-            "body",
-            "Send a JSON object.",
-        )));
+        return Err(AppError::Invalid(cowork_core::Invalid::one("body", "Send a JSON object.")));
     };
     let Value::Object(b) = base else {
         return Ok(());
@@ -245,12 +180,10 @@ fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
                 b.insert(k, Value::String(String::new()));
             }
             _ => {
-                return Err(AppError::Invalid(cowork_core::Invalid(vec![
-                    cowork_core::FieldError {
-                        field: "body",
-                        message: format!("{k} must be a string."),
-                    },
-                ])))
+                return Err(AppError::Invalid(cowork_core::Invalid(vec![cowork_core::FieldError {
+                    field: "body",
+                    message: format!("{k} must be a string."),
+                }])))
             }
         }
     }
@@ -259,10 +192,7 @@ fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
 
 async fn my_communities(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
     let list = app.my_communities(&me).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|m| json!({ "community": m.community, "role": m.role, "pending": m.pending }))
-        .collect();
+    let items: Vec<Value> = list.iter().map(|m| json!({ "community": m.community, "role": m.role, "pending": m.pending })).collect();
     Ok(Json(json!({ "items": items })).into_response())
 }
 
@@ -270,11 +200,7 @@ async fn tokens(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
     Ok(Json(json!({ "items": app.api_tokens(&me).await? })).into_response())
 }
 
-async fn revoke_token(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(id): Path<String>,
-) -> ApiResult {
+async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
     app.revoke_api_token(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -284,26 +210,20 @@ async fn revoke_token(
 struct DirectoryQuery {
     q: String,
     topic: String,
-    page: i64,
+    page: String,
 }
 
 async fn directory(State(app): State<App>, Query(q): Query<DirectoryQuery>) -> ApiResult {
-    let items = app.directory(&q.q, &q.topic, q.page.max(1)).await?;
-    Ok(Json(json!({ "items": items, "page": q.page.max(1) })).into_response())
+    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let items = app.directory(&q.q, &q.topic, page).await?;
+    Ok(Json(json!({ "items": items, "page": page })).into_response())
 }
 
-async fn create_community(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Body(mut input): Body<CommunityInput>,
-) -> ApiResult {
+async fn create_community(State(app): State<App>, ApiUser(me): ApiUser, Body(mut input): Body<CommunityInput>) -> ApiResult {
     if input.code_of_conduct.trim().is_empty() {
         input.code_of_conduct = cowork_core::community::DEFAULT_CODE_OF_CONDUCT.into();
     }
-    for (field, default) in [
-        (&mut input.visibility, "public"),
-        (&mut input.join_policy, "open"),
-    ] {
+    for (field, default) in [(&mut input.visibility, "public"), (&mut input.join_policy, "open")] {
         if field.trim().is_empty() {
             *field = default.into();
         }
@@ -312,19 +232,10 @@ async fn create_community(
         input.time_zone = me.time_zone.clone();
     }
     let c = app.create_community(&me, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/communities/{}", c.slug))],
-        Json(c),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{}", c.slug))], Json(c)).into_response())
 }
 
-fn community_json(
-    c: &Community,
-    role: Option<cowork_core::permissions::Role>,
-    pending: bool,
-) -> Value {
+fn community_json(c: &Community, role: Option<cowork_core::permissions::Role>, pending: bool) -> Value {
     let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
     if let Value::Object(o) = &mut v {
         o.insert("my_role".into(), json!(role));
@@ -333,26 +244,12 @@ fn community_json(
     v
 }
 
-async fn community(
-    State(app): State<App>,
-    MaybeApiUser(me): MaybeApiUser,
-    Path(slug): Path<String>,
-) -> ApiResult {
+async fn community(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
     let view = app.community(me.as_ref(), &slug).await?;
-    Ok(Json(community_json(
-        &view.community,
-        view.role(),
-        view.standing == cowork_core::permissions::Standing::Pending,
-    ))
-    .into_response())
+    Ok(Json(community_json(&view.community, view.role(), view.standing == cowork_core::permissions::Standing::Pending)).into_response())
 }
 
-async fn update_community(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-    Body(patch): Body<Value>,
-) -> ApiResult {
+async fn update_community(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(patch): Body<Value>) -> ApiResult {
     let view = app.community(Some(&me), &slug).await?;
     if !view.may(Action::Edit) {
         return Err(AppError::forbidden().into());
@@ -365,8 +262,7 @@ async fn update_community(
         "link_newsletter": c.link_newsletter, "link_website": c.link_website,
     });
     merge(&mut input, patch)?;
-    let input: CommunityInput =
-        serde_json::from_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
+    let input: CommunityInput = serde_json::from_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
     let c = app.update_community(&me, &slug, &input).await?;
     Ok(Json(c).into_response())
 }
@@ -378,15 +274,8 @@ struct JoinBody {
     invite: Option<String>,
 }
 
-async fn join(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-    Body(b): Body<JoinBody>,
-) -> ApiResult {
-    let outcome = app
-        .join(&me, &slug, b.accept_code_of_conduct, b.invite.as_deref())
-        .await?;
+async fn join(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(b): Body<JoinBody>) -> ApiResult {
+    let outcome = app.join(&me, &slug, b.accept_code_of_conduct, b.invite.as_deref()).await?;
     let status = match outcome {
         JoinOutcome::Member => "member",
         JoinOutcome::Pending => "pending",
@@ -395,20 +284,12 @@ async fn join(
     Ok(Json(json!({ "status": status })).into_response())
 }
 
-async fn leave(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-) -> ApiResult {
+async fn leave(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>) -> ApiResult {
     app.leave(&me, &slug).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn members(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-) -> ApiResult {
+async fn members(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>) -> ApiResult {
     let (_, members) = app.members(&me, &slug).await?;
     Ok(Json(json!({ "items": members })).into_response())
 }
@@ -429,29 +310,17 @@ async fn change_role(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn remove_member(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path((slug, account)): Path<(String, String)>,
-) -> ApiResult {
+async fn remove_member(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, account)): Path<(String, String)>) -> ApiResult {
     app.remove_member(&me, &slug, &account).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn approve(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path((slug, account)): Path<(String, String)>,
-) -> ApiResult {
+async fn approve(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, account)): Path<(String, String)>) -> ApiResult {
     app.approve_member(&me, &slug, &account).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn invites(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-) -> ApiResult {
+async fn invites(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>) -> ApiResult {
     let (_, invites) = app.invites(&me, &slug).await?;
     Ok(Json(json!({ "items": invites })).into_response())
 }
@@ -464,12 +333,7 @@ struct InviteBody {
     max_uses: Option<i64>,
 }
 
-async fn create_invite(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-    Body(b): Body<InviteBody>,
-) -> ApiResult {
+async fn create_invite(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(b): Body<InviteBody>) -> ApiResult {
     let input = InviteInput {
         label: b.label,
         days: b.days.map(|d| d.to_string()).unwrap_or_default(),
@@ -477,18 +341,10 @@ async fn create_invite(
     };
     let (invite, code) = app.create_invite(&me, &slug, &input).await?;
     let url = format!("{}/invite/{code}", app.config.base_url);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "invite": invite, "code": code, "url": url })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "invite": invite, "code": code, "url": url }))).into_response())
 }
 
-async fn revoke_invite(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult {
+async fn revoke_invite(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, id)): Path<(String, String)>) -> ApiResult {
     app.revoke_invite(&me, &slug, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

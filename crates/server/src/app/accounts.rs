@@ -15,6 +15,8 @@ pub struct SignedIn {
     pub account: Account,
     pub session_token: String,
     pub new_account: bool,
+    /// Where the person was going when they asked for the link ("" for nowhere in particular).
+    pub next: String,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -47,20 +49,11 @@ impl ProfileInput {
         let pref = self.social_preference.trim();
         let pref = if pref.is_empty() { "either" } else { pref };
         if !["quiet", "social", "either"].contains(&pref) {
-            inv.push(FieldError::new(
-                "social_preference",
-                "Choose quiet, social or either.",
-            ));
+            inv.push(FieldError::new("social_preference", "Choose quiet, social or either."));
         }
         match (display_name, pronouns, time_zone, bio) {
             (Some(display_name), Some(pronouns), Some(tz), Some(bio)) if inv.is_empty() => {
-                Ok(Profile {
-                    display_name,
-                    pronouns,
-                    time_zone: tz.name().to_string(),
-                    bio,
-                    social_preference: pref.to_string(),
-                })
+                Ok(Profile { display_name, pronouns, time_zone: tz.name().to_string(), bio, social_preference: pref.to_string() })
             }
             _ => Err(inv),
         }
@@ -71,36 +64,23 @@ impl ProfileInput {
 /// no password, so that the answer takes the same time either way.
 fn dummy_hash() -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&secret(16)).unwrap_or_default())
-        .clone()
+    HASH.get_or_init(|| hash_password(&secret(16)).unwrap_or_default()).clone()
 }
 
 impl App {
     /// Mails a single-use sign-in link. The answer is the same whether or not
     /// the address has an account; a first sign-in creates the account.
-    pub async fn request_sign_in_link(&self, raw_email: &str, ip: &str) -> AppResult<()> {
+    pub async fn request_sign_in_link(&self, raw_email: &str, next: &str, ip: &str) -> AppResult<()> {
         let email = Email::parse(raw_email)?;
-        self.rate_limit(&[
-            (format!("link-ip:{ip}"), 20, 3600),
-            (format!("link-addr:{email}"), 5, 900),
-        ])
-        .await?;
-        let link = self.issue_sign_in_link(&email).await?;
+        self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr:{email}"), 5, 900)]).await?;
+        let link = self.issue_sign_in_link_to(&email, next).await?;
         let body = format!(
             "Hello,\n\nSomeone (we hope you) asked to sign in to {site} with this address.\n\n\
              Open this link within {LINK_MINUTES} minutes to sign in:\n\n{link}\n\n\
              The link works once. If you did not ask for it, ignore this mail: nothing happens.\n\n— {site}\n",
             site = self.config.site_name
         );
-        if let Err(e) = self
-            .mailer
-            .send(
-                email.as_str(),
-                &format!("Your sign-in link for {}", self.config.site_name),
-                &body,
-            )
-            .await
-        {
+        if let Err(e) = self.mailer.send(email.as_str(), &format!("Your sign-in link for {}", self.config.site_name), &body).await {
             tracing::warn!(error = %e, "sign-in mail not delivered");
         }
         self.metrics.sign_in_links.inc();
@@ -109,102 +89,64 @@ impl App {
 
     /// A fresh single-use sign-in link for an address (mailed, or printed by `admin create`).
     pub async fn issue_sign_in_link(&self, email: &Email) -> AppResult<String> {
+        self.issue_sign_in_link_to(email, "").await
+    }
+
+    /// `next` must already be a path on this site (see `web::safe_next`).
+    async fn issue_sign_in_link_to(&self, email: &Email, next: &str) -> AppResult<String> {
         let token = secret(32);
         let t = now();
-        self.store
-            .insert_login_link(
-                &hash_secret(&token),
-                email.as_str(),
-                t,
-                t + LINK_MINUTES * 60,
-            )
-            .await?;
-        Ok(format!(
-            "{}/signin/link?token={token}",
-            self.config.base_url
-        ))
+        let next: String = next.chars().take(500).collect();
+        self.store.insert_login_link(&hash_secret(&token), email.as_str(), &next, t, t + LINK_MINUTES * 60).await?;
+        Ok(format!("{}/signin/link?token={token}", self.config.base_url))
     }
 
     pub async fn sign_in_link_usable(&self, token: &str) -> AppResult<bool> {
-        Ok(self
-            .store
-            .login_link_usable(&hash_secret(token), now())
-            .await?)
+        Ok(self.store.login_link_usable(&hash_secret(token), now()).await?)
     }
 
     pub async fn sign_in_with_link(&self, token: &str) -> AppResult<SignedIn> {
-        let email = self
+        let (email, next) = self
             .store
             .consume_login_link(&hash_secret(token), now())
             .await?
-            .ok_or_else(|| {
-                Invalid::one(
-                    "token",
-                    "This sign-in link has expired or was already used. Ask for a new one.",
-                )
-            })?;
+            .ok_or_else(|| Invalid::one("token", "This sign-in link has expired or was already used. Ask for a new one."))?;
         let email = Email::parse(&email)?;
-        let (account, new_account) = self
-            .store
-            .account_for_email(email.as_str(), &email.suggested_name(), now())
-            .await?;
-        self.start_session(account, new_account).await
+        let (account, new_account) = self.store.account_for_email(email.as_str(), &email.suggested_name(), now()).await?;
+        let mut s = self.start_session(account, new_account).await?;
+        s.next = next;
+        Ok(s)
     }
 
-    pub async fn sign_in_with_password(
-        &self,
-        raw_email: &str,
-        password: &str,
-        ip: &str,
-    ) -> AppResult<SignedIn> {
+    pub async fn sign_in_with_password(&self, raw_email: &str, password: &str, ip: &str) -> AppResult<SignedIn> {
         let email = Email::parse(raw_email)?;
-        self.rate_limit(&[
-            (format!("pw-ip:{ip}"), 30, 900),
-            (format!("pw-addr:{email}"), 10, 900),
-        ])
-        .await?;
+        self.rate_limit(&[(format!("pw-ip:{ip}"), 30, 900), (format!("pw-addr:{email}"), 10, 900)]).await?;
         let stored = self.store.password_hash(email.as_str()).await?;
-        let hash = stored
-            .as_ref()
-            .map(|(_, h)| h.clone())
-            .unwrap_or_else(dummy_hash);
+        let hash = stored.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(dummy_hash);
         let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
         match stored {
             Some((id, _)) if ok => {
                 let account = self.store.account(&id).await?;
                 self.start_session(account, false).await
             }
-            _ => Err(Invalid::one("password", "That e-mail address and password don't match. Try again, or sign in with an e-mail link.").into()),
+            _ => {
+                Err(Invalid::one("password", "That e-mail address and password don't match. Try again, or sign in with an e-mail link.")
+                    .into())
+            }
         }
     }
 
     async fn start_session(&self, account: Account, new_account: bool) -> AppResult<SignedIn> {
         let token = secret(32);
         let t = now();
-        self.store
-            .insert_web_session(
-                &hash_secret(&token),
-                &account.id,
-                t,
-                t + SESSION_DAYS * 86_400,
-            )
-            .await?;
+        self.store.insert_web_session(&hash_secret(&token), &account.id, t, t + SESSION_DAYS * 86_400).await?;
         self.metrics.sign_ins.inc();
-        Ok(SignedIn {
-            account,
-            session_token: token,
-            new_account,
-        })
+        Ok(SignedIn { account, session_token: token, new_account, next: String::new() })
     }
 
     pub async fn session_account(&self, token: &str) -> AppResult<Option<Account>> {
-        Ok(self
-            .store
-            .web_session_account(&hash_secret(token), now())
-            .await?)
+        Ok(self.store.web_session_account(&hash_secret(token), now()).await?)
     }
 
     pub async fn sign_out(&self, token: &str) -> AppResult<()> {
@@ -217,24 +159,14 @@ impl App {
     }
 
     /// Sets (or with an empty one, refuses) a password and signs out other browsers.
-    pub async fn set_password(
-        &self,
-        me: &Account,
-        password: &str,
-        confirm: &str,
-        keep_session: &str,
-    ) -> AppResult<()> {
+    pub async fn set_password(&self, me: &Account, password: &str, confirm: &str, keep_session: &str) -> AppResult<()> {
         let pw = input::password(password)?;
         if pw != confirm {
             return Err(Invalid::one("confirm", "The two passwords differ.").into());
         }
-        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??;
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(|e| AppError::Internal(e.to_string()))??;
         self.store.set_password_hash(&me.id, Some(&hash)).await?;
-        self.store
-            .delete_other_web_sessions(&me.id, &hash_secret(keep_session))
-            .await?;
+        self.store.delete_other_web_sessions(&me.id, &hash_secret(keep_session)).await?;
         Ok(())
     }
 
@@ -243,23 +175,14 @@ impl App {
     }
 
     /// Creates a personal API token; its secret is returned once, never stored.
-    pub async fn create_api_token(
-        &self,
-        me: &Account,
-        name: &str,
-    ) -> AppResult<(ApiToken, String)> {
+    pub async fn create_api_token(&self, me: &Account, name: &str) -> AppResult<(ApiToken, String)> {
         let name = input::line("name", name, 1, 60)?;
         let existing = self.store.api_tokens(&me.id).await?;
         if existing.len() >= 20 {
-            return Err(
-                Invalid::one("name", "You have 20 tokens already; revoke one first.").into(),
-            );
+            return Err(Invalid::one("name", "You have 20 tokens already; revoke one first.").into());
         }
         let token = format!("{API_TOKEN_PREFIX}{}", secret(24));
-        let t = self
-            .store
-            .insert_api_token(&me.id, &name, &hash_secret(&token), now())
-            .await?;
+        let t = self.store.insert_api_token(&me.id, &name, &hash_secret(&token), now()).await?;
         Ok((t, token))
     }
 
@@ -275,35 +198,21 @@ impl App {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        Ok(self
-            .store
-            .api_token_account(&hash_secret(token), now())
-            .await?)
+        Ok(self.store.api_token_account(&hash_secret(token), now()).await?)
     }
 
     pub async fn outbox(&self, me: &Account) -> AppResult<Vec<cowork_store::Mail>> {
         if !me.is_admin {
-            return Err(AppError::Forbidden(
-                "Only instance admins can read the outbox.".into(),
-            ));
+            return Err(AppError::Forbidden("Only instance admins can read the outbox.".into()));
         }
         Ok(self.store.outbox(None, 200).await?)
     }
 
     /// Creates (or promotes) an instance admin, for the `admin create` command.
-    pub async fn make_admin(
-        &self,
-        raw_email: &str,
-        display_name: Option<&str>,
-    ) -> AppResult<Account> {
+    pub async fn make_admin(&self, raw_email: &str, display_name: Option<&str>) -> AppResult<Account> {
         let email = Email::parse(raw_email)?;
-        let name = display_name
-            .map(str::to_string)
-            .unwrap_or_else(|| email.suggested_name());
-        let (account, _) = self
-            .store
-            .account_for_email(email.as_str(), &name, now())
-            .await?;
+        let name = display_name.map(str::to_string).unwrap_or_else(|| email.suggested_name());
+        let (account, _) = self.store.account_for_email(email.as_str(), &name, now()).await?;
         self.store.set_admin(&account.id, true).await?;
         Ok(self.store.account(&account.id).await?)
     }
@@ -314,18 +223,13 @@ fn hash_password(pw: &str) -> AppResult<String> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|e| AppError::Internal(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(e.to_string()))?;
-    argon2::Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(e.to_string()))
+    argon2::Argon2::default().hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 fn verify_password(pw: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     match PasswordHash::new(hash) {
-        Ok(h) => argon2::Argon2::default()
-            .verify_password(pw.as_bytes(), &h)
-            .is_ok(),
+        Ok(h) => argon2::Argon2::default().verify_password(pw.as_bytes(), &h).is_ok(),
         Err(_) => false,
     }
 }

@@ -34,12 +34,7 @@ pub struct InviteInput {
 }
 
 impl App {
-    pub async fn directory(
-        &self,
-        query: &str,
-        topic: &str,
-        page: i64,
-    ) -> AppResult<Vec<Community>> {
+    pub async fn directory(&self, query: &str, topic: &str, page: i64) -> AppResult<Vec<Community>> {
         let page = page.clamp(1, 1000);
         let q: String = query.chars().take(100).collect();
         let t: String = topic.chars().take(30).collect();
@@ -54,44 +49,27 @@ impl App {
         Ok(self.store.communities_of(&me.id).await?)
     }
 
-    pub async fn create_community(
-        &self,
-        me: &Account,
-        input: &CommunityInput,
-    ) -> AppResult<Community> {
+    pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
         let draft = input.parse()?;
-        self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)])
-            .await?;
+        self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)]).await?;
         Ok(self.store.create_community(&draft, &me.id, now()).await?)
     }
 
     /// A community as `viewer` may see it; private ones do not exist for outsiders.
-    pub async fn community(
-        &self,
-        viewer: Option<&Account>,
-        slug: &str,
-    ) -> AppResult<CommunityView> {
+    pub async fn community(&self, viewer: Option<&Account>, slug: &str) -> AppResult<CommunityView> {
         let community = self.store.community(slug).await?;
         let standing = match viewer {
             Some(a) => self.store.standing(&community.id, &a.id).await?,
             None => Standing::Outsider,
         };
-        let view = CommunityView {
-            community,
-            standing,
-        };
+        let view = CommunityView { community, standing };
         if !view.may(Action::View) {
             return Err(AppError::NotFound);
         }
         Ok(view)
     }
 
-    async fn community_for(
-        &self,
-        me: &Account,
-        slug: &str,
-        action: Action,
-    ) -> AppResult<CommunityView> {
+    async fn community_for(&self, me: &Account, slug: &str, action: Action) -> AppResult<CommunityView> {
         let view = self.community(Some(me), slug).await?;
         if !view.may(action) {
             return Err(AppError::forbidden());
@@ -99,37 +77,26 @@ impl App {
         Ok(view)
     }
 
-    pub async fn update_community(
-        &self,
-        me: &Account,
-        slug: &str,
-        input: &CommunityInput,
-    ) -> AppResult<Community> {
+    pub async fn update_community(&self, me: &Account, slug: &str, input: &CommunityInput) -> AppResult<Community> {
         let view = self.community_for(me, slug, Action::Edit).await?;
         let draft = input.parse()?;
-        Ok(self
-            .store
-            .update_community(&view.community.id, &draft, now())
-            .await?)
+        Ok(self.store.update_community(&view.community.id, &draft, now()).await?)
     }
 
     /// The community an invite code opens, if the code is still good.
     pub async fn invite_community(&self, code: &str) -> AppResult<Community> {
         let id = self.store.invite_community(&hash_secret(code.trim()), now()).await?.ok_or_else(|| {
-            AppError::Invalid(Invalid::one("invite", "This invite link has expired, was revoked, or has been used up. Ask an organizer for a new one."))
+            AppError::Invalid(Invalid::one(
+                "invite",
+                "This invite link has expired, was revoked, or has been used up. Ask an organizer for a new one.",
+            ))
         })?;
         Ok(self.store.community_by_id(&id).await?)
     }
 
     /// Joins (or asks to join) after accepting the code of conduct. An invite
     /// code lets a person into any community, private ones included.
-    pub async fn join(
-        &self,
-        me: &Account,
-        slug: &str,
-        accepted_conduct: bool,
-        invite_code: Option<&str>,
-    ) -> AppResult<JoinOutcome> {
+    pub async fn join(&self, me: &Account, slug: &str, accepted_conduct: bool, invite_code: Option<&str>) -> AppResult<JoinOutcome> {
         let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
         let community = match invite {
             Some(code) => {
@@ -147,48 +114,27 @@ impl App {
             _ => {}
         }
         if !accepted_conduct {
-            return Err(Invalid::one(
-                "accept_code_of_conduct",
-                "Please read the code of conduct and tick the box to accept it.",
-            )
-            .into());
+            return Err(Invalid::one("accept_code_of_conduct", "Please read the code of conduct and tick the box to accept it.").into());
         }
         let outcome = join_outcome(community.join_policy, invite.is_some());
         match outcome {
-            JoinOutcome::NeedsInvite => return Err(AppError::Forbidden(
-                "This community is joined by invitation only. Ask an organizer for an invite link."
-                    .into(),
-            )),
+            JoinOutcome::NeedsInvite => {
+                return Err(AppError::Forbidden("This community is joined by invitation only. Ask an organizer for an invite link.".into()))
+            }
             JoinOutcome::Member => {
                 if let Some(code) = invite {
-                    if !self
-                        .store
-                        .use_invite(&community.id, &hash_secret(code), now())
-                        .await?
-                    {
-                        return Err(Invalid::one(
-                            "invite",
-                            "This invite link has just been used up or revoked.",
-                        )
-                        .into());
+                    if !self.store.use_invite(&community.id, &hash_secret(code), now()).await? {
+                        return Err(Invalid::one("invite", "This invite link has just been used up or revoked.").into());
                     }
                     // A pending request is superseded by the invite.
                     if self.store.standing(&community.id, &me.id).await? == Standing::Pending {
-                        self.store
-                            .approve_member(&community.id, &me.id, now())
-                            .await?;
+                        self.store.approve_member(&community.id, &me.id, now()).await?;
                         return Ok(JoinOutcome::Member);
                     }
                 }
-                self.store
-                    .add_member(&community.id, &me.id, false, now())
-                    .await?;
+                self.store.add_member(&community.id, &me.id, false, now()).await?;
             }
-            JoinOutcome::Pending => {
-                self.store
-                    .add_member(&community.id, &me.id, true, now())
-                    .await?
-            }
+            JoinOutcome::Pending => self.store.add_member(&community.id, &me.id, true, now()).await?,
         }
         Ok(outcome)
     }
@@ -197,27 +143,16 @@ impl App {
         let community = self.store.community(slug).await?;
         match self.store.standing(&community.id, &me.id).await? {
             Standing::Outsider => Err(AppError::NotFound),
-            Standing::Pending => Ok(self
-                .store
-                .set_member_role(&community.id, &me.id, None)
-                .await?),
+            Standing::Pending => Ok(self.store.set_member_role(&community.id, &me.id, None).await?),
             Standing::Member(role) => {
                 let owners = self.store.count_owners(&community.id).await?;
-                permissions::may_leave(role, owners)
-                    .map_err(|r| AppError::Forbidden(r.message().into()))?;
-                Ok(self
-                    .store
-                    .set_member_role(&community.id, &me.id, None)
-                    .await?)
+                permissions::may_leave(role, owners).map_err(|r| AppError::Forbidden(r.message().into()))?;
+                Ok(self.store.set_member_role(&community.id, &me.id, None).await?)
             }
         }
     }
 
-    pub async fn members(
-        &self,
-        me: &Account,
-        slug: &str,
-    ) -> AppResult<(CommunityView, Vec<Member>)> {
+    pub async fn members(&self, me: &Account, slug: &str) -> AppResult<(CommunityView, Vec<Member>)> {
         let view = self.community_for(me, slug, Action::ViewMembers).await?;
         let mut members = self.store.members(&view.community.id).await?;
         if !view.may(Action::ManageMembers) {
@@ -233,20 +168,12 @@ impl App {
         }
     }
 
-    pub async fn approve_member(
-        &self,
-        me: &Account,
-        slug: &str,
-        account_id: &str,
-    ) -> AppResult<()> {
+    pub async fn approve_member(&self, me: &Account, slug: &str, account_id: &str) -> AppResult<()> {
         let view = self.community_for(me, slug, Action::ManageMembers).await?;
         if self.target(&view, account_id).await? != Standing::Pending {
             return Err(AppError::NotFound);
         }
-        Ok(self
-            .store
-            .approve_member(&view.community.id, account_id, now())
-            .await?)
+        Ok(self.store.approve_member(&view.community.id, account_id, now()).await?)
     }
 
     /// Removes a member, or declines a pending request.
@@ -255,24 +182,13 @@ impl App {
         let actor = view.role().ok_or_else(AppError::forbidden)?;
         if let Standing::Member(target) = self.target(&view, account_id).await? {
             let owners = self.store.count_owners(&view.community.id).await?;
-            permissions::may_remove(actor, target, owners, account_id == me.id)
-                .map_err(|r| AppError::Forbidden(r.message().into()))?;
+            permissions::may_remove(actor, target, owners, account_id == me.id).map_err(|r| AppError::Forbidden(r.message().into()))?;
         }
-        Ok(self
-            .store
-            .set_member_role(&view.community.id, account_id, None)
-            .await?)
+        Ok(self.store.set_member_role(&view.community.id, account_id, None).await?)
     }
 
-    pub async fn change_role(
-        &self,
-        me: &Account,
-        slug: &str,
-        account_id: &str,
-        role: &str,
-    ) -> AppResult<()> {
-        let new_role = Role::parse(role)
-            .ok_or_else(|| Invalid::one("role", "Choose member, host, organizer or owner."))?;
+    pub async fn change_role(&self, me: &Account, slug: &str, account_id: &str, role: &str) -> AppResult<()> {
+        let new_role = Role::parse(role).ok_or_else(|| Invalid::one("role", "Choose member, host, organizer or owner."))?;
         let view = self.community_for(me, slug, Action::ManageMembers).await?;
         let actor = view.role().ok_or_else(AppError::forbidden)?;
         let Standing::Member(current) = self.target(&view, account_id).await? else {
@@ -281,19 +197,11 @@ impl App {
         let owners = self.store.count_owners(&view.community.id).await?;
         permissions::may_change_role(actor, current, new_role, owners, account_id == me.id)
             .map_err(|r| AppError::Forbidden(r.message().into()))?;
-        Ok(self
-            .store
-            .set_member_role(&view.community.id, account_id, Some(new_role))
-            .await?)
+        Ok(self.store.set_member_role(&view.community.id, account_id, Some(new_role)).await?)
     }
 
     /// Makes an invite link; the code is returned once and only its hash is kept.
-    pub async fn create_invite(
-        &self,
-        me: &Account,
-        slug: &str,
-        input: &InviteInput,
-    ) -> AppResult<(Invite, String)> {
+    pub async fn create_invite(&self, me: &Account, slug: &str, input: &InviteInput) -> AppResult<(Invite, String)> {
         let view = self.community_for(me, slug, Action::ManageInvites).await?;
         let mut inv = Invalid::default();
         let label = inv.take(input::line("label", &input.label, 0, 60));
@@ -303,9 +211,7 @@ impl App {
                 d.parse::<i64>()
                     .ok()
                     .filter(|d| (1..=90).contains(d))
-                    .ok_or_else(|| {
-                        cowork_core::FieldError::new("days", "Choose between 1 and 90 days.")
-                    }),
+                    .ok_or_else(|| cowork_core::FieldError::new("days", "Choose between 1 and 90 days.")),
             ),
         };
         let max_uses = match input.max_uses.trim() {
@@ -314,12 +220,7 @@ impl App {
                 m.parse::<i64>()
                     .ok()
                     .filter(|m| (0..=10_000).contains(m))
-                    .ok_or_else(|| {
-                        cowork_core::FieldError::new(
-                            "max_uses",
-                            "Use a number from 0 (no limit) to 10000.",
-                        )
-                    }),
+                    .ok_or_else(|| cowork_core::FieldError::new("max_uses", "Use a number from 0 (no limit) to 10000.")),
             ),
         };
         let (Some(label), Some(days), Some(max_uses)) = (label, days, max_uses) else {
@@ -327,26 +228,12 @@ impl App {
         };
         let code = secret(16);
         let t = now();
-        let invite = self
-            .store
-            .create_invite(
-                &view.community.id,
-                &hash_secret(&code),
-                &label,
-                &me.id,
-                t,
-                t + days * 86_400,
-                max_uses,
-            )
-            .await?;
+        let invite =
+            self.store.create_invite(&view.community.id, &hash_secret(&code), &label, &me.id, t, t + days * 86_400, max_uses).await?;
         Ok((invite, code))
     }
 
-    pub async fn invites(
-        &self,
-        me: &Account,
-        slug: &str,
-    ) -> AppResult<(CommunityView, Vec<Invite>)> {
+    pub async fn invites(&self, me: &Account, slug: &str) -> AppResult<(CommunityView, Vec<Invite>)> {
         let view = self.community_for(me, slug, Action::ManageInvites).await?;
         let invites = self.store.invites(&view.community.id).await?;
         Ok((view, invites))
@@ -354,9 +241,6 @@ impl App {
 
     pub async fn revoke_invite(&self, me: &Account, slug: &str, invite_id: &str) -> AppResult<()> {
         let view = self.community_for(me, slug, Action::ManageInvites).await?;
-        Ok(self
-            .store
-            .revoke_invite(&view.community.id, invite_id, now())
-            .await?)
+        Ok(self.store.revoke_invite(&view.community.id, invite_id, now()).await?)
     }
 }

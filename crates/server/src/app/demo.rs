@@ -14,55 +14,13 @@ struct Person {
 }
 
 const PEOPLE: &[Person] = &[
-    Person {
-        email: "ada@demo.cowork.test",
-        name: "Ada Okafor",
-        pronouns: "she/her",
-        zone: "Europe/London",
-        pref: "social",
-    },
-    Person {
-        email: "bo@demo.cowork.test",
-        name: "Bo Lindqvist",
-        pronouns: "he/him",
-        zone: "Europe/Stockholm",
-        pref: "quiet",
-    },
-    Person {
-        email: "chandra@demo.cowork.test",
-        name: "Chandra Iyer",
-        pronouns: "they/them",
-        zone: "Asia/Kolkata",
-        pref: "either",
-    },
-    Person {
-        email: "dana@demo.cowork.test",
-        name: "Dana Reyes",
-        pronouns: "she/her",
-        zone: "America/New_York",
-        pref: "social",
-    },
-    Person {
-        email: "eli@demo.cowork.test",
-        name: "Eli Tanaka",
-        pronouns: "",
-        zone: "Asia/Tokyo",
-        pref: "quiet",
-    },
-    Person {
-        email: "fia@demo.cowork.test",
-        name: "Fia Moana",
-        pronouns: "she/her",
-        zone: "Pacific/Auckland",
-        pref: "either",
-    },
-    Person {
-        email: "gus@demo.cowork.test",
-        name: "Gus Pereira",
-        pronouns: "he/him",
-        zone: "America/Sao_Paulo",
-        pref: "social",
-    },
+    Person { email: "ada@demo.cowork.test", name: "Ada Okafor", pronouns: "she/her", zone: "Europe/London", pref: "social" },
+    Person { email: "bo@demo.cowork.test", name: "Bo Lindqvist", pronouns: "he/him", zone: "Europe/Stockholm", pref: "quiet" },
+    Person { email: "chandra@demo.cowork.test", name: "Chandra Iyer", pronouns: "they/them", zone: "Asia/Kolkata", pref: "either" },
+    Person { email: "dana@demo.cowork.test", name: "Dana Reyes", pronouns: "she/her", zone: "America/New_York", pref: "social" },
+    Person { email: "eli@demo.cowork.test", name: "Eli Tanaka", pronouns: "", zone: "Asia/Tokyo", pref: "quiet" },
+    Person { email: "fia@demo.cowork.test", name: "Fia Moana", pronouns: "she/her", zone: "Pacific/Auckland", pref: "either" },
+    Person { email: "gus@demo.cowork.test", name: "Gus Pereira", pronouns: "he/him", zone: "America/Sao_Paulo", pref: "social" },
 ];
 
 pub struct DemoReport {
@@ -119,9 +77,7 @@ impl App {
             ),
         ];
         let mut created = 0;
-        for (slug, name, description, topics, visibility, join_policy, owner, members) in
-            communities
-        {
+        for (slug, name, description, topics, visibility, join_policy, owner, members) in communities {
             if self.store.community(slug).await.is_ok() {
                 continue;
             }
@@ -138,33 +94,19 @@ impl App {
                 time_zone: owner_account.time_zone.clone(),
                 ..Default::default()
             };
-            let c = self
-                .store
-                .create_community(&input.parse()?, &owner_account.id, now())
-                .await?;
+            let c = self.store.create_community(&input.parse()?, &owner_account.id, now()).await?;
             for &m in members {
-                self.store
-                    .add_member(&c.id, &accounts[m].id, false, now())
-                    .await?;
+                self.store.add_member(&c.id, &accounts[m].id, false, now()).await?;
             }
             if slug == "open-science-cowork" {
-                self.store
-                    .set_member_role(&c.id, &accounts[1].id, Some(Role::Organizer))
-                    .await?;
-                self.store
-                    .set_member_role(&c.id, &accounts[3].id, Some(Role::Host))
-                    .await?;
+                self.store.set_member_role(&c.id, &accounts[1].id, Some(Role::Organizer)).await?;
+                self.store.set_member_role(&c.id, &accounts[3].id, Some(Role::Host)).await?;
             }
             if slug == "thesis-writing-club" {
-                self.store
-                    .add_member(&c.id, &accounts[6].id, true, now())
-                    .await?;
+                self.store.add_member(&c.id, &accounts[6].id, true, now()).await?;
             }
             created += 1;
         }
-        Ok(DemoReport {
-            accounts: accounts.len(),
-            communities: created,
-        })
+        Ok(DemoReport { accounts: accounts.len(), communities: created })
     }
 }

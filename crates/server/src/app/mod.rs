@@ -61,15 +61,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Taken("slug") => {
-                Invalid::one("slug", "That address is taken; choose another.").into()
-            }
+            StoreError::Taken("slug") => Invalid::one("slug", "That address is taken; choose another.").into(),
             StoreError::Taken(f) => Invalid::one(f, format!("That {f} is already in use.")).into(),
-            StoreError::LastOwner => AppError::Forbidden(
-                cowork_core::permissions::Refusal::LastOwner
-                    .message()
-                    .into(),
-            ),
+            StoreError::LastOwner => AppError::Forbidden(cowork_core::permissions::Refusal::LastOwner.message().into()),
             other => {
                 // Logged here with the detail; people only ever see a plain message.
                 tracing::error!(error = %other, "store error");
@@ -82,10 +76,7 @@ impl From<StoreError> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A fresh secret: `bytes` random bytes as hex.
@@ -107,11 +98,7 @@ fn hex(b: &[u8]) -> String {
 
 /// Equal-time comparison for secrets.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl App {

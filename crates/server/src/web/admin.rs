@@ -22,9 +22,5 @@ struct OutboxPage {
 
 async fn outbox(State(app): State<App>, s: SignedIn) -> PageResult {
     let mails = app.outbox(&s.me).await?;
-    ok(&OutboxPage {
-        ctx: s.ctx,
-        mails,
-        uses_outbox: app.mailer.uses_outbox(),
-    })
+    ok(&OutboxPage { ctx: s.ctx, mails, uses_outbox: app.mailer.uses_outbox() })
 }

@@ -1,10 +1,7 @@
 //! Community pages: directory, create and edit, the community's own page,
 //! joining and leaving, members and invite links.
 
-use super::{
-    form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageError,
-    PageResult, SignedIn,
-};
+use super::{form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageError, PageResult, SignedIn};
 use crate::app::communities::{CommunityView, InviteInput};
 use crate::app::{App, AppError};
 use crate::markdown;
@@ -14,9 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use cowork_core::community::{
-    CommunityInput, JoinOutcome, JoinPolicy, Visibility, DEFAULT_CODE_OF_CONDUCT,
-};
+use cowork_core::community::{CommunityInput, JoinOutcome, JoinPolicy, Visibility, DEFAULT_CODE_OF_CONDUCT};
 use cowork_core::permissions::{Action, Role};
 use cowork_core::time::zone_names;
 use cowork_store::{Community, Invite, Member};
@@ -45,7 +40,8 @@ pub fn routes() -> Router<App> {
 struct DirectoryQuery {
     q: String,
     topic: String,
-    page: i64,
+    /// Text, so that `?page=abc` shows page 1 rather than an error.
+    page: String,
 }
 
 #[derive(Template)]
@@ -61,33 +57,18 @@ struct DirectoryPage {
 
 impl DirectoryPage {
     fn page_link(&self, page: &i64) -> String {
-        format!(
-            "/communities?q={}&topic={}&page={page}",
-            urlencode(&self.q),
-            urlencode(&self.topic)
-        )
+        format!("/communities?q={}&topic={}&page={page}", urlencode(&self.q), urlencode(&self.topic))
     }
     fn topic_link(&self, topic: &str) -> String {
         format!("/communities?topic={}", urlencode(topic))
     }
 }
 
-async fn directory(
-    State(app): State<App>,
-    ctx: Ctx,
-    Query(q): Query<DirectoryQuery>,
-) -> PageResult {
-    let page = q.page.max(1);
+async fn directory(State(app): State<App>, ctx: Ctx, Query(q): Query<DirectoryQuery>) -> PageResult {
+    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
     let communities = app.directory(&q.q, &q.topic, page).await?;
     let topics = app.popular_topics().await?;
-    ok(&DirectoryPage {
-        ctx,
-        q: q.q,
-        topic: q.topic,
-        page,
-        communities,
-        topics,
-    })
+    ok(&DirectoryPage { ctx, q: q.q, topic: q.topic, page, communities, topics })
 }
 
 // ---- create and edit
@@ -105,32 +86,15 @@ struct CommunityForm {
 
 impl CommunityForm {
     fn visibilities(&self) -> Vec<(&'static str, &'static str)> {
-        Visibility::ALL
-            .iter()
-            .map(|v| (v.as_str(), v.describe()))
-            .collect()
+        Visibility::ALL.iter().map(|v| (v.as_str(), v.describe())).collect()
     }
     fn policies(&self) -> Vec<(&'static str, &'static str)> {
-        JoinPolicy::ALL
-            .iter()
-            .map(|v| (v.as_str(), v.describe()))
-            .collect()
+        JoinPolicy::ALL.iter().map(|v| (v.as_str(), v.describe())).collect()
     }
 }
 
-fn form_page(
-    ctx: Ctx,
-    form: CommunityInput,
-    errors: FormErrors,
-    slug: Option<String>,
-) -> CommunityForm {
-    CommunityForm {
-        ctx,
-        form,
-        errors,
-        slug,
-        zones: zone_names(),
-    }
+fn form_page(ctx: Ctx, form: CommunityInput, errors: FormErrors, slug: Option<String>) -> CommunityForm {
+    CommunityForm { ctx, form, errors, slug, zones: zone_names() }
 }
 
 async fn new_form(s: SignedIn) -> PageResult {
@@ -145,17 +109,10 @@ async fn new_form(s: SignedIn) -> PageResult {
     ok(&form_page(s.ctx, form, FormErrors::default(), None))
 }
 
-async fn create(
-    State(app): State<App>,
-    s: SignedIn,
-    CsrfForm(form): CsrfForm<CommunityInput>,
-) -> PageResult {
+async fn create(State(app): State<App>, s: SignedIn, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
     match form_errors(app.create_community(&s.me, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=created", c.slug)),
-        Err(errors) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(s.ctx, form, errors, None),
-        ),
+        Err(errors) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(s.ctx, form, errors, None)),
     }
 }
 
@@ -181,26 +138,13 @@ async fn edit_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>
     if !view.may(Action::Edit) {
         return Err(AppError::forbidden().into());
     }
-    ok(&form_page(
-        s.ctx,
-        input_of(&view.community),
-        FormErrors::default(),
-        Some(slug),
-    ))
+    ok(&form_page(s.ctx, input_of(&view.community), FormErrors::default(), Some(slug)))
 }
 
-async fn update(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(slug): Path<String>,
-    CsrfForm(form): CsrfForm<CommunityInput>,
-) -> PageResult {
+async fn update(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
     match form_errors(app.update_community(&s.me, &slug, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=saved", c.slug)),
-        Err(errors) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(s.ctx, form, errors, Some(slug)),
-        ),
+        Err(errors) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(s.ctx, form, errors, Some(slug))),
     }
 }
 
@@ -249,12 +193,7 @@ fn notice_text(code: &str) -> &'static str {
     }
 }
 
-async fn show(
-    State(app): State<App>,
-    ctx: Ctx,
-    Path(slug): Path<String>,
-    Query(n): Query<NoticeQuery>,
-) -> PageResult {
+async fn show(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(n): Query<NoticeQuery>) -> PageResult {
     let view = app.community(ctx.viewer.as_ref(), &slug).await?;
     let c = view.community.clone();
     ok(&CommunityPage {
@@ -285,12 +224,7 @@ struct JoinPage {
     errors: FormErrors,
 }
 
-async fn join_target(
-    app: &App,
-    s: &SignedIn,
-    slug: &str,
-    invite: &str,
-) -> Result<Community, PageError> {
+async fn join_target(app: &App, s: &SignedIn, slug: &str, invite: &str) -> Result<Community, PageError> {
     if invite.trim().is_empty() {
         Ok(app.community(Some(&s.me), slug).await?.community)
     } else {
@@ -302,29 +236,15 @@ async fn join_target(
     }
 }
 
-async fn join_form(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(slug): Path<String>,
-    Query(q): Query<JoinQuery>,
-) -> PageResult {
+async fn join_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Query(q): Query<JoinQuery>) -> PageResult {
     let c = match join_target(&app, &s, &slug, &q.invite).await {
         Err(PageError::App(AppError::Invalid(i))) => {
-            return Err(PageError::Status(
-                StatusCode::GONE,
-                i.to_string().trim_start_matches("invite: ").to_string(),
-            ))
+            return Err(PageError::Status(StatusCode::GONE, i.to_string().trim_start_matches("invite: ").to_string()))
         }
         other => other?,
     };
     let coc_html = markdown::to_html(&c.code_of_conduct);
-    ok(&JoinPage {
-        ctx: s.ctx,
-        c,
-        coc_html,
-        invite: q.invite,
-        errors: FormErrors::default(),
-    })
+    ok(&JoinPage { ctx: s.ctx, c, coc_html, invite: q.invite, errors: FormErrors::default() })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -334,12 +254,7 @@ struct JoinForm {
     invite: String,
 }
 
-async fn join(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(slug): Path<String>,
-    CsrfForm(f): CsrfForm<JoinForm>,
-) -> PageResult {
+async fn join(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(f): CsrfForm<JoinForm>) -> PageResult {
     let accepted = !f.accept_code_of_conduct.is_empty();
     let invite = Some(f.invite.as_str()).filter(|i| !i.is_empty());
     match form_errors(app.join(&s.me, &slug, accepted, invite).await)? {
@@ -349,16 +264,7 @@ async fn join(
         Err(errors) => {
             let c = join_target(&app, &s, &slug, &f.invite).await?;
             let coc_html = markdown::to_html(&c.code_of_conduct);
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &JoinPage {
-                    ctx: s.ctx,
-                    c,
-                    coc_html,
-                    invite: f.invite,
-                    errors,
-                },
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &JoinPage { ctx: s.ctx, c, coc_html, invite: f.invite, errors })
         }
     }
 }
@@ -367,12 +273,7 @@ async fn join(
 #[serde(default)]
 struct Empty {}
 
-async fn leave(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(slug): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> PageResult {
+async fn leave(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
     app.leave(&s.me, &slug).await?;
     // After leaving a private community its page no longer exists for you.
     see_other("/?left=1")
@@ -380,14 +281,8 @@ async fn leave(
 
 async fn open_invite(Path(code): Path<String>, State(app): State<App>) -> PageResult {
     match app.invite_community(&code).await {
-        Ok(c) => Ok(
-            Redirect::to(&format!("/c/{}/join?invite={}", c.slug, urlencode(&code)))
-                .into_response(),
-        ),
-        Err(AppError::Invalid(i)) => Err(PageError::Status(
-            StatusCode::GONE,
-            i.0.first().map(|e| e.message.clone()).unwrap_or_default(),
-        )),
+        Ok(c) => Ok(Redirect::to(&format!("/c/{}/join?invite={}", c.slug, urlencode(&code))).into_response()),
+        Err(AppError::Invalid(i)) => Err(PageError::Status(StatusCode::GONE, i.0.first().map(|e| e.message.clone()).unwrap_or_default())),
         Err(e) => Err(e.into()),
     }
 }
@@ -420,12 +315,7 @@ impl MembersPage {
 
 async fn members(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
     let (view, members) = app.members(&s.me, &slug).await?;
-    ok(&MembersPage {
-        ctx: s.ctx,
-        view,
-        members,
-        my_id: s.me.id.clone(),
-    })
+    ok(&MembersPage { ctx: s.ctx, view, members, my_id: s.me.id.clone() })
 }
 
 async fn approve(
@@ -478,70 +368,21 @@ struct InvitesPage {
     now: i64,
 }
 
-async fn invites_page(
-    app: &App,
-    s: SignedIn,
-    slug: &str,
-    new_link: Option<String>,
-    form: InviteInput,
-    errors: FormErrors,
-) -> PageResult {
-    let status = if errors.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+async fn invites_page(app: &App, s: SignedIn, slug: &str, new_link: Option<String>, form: InviteInput, errors: FormErrors) -> PageResult {
+    let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let (view, invites) = app.invites(&s.me, slug).await?;
-    render(
-        status,
-        &InvitesPage {
-            ctx: s.ctx,
-            c: view.community,
-            invites,
-            new_link,
-            form,
-            errors,
-            now: crate::app::now(),
-        },
-    )
+    render(status, &InvitesPage { ctx: s.ctx, c: view.community, invites, new_link, form, errors, now: crate::app::now() })
 }
 
 async fn invites(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
-    invites_page(
-        &app,
-        s,
-        &slug,
-        None,
-        InviteInput {
-            days: "14".into(),
-            ..Default::default()
-        },
-        FormErrors::default(),
-    )
-    .await
+    invites_page(&app, s, &slug, None, InviteInput { days: "14".into(), ..Default::default() }, FormErrors::default()).await
 }
 
-async fn create_invite(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(slug): Path<String>,
-    CsrfForm(f): CsrfForm<InviteInput>,
-) -> PageResult {
+async fn create_invite(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(f): CsrfForm<InviteInput>) -> PageResult {
     match form_errors(app.create_invite(&s.me, &slug, &f).await)? {
         Ok((_, code)) => {
             let link = format!("{}/invite/{code}", app.config.base_url);
-            invites_page(
-                &app,
-                s,
-                &slug,
-                Some(link),
-                InviteInput {
-                    days: "14".into(),
-                    ..Default::default()
-                },
-                FormErrors::default(),
-            )
-            .await
+            invites_page(&app, s, &slug, Some(link), InviteInput { days: "14".into(), ..Default::default() }, FormErrors::default()).await
         }
         Err(errors) => invites_page(&app, s, &slug, None, f, errors).await,
     }

@@ -27,9 +27,5 @@ async fn home(State(app): State<App>, ctx: Ctx) -> PageResult {
     };
     let mut featured = app.directory("", "", 1).await?;
     featured.truncate(6);
-    ok(&Home {
-        ctx,
-        mine,
-        featured,
-    })
+    ok(&Home { ctx, mine, featured })
 }

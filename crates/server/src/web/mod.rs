@@ -10,9 +10,7 @@ mod signin;
 use crate::app::{same_secret, secret, App, AppError};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Request, State,
-};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -40,28 +38,9 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route(
-            "/static/app.css",
-            get(|| {
-                static_file(
-                    "text/css; charset=utf-8",
-                    include_str!("../../static/app.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/app.js",
-            get(|| {
-                static_file(
-                    "text/javascript; charset=utf-8",
-                    include_str!("../../static/app.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/icon.svg",
-            get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))),
-        )
+        .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("../../static/app.css"))))
+        .route("/static/app.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/app.js"))))
+        .route("/static/icon.svg", get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))))
         .fallback(not_found)
         .layer(middleware::from_fn(csrf_cookie))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
@@ -70,31 +49,15 @@ pub fn router(app: App) -> Router {
 }
 
 async fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 async fn healthz(State(app): State<App>) -> Response {
     match app.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"ok"}"#,
-        )
-            .into_response(),
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"status":"database unavailable"}"#,
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"database unavailable"}"#)
                 .into_response()
         }
     }
@@ -102,11 +65,7 @@ async fn healthz(State(app): State<App>) -> Response {
 
 async fn metrics(State(app): State<App>) -> Response {
     let accounts = app.store.count_accounts().await.unwrap_or(-1);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(accounts),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(accounts)).into_response()
 }
 
 /// Times every request for /metrics and adds the security headers every answer carries.
@@ -114,16 +73,9 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let mut res = next.run(req).await;
-    app.metrics.observe(
-        &method,
-        res.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    app.metrics.observe(&method, res.status().as_u16(), started.elapsed().as_secs_f64());
     let h = res.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
@@ -141,8 +93,7 @@ struct CsrfToken(String);
 /// form carries the same value, and a POST whose two values differ is refused.
 /// Cross-site pages can neither read the cookie nor set it.
 async fn csrf_cookie(mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), CSRF_COOKIE)
-        .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()));
+    let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()));
     let (token, fresh) = match existing {
         Some(t) => (t, false),
         None => (secret(16), true),
@@ -150,9 +101,7 @@ async fn csrf_cookie(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"
-        )) {
+        if let Ok(v) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -195,10 +144,7 @@ impl Ctx {
         self.viewer.as_ref().is_some_and(|a| a.is_admin)
     }
     pub fn viewer_name(&self) -> &str {
-        self.viewer
-            .as_ref()
-            .map(|a| a.display_name.as_str())
-            .unwrap_or("")
+        self.viewer.as_ref().map(|a| a.display_name.as_str()).unwrap_or("")
     }
     /// Whether the nav link to `prefix` is the current section.
     pub fn here(&self, prefix: &str) -> bool {
@@ -217,27 +163,10 @@ impl FromRequestParts<App> for Ctx {
             Some(t) if !t.is_empty() && t.len() <= 128 => app.session_account(&t).await?,
             _ => None,
         };
-        let csrf = parts
-            .extensions
-            .get::<CsrfToken>()
-            .map(|t| t.0.clone())
-            .unwrap_or_default();
-        let zone = viewer
-            .as_ref()
-            .and_then(|a| Zone::parse("tz", &a.time_zone).ok())
-            .unwrap_or_else(Zone::utc);
-        let path = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map(|u| u.0.path().to_string())
-            .unwrap_or_else(|| parts.uri.path().to_string());
-        Ok(Ctx {
-            viewer,
-            csrf,
-            zone,
-            path,
-            site_name: app.config.site_name.clone(),
-        })
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        let zone = viewer.as_ref().and_then(|a| Zone::parse("tz", &a.time_zone).ok()).unwrap_or_else(Zone::utc);
+        let path = parts.extensions.get::<OriginalUri>().map(|u| u.0.path().to_string()).unwrap_or_else(|| parts.uri.path().to_string());
+        Ok(Ctx { viewer, csrf, zone, path, site_name: app.config.site_name.clone() })
     }
 }
 
@@ -250,23 +179,13 @@ pub struct SignedIn {
 impl FromRequestParts<App> for SignedIn {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, app)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let ctx = Ctx::from_request_parts(parts, app).await.map_err(IntoResponse::into_response)?;
         match ctx.viewer.clone() {
             Some(me) => Ok(SignedIn { ctx, me }),
             None => {
-                let uri = parts
-                    .extensions
-                    .get::<OriginalUri>()
-                    .map(|u| u.0.clone())
-                    .unwrap_or_else(|| parts.uri.clone());
+                let uri = parts.extensions.get::<OriginalUri>().map(|u| u.0.clone()).unwrap_or_else(|| parts.uri.clone());
                 let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let target = if parts.method == Method::GET {
-                    back
-                } else {
-                    "/"
-                };
+                let target = if parts.method == Method::GET { back } else { "/" };
                 Err(Redirect::to(&format!("/signin?next={}", urlencode(target))).into_response())
             }
         }
@@ -280,20 +199,11 @@ impl FromRequestParts<App> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         if app.config.trust_proxy {
-            if let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-            {
+            if let Some(ip) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
                 return Ok(ClientIp(ip.trim().to_string()));
             }
         }
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
         Ok(ClientIp(ip))
     }
 }
@@ -305,29 +215,19 @@ impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
     type Rejection = PageError;
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
         let cookie_token = cookie(req.headers(), CSRF_COOKIE).unwrap_or_default();
-        let bytes = Bytes::from_request(req, app).await.map_err(|r| {
-            PageError::Status(r.status(), "That form was too large to accept.".into())
-        })?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            PageError::Status(
-                StatusCode::BAD_REQUEST,
-                "That form could not be read.".into(),
-            )
-        })?;
-        let sent = fields
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let bytes =
+            Bytes::from_request(req, app).await.map_err(|r| PageError::Status(r.status(), "That form was too large to accept.".into()))?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::Status(StatusCode::BAD_REQUEST, "That form could not be read.".into()))?;
+        let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         if cookie_token.is_empty() || !same_secret(sent, &cookie_token) {
-            return Err(PageError::Status(StatusCode::FORBIDDEN, "This form expired or came from another site. Go back, reload the page and try again.".into()));
+            return Err(PageError::Status(
+                StatusCode::FORBIDDEN,
+                "This form expired or came from another site. Go back, reload the page and try again.".into(),
+            ));
         }
-        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            PageError::Status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "That form was not filled in as expected.".into(),
-            )
-        })?;
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::Status(StatusCode::UNPROCESSABLE_ENTITY, "That form was not filled in as expected.".into()))?;
         Ok(CsrfForm(value))
     }
 }
@@ -360,27 +260,17 @@ impl IntoResponse for PageError {
             PageError::Status(s, m) => (s, m),
             PageError::App(e) => match e {
                 AppError::Unauthenticated => return Redirect::to("/signin").into_response(),
-                AppError::NotFound => (
-                    StatusCode::NOT_FOUND,
-                    "There is nothing here. The page may have moved, or it may be private.".into(),
-                ),
+                AppError::NotFound => {
+                    (StatusCode::NOT_FOUND, "There is nothing here. The page may have moved, or it may be private.".into())
+                }
                 AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
-                AppError::RateLimited => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many attempts. Wait a few minutes and try again.".into(),
-                ),
-                AppError::Invalid(i) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    i.0.iter()
-                        .map(|e| e.message.clone())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                AppError::Internal(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side. It has been logged; please try again."
-                        .into(),
-                ),
+                AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts. Wait a few minutes and try again.".into()),
+                AppError::Invalid(i) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
+                }
+                AppError::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.".into())
+                }
             },
         };
         error_page(status, &message)
@@ -397,29 +287,13 @@ fn error_page(status: StatusCode, message: &str) -> Response {
         _ => "That didn't work",
     };
     // Error pages are shown without looking up the viewer, so they work even when the database does not.
-    let ctx = Ctx {
-        viewer: None,
-        csrf: String::new(),
-        zone: Zone::utc(),
-        path: String::new(),
-        site_name: "cowork".into(),
-    };
-    let body = ErrorPage {
-        ctx,
-        status: status.as_u16(),
-        title,
-        message,
-    }
-    .render()
-    .unwrap_or_else(|_| message.to_string());
+    let ctx = Ctx { viewer: None, csrf: String::new(), zone: Zone::utc(), path: String::new(), site_name: "cowork".into() };
+    let body = ErrorPage { ctx, status: status.as_u16(), title, message }.render().unwrap_or_else(|_| message.to_string());
     (status, Html(body)).into_response()
 }
 
 async fn not_found() -> Response {
-    error_page(
-        StatusCode::NOT_FOUND,
-        "There is nothing here. The page may have moved, or it may be private.",
-    )
+    error_page(StatusCode::NOT_FOUND, "There is nothing here. The page may have moved, or it may be private.")
 }
 
 pub type PageResult = Result<Response, PageError>;
@@ -470,9 +344,7 @@ pub fn urlencode(s: &str) -> String {
     let mut o = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                o.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => o.push(b as char),
             _ => o.push_str(&format!("%{b:02X}")),
         }
     }
@@ -481,11 +353,7 @@ pub fn urlencode(s: &str) -> String {
 
 /// Only paths on this site may be redirected to after sign-in.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control())
-    {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.chars().any(|c| c.is_control()) {
         next.to_string()
     } else {
         "/".into()
@@ -493,15 +361,9 @@ pub fn safe_next(next: &str) -> String {
 }
 
 pub fn session_cookie(app: &App, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if app.config.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    let secure = if app.config.secure_cookies() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -519,10 +381,7 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; cowork_session=abc; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; cowork_session=abc; b=2"));
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
     }

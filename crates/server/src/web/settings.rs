@@ -1,9 +1,6 @@
 //! A person's own settings: profile, password, personal API tokens.
 
-use super::{
-    cookie, form_errors, ok, render, see_other, CsrfForm, FormErrors, PageResult, SignedIn,
-    SESSION_COOKIE,
-};
+use super::{cookie, form_errors, ok, render, safe_next, see_other, CsrfForm, FormErrors, PageResult, SignedIn, SESSION_COOKIE};
 use crate::app::accounts::ProfileInput;
 use crate::app::App;
 use askama::Template;
@@ -16,10 +13,7 @@ use cowork_store::ApiToken;
 
 pub fn routes() -> Router<App> {
     Router::new()
-        .route(
-            "/settings",
-            get(|| async { axum::response::Redirect::to("/settings/profile") }),
-        )
+        .route("/settings", get(|| async { axum::response::Redirect::to("/settings/profile") }))
         .route("/settings/profile", get(profile).post(save_profile))
         .route("/settings/password", post(set_password))
         .route("/settings/password/remove", post(remove_password))
@@ -40,6 +34,8 @@ struct ProfilePage {
     has_password: bool,
     email: String,
     zone_confirmed: bool,
+    /// Where to go after saving (a newcomer on their way to a community).
+    next: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -47,6 +43,7 @@ struct ProfilePage {
 struct Notice {
     welcome: String,
     saved: String,
+    next: String,
 }
 
 fn notice(n: &Notice) -> &'static str {
@@ -65,10 +62,12 @@ fn profile_page(
     password_errors: FormErrors,
     welcome: bool,
     notice: &'static str,
+    next: &str,
 ) -> ProfilePage {
     let has_password = s.me.has_password;
     let email = s.me.email.clone();
     let zone_confirmed = s.me.time_zone_confirmed;
+    let next = if next.is_empty() { String::new() } else { safe_next(next) };
     ProfilePage {
         ctx: s.ctx,
         form,
@@ -80,32 +79,30 @@ fn profile_page(
         has_password,
         email,
         zone_confirmed,
+        next,
     }
 }
 
 async fn profile(s: SignedIn, Query(n): Query<Notice>) -> PageResult {
     let form = ProfileInput::of(&s.me);
-    ok(&profile_page(
-        s,
-        form,
-        FormErrors::default(),
-        FormErrors::default(),
-        !n.welcome.is_empty(),
-        notice(&n),
-    ))
+    ok(&profile_page(s, form, FormErrors::default(), FormErrors::default(), !n.welcome.is_empty(), notice(&n), &n.next))
 }
 
-async fn save_profile(
-    State(app): State<App>,
-    s: SignedIn,
-    CsrfForm(form): CsrfForm<ProfileInput>,
-) -> PageResult {
-    match form_errors(app.update_profile(&s.me, &form).await)? {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ProfileForm {
+    #[serde(flatten)]
+    profile: ProfileInput,
+    next: String,
+}
+
+async fn save_profile(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm<ProfileForm>) -> PageResult {
+    match form_errors(app.update_profile(&s.me, &f.profile).await)? {
+        Ok(_) if !f.next.is_empty() => see_other(&safe_next(&f.next)),
         Ok(_) => see_other("/settings/profile?saved=profile"),
-        Err(errors) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &profile_page(s, form, errors, FormErrors::default(), false, ""),
-        ),
+        Err(errors) => {
+            render(StatusCode::UNPROCESSABLE_ENTITY, &profile_page(s, f.profile, errors, FormErrors::default(), false, "", &f.next))
+        }
     }
 }
 
@@ -116,33 +113,18 @@ struct PasswordForm {
     confirm: String,
 }
 
-async fn set_password(
-    State(app): State<App>,
-    s: SignedIn,
-    headers: HeaderMap,
-    CsrfForm(f): CsrfForm<PasswordForm>,
-) -> PageResult {
+async fn set_password(State(app): State<App>, s: SignedIn, headers: HeaderMap, CsrfForm(f): CsrfForm<PasswordForm>) -> PageResult {
     let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    match form_errors(
-        app.set_password(&s.me, &f.password, &f.confirm, &session)
-            .await,
-    )? {
+    match form_errors(app.set_password(&s.me, &f.password, &f.confirm, &session).await)? {
         Ok(()) => see_other("/settings/profile?saved=password"),
         Err(errors) => {
             let form = ProfileInput::of(&s.me);
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &profile_page(s, form, FormErrors::default(), errors, false, ""),
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &profile_page(s, form, FormErrors::default(), errors, false, "", ""))
         }
     }
 }
 
-async fn remove_password(
-    State(app): State<App>,
-    s: SignedIn,
-    CsrfForm(_): CsrfForm<PasswordForm>,
-) -> PageResult {
+async fn remove_password(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<PasswordForm>) -> PageResult {
     app.remove_password(&s.me).await?;
     see_other("/settings/profile?saved=nopassword")
 }
@@ -167,29 +149,11 @@ async fn tokens_page(
     status: StatusCode,
 ) -> PageResult {
     let tokens = app.api_tokens(&s.me).await?;
-    render(
-        status,
-        &TokensPage {
-            ctx: s.ctx,
-            tokens,
-            new_token,
-            token_name,
-            errors,
-            base_url: app.config.base_url.clone(),
-        },
-    )
+    render(status, &TokensPage { ctx: s.ctx, tokens, new_token, token_name, errors, base_url: app.config.base_url.clone() })
 }
 
 async fn tokens(State(app): State<App>, s: SignedIn) -> PageResult {
-    tokens_page(
-        &app,
-        s,
-        None,
-        String::new(),
-        FormErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    tokens_page(&app, s, None, String::new(), FormErrors::default(), StatusCode::OK).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -198,43 +162,14 @@ struct TokenForm {
     name: String,
 }
 
-async fn create_token(
-    State(app): State<App>,
-    s: SignedIn,
-    CsrfForm(f): CsrfForm<TokenForm>,
-) -> PageResult {
+async fn create_token(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm<TokenForm>) -> PageResult {
     match form_errors(app.create_api_token(&s.me, &f.name).await)? {
-        Ok((_, secret)) => {
-            tokens_page(
-                &app,
-                s,
-                Some(secret),
-                String::new(),
-                FormErrors::default(),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(errors) => {
-            tokens_page(
-                &app,
-                s,
-                None,
-                f.name,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok((_, secret)) => tokens_page(&app, s, Some(secret), String::new(), FormErrors::default(), StatusCode::OK).await,
+        Err(errors) => tokens_page(&app, s, None, f.name, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
 
-async fn revoke_token(
-    State(app): State<App>,
-    s: SignedIn,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<TokenForm>,
-) -> PageResult {
+async fn revoke_token(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<TokenForm>) -> PageResult {
     app.revoke_api_token(&s.me, &id).await?;
     see_other("/settings/tokens")
 }

@@ -1,9 +1,6 @@
 //! Signing in with an e-mail link or a password, and signing out.
 
-use super::{
-    cookie, ok, render, safe_next, session_cookie, ClientIp, CsrfForm, Ctx, FormErrors, PageError,
-    PageResult, SESSION_COOKIE,
-};
+use super::{cookie, ok, render, safe_next, session_cookie, ClientIp, CsrfForm, Ctx, FormErrors, PageError, PageResult, SESSION_COOKIE};
 use crate::app::accounts::SESSION_DAYS;
 use crate::app::{App, AppError};
 use askama::Template;
@@ -51,13 +48,7 @@ async fn form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResult {
     if ctx.signed_in() {
         return Ok(Redirect::to(&safe_next(&q.next)).into_response());
     }
-    ok(&SignInPage {
-        ctx,
-        email: String::new(),
-        next: safe_next(&q.next),
-        errors: FormErrors::default(),
-        password_open: false,
-    })
+    ok(&SignInPage { ctx, email: String::new(), next: safe_next(&q.next), errors: FormErrors::default(), password_open: false })
 }
 
 /// Rate limits are shown beside the field like any other problem.
@@ -66,66 +57,31 @@ fn sign_in_problem(e: AppError) -> Result<(StatusCode, FormErrors), PageError> {
         AppError::Invalid(i) => Ok((StatusCode::UNPROCESSABLE_ENTITY, FormErrors(i))),
         AppError::RateLimited => Ok((
             StatusCode::TOO_MANY_REQUESTS,
-            FormErrors(Invalid::one(
-                "email",
-                "Too many sign-in attempts for now. Wait 15 minutes and try again.",
-            )),
+            FormErrors(Invalid::one("email", "Too many sign-in attempts for now. Wait 15 minutes and try again.")),
         )),
         e => Err(e.into()),
     }
 }
 
-async fn request_link(
-    State(app): State<App>,
-    ctx: Ctx,
-    ClientIp(ip): ClientIp,
-    CsrfForm(f): CsrfForm<SignInForm>,
-) -> PageResult {
-    match app.request_sign_in_link(&f.email, &ip).await {
+async fn request_link(State(app): State<App>, ctx: Ctx, ClientIp(ip): ClientIp, CsrfForm(f): CsrfForm<SignInForm>) -> PageResult {
+    match app.request_sign_in_link(&f.email, &safe_next(&f.next), &ip).await {
         Ok(()) => Ok(Redirect::to("/signin/sent").into_response()),
         Err(e) => {
             let (status, errors) = sign_in_problem(e)?;
-            render(
-                status,
-                &SignInPage {
-                    ctx,
-                    email: f.email,
-                    next: safe_next(&f.next),
-                    errors,
-                    password_open: false,
-                },
-            )
+            render(status, &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: false })
         }
     }
 }
 
-async fn with_password(
-    State(app): State<App>,
-    ctx: Ctx,
-    ClientIp(ip): ClientIp,
-    CsrfForm(f): CsrfForm<SignInForm>,
-) -> PageResult {
+async fn with_password(State(app): State<App>, ctx: Ctx, ClientIp(ip): ClientIp, CsrfForm(f): CsrfForm<SignInForm>) -> PageResult {
     match app.sign_in_with_password(&f.email, &f.password, &ip).await {
-        Ok(s) => Ok((
-            [(
-                header::SET_COOKIE,
-                session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400),
-            )],
-            Redirect::to(&safe_next(&f.next)),
-        )
-            .into_response()),
+        Ok(s) => {
+            Ok(([(header::SET_COOKIE, session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400))], Redirect::to(&safe_next(&f.next)))
+                .into_response())
+        }
         Err(e) => {
             let (status, errors) = sign_in_problem(e)?;
-            render(
-                status,
-                &SignInPage {
-                    ctx,
-                    email: f.email,
-                    next: safe_next(&f.next),
-                    errors,
-                    password_open: true,
-                },
-            )
+            render(status, &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: true })
         }
     }
 }
@@ -138,10 +94,7 @@ struct SentPage {
 }
 
 async fn sent(State(app): State<App>, ctx: Ctx) -> PageResult {
-    ok(&SentPage {
-        ctx,
-        outbox: app.mailer.uses_outbox(),
-    })
+    ok(&SentPage { ctx, outbox: app.mailer.uses_outbox() })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -163,58 +116,30 @@ struct LinkPage {
 async fn link(State(app): State<App>, ctx: Ctx, Query(q): Query<TokenForm>) -> PageResult {
     let token = q.token.trim().to_string();
     let usable = token.len() == 64 && app.sign_in_link_usable(&token).await?;
-    let status = if usable {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
+    let status = if usable { StatusCode::OK } else { StatusCode::GONE };
     render(status, &LinkPage { ctx, token, usable })
 }
 
-async fn use_link(
-    State(app): State<App>,
-    ctx: Ctx,
-    CsrfForm(f): CsrfForm<TokenForm>,
-) -> PageResult {
+async fn use_link(State(app): State<App>, ctx: Ctx, CsrfForm(f): CsrfForm<TokenForm>) -> PageResult {
     match app.sign_in_with_link(f.token.trim()).await {
         Ok(s) => {
-            let to = if s.new_account || !s.account.time_zone_confirmed {
-                "/settings/profile?welcome=1"
-            } else {
-                "/"
+            // Newcomers first check their name and time zone, then go where they were going.
+            let next = safe_next(&s.next);
+            let to = match (s.new_account || !s.account.time_zone_confirmed, next.as_str()) {
+                (true, "/") => "/settings/profile?welcome=1".to_string(),
+                (true, _) => format!("/settings/profile?welcome=1&next={}", super::urlencode(&next)),
+                (false, _) => next,
             };
-            Ok((
-                [(
-                    header::SET_COOKIE,
-                    session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400),
-                )],
-                Redirect::to(to),
-            )
-                .into_response())
+            Ok(([(header::SET_COOKIE, session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400))], Redirect::to(&to)).into_response())
         }
-        Err(AppError::Invalid(_)) => render(
-            StatusCode::GONE,
-            &LinkPage {
-                ctx,
-                token: String::new(),
-                usable: false,
-            },
-        ),
+        Err(AppError::Invalid(_)) => render(StatusCode::GONE, &LinkPage { ctx, token: String::new(), usable: false }),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn sign_out(
-    State(app): State<App>,
-    headers: HeaderMap,
-    CsrfForm(_): CsrfForm<TokenForm>,
-) -> PageResult {
+async fn sign_out(State(app): State<App>, headers: HeaderMap, CsrfForm(_): CsrfForm<TokenForm>) -> PageResult {
     if let Some(t) = cookie(&headers, SESSION_COOKIE) {
         app.sign_out(&t).await?;
     }
-    Ok((
-        [(header::SET_COOKIE, session_cookie(&app, "", 0))],
-        Redirect::to("/"),
-    )
-        .into_response())
+    Ok(([(header::SET_COOKIE, session_cookie(&app, "", 0))], Redirect::to("/")).into_response())
 }
