@@ -109,7 +109,7 @@ pub struct CommunityDraft {
 }
 
 /// The raw text of the form or JSON body.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
 #[serde(default)]
 pub struct CommunityInput {
     pub slug: String,
@@ -127,6 +127,22 @@ pub struct CommunityInput {
 }
 
 impl CommunityInput {
+    /// Fills what was left empty with what a new community starts with: our
+    /// code of conduct, public, open, and the creator's time zone.
+    pub fn or_defaults(mut self, time_zone: &str) -> Self {
+        for (field, default) in [
+            (&mut self.code_of_conduct, DEFAULT_CODE_OF_CONDUCT),
+            (&mut self.visibility, "public"),
+            (&mut self.join_policy, "open"),
+            (&mut self.time_zone, time_zone),
+        ] {
+            if field.trim().is_empty() {
+                *field = default.to_string();
+            }
+        }
+        self
+    }
+
     pub fn parse(&self) -> Result<CommunityDraft, Invalid> {
         let mut inv = Invalid::default();
         // An empty address is made from the name, so people (and scripts) may leave it out.

@@ -64,6 +64,24 @@ fn topics_column(topics: &[String]) -> String {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a community's fields as `$2` to `$13`, in the order both the insert and the update use.
+fn bind_draft<'q>(q: AnyQuery<'q>, d: &'q CommunityDraft) -> AnyQuery<'q> {
+    q.bind(d.slug.as_str())
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(topics_column(&d.topics))
+        .bind(&d.code_of_conduct)
+        .bind(&d.conduct_contact)
+        .bind(d.visibility.as_str())
+        .bind(d.join_policy.as_str())
+        .bind(d.time_zone.name())
+        .bind(&d.link_chat)
+        .bind(&d.link_newsletter)
+        .bind(&d.link_website)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
     pub account_id: String,
@@ -99,23 +117,11 @@ impl Store {
     pub async fn create_community(&self, d: &CommunityDraft, owner_id: &str, now: i64) -> Result<Community> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
+        let r = bind_draft(sqlx::query(
             "INSERT INTO communities (id, slug, name, description, topics, code_of_conduct, conduct_contact, visibility, join_policy, time_zone, \
              link_chat, link_newsletter, link_website, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
         )
-        .bind(&id)
-        .bind(d.slug.as_str())
-        .bind(&d.name)
-        .bind(&d.description)
-        .bind(topics_column(&d.topics))
-        .bind(&d.code_of_conduct)
-        .bind(&d.conduct_contact)
-        .bind(d.visibility.as_str())
-        .bind(d.join_policy.as_str())
-        .bind(d.time_zone.name())
-        .bind(&d.link_chat)
-        .bind(&d.link_newsletter)
-        .bind(&d.link_website)
+        .bind(&id), d)
         .bind(now)
         .execute(&mut *tx)
         .await;
@@ -138,23 +144,11 @@ impl Store {
 
     /// Replaces a community's fields. The slug may change; a taken one is refused.
     pub async fn update_community(&self, id: &str, d: &CommunityDraft, now: i64) -> Result<Community> {
-        let r = sqlx::query(
+        let r = bind_draft(sqlx::query(
             "UPDATE communities SET slug = $2, name = $3, description = $4, topics = $5, code_of_conduct = $6, conduct_contact = $7, visibility = $8, \
              join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, updated_at = $14 WHERE id = $1",
         )
-        .bind(id)
-        .bind(d.slug.as_str())
-        .bind(&d.name)
-        .bind(&d.description)
-        .bind(topics_column(&d.topics))
-        .bind(&d.code_of_conduct)
-        .bind(&d.conduct_contact)
-        .bind(d.visibility.as_str())
-        .bind(d.join_policy.as_str())
-        .bind(d.time_zone.name())
-        .bind(&d.link_chat)
-        .bind(&d.link_newsletter)
-        .bind(&d.link_website)
+        .bind(id), d)
         .bind(now)
         .execute(&self.pool)
         .await;

@@ -3,7 +3,7 @@
 //! `{"error": {"code": "...", "message": "...", "fields": [...]}}`.
 
 use crate::app::accounts::ProfileInput;
-use crate::app::communities::InviteInput;
+use crate::app::communities::{DirectorySearch, InviteInput};
 use crate::app::{App, AppError};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use cowork_core::community::{CommunityInput, JoinOutcome};
-use cowork_core::permissions::Action;
 use cowork_store::{Account, Community};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -205,32 +204,12 @@ async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Pa
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct DirectoryQuery {
-    q: String,
-    topic: String,
-    page: String,
+async fn directory(State(app): State<App>, Query(search): Query<DirectorySearch>) -> ApiResult {
+    let items = app.directory(&search).await?;
+    Ok(Json(json!({ "items": items, "page": search.page() })).into_response())
 }
 
-async fn directory(State(app): State<App>, Query(q): Query<DirectoryQuery>) -> ApiResult {
-    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
-    let items = app.directory(&q.q, &q.topic, page).await?;
-    Ok(Json(json!({ "items": items, "page": page })).into_response())
-}
-
-async fn create_community(State(app): State<App>, ApiUser(me): ApiUser, Body(mut input): Body<CommunityInput>) -> ApiResult {
-    if input.code_of_conduct.trim().is_empty() {
-        input.code_of_conduct = cowork_core::community::DEFAULT_CODE_OF_CONDUCT.into();
-    }
-    for (field, default) in [(&mut input.visibility, "public"), (&mut input.join_policy, "open")] {
-        if field.trim().is_empty() {
-            *field = default.into();
-        }
-    }
-    if input.time_zone.trim().is_empty() {
-        input.time_zone = me.time_zone.clone();
-    }
+async fn create_community(State(app): State<App>, ApiUser(me): ApiUser, Body(input): Body<CommunityInput>) -> ApiResult {
     let c = app.create_community(&me, &input).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{}", c.slug))], Json(c)).into_response())
 }
@@ -250,17 +229,7 @@ async fn community(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(
 }
 
 async fn update_community(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(patch): Body<Value>) -> ApiResult {
-    let view = app.community(Some(&me), &slug).await?;
-    if !view.may(Action::Edit) {
-        return Err(AppError::forbidden().into());
-    }
-    let c = &view.community;
-    let mut input = json!({
-        "slug": c.slug, "name": c.name, "description": c.description, "topics": c.topics.join(", "),
-        "code_of_conduct": c.code_of_conduct, "conduct_contact": c.conduct_contact, "visibility": c.visibility.as_str(),
-        "join_policy": c.join_policy.as_str(), "time_zone": c.time_zone, "link_chat": c.link_chat,
-        "link_newsletter": c.link_newsletter, "link_website": c.link_website,
-    });
+    let mut input = serde_json::to_value(app.community_input(&me, &slug).await?).map_err(|e| AppError::Internal(e.to_string()))?;
     merge(&mut input, patch)?;
     let input: CommunityInput = serde_json::from_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
     let c = app.update_community(&me, &slug, &input).await?;

@@ -23,6 +23,24 @@ impl CommunityView {
     }
 }
 
+/// A search of the public directory, as typed in the address bar.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DirectorySearch {
+    pub q: String,
+    pub topic: String,
+    /// Text, so that `?page=abc` shows page 1 rather than an error.
+    pub page: String,
+}
+
+impl DirectorySearch {
+    pub fn page(&self) -> i64 {
+        self.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 1000)
+    }
+}
+
+pub const DIRECTORY_PAGE_SIZE: usize = 25;
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct InviteInput {
@@ -34,11 +52,11 @@ pub struct InviteInput {
 }
 
 impl App {
-    pub async fn directory(&self, query: &str, topic: &str, page: i64) -> AppResult<Vec<Community>> {
-        let page = page.clamp(1, 1000);
-        let q: String = query.chars().take(100).collect();
-        let t: String = topic.chars().take(30).collect();
-        Ok(self.store.directory(&q, &t, 25, (page - 1) * 25).await?)
+    pub async fn directory(&self, search: &DirectorySearch) -> AppResult<Vec<Community>> {
+        let q: String = search.q.chars().take(100).collect();
+        let t: String = search.topic.chars().take(30).collect();
+        let size = DIRECTORY_PAGE_SIZE as i64;
+        Ok(self.store.directory(&q, &t, size, (search.page() - 1) * size).await?)
     }
 
     pub async fn popular_topics(&self) -> AppResult<Vec<(String, i64)>> {
@@ -50,7 +68,7 @@ impl App {
     }
 
     pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
-        let draft = input.parse()?;
+        let draft = input.clone().or_defaults(&me.time_zone).parse()?;
         self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)]).await?;
         Ok(self.store.create_community(&draft, &me.id, now()).await?)
     }
@@ -75,6 +93,25 @@ impl App {
             return Err(AppError::forbidden());
         }
         Ok(view)
+    }
+
+    /// The community's fields as its edit form shows them; organizers only.
+    pub async fn community_input(&self, me: &Account, slug: &str) -> AppResult<CommunityInput> {
+        let c = self.community_for(me, slug, Action::Edit).await?.community;
+        Ok(CommunityInput {
+            slug: c.slug,
+            name: c.name,
+            description: c.description,
+            topics: c.topics.join(", "),
+            code_of_conduct: c.code_of_conduct,
+            conduct_contact: c.conduct_contact,
+            visibility: c.visibility.as_str().into(),
+            join_policy: c.join_policy.as_str().into(),
+            time_zone: c.time_zone,
+            link_chat: c.link_chat,
+            link_newsletter: c.link_newsletter,
+            link_website: c.link_website,
+        })
     }
 
     pub async fn update_community(&self, me: &Account, slug: &str, input: &CommunityInput) -> AppResult<Community> {

@@ -2,7 +2,7 @@
 //! joining and leaving, members and invite links.
 
 use super::{form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageError, PageResult, SignedIn};
-use crate::app::communities::{CommunityView, InviteInput};
+use crate::app::communities::{CommunityView, DirectorySearch, InviteInput, DIRECTORY_PAGE_SIZE};
 use crate::app::{App, AppError};
 use crate::markdown;
 use askama::Template;
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use cowork_core::community::{CommunityInput, JoinOutcome, JoinPolicy, Visibility, DEFAULT_CODE_OF_CONDUCT};
+use cowork_core::community::{CommunityInput, JoinOutcome, JoinPolicy, Visibility};
 use cowork_core::permissions::{Action, Role};
 use cowork_core::time::zone_names;
 use cowork_store::{Community, Invite, Member};
@@ -35,15 +35,6 @@ pub fn routes() -> Router<App> {
 
 // ---- directory
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct DirectoryQuery {
-    q: String,
-    topic: String,
-    /// Text, so that `?page=abc` shows page 1 rather than an error.
-    page: String,
-}
-
 #[derive(Template)]
 #[template(path = "directory.html")]
 struct DirectoryPage {
@@ -53,6 +44,8 @@ struct DirectoryPage {
     page: i64,
     communities: Vec<Community>,
     topics: Vec<(String, i64)>,
+    /// Whether a next page may exist.
+    more: bool,
 }
 
 impl DirectoryPage {
@@ -64,11 +57,11 @@ impl DirectoryPage {
     }
 }
 
-async fn directory(State(app): State<App>, ctx: Ctx, Query(q): Query<DirectoryQuery>) -> PageResult {
-    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
-    let communities = app.directory(&q.q, &q.topic, page).await?;
+async fn directory(State(app): State<App>, ctx: Ctx, Query(search): Query<DirectorySearch>) -> PageResult {
+    let communities = app.directory(&search).await?;
     let topics = app.popular_topics().await?;
-    ok(&DirectoryPage { ctx, q: q.q, topic: q.topic, page, communities, topics })
+    let more = communities.len() == DIRECTORY_PAGE_SIZE;
+    ok(&DirectoryPage { ctx, page: search.page(), q: search.q, topic: search.topic, communities, topics, more })
 }
 
 // ---- create and edit
@@ -98,14 +91,7 @@ fn form_page(ctx: Ctx, form: CommunityInput, errors: FormErrors, slug: Option<St
 }
 
 async fn new_form(s: SignedIn) -> PageResult {
-    let form = CommunityInput {
-        code_of_conduct: DEFAULT_CODE_OF_CONDUCT.into(),
-        visibility: "public".into(),
-        join_policy: "open".into(),
-        time_zone: s.me.time_zone.clone(),
-        conduct_contact: s.me.email.clone(),
-        ..Default::default()
-    };
+    let form = CommunityInput { conduct_contact: s.me.email.clone(), ..Default::default() }.or_defaults(&s.me.time_zone);
     ok(&form_page(s.ctx, form, FormErrors::default(), None))
 }
 
@@ -116,29 +102,9 @@ async fn create(State(app): State<App>, s: SignedIn, CsrfForm(form): CsrfForm<Co
     }
 }
 
-fn input_of(c: &Community) -> CommunityInput {
-    CommunityInput {
-        slug: c.slug.clone(),
-        name: c.name.clone(),
-        description: c.description.clone(),
-        topics: c.topics.join(", "),
-        code_of_conduct: c.code_of_conduct.clone(),
-        conduct_contact: c.conduct_contact.clone(),
-        visibility: c.visibility.as_str().into(),
-        join_policy: c.join_policy.as_str().into(),
-        time_zone: c.time_zone.clone(),
-        link_chat: c.link_chat.clone(),
-        link_newsletter: c.link_newsletter.clone(),
-        link_website: c.link_website.clone(),
-    }
-}
-
 async fn edit_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
-    let view = app.community(Some(&s.me), &slug).await?;
-    if !view.may(Action::Edit) {
-        return Err(AppError::forbidden().into());
-    }
-    ok(&form_page(s.ctx, input_of(&view.community), FormErrors::default(), Some(slug)))
+    let form = app.community_input(&s.me, &slug).await?;
+    ok(&form_page(s.ctx, form, FormErrors::default(), Some(slug)))
 }
 
 async fn update(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {

@@ -25,7 +25,7 @@ async fn home(State(app): State<App>, ctx: Ctx) -> PageResult {
         Some(me) => app.my_communities(me).await?,
         None => Vec::new(),
     };
-    let mut featured = app.directory("", "", 1).await?;
+    let mut featured = app.directory(&Default::default()).await?;
     featured.truncate(6);
     ok(&Home { ctx, mine, featured })
 }
