@@ -124,7 +124,7 @@ async fn malformed_and_oversized_bodies_get_json_errors() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = post("slug=x".into(), "application/x-www-form-urlencoded").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let big = format!(r#"{{"slug":"big","name":"{}"}}"#, "x".repeat(100 * 1024));
+    let big = format!(r#"{{"slug":"big","name":"{}"}}"#, "x".repeat(300 * 1024));
     let r = post(big, "application/json").await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "too_large");

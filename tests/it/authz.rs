@@ -16,6 +16,7 @@ struct Fixture {
     slug: String,
     target: String,
     pending: String,
+    removed: String,
     invite: String,
 }
 
@@ -23,18 +24,21 @@ async fn fixture(server: &Server, n: usize, visibility: &str) -> Fixture {
     let slug = format!("club-{n}");
     let c = server.community("owner@example.org", &slug, visibility, "open").await;
     let store = &server.app().store;
-    for (email, role) in [("organizer@example.org", Some(Role::Organizer)), ("member@example.org", None), ("target@example.org", None)] {
+    for (email, role) in
+        [("organizer@example.org", Role::Organizer), ("member@example.org", Role::Member), ("target@example.org", Role::Member)]
+    {
         let a = server.account(email).await;
         store.add_member(&c.id, &a.id, false, 1).await.unwrap();
-        if role.is_some() {
-            store.set_member_role(&c.id, &a.id, role).await.unwrap();
-        }
+        store.set_member_role(&c.id, &a.id, role).await.unwrap();
     }
     let pending = server.account("pending@example.org").await;
     store.add_member(&c.id, &pending.id, true, 1).await.unwrap();
+    let removed = server.account("removed@example.org").await;
+    store.add_member(&c.id, &removed.id, false, 1).await.unwrap();
+    store.end_membership(&c.id, &removed.id, true).await.unwrap();
     let owner = server.account("owner@example.org").await;
     let invite = server.app().create_invite(&owner, &slug, &Default::default()).await.unwrap().0.id;
-    Fixture { slug, target: server.account("target@example.org").await.id, pending: pending.id, invite }
+    Fixture { slug, target: server.account("target@example.org").await.id, pending: pending.id, removed: removed.id, invite }
 }
 
 /// Everything a refused request must not have changed.
@@ -52,7 +56,11 @@ async fn snapshot(server: &Server, slug: &str) -> String {
 }
 
 fn fill(path: &str, f: &Fixture) -> String {
-    path.replace("{slug}", &f.slug).replace("{target}", &f.target).replace("{pending}", &f.pending).replace("{invite}", &f.invite)
+    path.replace("{slug}", &f.slug)
+        .replace("{target}", &f.target)
+        .replace("{pending}", &f.pending)
+        .replace("{removed}", &f.removed)
+        .replace("{invite}", &f.invite)
 }
 
 fn edit_form(slug: &str) -> Vec<(String, String)> {
@@ -87,6 +95,7 @@ async fn pages_authorization_table() {
         ("/c/{slug}/members/{target}/role", "role=host", [SIGN_IN, 403, 403, 303, 303]),
         ("/c/{slug}/members/{target}/role", "role=owner", [SIGN_IN, 403, 403, 403, 303]),
         ("/c/{slug}/members/{target}/remove", "", [SIGN_IN, 403, 403, 303, 303]),
+        ("/c/{slug}/members/{removed}/allow", "", [SIGN_IN, 403, 403, 303, 303]),
         ("/c/{slug}/invites", "label=x", [SIGN_IN, 403, 403, 200, 200]),
         ("/c/{slug}/invites/{invite}/revoke", "", [SIGN_IN, 403, 403, 303, 303]),
     ];
@@ -160,6 +169,7 @@ async fn api_authorization_table() {
         ("POST", "/api/v1/communities/{slug}/members/{pending}/approve", "", [401, 403, 403, 204, 204]),
         ("PATCH", "/api/v1/communities/{slug}/members/{target}", r#"{"role":"host"}"#, [401, 403, 403, 204, 204]),
         ("DELETE", "/api/v1/communities/{slug}/members/{target}", "", [401, 403, 403, 204, 204]),
+        ("POST", "/api/v1/communities/{slug}/members/{removed}/allow", "", [401, 403, 403, 204, 204]),
         ("GET", "/api/v1/communities/{slug}/invites", "", [401, 403, 403, 200, 200]),
         ("POST", "/api/v1/communities/{slug}/invites", "{}", [401, 403, 403, 201, 201]),
         ("DELETE", "/api/v1/communities/{slug}/invites/{invite}", "", [401, 403, 403, 204, 204]),

@@ -291,7 +291,7 @@ async fn unknown_pages_large_bodies_and_the_health_endpoints() {
     assert!(html.contains("<h1>Page not found</h1>") && html.contains("<main"), "a real page");
     assert_eq!(c.get("/c/no-such-community").await.status(), StatusCode::NOT_FOUND);
 
-    let big = "x".repeat(200 * 1024);
+    let big = "x".repeat(300 * 1024);
     let r = c.post("/signin", &[("email", big.as_str())]).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
@@ -393,4 +393,96 @@ async fn cookies_are_secure_behind_https() {
         .find(|c| c.starts_with("cowork_session="))
         .unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_csrf_cookie_is_host_only_behind_https() {
+    let server = Server::start_with(|c| c.base_url = "https://cowork.example.org".into()).await;
+    let r = server.client().get("/").await;
+    let csrf = r.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_string()).find(|c| c.contains("csrf")).unwrap();
+    assert!(csrf.starts_with("__Host-cowork_csrf=") && csrf.contains("; Secure") && csrf.contains("Path=/"), "{csrf}");
+}
+
+#[tokio::test]
+async fn a_removed_member_stays_out_until_allowed_back() {
+    let server = Server::start().await;
+    server.community("owner@example.org", "open-club", "public", "open").await;
+    let owner = server.signed_in("owner@example.org").await;
+    let bo = server.signed_in("bo@example.org").await;
+    assert_eq!(location(&bo.post("/c/open-club/join", &[("accept_code_of_conduct", "yes")]).await), "/c/open-club?notice=joined");
+    let bo_id = server.account("bo@example.org").await.id;
+    assert_eq!(owner.post(&format!("/c/open-club/members/{bo_id}/remove"), &[]).await.status(), StatusCode::SEE_OTHER);
+
+    let r = bo.post("/c/open-club/join", &[("accept_code_of_conduct", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("An organizer removed you"));
+    let owner_account = server.account("owner@example.org").await;
+    let (_, code) = server.app().create_invite(&owner_account, "open-club", &Default::default()).await.unwrap();
+    let r = bo.post("/c/open-club/join", &[("accept_code_of_conduct", "yes"), ("invite", &code)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "not even with an invite");
+    assert!(bo.get_ok("/").await.contains("You haven't joined a community yet"));
+
+    let members = owner.get_ok("/c/open-club/members").await;
+    assert!(members.contains("Removed or declined (1)"));
+    assert_eq!(owner.post(&format!("/c/open-club/members/{bo_id}/allow"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&bo.post("/c/open-club/join", &[("accept_code_of_conduct", "yes")]).await), "/c/open-club?notice=joined");
+}
+
+#[tokio::test]
+async fn a_sign_in_link_names_its_account_and_replaces_the_session() {
+    let server = Server::start().await;
+    let mallory_link = server.app().issue_sign_in_link(&cowork_core::input::Email::parse("mallory@example.org").unwrap()).await.unwrap();
+    let victim = server.signed_in("victim@example.org").await;
+    let old_session = victim.cookie("cowork_session").unwrap();
+    let page = victim.get_ok(&mallory_link).await;
+    assert!(page.contains("as <strong>ma…@example.org</strong>"), "the page names the account");
+    assert!(page.contains("You are signed in as victim@example.org now"));
+    victim.follow_sign_in_link(&mallory_link).await;
+    assert!(victim.get_ok("/settings/profile").await.contains("mallory@example.org"));
+    // The session it replaced is over on the server too.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/settings/profile"))
+        .header("cookie", format!("cowork_session={old_session}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).starts_with("/signin"));
+}
+
+#[tokio::test]
+async fn a_rate_limited_form_keeps_what_was_typed() {
+    let server = Server::start().await;
+    let ada = server.signed_in("ada@example.org").await;
+    let coc = cowork_core::community::DEFAULT_CODE_OF_CONDUCT;
+    for i in 0..10 {
+        let slug = format!("club-{i}");
+        let r = ada.post("/communities/new", &[("slug", &slug), ("name", "Some club"), ("code_of_conduct", coc)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "community {i}");
+    }
+    let r = ada.post("/communities/new", &[("slug", "one-too-many"), ("name", "One too many"), ("code_of_conduct", coc)]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"one-too-many\"") && html.contains("Please wait a while"), "the form comes back, filled in");
+    assert!(server.app().store.community("one-too-many").await.is_err());
+}
+
+#[tokio::test]
+async fn malformed_addresses_get_pages_not_plain_text() {
+    let server = Server::start().await;
+    let c = server.client();
+    let r = c.get("/communities?page=1&page=2").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("<main"));
+    assert_eq!(c.get("/communities?page=abc").await.status(), StatusCode::OK, "a bad page number shows page 1");
+    assert_eq!(c.get("/c/%FF%FE").await.status(), StatusCode::NOT_FOUND);
+    let r = reqwest::Client::new().get(server.url("/api/v1/communities?page=1&page=2")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "bad_query");
+    let r = reqwest::Client::new().request("BREW".parse().unwrap(), server.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let m = c.get("/metrics").await.text().await.unwrap();
+    assert!(m.contains("method=\"OTHER\"") && !m.contains("BREW"), "made-up methods share one series");
 }

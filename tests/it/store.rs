@@ -3,7 +3,7 @@
 use crate::support::fresh_store;
 use cowork_core::community::CommunityInput;
 use cowork_core::permissions::{Role, Standing};
-use cowork_store::{Store, StoreError};
+use cowork_store::{InviteJoin, Store, StoreError};
 
 /// Runs one scenario on both backends, as `name::sqlite` and `name::postgres`.
 macro_rules! on_both {
@@ -70,7 +70,8 @@ on_both!(accounts_are_unique_by_address, |s: Store| async move {
 on_both!(sign_in_links_work_once_and_expire, |s: Store| async move {
     s.insert_login_link("h1", "ada@example.org", "/c/club", 100, 1000).await.unwrap();
     s.insert_login_link("h2", "bo@example.org", "", 100, 200).await.unwrap();
-    assert!(s.login_link_usable("h1", 500).await.unwrap());
+    assert_eq!(s.login_link_email("h1", 500).await.unwrap().as_deref(), Some("ada@example.org"));
+    assert_eq!(s.login_link_email("h2", 300).await.unwrap(), None, "expired");
     assert_eq!(s.consume_login_link("h1", 500).await.unwrap(), Some(("ada@example.org".to_string(), "/c/club".to_string())));
     assert_eq!(s.consume_login_link("h1", 501).await.unwrap(), None, "single use");
     assert_eq!(s.consume_login_link("h2", 300).await.unwrap(), None, "expired");
@@ -130,6 +131,11 @@ on_both!(the_directory_searches_public_communities, |s: Store| async move {
     let topics = s.popular_topics(5).await.unwrap();
     assert!(topics.contains(&("phd".to_string(), 1)));
     assert!(!topics.iter().any(|(t, n)| t == "writing" && *n > 1), "private communities' topics are not counted");
+    let mut d = draft("aerzte", "public", "");
+    d.name = "ÄRZTE Coworking Zürich".into();
+    s.create_community(&d, &a.id, 5).await.unwrap();
+    assert_eq!(s.directory("ärzte", "", 10, 0).await.unwrap()[0].slug, "aerzte", "non-ASCII search folds case on both databases");
+    assert_eq!(s.directory("ZÜRICH", "", 10, 0).await.unwrap().len(), 1);
 });
 
 on_both!(memberships_never_lose_the_last_owner, |s: Store| async move {
@@ -143,28 +149,43 @@ on_both!(memberships_never_lose_the_last_owner, |s: Store| async move {
     assert!(matches!(s.approve_member(&c.id, &b.id, 7).await, Err(StoreError::NotFound)));
     s.add_member(&c.id, &b.id, true, 8).await.unwrap();
     assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Member(Role::Member), "joining twice changes nothing");
-    assert!(matches!(s.set_member_role(&c.id, &a.id, Some(Role::Member)).await, Err(StoreError::LastOwner)));
-    assert!(matches!(s.set_member_role(&c.id, &a.id, None).await, Err(StoreError::LastOwner)));
-    s.set_member_role(&c.id, &b.id, Some(Role::Owner)).await.unwrap();
+    assert!(matches!(s.set_member_role(&c.id, &a.id, Role::Member).await, Err(StoreError::LastOwner)));
+    assert!(matches!(s.end_membership(&c.id, &a.id, false).await, Err(StoreError::LastOwner)));
+    assert!(matches!(s.end_membership(&c.id, &a.id, true).await, Err(StoreError::LastOwner)));
+    s.set_member_role(&c.id, &b.id, Role::Owner).await.unwrap();
     assert_eq!(s.count_owners(&c.id).await.unwrap(), 2);
     let members = s.members(&c.id).await.unwrap();
     assert_eq!(members.len(), 2);
 
     // Two owners demote each other at the same moment: exactly one succeeds.
-    let (x, y) = tokio::join!(s.set_member_role(&c.id, &a.id, Some(Role::Member)), s.set_member_role(&c.id, &b.id, Some(Role::Member)));
+    let (x, y) = tokio::join!(s.set_member_role(&c.id, &a.id, Role::Member), s.set_member_role(&c.id, &b.id, Role::Member));
     assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(), 1, "{x:?} {y:?}");
     assert_eq!(s.count_owners(&c.id).await.unwrap(), 1);
 });
 
 on_both!(invites_count_their_uses, |s: Store| async move {
     let a = person(&s, "ada@example.org").await;
+    let [b, c2, d] = [person(&s, "b@example.org").await, person(&s, "c@example.org").await, person(&s, "d@example.org").await];
     let c = s.create_community(&draft("club", "private", ""), &a.id, 5).await.unwrap();
+    let other = s.create_community(&draft("other", "private", ""), &a.id, 5).await.unwrap();
     let i = s.create_invite(&c.id, "code1", "friends", &a.id, 10, 1000, 2).await.unwrap();
     assert_eq!(s.invite_community("code1", 20).await.unwrap().as_deref(), Some(c.id.as_str()));
-    assert!(s.use_invite(&c.id, "code1", 20).await.unwrap());
-    assert!(!s.use_invite("other-community", "code1", 20).await.unwrap(), "a code opens only its own community");
-    assert!(s.use_invite(&c.id, "code1", 20).await.unwrap());
-    assert!(!s.use_invite(&c.id, "code1", 20).await.unwrap(), "used up");
+    assert_eq!(
+        s.join_with_invite(&other.id, &b.id, "code1", 20).await.unwrap(),
+        InviteJoin::InviteGone,
+        "a code opens only its own community"
+    );
+    // The same person submitting twice at once joins once and uses one place.
+    let (x, y) = tokio::join!(s.join_with_invite(&c.id, &b.id, "code1", 20), s.join_with_invite(&c.id, &b.id, "code1", 20));
+    let mut got = [x.unwrap(), y.unwrap()];
+    got.sort_by_key(|j| format!("{j:?}"));
+    assert_eq!(got, [InviteJoin::AlreadyMember, InviteJoin::Joined]);
+    assert_eq!(s.invites(&c.id).await.unwrap()[0].uses, 1);
+    s.add_member(&c.id, &c2.id, true, 20).await.unwrap();
+    assert_eq!(s.join_with_invite(&c.id, &c2.id, "code1", 20).await.unwrap(), InviteJoin::Joined, "an invite supersedes a request");
+    assert_eq!(s.standing(&c.id, &c2.id).await.unwrap(), Standing::Member(Role::Member));
+    assert_eq!(s.join_with_invite(&c.id, &d.id, "code1", 20).await.unwrap(), InviteJoin::InviteGone, "used up");
+    assert_eq!(s.standing(&c.id, &d.id).await.unwrap(), Standing::Outsider);
     assert!(s.invite_community("code1", 20).await.unwrap().is_none());
     s.create_invite(&c.id, "code2", "", &a.id, 10, 1000, 0).await.unwrap();
     assert!(s.invite_community("code2", 1000).await.unwrap().is_none(), "expired");
@@ -172,6 +193,17 @@ on_both!(invites_count_their_uses, |s: Store| async move {
     assert_eq!(list.len(), 2);
     s.revoke_invite(&c.id, &i.id, 30).await.unwrap();
     assert!(s.invites(&c.id).await.unwrap().iter().any(|x| x.id == i.id && x.revoked && x.uses == 2));
+    // Someone removed cannot come back through an invite until allowed back.
+    s.create_invite(&c.id, "code3", "", &a.id, 10, 1000, 0).await.unwrap();
+    s.end_membership(&c.id, &b.id, true).await.unwrap();
+    assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Removed);
+    assert_eq!(s.join_with_invite(&c.id, &b.id, "code3", 30).await.unwrap(), InviteJoin::Removed);
+    s.add_member(&c.id, &b.id, false, 30).await.unwrap();
+    assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Removed, "joining does not undo a removal");
+    assert!(s.communities_of(&b.id).await.unwrap().is_empty());
+    s.allow_back(&c.id, &b.id).await.unwrap();
+    assert_eq!(s.standing(&c.id, &b.id).await.unwrap(), Standing::Outsider);
+    assert_eq!(s.join_with_invite(&c.id, &b.id, "code3", 30).await.unwrap(), InviteJoin::Joined);
     assert!(matches!(s.revoke_invite(&c.id, &i.id, 30).await, Err(StoreError::NotFound)));
 });
 

@@ -201,9 +201,19 @@ impl Browser {
     }
 
     fn csrf_cookie(&self, url: &reqwest::Url) -> Option<String> {
+        self.cookie_at(url, "cowork_csrf")
+    }
+
+    /// The value of one of this browser's cookies for the site.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookie_at(&self.base.parse().unwrap(), name)
+    }
+
+    fn cookie_at(&self, url: &reqwest::Url, name: &str) -> Option<String> {
         use reqwest::cookie::CookieStore;
         let header = self.jar.cookies(url)?;
-        header.to_str().ok()?.split("; ").find_map(|kv| kv.strip_prefix("cowork_csrf=")).map(String::from)
+        let prefix = format!("{name}=");
+        header.to_str().ok()?.split("; ").find_map(|kv| kv.strip_prefix(prefix.as_str())).map(String::from)
     }
 
     pub async fn follow_sign_in_link(&self, link: &str) {

@@ -42,6 +42,8 @@ pub enum Standing {
     /// Asked to join; waits for an organizer.
     Pending,
     Member(Role),
+    /// Removed (or declined) by an organizer: may not come back until allowed.
+    Removed,
 }
 
 impl Standing {
@@ -141,6 +143,8 @@ mod tests {
     #[test]
     fn private_communities_are_hidden_from_outsiders() {
         assert!(!may(Standing::Outsider, Visibility::Private, Action::View));
+        assert!(!may(Standing::Removed, Visibility::Private, Action::View));
+        assert!(!may(Standing::Removed, Visibility::Public, Action::ViewMembers));
         assert!(!may(Standing::Pending, Visibility::Private, Action::View));
         assert!(may(Standing::Member(Member), Visibility::Private, Action::View));
         assert!(may(Standing::Outsider, Visibility::Unlisted, Action::View));

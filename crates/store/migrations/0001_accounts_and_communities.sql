@@ -53,6 +53,7 @@ CREATE TABLE communities (
     name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     topics TEXT NOT NULL DEFAULT '',       -- comma separated, lower case
+    search_text TEXT NOT NULL DEFAULT '',  -- name, description and topics, lower-cased by us: SQLite's LOWER() folds only ASCII
     code_of_conduct TEXT NOT NULL,
     conduct_contact TEXT NOT NULL DEFAULT '',
     visibility TEXT NOT NULL,              -- public | unlisted | private
@@ -70,7 +71,7 @@ CREATE TABLE memberships (
     community_id TEXT NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
     account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     role TEXT NOT NULL,                    -- member | host | organizer | owner
-    status TEXT NOT NULL,                  -- active | pending
+    status TEXT NOT NULL,                  -- active | pending | removed (by an organizer: may not rejoin)
     conduct_accepted_at BIGINT NOT NULL,   -- when this person accepted the code of conduct
     requested_at BIGINT NOT NULL,
     joined_at BIGINT,                      -- NULL while pending

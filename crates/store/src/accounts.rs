@@ -172,14 +172,13 @@ impl Store {
         row.map(|r| Ok((col(&r, "email")?, col(&r, "next")?))).transpose()
     }
 
-    /// Whether a link exists and can still be used (for the confirmation page).
-    pub async fn login_link_usable(&self, token_hash: &str, now: i64) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+    /// The address a link signs in, if it can still be used (for the confirmation page).
+    pub async fn login_link_email(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT email FROM login_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
             .bind(token_hash)
             .bind(now)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     // ---- browser sessions

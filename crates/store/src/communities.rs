@@ -64,10 +64,17 @@ fn topics_column(topics: &[String]) -> String {
     }
 }
 
+enum MembershipChange {
+    Role(Role),
+    Leave,
+    Remove,
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds a community's fields as `$2` to `$13`, in the order both the insert and the update use.
+/// Binds a community's fields as `$2` to `$14`, in the order both the insert and the update use.
 fn bind_draft<'q>(q: AnyQuery<'q>, d: &'q CommunityDraft) -> AnyQuery<'q> {
+    let search = format!("{} {} {}", d.name, d.description, d.topics.join(" ")).to_lowercase();
     q.bind(d.slug.as_str())
         .bind(&d.name)
         .bind(&d.description)
@@ -80,6 +87,7 @@ fn bind_draft<'q>(q: AnyQuery<'q>, d: &'q CommunityDraft) -> AnyQuery<'q> {
         .bind(&d.link_chat)
         .bind(&d.link_newsletter)
         .bind(&d.link_website)
+        .bind(search)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +97,8 @@ pub struct Member {
     pub pronouns: String,
     pub role: Role,
     pub pending: bool,
+    /// Removed by an organizer; shown to organizers so they can allow them back.
+    pub removed: bool,
     pub requested_at: i64,
     pub joined_at: Option<i64>,
 }
@@ -102,6 +112,15 @@ pub struct Invite {
     pub max_uses: i64,
     pub uses: i64,
     pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteJoin {
+    Joined,
+    AlreadyMember,
+    Removed,
+    /// Revoked, expired or used up.
+    InviteGone,
 }
 
 /// A community as one person sees it in their list.
@@ -119,7 +138,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let r = bind_draft(sqlx::query(
             "INSERT INTO communities (id, slug, name, description, topics, code_of_conduct, conduct_contact, visibility, join_policy, time_zone, \
-             link_chat, link_newsletter, link_website, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+             link_chat, link_newsletter, link_website, search_text, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
         )
         .bind(&id), d)
         .bind(now)
@@ -146,7 +165,7 @@ impl Store {
     pub async fn update_community(&self, id: &str, d: &CommunityDraft, now: i64) -> Result<Community> {
         let r = bind_draft(sqlx::query(
             "UPDATE communities SET slug = $2, name = $3, description = $4, topics = $5, code_of_conduct = $6, conduct_contact = $7, visibility = $8, \
-             join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, updated_at = $14 WHERE id = $1",
+             join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, search_text = $14, updated_at = $15 WHERE id = $1",
         )
         .bind(id), d)
         .bind(now)
@@ -171,7 +190,7 @@ impl Store {
     pub async fn directory(&self, query: &str, topic: &str, limit: i64, offset: i64) -> Result<Vec<Community>> {
         let sql = format!(
             "SELECT {COMMUNITY_COLUMNS} FROM communities c WHERE c.visibility = 'public' \
-             AND ($1 = '%%' OR LOWER(c.name) LIKE $1 ESCAPE '\\' OR LOWER(c.description) LIKE $1 ESCAPE '\\' OR c.topics LIKE $1 ESCAPE '\\') \
+             AND ($1 = '%%' OR c.search_text LIKE $1 ESCAPE '\\') \
              AND ($2 = '' OR c.topics LIKE $2 ESCAPE '\\') \
              ORDER BY member_count DESC, c.name, c.id LIMIT $3 OFFSET $4"
         );
@@ -199,7 +218,7 @@ impl Store {
     pub async fn communities_of(&self, account_id: &str) -> Result<Vec<MyCommunity>> {
         let sql = format!(
             "SELECT {COMMUNITY_COLUMNS}, m.role AS my_role, m.status AS my_status FROM memberships m JOIN communities c ON c.id = m.community_id \
-             WHERE m.account_id = $1 ORDER BY c.name, c.id"
+             WHERE m.account_id = $1 AND m.status <> 'removed' ORDER BY c.name, c.id"
         );
         let rows = sqlx::query(&sql).bind(account_id).fetch_all(&self.pool).await?;
         rows.iter()
@@ -224,10 +243,10 @@ impl Store {
             Some(r) => {
                 let status: String = col(&r, "status")?;
                 let role: String = col(&r, "role")?;
-                if status == "pending" {
-                    Standing::Pending
-                } else {
-                    Standing::Member(Role::parse(&role).unwrap_or(Role::Member))
+                match status.as_str() {
+                    "pending" => Standing::Pending,
+                    "removed" => Standing::Removed,
+                    _ => Standing::Member(Role::parse(&role).unwrap_or(Role::Member)),
                 }
             }
         })
@@ -265,20 +284,44 @@ impl Store {
         Ok(())
     }
 
-    /// Changes a role or removes a member (`None`), never leaving the community
-    /// without an owner. The community row is touched first: that takes a row
-    /// lock on PostgreSQL and the write lock on SQLite, so two owners demoting
-    /// each other at once cannot both succeed.
-    pub async fn set_member_role(&self, community_id: &str, account_id: &str, role: Option<Role>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2")
+    /// Changes a member's role, never leaving the community without an owner.
+    pub async fn set_member_role(&self, community_id: &str, account_id: &str, role: Role) -> Result<()> {
+        self.change_membership(community_id, account_id, MembershipChange::Role(role)).await
+    }
+
+    /// Ends a membership or request: `removed` keeps a row that stops the
+    /// person from rejoining; otherwise (leaving) the row goes.
+    pub async fn end_membership(&self, community_id: &str, account_id: &str, removed: bool) -> Result<()> {
+        self.change_membership(community_id, account_id, if removed { MembershipChange::Remove } else { MembershipChange::Leave }).await
+    }
+
+    /// Lets a removed person join again.
+    pub async fn allow_back(&self, community_id: &str, account_id: &str) -> Result<()> {
+        let r = sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2 AND status = 'removed'")
             .bind(community_id)
             .bind(account_id)
-            .fetch_optional(&mut *tx)
+            .execute(&self.pool)
             .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The community row is touched first: that takes a row lock on PostgreSQL
+    /// and the write lock on SQLite, so two owners demoting each other at once
+    /// cannot both succeed.
+    async fn change_membership(&self, community_id: &str, account_id: &str, change: MembershipChange) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2 AND status <> 'removed'")
+                .bind(community_id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let current = current.ok_or(StoreError::NotFound)?;
-        if current == "owner" && role != Some(Role::Owner) {
+        if current == "owner" && !matches!(change, MembershipChange::Role(Role::Owner)) {
             let owners: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND role = 'owner' AND status = 'active'")
                     .bind(community_id)
@@ -288,15 +331,18 @@ impl Store {
                 return Err(StoreError::LastOwner);
             }
         }
-        match role {
-            Some(r) => sqlx::query("UPDATE memberships SET role = $3 WHERE community_id = $1 AND account_id = $2")
-                .bind(community_id)
-                .bind(account_id)
-                .bind(r.as_str()),
-            None => sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2").bind(community_id).bind(account_id),
+        let sql = match change {
+            MembershipChange::Role(_) => "UPDATE memberships SET role = $3 WHERE community_id = $1 AND account_id = $2",
+            MembershipChange::Remove => {
+                "UPDATE memberships SET status = 'removed', role = 'member', joined_at = NULL WHERE community_id = $1 AND account_id = $2"
+            }
+            MembershipChange::Leave => "DELETE FROM memberships WHERE community_id = $1 AND account_id = $2",
+        };
+        let mut q = sqlx::query(sql).bind(community_id).bind(account_id);
+        if let MembershipChange::Role(r) = change {
+            q = q.bind(r.as_str());
         }
-        .execute(&mut *tx)
-        .await?;
+        q.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -315,7 +361,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT m.account_id, a.display_name, a.pronouns, m.role, m.status, m.requested_at, m.joined_at FROM memberships m \
              JOIN accounts a ON a.id = m.account_id WHERE m.community_id = $1 \
-             ORDER BY CASE m.status WHEN 'active' THEN 0 ELSE 1 END, \
+             ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, \
                CASE m.role WHEN 'owner' THEN 0 WHEN 'organizer' THEN 1 WHEN 'host' THEN 2 ELSE 3 END, \
                LOWER(a.display_name), m.requested_at, m.account_id",
         )
@@ -332,6 +378,7 @@ impl Store {
                     pronouns: col(r, "pronouns")?,
                     role: Role::parse(&role).unwrap_or(Role::Member),
                     pending: status == "pending",
+                    removed: status == "removed",
                     requested_at: col(r, "requested_at")?,
                     joined_at: col(r, "joined_at")?,
                 })
@@ -414,18 +461,44 @@ impl Store {
         .await?)
     }
 
-    /// Counts one use of an invite for `community_id`; false if it is no longer good.
-    /// The check and the count are one statement, so a last place is used once.
-    pub async fn use_invite(&self, community_id: &str, code_hash: &str, now: i64) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE invites SET uses = uses + 1 WHERE code_hash = $1 AND community_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND (max_uses = 0 OR uses < max_uses)",
+    /// Joins through an invite: the membership and the use of the invite are
+    /// one transaction, under the community's lock, so a double submit joins
+    /// once and counts once, and a last place is used once.
+    pub async fn join_with_invite(&self, community_id: &str, account_id: &str, code_hash: &str, now: i64) -> Result<InviteJoin> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM memberships WHERE community_id = $1 AND account_id = $2")
+            .bind(community_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match status.as_deref() {
+            Some("active") => return Ok(InviteJoin::AlreadyMember),
+            Some("removed") => return Ok(InviteJoin::Removed),
+            _ => {}
+        }
+        let used = sqlx::query(
+            "UPDATE invites SET uses = uses + 1 WHERE code_hash = $1 AND community_id = $2 AND revoked_at IS NULL AND expires_at > $3              AND (max_uses = 0 OR uses < max_uses)",
         )
         .bind(code_hash)
         .bind(community_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(r.rows_affected() == 1)
+        if used.rows_affected() != 1 {
+            return Ok(InviteJoin::InviteGone);
+        }
+        // A pending request is superseded by the invite.
+        sqlx::query(
+            "INSERT INTO memberships (community_id, account_id, role, status, conduct_accepted_at, requested_at, joined_at)              VALUES ($1, $2, 'member', 'active', $3, $3, $3)              ON CONFLICT (community_id, account_id) DO UPDATE SET status = 'active', joined_at = $3, conduct_accepted_at = $3",
+        )
+        .bind(community_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(InviteJoin::Joined)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::app::accounts::ProfileInput;
 use crate::app::communities::{DirectorySearch, InviteInput};
 use crate::app::{App, AppError};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -30,6 +30,7 @@ pub fn routes() -> Router<App> {
         .route("/communities/{slug}/members", get(members))
         .route("/communities/{slug}/members/{account}", patch(change_role).delete(remove_member))
         .route("/communities/{slug}/members/{account}/approve", post(approve))
+        .route("/communities/{slug}/members/{account}/allow", post(allow_back))
         .route("/communities/{slug}/invites", get(invites).post(create_invite))
         .route("/communities/{slug}/invites/{id}", axum::routing::delete(revoke_invite))
         .fallback(|| async { ApiError(AppError::NotFound) })
@@ -59,6 +60,7 @@ impl IntoResponse for ApiError {
                 r
             }
             AppError::Forbidden(m) => error(StatusCode::FORBIDDEN, "forbidden", &m, json!([])),
+            AppError::Gone(m) => error(StatusCode::GONE, "gone", &m, json!([])),
             AppError::RateLimited => {
                 error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; wait and try again.", json!([]))
             }
@@ -105,6 +107,28 @@ impl FromRequestParts<App> for MaybeApiUser {
         } else {
             Ok(MaybeApiUser(None))
         }
+    }
+}
+
+/// The query string; a malformed one gets a JSON error.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| Query(q.0)).map_err(|r| {
+            error(StatusCode::BAD_REQUEST, "bad_query", &format!("The query string could not be read: {}", r.body_text()), json!([]))
+        })
+    }
+}
+
+/// Path parameters; one that can't be read is not found.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Path(p.0)).map_err(|_| ApiError(AppError::NotFound))
     }
 }
 
@@ -286,6 +310,11 @@ async fn remove_member(State(app): State<App>, ApiUser(me): ApiUser, Path((slug,
 
 async fn approve(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, account)): Path<(String, String)>) -> ApiResult {
     app.approve_member(&me, &slug, &account).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn allow_back(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, account)): Path<(String, String)>) -> ApiResult {
+    app.allow_back(&me, &slug, &account).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -101,8 +101,13 @@ impl App {
         Ok(format!("{}/signin/link?token={token}", self.config.base_url))
     }
 
-    pub async fn sign_in_link_usable(&self, token: &str) -> AppResult<bool> {
-        Ok(self.store.login_link_usable(&hash_secret(token), now()).await?)
+    /// The address a sign-in link is for, shown half-masked before it is used
+    /// (so nobody is signed in to someone else's account unawares).
+    pub async fn sign_in_link_address(&self, token: &str) -> AppResult<Option<String>> {
+        if token.len() != 64 {
+            return Ok(None);
+        }
+        Ok(self.store.login_link_email(&hash_secret(token), now()).await?.map(|e| mask_email(&e)))
     }
 
     pub async fn sign_in_with_link(&self, token: &str) -> AppResult<SignedIn> {
@@ -110,7 +115,7 @@ impl App {
             .store
             .consume_login_link(&hash_secret(token), now())
             .await?
-            .ok_or_else(|| Invalid::one("token", "This sign-in link has expired or was already used. Ask for a new one."))?;
+            .ok_or_else(|| AppError::Gone("This sign-in link has expired or was already used. Ask for a new one.".into()))?;
         let email = Email::parse(&email)?;
         let (account, new_account) = self.store.account_for_email(email.as_str(), &email.suggested_name(), now()).await?;
         let mut s = self.start_session(account, new_account).await?;
@@ -218,6 +223,14 @@ impl App {
     }
 }
 
+/// "ada.lovelace@example.org" → "ad…@example.org": enough to recognise, not to harvest.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}…@{domain}", local.chars().take(2).collect::<String>()),
+        None => "…".into(),
+    }
+}
+
 fn hash_password(pw: &str) -> AppResult<String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let mut salt = [0u8; 16];
@@ -237,6 +250,12 @@ fn verify_password(pw: &str, hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_masked() {
+        assert_eq!(mask_email("ada.lovelace@example.org"), "ad…@example.org");
+        assert_eq!(mask_email("a@example.org"), "a…@example.org");
+    }
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {

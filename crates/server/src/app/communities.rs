@@ -2,11 +2,17 @@
 //! roles and invite links. Every permission comes from `cowork_core::permissions`.
 
 use super::{hash_secret, now, secret, App, AppError, AppResult};
-use cowork_core::community::{join_outcome, CommunityInput, JoinOutcome};
+use cowork_core::community::{join_outcome, CommunityInput, JoinOutcome, Visibility};
 use cowork_core::input;
 use cowork_core::permissions::{self, may, Action, Role, Standing};
 use cowork_core::Invalid;
-use cowork_store::{Account, Community, Invite, Member, MyCommunity};
+use cowork_store::{Account, Community, Invite, InviteJoin, Member, MyCommunity};
+
+fn removed() -> AppError {
+    AppError::Forbidden(
+        "An organizer removed you from this community. If you think this is a mistake, write to its code of conduct contact.".into(),
+    )
+}
 
 /// A community as one person sees it.
 pub struct CommunityView {
@@ -63,8 +69,25 @@ impl App {
         Ok(self.store.popular_topics(12).await?)
     }
 
+    /// A person's communities and requests. A private community they only asked
+    /// to join shows just its name until they are let in.
     pub async fn my_communities(&self, me: &Account) -> AppResult<Vec<MyCommunity>> {
-        Ok(self.store.communities_of(&me.id).await?)
+        let mut list = self.store.communities_of(&me.id).await?;
+        for m in list.iter_mut().filter(|m| m.pending && m.community.visibility == Visibility::Private) {
+            let c = &mut m.community;
+            for field in [
+                &mut c.description,
+                &mut c.code_of_conduct,
+                &mut c.conduct_contact,
+                &mut c.link_chat,
+                &mut c.link_newsletter,
+                &mut c.link_website,
+            ] {
+                field.clear();
+            }
+            c.topics.clear();
+        }
+        Ok(list)
     }
 
     pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
@@ -123,68 +146,71 @@ impl App {
     /// The community an invite code opens, if the code is still good.
     pub async fn invite_community(&self, code: &str) -> AppResult<Community> {
         let id = self.store.invite_community(&hash_secret(code.trim()), now()).await?.ok_or_else(|| {
-            AppError::Invalid(Invalid::one(
-                "invite",
-                "This invite link has expired, was revoked, or has been used up. Ask an organizer for a new one.",
-            ))
+            AppError::Gone("This invite link has expired, was revoked, or has been used up. Ask an organizer for a new one.".into())
         })?;
         Ok(self.store.community_by_id(&id).await?)
     }
 
-    /// Joins (or asks to join) after accepting the code of conduct. An invite
-    /// code lets a person into any community, private ones included.
-    pub async fn join(&self, me: &Account, slug: &str, accepted_conduct: bool, invite_code: Option<&str>) -> AppResult<JoinOutcome> {
-        let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
-        let community = match invite {
+    /// The community a join form is for: the one its invite opens (private
+    /// ones included), or else the one named, as this person may see it.
+    pub async fn join_target(&self, me: &Account, slug: &str, invite: Option<&str>) -> AppResult<Community> {
+        match invite.map(str::trim).filter(|c| !c.is_empty()) {
             Some(code) => {
                 let c = self.invite_community(code).await?;
                 if c.slug != slug {
                     return Err(AppError::NotFound);
                 }
-                c
+                Ok(c)
             }
-            None => self.community(Some(me), slug).await?.community,
-        };
+            None => Ok(self.community(Some(me), slug).await?.community),
+        }
+    }
+
+    /// Joins (or asks to join) after accepting the code of conduct. An invite
+    /// code lets a person into any community, private ones included, but never
+    /// someone an organizer removed.
+    pub async fn join(&self, me: &Account, slug: &str, accepted_conduct: bool, invite_code: Option<&str>) -> AppResult<JoinOutcome> {
+        let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
+        let community = self.join_target(me, slug, invite).await?;
         match self.store.standing(&community.id, &me.id).await? {
             Standing::Member(_) => return Ok(JoinOutcome::Member),
+            Standing::Removed => return Err(removed()),
             Standing::Pending if invite.is_none() => return Ok(JoinOutcome::Pending),
             _ => {}
         }
         if !accepted_conduct {
             return Err(Invalid::one("accept_code_of_conduct", "Please read the code of conduct and tick the box to accept it.").into());
         }
-        let outcome = join_outcome(community.join_policy, invite.is_some());
+        if let Some(code) = invite {
+            return match self.store.join_with_invite(&community.id, &me.id, &hash_secret(code), now()).await? {
+                InviteJoin::Joined | InviteJoin::AlreadyMember => Ok(JoinOutcome::Member),
+                InviteJoin::Removed => Err(removed()),
+                InviteJoin::InviteGone => {
+                    Err(AppError::Gone("This invite link has just been used up or revoked. Ask an organizer for a new one.".into()))
+                }
+            };
+        }
+        let outcome = join_outcome(community.join_policy, false);
         match outcome {
             JoinOutcome::NeedsInvite => {
                 return Err(AppError::Forbidden("This community is joined by invitation only. Ask an organizer for an invite link.".into()))
             }
-            JoinOutcome::Member => {
-                if let Some(code) = invite {
-                    if !self.store.use_invite(&community.id, &hash_secret(code), now()).await? {
-                        return Err(Invalid::one("invite", "This invite link has just been used up or revoked.").into());
-                    }
-                    // A pending request is superseded by the invite.
-                    if self.store.standing(&community.id, &me.id).await? == Standing::Pending {
-                        self.store.approve_member(&community.id, &me.id, now()).await?;
-                        return Ok(JoinOutcome::Member);
-                    }
-                }
-                self.store.add_member(&community.id, &me.id, false, now()).await?;
-            }
+            JoinOutcome::Member => self.store.add_member(&community.id, &me.id, false, now()).await?,
             JoinOutcome::Pending => self.store.add_member(&community.id, &me.id, true, now()).await?,
         }
         Ok(outcome)
     }
 
+    /// Leaves a community, or withdraws a request to join.
     pub async fn leave(&self, me: &Account, slug: &str) -> AppResult<()> {
         let community = self.store.community(slug).await?;
         match self.store.standing(&community.id, &me.id).await? {
-            Standing::Outsider => Err(AppError::NotFound),
-            Standing::Pending => Ok(self.store.set_member_role(&community.id, &me.id, None).await?),
+            Standing::Outsider | Standing::Removed => Err(AppError::NotFound),
+            Standing::Pending => Ok(self.store.end_membership(&community.id, &me.id, false).await?),
             Standing::Member(role) => {
                 let owners = self.store.count_owners(&community.id).await?;
                 permissions::may_leave(role, owners).map_err(|r| AppError::Forbidden(r.message().into()))?;
-                Ok(self.store.set_member_role(&community.id, &me.id, None).await?)
+                Ok(self.store.end_membership(&community.id, &me.id, false).await?)
             }
         }
     }
@@ -193,14 +219,14 @@ impl App {
         let view = self.community_for(me, slug, Action::ViewMembers).await?;
         let mut members = self.store.members(&view.community.id).await?;
         if !view.may(Action::ManageMembers) {
-            members.retain(|m| !m.pending);
+            members.retain(|m| !m.pending && !m.removed);
         }
         Ok((view, members))
     }
 
     async fn target(&self, view: &CommunityView, account_id: &str) -> AppResult<Standing> {
         match self.store.standing(&view.community.id, account_id).await? {
-            Standing::Outsider => Err(AppError::NotFound),
+            Standing::Outsider | Standing::Removed => Err(AppError::NotFound),
             s => Ok(s),
         }
     }
@@ -213,7 +239,8 @@ impl App {
         Ok(self.store.approve_member(&view.community.id, account_id, now()).await?)
     }
 
-    /// Removes a member, or declines a pending request.
+    /// Removes a member, or declines a request. Either way the person cannot
+    /// come back (not even with an invite) until an organizer allows it.
     pub async fn remove_member(&self, me: &Account, slug: &str, account_id: &str) -> AppResult<()> {
         let view = self.community_for(me, slug, Action::ManageMembers).await?;
         let actor = view.role().ok_or_else(AppError::forbidden)?;
@@ -221,7 +248,12 @@ impl App {
             let owners = self.store.count_owners(&view.community.id).await?;
             permissions::may_remove(actor, target, owners, account_id == me.id).map_err(|r| AppError::Forbidden(r.message().into()))?;
         }
-        Ok(self.store.set_member_role(&view.community.id, account_id, None).await?)
+        Ok(self.store.end_membership(&view.community.id, account_id, true).await?)
+    }
+
+    pub async fn allow_back(&self, me: &Account, slug: &str, account_id: &str) -> AppResult<()> {
+        let view = self.community_for(me, slug, Action::ManageMembers).await?;
+        Ok(self.store.allow_back(&view.community.id, account_id).await?)
     }
 
     pub async fn change_role(&self, me: &Account, slug: &str, account_id: &str, role: &str) -> AppResult<()> {
@@ -234,7 +266,7 @@ impl App {
         let owners = self.store.count_owners(&view.community.id).await?;
         permissions::may_change_role(actor, current, new_role, owners, account_id == me.id)
             .map_err(|r| AppError::Forbidden(r.message().into()))?;
-        Ok(self.store.set_member_role(&view.community.id, account_id, Some(new_role)).await?)
+        Ok(self.store.set_member_role(&view.community.id, account_id, new_role).await?)
     }
 
     /// Makes an invite link; the code is returned once and only its hash is kept.

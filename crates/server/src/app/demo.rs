@@ -99,8 +99,8 @@ impl App {
                 self.store.add_member(&c.id, &accounts[m].id, false, now()).await?;
             }
             if slug == "open-science-cowork" {
-                self.store.set_member_role(&c.id, &accounts[1].id, Some(Role::Organizer)).await?;
-                self.store.set_member_role(&c.id, &accounts[3].id, Some(Role::Host)).await?;
+                self.store.set_member_role(&c.id, &accounts[1].id, Role::Organizer).await?;
+                self.store.set_member_role(&c.id, &accounts[3].id, Role::Host).await?;
             }
             if slug == "thesis-writing-club" {
                 self.store.add_member(&c.id, &accounts[6].id, true, now()).await?;

@@ -33,6 +33,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// A link that worked once (invite, sign-in) and no longer does.
+    #[error("{0}")]
+    Gone(String),
     #[error("too many attempts")]
     RateLimited,
     #[error("internal error: {0}")]

@@ -1,12 +1,12 @@
 //! Community pages: directory, create and edit, the community's own page,
 //! joining and leaving, members and invite links.
 
-use super::{form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageError, PageResult, SignedIn};
+use super::{form_errors, ok, render, see_other, urlencode, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
 use crate::app::communities::{CommunityView, DirectorySearch, InviteInput, DIRECTORY_PAGE_SIZE};
 use crate::app::{App, AppError};
 use crate::markdown;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -28,6 +28,7 @@ pub fn routes() -> Router<App> {
         .route("/c/{slug}/members/{account}/approve", post(approve))
         .route("/c/{slug}/members/{account}/remove", post(remove))
         .route("/c/{slug}/members/{account}/role", post(change_role))
+        .route("/c/{slug}/members/{account}/allow", post(allow_back))
         .route("/c/{slug}/invites", get(invites).post(create_invite))
         .route("/c/{slug}/invites/{id}/revoke", post(revoke_invite))
         .route("/invite/{code}", get(open_invite))
@@ -91,14 +92,14 @@ fn form_page(ctx: Ctx, form: CommunityInput, errors: FormErrors, slug: Option<St
 }
 
 async fn new_form(s: SignedIn) -> PageResult {
-    let form = CommunityInput { conduct_contact: s.me.email.clone(), ..Default::default() }.or_defaults(&s.me.time_zone);
+    let form = CommunityInput::default().or_defaults(&s.me.time_zone);
     ok(&form_page(s.ctx, form, FormErrors::default(), None))
 }
 
 async fn create(State(app): State<App>, s: SignedIn, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
     match form_errors(app.create_community(&s.me, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=created", c.slug)),
-        Err(errors) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(s.ctx, form, errors, None)),
+        Err(errors) => render(errors.status(), &form_page(s.ctx, form, errors, None)),
     }
 }
 
@@ -110,7 +111,7 @@ async fn edit_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>
 async fn update(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
     match form_errors(app.update_community(&s.me, &slug, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=saved", c.slug)),
-        Err(errors) => render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(s.ctx, form, errors, Some(slug))),
+        Err(errors) => render(errors.status(), &form_page(s.ctx, form, errors, Some(slug))),
     }
 }
 
@@ -190,25 +191,8 @@ struct JoinPage {
     errors: FormErrors,
 }
 
-async fn join_target(app: &App, s: &SignedIn, slug: &str, invite: &str) -> Result<Community, PageError> {
-    if invite.trim().is_empty() {
-        Ok(app.community(Some(&s.me), slug).await?.community)
-    } else {
-        let c = app.invite_community(invite).await?;
-        if c.slug != slug {
-            return Err(AppError::NotFound.into());
-        }
-        Ok(c)
-    }
-}
-
 async fn join_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Query(q): Query<JoinQuery>) -> PageResult {
-    let c = match join_target(&app, &s, &slug, &q.invite).await {
-        Err(PageError::App(AppError::Invalid(i))) => {
-            return Err(PageError::Status(StatusCode::GONE, i.to_string().trim_start_matches("invite: ").to_string()))
-        }
-        other => other?,
-    };
+    let c = app.join_target(&s.me, &slug, Some(&q.invite)).await?;
     let coc_html = markdown::to_html(&c.code_of_conduct);
     ok(&JoinPage { ctx: s.ctx, c, coc_html, invite: q.invite, errors: FormErrors::default() })
 }
@@ -228,9 +212,9 @@ async fn join(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Csr
         Ok(JoinOutcome::Pending) => see_other(&format!("/c/{slug}?notice=requested")),
         Ok(JoinOutcome::NeedsInvite) => Err(AppError::forbidden().into()),
         Err(errors) => {
-            let c = join_target(&app, &s, &slug, &f.invite).await?;
+            let c = app.join_target(&s.me, &slug, Some(&f.invite)).await?;
             let coc_html = markdown::to_html(&c.code_of_conduct);
-            render(StatusCode::UNPROCESSABLE_ENTITY, &JoinPage { ctx: s.ctx, c, coc_html, invite: f.invite, errors })
+            render(errors.status(), &JoinPage { ctx: s.ctx, c, coc_html, invite: f.invite, errors })
         }
     }
 }
@@ -246,11 +230,8 @@ async fn leave(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Cs
 }
 
 async fn open_invite(Path(code): Path<String>, State(app): State<App>) -> PageResult {
-    match app.invite_community(&code).await {
-        Ok(c) => Ok(Redirect::to(&format!("/c/{}/join?invite={}", c.slug, urlencode(&code))).into_response()),
-        Err(AppError::Invalid(i)) => Err(PageError::Status(StatusCode::GONE, i.0.first().map(|e| e.message.clone()).unwrap_or_default())),
-        Err(e) => Err(e.into()),
-    }
+    let c = app.invite_community(&code).await?;
+    Ok(Redirect::to(&format!("/c/{}/join?invite={}", c.slug, urlencode(&code))).into_response())
 }
 
 // ---- members
@@ -275,7 +256,10 @@ impl MembersPage {
         self.members.iter().filter(|m| m.pending).collect()
     }
     fn active(&self) -> Vec<&Member> {
-        self.members.iter().filter(|m| !m.pending).collect()
+        self.members.iter().filter(|m| !m.pending && !m.removed).collect()
+    }
+    fn removed(&self) -> Vec<&Member> {
+        self.members.iter().filter(|m| m.removed).collect()
     }
 }
 
@@ -301,6 +285,16 @@ async fn remove(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
     app.remove_member(&s.me, &slug, &account).await?;
+    see_other(&format!("/c/{slug}/members"))
+}
+
+async fn allow_back(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, account)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    app.allow_back(&s.me, &slug, &account).await?;
     see_other(&format!("/c/{slug}/members"))
 }
 

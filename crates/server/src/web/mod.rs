@@ -24,9 +24,21 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub const SESSION_COOKIE: &str = "cowork_session";
+/// Behind https the CSRF cookie takes the `__Host-` prefix, which browsers only
+/// accept from this very host over https, so a sibling subdomain cannot plant one.
 pub const CSRF_COOKIE: &str = "cowork_csrf";
-/// Forms and JSON bodies are small; anything larger is refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub const CSRF_COOKIE_HTTPS: &str = "__Host-cowork_csrf";
+/// Forms and JSON bodies are small (a long code of conduct in a non-Latin
+/// script is the largest); anything larger is refused with 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+fn csrf_cookie_name(app: &App) -> &'static str {
+    if app.config.secure_cookies() {
+        CSRF_COOKIE_HTTPS
+    } else {
+        CSRF_COOKIE
+    }
+}
 
 pub fn router(app: App) -> Router {
     Router::new()
@@ -42,7 +54,7 @@ pub fn router(app: App) -> Router {
         .route("/static/app.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/app.js"))))
         .route("/static/icon.svg", get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))))
         .fallback(not_found)
-        .layer(middleware::from_fn(csrf_cookie))
+        .layer(middleware::from_fn_with_state(app.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
@@ -92,8 +104,9 @@ struct CsrfToken(String);
 /// Double-submit CSRF protection: every browser gets a random cookie, every
 /// form carries the same value, and a POST whose two values differ is refused.
 /// Cross-site pages can neither read the cookie nor set it.
-async fn csrf_cookie(mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()));
+async fn csrf_cookie(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let name = csrf_cookie_name(&app);
+    let existing = cookie(req.headers(), name).filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()));
     let (token, fresh) = match existing {
         Some(t) => (t, false),
         None => (secret(16), true),
@@ -101,7 +114,8 @@ async fn csrf_cookie(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        if let Ok(v) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
+        let secure = if app.config.secure_cookies() { "; Secure" } else { "" };
+        if let Ok(v) = HeaderValue::from_str(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -198,13 +212,58 @@ pub struct ClientIp(pub String);
 impl FromRequestParts<App> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        // A proxy appends the address it saw, so only the last entry is not the client's own claim.
         if app.config.trust_proxy {
-            if let Some(ip) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
+            if let Some(ip) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()) {
                 return Ok(ClientIp(ip.trim().to_string()));
             }
         }
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| rate_limit_key(c.0.ip())).unwrap_or_else(|| "unknown".into());
         Ok(ClientIp(ip))
+    }
+}
+
+/// IPv6 clients usually hold a whole /64, so they are counted by it.
+fn rate_limit_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The query string, read the way `axum::extract::Query` reads it, but a
+/// malformed one gets our error page rather than plain text.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(Query(q.0)),
+            Err(_) => Err(PageError::Status(
+                StatusCode::BAD_REQUEST,
+                "The address has something in it we can't read. Check the link and try again.".into(),
+            )),
+        }
+    }
+}
+
+/// Path parameters; one that can't be read (bad percent-encoding) is simply not found.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(Path(p.0)),
+            Err(_) => Err(PageError::App(AppError::NotFound)),
+        }
     }
 }
 
@@ -214,7 +273,7 @@ pub struct CsrfForm<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
     type Rejection = PageError;
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let cookie_token = cookie(req.headers(), CSRF_COOKIE).unwrap_or_default();
+        let cookie_token = cookie(req.headers(), csrf_cookie_name(app)).unwrap_or_default();
         let bytes =
             Bytes::from_request(req, app).await.map_err(|r| PageError::Status(r.status(), "That form was too large to accept.".into()))?;
         let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
@@ -264,6 +323,7 @@ impl IntoResponse for PageError {
                     (StatusCode::NOT_FOUND, "There is nothing here. The page may have moved, or it may be private.".into())
                 }
                 AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+                AppError::Gone(m) => (StatusCode::GONE, m),
                 AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts. Wait a few minutes and try again.".into()),
                 AppError::Invalid(i) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
@@ -282,6 +342,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
         StatusCode::NOT_FOUND => "Page not found",
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        StatusCode::GONE => "This link no longer works",
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         s if s.is_server_error() => "Something went wrong",
         _ => "That didn't work",
@@ -315,27 +376,48 @@ pub fn see_other(to: &str) -> PageResult {
     Ok(Redirect::to(to).into_response())
 }
 
-/// Field errors for a form being shown again.
+/// Field errors for a form being shown again, and the status to show it with.
 #[derive(Default)]
-pub struct FormErrors(pub Invalid);
+pub struct FormErrors {
+    invalid: Invalid,
+    rate_limited: bool,
+}
 
 impl FormErrors {
+    pub fn new(invalid: Invalid) -> Self {
+        FormErrors { invalid, rate_limited: false }
+    }
+    /// Too many attempts: said beside `field`, answered with 429.
+    pub fn rate_limited(field: &'static str, message: &str) -> Self {
+        FormErrors { invalid: Invalid::one(field, message), rate_limited: true }
+    }
+    pub fn status(&self) -> StatusCode {
+        if self.rate_limited {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.message_for(field)
+        self.invalid.message_for(field)
     }
     pub fn any(&self) -> bool {
-        !self.0.is_empty()
+        !self.invalid.is_empty()
     }
     pub fn all(&self) -> Vec<String> {
-        self.0 .0.iter().map(|e| e.message.clone()).collect()
+        self.invalid.0.iter().map(|e| e.message.clone()).collect()
     }
 }
 
-/// Splits a service result into "show the form again with these errors" and everything else.
+/// Splits a service result into "show the form again with these errors" and
+/// everything else; what was typed is never lost to a validation error or a limit.
 pub fn form_errors<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, PageError> {
     match r {
         Ok(v) => Ok(Ok(v)),
-        Err(AppError::Invalid(i)) => Ok(Err(FormErrors(i))),
+        Err(AppError::Invalid(i)) => Ok(Err(FormErrors::new(i))),
+        Err(AppError::RateLimited) => {
+            Ok(Err(FormErrors::rate_limited("form", "You've done this many times today. Please wait a while, then try again.")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -376,6 +458,13 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        assert_eq!(rate_limit_key("2001:db8:1:2:3:4:5:6".parse().unwrap()), "2001:db8:1:2::/64");
+        assert_eq!(rate_limit_key("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7");
+        assert_eq!(rate_limit_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
     }
 
     #[test]

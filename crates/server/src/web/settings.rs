@@ -1,10 +1,12 @@
 //! A person's own settings: profile, password, personal API tokens.
 
-use super::{cookie, form_errors, ok, render, safe_next, see_other, CsrfForm, FormErrors, PageResult, SignedIn, SESSION_COOKIE};
+use super::{
+    cookie, form_errors, ok, render, safe_next, see_other, CsrfForm, FormErrors, PageResult, Path, Query, SignedIn, SESSION_COOKIE,
+};
 use crate::app::accounts::ProfileInput;
 use crate::app::App;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
@@ -100,9 +102,7 @@ async fn save_profile(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm
     match form_errors(app.update_profile(&s.me, &f.profile).await)? {
         Ok(_) if !f.next.is_empty() => see_other(&safe_next(&f.next)),
         Ok(_) => see_other("/settings/profile?saved=profile"),
-        Err(errors) => {
-            render(StatusCode::UNPROCESSABLE_ENTITY, &profile_page(s, f.profile, errors, FormErrors::default(), false, "", &f.next))
-        }
+        Err(errors) => render(errors.status(), &profile_page(s, f.profile, errors, FormErrors::default(), false, "", &f.next)),
     }
 }
 
@@ -119,7 +119,7 @@ async fn set_password(State(app): State<App>, s: SignedIn, headers: HeaderMap, C
         Ok(()) => see_other("/settings/profile?saved=password"),
         Err(errors) => {
             let form = ProfileInput::of(&s.me);
-            render(StatusCode::UNPROCESSABLE_ENTITY, &profile_page(s, form, FormErrors::default(), errors, false, "", ""))
+            render(errors.status(), &profile_page(s, form, FormErrors::default(), errors, false, "", ""))
         }
     }
 }

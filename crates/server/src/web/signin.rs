@@ -1,15 +1,17 @@
 //! Signing in with an e-mail link or a password, and signing out.
 
-use super::{cookie, ok, render, safe_next, session_cookie, ClientIp, CsrfForm, Ctx, FormErrors, PageError, PageResult, SESSION_COOKIE};
+use super::{
+    cookie, form_errors, ok, render, safe_next, session_cookie, ClientIp, CsrfForm, Ctx, FormErrors, PageError, PageResult, Query,
+    SESSION_COOKIE,
+};
 use crate::app::accounts::SESSION_DAYS;
 use crate::app::{App, AppError};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use cowork_core::Invalid;
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -51,38 +53,30 @@ async fn form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResult {
     ok(&SignInPage { ctx, email: String::new(), next: safe_next(&q.next), errors: FormErrors::default(), password_open: false })
 }
 
-/// Rate limits are shown beside the field like any other problem.
-fn sign_in_problem(e: AppError) -> Result<(StatusCode, FormErrors), PageError> {
-    match e {
-        AppError::Invalid(i) => Ok((StatusCode::UNPROCESSABLE_ENTITY, FormErrors(i))),
-        AppError::RateLimited => Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            FormErrors(Invalid::one("email", "Too many sign-in attempts for now. Wait 15 minutes and try again.")),
-        )),
-        e => Err(e.into()),
+/// Sign-in forms say a rate limit beside the address, like any other problem.
+fn sign_in_problem<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, PageError> {
+    match r {
+        Err(AppError::RateLimited) => {
+            Ok(Err(FormErrors::rate_limited("email", "Too many sign-in attempts for now. Wait 15 minutes and try again.")))
+        }
+        other => form_errors(other),
     }
 }
 
 async fn request_link(State(app): State<App>, ctx: Ctx, ClientIp(ip): ClientIp, CsrfForm(f): CsrfForm<SignInForm>) -> PageResult {
-    match app.request_sign_in_link(&f.email, &safe_next(&f.next), &ip).await {
+    match sign_in_problem(app.request_sign_in_link(&f.email, &safe_next(&f.next), &ip).await)? {
         Ok(()) => Ok(Redirect::to("/signin/sent").into_response()),
-        Err(e) => {
-            let (status, errors) = sign_in_problem(e)?;
-            render(status, &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: false })
-        }
+        Err(errors) => render(errors.status(), &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: false }),
     }
 }
 
 async fn with_password(State(app): State<App>, ctx: Ctx, ClientIp(ip): ClientIp, CsrfForm(f): CsrfForm<SignInForm>) -> PageResult {
-    match app.sign_in_with_password(&f.email, &f.password, &ip).await {
+    match sign_in_problem(app.sign_in_with_password(&f.email, &f.password, &ip).await)? {
         Ok(s) => {
             Ok(([(header::SET_COOKIE, session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400))], Redirect::to(&safe_next(&f.next)))
                 .into_response())
         }
-        Err(e) => {
-            let (status, errors) = sign_in_problem(e)?;
-            render(status, &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: true })
-        }
+        Err(errors) => render(errors.status(), &SignInPage { ctx, email: f.email, next: safe_next(&f.next), errors, password_open: true }),
     }
 }
 
@@ -108,21 +102,27 @@ struct TokenForm {
 struct LinkPage {
     ctx: Ctx,
     token: String,
-    usable: bool,
+    /// The (masked) address the link signs in; None when it can't be used.
+    address: Option<String>,
 }
 
 /// Opening the link shows a button rather than signing in at once, so that
-/// mail scanners which fetch every link do not use it up.
+/// mail scanners which fetch every link do not use it up, and names the
+/// account, so that nobody is signed in to someone else's by a link they were sent.
 async fn link(State(app): State<App>, ctx: Ctx, Query(q): Query<TokenForm>) -> PageResult {
     let token = q.token.trim().to_string();
-    let usable = token.len() == 64 && app.sign_in_link_usable(&token).await?;
-    let status = if usable { StatusCode::OK } else { StatusCode::GONE };
-    render(status, &LinkPage { ctx, token, usable })
+    let address = app.sign_in_link_address(&token).await?;
+    let status = if address.is_some() { StatusCode::OK } else { StatusCode::GONE };
+    render(status, &LinkPage { ctx, token, address })
 }
 
-async fn use_link(State(app): State<App>, ctx: Ctx, CsrfForm(f): CsrfForm<TokenForm>) -> PageResult {
+async fn use_link(State(app): State<App>, ctx: Ctx, headers: HeaderMap, CsrfForm(f): CsrfForm<TokenForm>) -> PageResult {
     match app.sign_in_with_link(f.token.trim()).await {
         Ok(s) => {
+            // Whoever was signed in on this browser before is signed out, on the server too.
+            if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+                app.sign_out(&old).await?;
+            }
             // Newcomers first check their name and time zone, then go where they were going.
             let next = safe_next(&s.next);
             let to = match (s.new_account || !s.account.time_zone_confirmed, next.as_str()) {
@@ -132,7 +132,7 @@ async fn use_link(State(app): State<App>, ctx: Ctx, CsrfForm(f): CsrfForm<TokenF
             };
             Ok(([(header::SET_COOKIE, session_cookie(&app, &s.session_token, SESSION_DAYS * 86_400))], Redirect::to(&to)).into_response())
         }
-        Err(AppError::Invalid(_)) => render(StatusCode::GONE, &LinkPage { ctx, token: String::new(), usable: false }),
+        Err(AppError::Gone(_)) => render(StatusCode::GONE, &LinkPage { ctx, token: String::new(), address: None }),
         Err(e) => Err(e.into()),
     }
 }
