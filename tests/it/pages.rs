@@ -424,6 +424,7 @@ async fn a_removed_member_stays_out_until_allowed_back() {
 
     let members = owner.get_ok("/c/open-club/members").await;
     assert!(members.contains("Removed or declined (1)"));
+    assert!(members.contains("<title>Members of Community open-club · cowork</title>"));
     assert_eq!(owner.post(&format!("/c/open-club/members/{bo_id}/allow"), &[]).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&bo.post("/c/open-club/join", &[("accept_code_of_conduct", "yes")]).await), "/c/open-club?notice=joined");
 }

@@ -64,6 +64,13 @@ fn topics_column(topics: &[String]) -> String {
     }
 }
 
+/// Serializes changes to one community's memberships: a row lock on
+/// PostgreSQL, the database's write lock on SQLite.
+async fn lock_community(tx: &mut sqlx::Transaction<'_, sqlx::Any>, community_id: &str) -> Result<()> {
+    sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 enum MembershipChange {
     Role(Role),
     Leave,
@@ -308,12 +315,11 @@ impl Store {
         Ok(())
     }
 
-    /// The community row is touched first: that takes a row lock on PostgreSQL
-    /// and the write lock on SQLite, so two owners demoting each other at once
+    /// Under the community's lock, so two owners demoting each other at once
     /// cannot both succeed.
     async fn change_membership(&self, community_id: &str, account_id: &str, change: MembershipChange) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
+        lock_community(&mut tx, community_id).await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2 AND status <> 'removed'")
                 .bind(community_id)
@@ -466,7 +472,7 @@ impl Store {
     /// once and counts once, and a last place is used once.
     pub async fn join_with_invite(&self, community_id: &str, account_id: &str, code_hash: &str, now: i64) -> Result<InviteJoin> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1").bind(community_id).execute(&mut *tx).await?;
+        lock_community(&mut tx, community_id).await?;
         let status: Option<String> = sqlx::query_scalar("SELECT status FROM memberships WHERE community_id = $1 AND account_id = $2")
             .bind(community_id)
             .bind(account_id)
