@@ -2,8 +2,14 @@
 //! function over plain data, so it can be read and tested alone.
 
 pub mod community;
+pub mod format;
 pub mod input;
 pub mod permissions;
+pub mod recurrence;
+pub mod rsvp;
+pub mod schedule;
+#[cfg(test)]
+mod schedule_properties;
 pub mod time;
 
 pub use input::{FieldError, Invalid};

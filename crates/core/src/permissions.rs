@@ -70,6 +70,12 @@ pub enum Action {
     ManageMembers,
     /// Create and revoke invite links.
     ManageInvites,
+    /// Plan series, formats and sessions; cancel or move occurrences.
+    Schedule,
+    /// Mark who came to a session.
+    MarkAttendance,
+    /// Say one is going to a session.
+    Rsvp,
 }
 
 /// Whether a person with `standing` may do `action` in a community with `visibility`.
@@ -78,7 +84,9 @@ pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
     match action {
         Action::View => visibility != Visibility::Private || standing.role().is_some(),
         Action::ViewMembers => standing.role().is_some(),
-        Action::Edit | Action::ManageMembers | Action::ManageInvites => standing.at_least(Role::Organizer),
+        Action::Edit | Action::ManageMembers | Action::ManageInvites | Action::Schedule => standing.at_least(Role::Organizer),
+        Action::MarkAttendance => standing.at_least(Role::Host),
+        Action::Rsvp => standing.role().is_some(),
     }
 }
 
@@ -163,6 +171,16 @@ mod tests {
             assert_eq!(may(s, Visibility::Public, Action::Edit), ok, "{s:?}");
             assert_eq!(may(s, Visibility::Public, Action::ManageMembers), ok, "{s:?}");
         }
+    }
+
+    #[test]
+    fn hosts_mark_attendance_and_organizers_schedule() {
+        assert!(may(Standing::Member(Host), Visibility::Public, Action::MarkAttendance));
+        assert!(!may(Standing::Member(Host), Visibility::Public, Action::Schedule));
+        assert!(may(Standing::Member(Organizer), Visibility::Public, Action::Schedule));
+        assert!(may(Standing::Member(Member), Visibility::Public, Action::Rsvp));
+        assert!(!may(Standing::Pending, Visibility::Public, Action::Rsvp));
+        assert!(!may(Standing::Outsider, Visibility::Public, Action::Rsvp));
     }
 
     #[test]

@@ -1,0 +1,448 @@
+//! Recurrence rules: the RFC 5545 subset people schedule coworking with.
+//! Daily; weekly on chosen weekdays every N weeks; monthly on the Nth (or
+//! last) weekday or on a day of the month (or its last day); until a date or
+//! for a count. Occurrences are calendar dates: the series' wall time and zone
+//! turn each into an instant (see `time`).
+
+use crate::input::FieldError;
+use jiff::civil::{Date, Weekday};
+use jiff::ToSpan;
+
+/// No rule may produce more occurrences than this in its whole life.
+pub const MAX_OCCURRENCES: u32 = 1000;
+/// Nor run further than this many years past its start.
+pub const MAX_YEARS: i16 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Never,
+    /// The last date that may have an occurrence (inclusive).
+    Until(Date),
+    Count(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub frequency: Frequency,
+    pub interval: u16,
+    /// Weekly: the weekdays (ordinal 0). Monthly: the Nth weekday (1–4, or -1 for the last).
+    pub by_day: Vec<(i8, Weekday)>,
+    /// Monthly: days of the month (1–31, or -1 for the last day).
+    pub by_month_day: Vec<i8>,
+    pub end: End,
+}
+
+const DAYS: [(&str, Weekday); 7] = [
+    ("MO", Weekday::Monday),
+    ("TU", Weekday::Tuesday),
+    ("WE", Weekday::Wednesday),
+    ("TH", Weekday::Thursday),
+    ("FR", Weekday::Friday),
+    ("SA", Weekday::Saturday),
+    ("SU", Weekday::Sunday),
+];
+
+pub fn weekday_code(w: Weekday) -> &'static str {
+    DAYS.iter().find(|(_, d)| *d == w).map(|(c, _)| *c).unwrap_or("MO")
+}
+
+pub fn weekday_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Monday => "Monday",
+        Weekday::Tuesday => "Tuesday",
+        Weekday::Wednesday => "Wednesday",
+        Weekday::Thursday => "Thursday",
+        Weekday::Friday => "Friday",
+        Weekday::Saturday => "Saturday",
+        Weekday::Sunday => "Sunday",
+    }
+}
+
+fn ordinal_name(n: i8) -> &'static str {
+    match n {
+        1 => "first",
+        2 => "second",
+        3 => "third",
+        4 => "fourth",
+        5 => "fifth",
+        -1 => "last",
+        _ => "",
+    }
+}
+
+fn rule_error(m: impl Into<String>) -> FieldError {
+    FieldError::new("repeat", m)
+}
+
+impl Rule {
+    /// Parses an RRULE value such as `FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12`.
+    pub fn parse(rrule: &str) -> Result<Rule, FieldError> {
+        let text = rrule.trim().trim_start_matches("RRULE:");
+        let mut frequency = None;
+        let mut interval = 1u16;
+        let mut by_day = Vec::new();
+        let mut by_month_day = Vec::new();
+        let mut end = End::Never;
+        for part in text.split(';').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| rule_error(format!("“{part}” is not a rule part.")))?;
+            match k.to_ascii_uppercase().as_str() {
+                "FREQ" => {
+                    frequency = Some(match v.to_ascii_uppercase().as_str() {
+                        "DAILY" => Frequency::Daily,
+                        "WEEKLY" => Frequency::Weekly,
+                        "MONTHLY" => Frequency::Monthly,
+                        other => return Err(rule_error(format!("Repeating {other} is not supported; use daily, weekly or monthly."))),
+                    })
+                }
+                "INTERVAL" => interval = v.parse().map_err(|_| rule_error("The interval must be a whole number."))?,
+                "BYDAY" => {
+                    for d in v.split(',') {
+                        let d = d.trim().to_ascii_uppercase();
+                        let (num, code) = d.split_at(d.len().saturating_sub(2));
+                        let wd = DAYS.iter().find(|(c, _)| *c == code).map(|(_, w)| *w).ok_or_else(|| rule_error(format!("“{d}” is not a weekday.")))?;
+                        let n: i8 = if num.is_empty() { 0 } else { num.trim_start_matches('+').parse().map_err(|_| rule_error(format!("“{d}” is not a weekday.")))? };
+                        by_day.push((n, wd));
+                    }
+                }
+                "BYMONTHDAY" => {
+                    for d in v.split(',') {
+                        by_month_day.push(d.trim().parse().map_err(|_| rule_error(format!("“{d}” is not a day of the month.")))?);
+                    }
+                }
+                "UNTIL" => {
+                    let digits: String = v.chars().take(8).collect();
+                    let date = if digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()) {
+                        Date::new(digits[..4].parse().unwrap_or(0), digits[4..6].parse().unwrap_or(0), digits[6..8].parse().unwrap_or(0)).ok()
+                    } else {
+                        None
+                    };
+                    end = End::Until(date.ok_or_else(|| rule_error(format!("“{v}” is not a date.")))?);
+                }
+                "COUNT" => end = End::Count(v.parse().map_err(|_| rule_error("The count must be a whole number."))?),
+                "WKST" => {}
+                other => return Err(rule_error(format!("The rule part {other} is not supported."))),
+            }
+        }
+        let rule = Rule { frequency: frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?, interval, by_day, by_month_day, end };
+        rule.check()?;
+        Ok(rule)
+    }
+
+    /// Refuses what would make no sense or expand without bound.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let max_interval = match self.frequency {
+            Frequency::Daily => 365,
+            Frequency::Weekly => 52,
+            Frequency::Monthly => 12,
+        };
+        if self.interval == 0 || self.interval > max_interval {
+            return Err(rule_error(format!("Repeat every 1 to {max_interval} {}.", self.unit(2))));
+        }
+        match self.frequency {
+            Frequency::Daily if !self.by_day.is_empty() || !self.by_month_day.is_empty() => {
+                return Err(rule_error("A daily rule takes no weekdays or days of the month."))
+            }
+            Frequency::Weekly if self.by_day.iter().any(|(n, _)| *n != 0) || !self.by_month_day.is_empty() => {
+                return Err(rule_error("A weekly rule takes plain weekdays."))
+            }
+            Frequency::Monthly => {
+                if self.by_day.iter().any(|(n, _)| !matches!(n, 1..=5 | -1)) {
+                    return Err(rule_error("Choose the first, second, third, fourth, fifth or last weekday of the month."));
+                }
+                if self.by_month_day.iter().any(|d| !matches!(d, 1..=31 | -1)) {
+                    return Err(rule_error("Days of the month run from 1 to 31 (or the last day)."));
+                }
+                if !self.by_day.is_empty() && !self.by_month_day.is_empty() {
+                    return Err(rule_error("Repeat monthly either on weekdays or on days of the month, not both."));
+                }
+            }
+            _ => {}
+        }
+        if let End::Count(n) = self.end {
+            if n == 0 || n > MAX_OCCURRENCES {
+                return Err(rule_error(format!("End after 1 to {MAX_OCCURRENCES} times.")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the end against the start: not before it, not too far after.
+    pub fn check_with_start(&self, start: Date) -> Result<(), FieldError> {
+        self.check()?;
+        if let End::Until(u) = self.end {
+            if u < start {
+                return Err(rule_error("The series ends before it starts."));
+            }
+            if u > start.saturating_add(MAX_YEARS.years()) {
+                return Err(rule_error(format!("A series can run at most {MAX_YEARS} years; end it sooner.")));
+            }
+        }
+        Ok(())
+    }
+
+    fn unit(&self, n: u16) -> &'static str {
+        match (self.frequency, n == 1) {
+            (Frequency::Daily, true) => "day",
+            (Frequency::Daily, false) => "days",
+            (Frequency::Weekly, true) => "week",
+            (Frequency::Weekly, false) => "weeks",
+            (Frequency::Monthly, true) => "month",
+            (Frequency::Monthly, false) => "months",
+        }
+    }
+
+    /// The RRULE value, as a calendar wants it.
+    pub fn to_rrule(&self) -> String {
+        let mut parts = vec![format!(
+            "FREQ={}",
+            match self.frequency {
+                Frequency::Daily => "DAILY",
+                Frequency::Weekly => "WEEKLY",
+                Frequency::Monthly => "MONTHLY",
+            }
+        )];
+        if self.interval != 1 {
+            parts.push(format!("INTERVAL={}", self.interval));
+        }
+        if !self.by_day.is_empty() {
+            let days: Vec<String> =
+                self.by_day.iter().map(|(n, w)| if *n == 0 { weekday_code(*w).to_string() } else { format!("{n}{}", weekday_code(*w)) }).collect();
+            parts.push(format!("BYDAY={}", days.join(",")));
+        }
+        if !self.by_month_day.is_empty() {
+            parts.push(format!("BYMONTHDAY={}", self.by_month_day.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")));
+        }
+        match self.end {
+            End::Never => {}
+            End::Until(d) => parts.push(format!("UNTIL={:04}{:02}{:02}", d.year(), d.month(), d.day())),
+            End::Count(n) => parts.push(format!("COUNT={n}")),
+        }
+        parts.join(";")
+    }
+
+    /// In words: "every 2 weeks on Monday and Wednesday, 10 times".
+    pub fn describe(&self, start: Date) -> String {
+        let every = if self.interval == 1 { format!("every {}", self.unit(1)) } else { format!("every {} {}", self.interval, self.unit(self.interval)) };
+        let on = match self.frequency {
+            Frequency::Daily => String::new(),
+            Frequency::Weekly => {
+                let days: Vec<Weekday> = if self.by_day.is_empty() { vec![start.weekday()] } else { self.by_day.iter().map(|(_, w)| *w).collect() };
+                format!(" on {}", join_words(&days.iter().map(|w| weekday_name(*w).to_string()).collect::<Vec<_>>()))
+            }
+            Frequency::Monthly if !self.by_day.is_empty() => {
+                let days: Vec<String> = self.by_day.iter().map(|(n, w)| format!("{} {}", ordinal_name(*n), weekday_name(*w))).collect();
+                format!(" on the {}", join_words(&days))
+            }
+            Frequency::Monthly => {
+                let days: Vec<i8> = if self.by_month_day.is_empty() { vec![start.day()] } else { self.by_month_day.clone() };
+                let words: Vec<String> = days.iter().map(|d| if *d == -1 { "last day".to_string() } else { format!("{}{}", d, suffix(*d)) }).collect();
+                format!(" on the {}", join_words(&words))
+            }
+        };
+        let end = match self.end {
+            End::Never => String::new(),
+            End::Until(d) => format!(", until {}", d.strftime("%-d %b %Y")),
+            End::Count(n) => format!(", {n} time{}", if n == 1 { "" } else { "s" }),
+        };
+        let text = format!("{every}{on}{end}");
+        let mut c = text.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    }
+}
+
+fn suffix(d: i8) -> &'static str {
+    match (d % 10, d % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    }
+}
+
+fn join_words(w: &[String]) -> String {
+    match w.len() {
+        0 => String::new(),
+        1 => w[0].clone(),
+        n => format!("{} and {}", w[..n - 1].join(", "), w[n - 1]),
+    }
+}
+
+/// The dates of a series in `[from, to]`: the start date alone without a
+/// rule, else every date the rule produces from the start on. The count
+/// (and the caps) apply from the start, whatever the window.
+pub fn occurrences(start: Date, rule: Option<&Rule>, from: Date, to: Date) -> Vec<Date> {
+    let Some(rule) = rule else {
+        return if start >= from && start <= to { vec![start] } else { vec![] };
+    };
+    let hard_stop = start.saturating_add(MAX_YEARS.years());
+    let last = match rule.end {
+        End::Until(u) => u.min(to).min(hard_stop),
+        _ => to.min(hard_stop),
+    };
+    let limit = match rule.end {
+        End::Count(n) => n.min(MAX_OCCURRENCES),
+        _ => MAX_OCCURRENCES,
+    };
+    let mut out = Vec::new();
+    let mut produced = 0u32;
+    let mut emit = |d: Date, out: &mut Vec<Date>| -> bool {
+        if d < start {
+            return true;
+        }
+        if d > last || produced >= limit {
+            return false;
+        }
+        produced += 1;
+        if d >= from {
+            out.push(d);
+        }
+        true
+    };
+    let interval = i64::from(rule.interval.max(1));
+    match rule.frequency {
+        Frequency::Daily => {
+            let mut d = start;
+            while emit(d, &mut out) {
+                match d.checked_add(interval.days()) {
+                    Ok(n) => d = n,
+                    Err(_) => break,
+                }
+            }
+        }
+        Frequency::Weekly => {
+            let mut days: Vec<Weekday> = if rule.by_day.is_empty() { vec![start.weekday()] } else { rule.by_day.iter().map(|(_, w)| *w).collect() };
+            days.sort_by_key(|w| w.to_monday_one_offset());
+            days.dedup();
+            // Weeks start on Monday (WKST=MO), counted from the start's week.
+            let mut monday = start.saturating_sub(i64::from(start.weekday().to_monday_zero_offset()).days());
+            'weeks: loop {
+                for w in &days {
+                    let d = monday.saturating_add(i64::from(w.to_monday_zero_offset()).days());
+                    if !emit(d, &mut out) {
+                        break 'weeks;
+                    }
+                }
+                match monday.checked_add((7 * interval).days()) {
+                    Ok(n) => monday = n,
+                    Err(_) => break,
+                }
+            }
+        }
+        Frequency::Monthly => {
+            let mut month = start.first_of_month();
+            'months: loop {
+                let mut dates: Vec<Date> = if !rule.by_day.is_empty() {
+                    rule.by_day.iter().filter_map(|(n, w)| month.nth_weekday_of_month(*n, *w).ok()).filter(|d| d.month() == month.month()).collect()
+                } else {
+                    let days = if rule.by_month_day.is_empty() { vec![start.day()] } else { rule.by_month_day.clone() };
+                    // A day the month does not have (the 31st of April) is skipped, as RFC 5545 says.
+                    days.iter()
+                        .filter_map(|d| if *d == -1 { Some(month.last_of_month()) } else { Date::new(month.year(), month.month(), *d).ok() })
+                        .collect()
+                };
+                dates.sort();
+                dates.dedup();
+                for d in dates {
+                    if !emit(d, &mut out) {
+                        break 'months;
+                    }
+                }
+                match month.checked_add(interval.months()) {
+                    Ok(n) if n <= last => month = n,
+                    _ => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn dates(v: &[Date]) -> Vec<String> {
+        v.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn rules_round_trip_through_rrule_text() {
+        for text in ["FREQ=DAILY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", "FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12", "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20271231"] {
+            assert_eq!(Rule::parse(text).unwrap().to_rrule(), text);
+        }
+    }
+
+    #[test]
+    fn bad_and_unbounded_rules_are_refused() {
+        for bad in ["FREQ=YEARLY", "FREQ=HOURLY", "FREQ=WEEKLY;INTERVAL=0", "FREQ=WEEKLY;INTERVAL=99", "FREQ=DAILY;COUNT=5000", "FREQ=MONTHLY;BYDAY=7WE", "FREQ=WEEKLY;BYDAY=XX", "INTERVAL=2", "FREQ=MONTHLY;BYMONTHDAY=32", "FREQ=DAILY;UNTIL=2026"] {
+            assert!(Rule::parse(bad).is_err(), "{bad} should be refused");
+        }
+        let r = Rule::parse("FREQ=DAILY;UNTIL=20500101").unwrap();
+        assert!(r.check_with_start(date(2026, 1, 1)).is_err(), "too far");
+        assert!(Rule::parse("FREQ=DAILY;UNTIL=20250101").unwrap().check_with_start(date(2026, 1, 1)).is_err(), "ends before it starts");
+    }
+
+    #[test]
+    fn first_and_third_wednesday() {
+        let r = Rule::parse("FREQ=MONTHLY;BYDAY=1WE,3WE").unwrap();
+        let got = occurrences(date(2026, 11, 4), Some(&r), date(2026, 11, 1), date(2027, 1, 31));
+        assert_eq!(dates(&got), ["2026-11-04", "2026-11-18", "2026-12-02", "2026-12-16", "2027-01-06", "2027-01-20"]);
+        assert_eq!(r.describe(date(2026, 11, 4)), "Every month on the first Wednesday and third Wednesday");
+    }
+
+    #[test]
+    fn weekly_every_other_week_on_two_days() {
+        let r = Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=5").unwrap();
+        // Starting on a Thursday: that week's Tuesday is before the start and not counted.
+        let got = occurrences(date(2026, 11, 19), Some(&r), date(2026, 1, 1), date(2027, 12, 31));
+        assert_eq!(dates(&got), ["2026-11-19", "2026-12-01", "2026-12-03", "2026-12-15", "2026-12-17"]);
+    }
+
+    #[test]
+    fn the_count_holds_from_the_start_whatever_the_window() {
+        let r = Rule::parse("FREQ=DAILY;COUNT=10").unwrap();
+        let got = occurrences(date(2026, 1, 1), Some(&r), date(2026, 1, 8), date(2026, 12, 31));
+        assert_eq!(dates(&got), ["2026-01-08", "2026-01-09", "2026-01-10"]);
+    }
+
+    #[test]
+    fn last_day_and_missing_days_of_the_month() {
+        let last = Rule::parse("FREQ=MONTHLY;BYMONTHDAY=-1").unwrap();
+        let got = occurrences(date(2026, 1, 31), Some(&last), date(2026, 1, 1), date(2026, 4, 30));
+        assert_eq!(dates(&got), ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]);
+        let the_31st = Rule::parse("FREQ=MONTHLY;BYMONTHDAY=31").unwrap();
+        let got = occurrences(date(2026, 1, 31), Some(&the_31st), date(2026, 1, 1), date(2026, 5, 31));
+        assert_eq!(dates(&got), ["2026-01-31", "2026-03-31", "2026-05-31"], "months without a 31st are skipped");
+        let last_friday = Rule::parse("FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20260331").unwrap();
+        assert_eq!(dates(&occurrences(date(2026, 1, 1), Some(&last_friday), date(2026, 1, 1), date(2026, 12, 31))), ["2026-01-30", "2026-02-27", "2026-03-27"]);
+    }
+
+    #[test]
+    fn a_one_off_is_its_start_date() {
+        assert_eq!(dates(&occurrences(date(2026, 12, 2), None, date(2026, 12, 1), date(2026, 12, 3))), ["2026-12-02"]);
+        assert!(occurrences(date(2026, 12, 2), None, date(2026, 12, 3), date(2026, 12, 9)).is_empty());
+    }
+
+    #[test]
+    fn rules_read_as_words() {
+        assert_eq!(Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;COUNT=10").unwrap().describe(date(2026, 1, 5)), "Every 2 weeks on Monday, Wednesday and Friday, 10 times");
+        assert_eq!(Rule::parse("FREQ=MONTHLY;BYMONTHDAY=-1").unwrap().describe(date(2026, 1, 31)), "Every month on the last day");
+        assert_eq!(Rule::parse("FREQ=DAILY;UNTIL=20261224").unwrap().describe(date(2026, 12, 1)), "Every day, until 24 Dec 2026");
+    }
+
+    #[test]
+    fn nothing_expands_past_the_caps() {
+        let r = Rule::parse("FREQ=DAILY").unwrap();
+        let got = occurrences(date(2026, 1, 1), Some(&r), date(2026, 1, 1), date(2040, 1, 1));
+        assert_eq!(got.len() as u32, MAX_OCCURRENCES);
+    }
+}
