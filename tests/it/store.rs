@@ -226,3 +226,230 @@ on_both!(migrations_apply_once, |s: Store| async move {
     assert_eq!(s.migrate().await.unwrap(), 0, "already applied at open");
     s.ping().await.unwrap();
 });
+
+// ---- scheduling
+
+use cowork_core::format::builtin;
+use cowork_core::rsvp::RsvpStatus;
+use cowork_store::{Content, Planned, Timing};
+
+fn content(title: &str, capacity: i64) -> Content {
+    Content {
+        title: title.into(),
+        description: String::new(),
+        format_name: "Weekly Coworking".into(),
+        phases: builtin("builtin:weekly-coworking").unwrap().phases,
+        time_zone: "Europe/London".into(),
+        capacity,
+        place: "online".into(),
+        video_url: "https://meet.example.org/x".into(),
+        address: String::new(),
+        language: "en".into(),
+    }
+}
+
+fn timing(rrule: &str) -> Timing {
+    Timing {
+        format_key: "builtin:weekly-coworking".into(),
+        start_date: "2030-01-07".into(),
+        start_time: "11:00".into(),
+        rrule: rrule.into(),
+    }
+}
+
+/// Weekly occurrences from 2030-01-07, a day apart in seconds for simplicity.
+fn plan(dates: &[&str]) -> Vec<Planned> {
+    dates
+        .iter()
+        .map(|d| {
+            let day: i64 = d[8..10].parse().unwrap();
+            let start = 1_893_931_200 + day * 86_400;
+            Planned { occurrence: d.to_string(), starts_at: start, ends_at: start + 3900 }
+        })
+        .collect()
+}
+
+async fn club(s: &Store) -> (cowork_store::Account, cowork_store::Community) {
+    let a = person(s, "ada@example.org").await;
+    let c = s.create_community(&draft("club", "public", "writing"), &a.id, 5).await.unwrap();
+    (a, c)
+}
+
+on_both!(series_materialize_and_edits_keep_what_matters, |s: Store| async move {
+    let (a, c) = club(&s).await;
+    let series = s
+        .create_series(&c.id, &content("Weekly", 0), &timing("FREQ=WEEKLY"), &a.id, &plan(&["2030-01-07", "2030-01-14"]), "2030-01-14", 10)
+        .await
+        .unwrap();
+    assert_eq!(series.materialized_until, "2030-01-14");
+    assert_eq!(s.series_hosts(&series.id).await.unwrap()[0].0, a.id, "the creator hosts");
+    let sessions = s.series_sessions(&series.id, 0, 100).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    let ids: Vec<String> = sessions.iter().map(|x| x.id.clone()).collect();
+
+    // Extending adds, never duplicates.
+    assert_eq!(s.extend_series(&series.id, &plan(&["2030-01-14", "2030-01-21"]), "2030-01-21", 11).await.unwrap(), 1);
+    assert_eq!(s.series_to_extend("2030-01-22", 10).await.unwrap().len(), 1);
+    assert!(s.series_to_extend("2030-01-21", 10).await.unwrap().is_empty());
+
+    // One occurrence edited on its own is left alone by series edits.
+    let first = s.session(&ids[0]).await.unwrap();
+    let mut special = first.content.clone();
+    special.title = "Special edition".into();
+    s.update_session(&ids[0], &special, first.starts_at + 3600, first.ends_at + 3600, 12).await.unwrap();
+    let b = person(&s, "bo@example.org").await;
+    s.rsvp(&ids[1], &b.id, 12).await.unwrap();
+
+    // The series drops the 14th (answered: kept as cancelled) and the 21st (unanswered: removed), renames, adds the 28th.
+    let report = s
+        .save_series(
+            &series.id,
+            series.version,
+            &content("Renamed", 0),
+            &timing("FREQ=WEEKLY"),
+            &plan(&["2030-01-07", "2030-01-28"]),
+            "2030-01-01",
+            "2030-01-28",
+            13,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report, cowork_store::PlanReport { added: 1, updated: 0, cancelled: 1, removed: 1 });
+    let after = s.series_sessions(&series.id, 0, 100).await.unwrap();
+    let titles: Vec<(&str, &str, bool)> = after.iter().map(|x| (x.occurrence.as_str(), x.content.title.as_str(), x.cancelled)).collect();
+    assert_eq!(titles, [("2030-01-07", "Special edition", false), ("2030-01-14", "Weekly", true), ("2030-01-28", "Renamed", false)]);
+    assert!(after[1].sequence > 0, "a cancellation bumps SEQUENCE");
+
+    // A second save from the same (now stale) version is refused and changes nothing.
+    let stale = s
+        .save_series(&series.id, series.version, &content("Other", 0), &timing("FREQ=WEEKLY"), &plan(&[]), "2030-01-01", "2030-01-28", 14)
+        .await;
+    assert!(matches!(stale, Err(StoreError::Stale)));
+    assert_eq!(s.series(&series.id).await.unwrap().content.title, "Renamed");
+
+    // This and following: the tail moves to a new series, ids and answers kept.
+    let current = s.series(&series.id).await.unwrap();
+    let (tail, _) = s
+        .split_series(
+            &series.id,
+            current.version,
+            "FREQ=WEEKLY;UNTIL=20300120",
+            &content("New era", 5),
+            &Timing { start_date: "2030-01-21".into(), ..timing("FREQ=WEEKLY") },
+            &plan(&["2030-01-28"]),
+            "2030-01-21",
+            "2030-01-28",
+            &a.id,
+            15,
+        )
+        .await
+        .unwrap();
+    let moved = s.series_sessions(&tail.id, 0, 100).await.unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!((moved[0].content.title.as_str(), moved[0].content.capacity), ("New era", 5));
+    assert_eq!(s.series(&series.id).await.unwrap().timing.rrule, "FREQ=WEEKLY;UNTIL=20300120");
+    assert_eq!(s.series_sessions(&series.id, 0, 100).await.unwrap().len(), 2);
+});
+
+on_both!(a_hundred_people_race_for_ten_places, |s: Store| async move {
+    let (a, c) = club(&s).await;
+    let series =
+        s.create_series(&c.id, &content("Popular", 10), &timing(""), &a.id, &plan(&["2030-01-07"]), "2030-01-07", 10).await.unwrap();
+    let session = s.series_sessions(&series.id, 0, 1).await.unwrap().remove(0);
+    let mut people = Vec::new();
+    for i in 0..100 {
+        people.push(s.create_account(&format!("p{i}@example.org"), &format!("P{i}"), "UTC", 1).await.unwrap().id);
+    }
+    let tasks: Vec<_> = people
+        .iter()
+        .map(|p| {
+            let (s, sid, p) = (s.clone(), session.id.clone(), p.clone());
+            tokio::spawn(async move { s.rsvp(&sid, &p, 20).await.unwrap() })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| r.status == RsvpStatus::Going).count(), 10);
+    let mut places: Vec<i64> = results.iter().filter(|r| r.status == RsvpStatus::Waitlisted).map(|r| r.waitlist_place).collect();
+    places.sort();
+    assert_eq!(places, (1..=90).collect::<Vec<_>>(), "90 waitlisted, each with its own place in line");
+    assert_eq!(s.session(&session.id).await.unwrap().going_count, 10);
+    let list = s.rsvps(&session.id).await.unwrap();
+    let waiting: Vec<&cowork_store::Rsvp> = list.iter().filter(|r| r.status == RsvpStatus::Waitlisted).collect();
+    assert!(waiting.windows(2).all(|w| w[0].position < w[1].position), "the waitlist is in order of arrival");
+
+    // One going cancels: the first in line gets the place.
+    let leaving = list.iter().find(|r| r.status == RsvpStatus::Going).unwrap().account_id.clone();
+    let first_waiting = waiting[0].account_id.clone();
+    let promoted = s.cancel_rsvp(&session.id, &leaving, true, 30).await.unwrap();
+    assert_eq!(promoted, vec![first_waiting.clone()]);
+    assert_eq!(s.rsvp_status(&session.id, &first_waiting).await.unwrap().unwrap().status, RsvpStatus::Going);
+    assert_eq!(s.rsvp_status(&session.id, &waiting[1].account_id).await.unwrap().unwrap().waitlist_place, 1);
+    assert!(s.rsvps(&session.id).await.unwrap().iter().any(|r| r.account_id == leaving && r.late), "a late cancellation is recorded");
+    assert_eq!(s.session(&session.id).await.unwrap().going_count, 10);
+
+    // Answering again changes nothing; coming back after cancelling goes to the end of the line.
+    assert_eq!(s.rsvp(&session.id, &first_waiting, 31).await.unwrap().status, RsvpStatus::Going);
+    assert_eq!(
+        s.rsvp(&session.id, &leaving, 32).await.unwrap(),
+        cowork_store::RsvpResult { status: RsvpStatus::Waitlisted, waitlist_place: 89 }
+    );
+
+    // More places free the waitlist in order.
+    let mut bigger = session.content.clone();
+    bigger.capacity = 12;
+    let promoted = s.update_session(&session.id, &bigger, session.starts_at, session.ends_at, 33).await.unwrap();
+    assert_eq!(promoted, vec![waiting[1].account_id.clone(), waiting[2].account_id.clone()]);
+    s.mark_attendance(&session.id, &first_waiting, "attended", 40).await.unwrap();
+    assert!(s.rsvps(&session.id).await.unwrap().iter().any(|r| r.account_id == first_waiting && r.attendance == "attended"));
+});
+
+on_both!(upcoming_sessions_filter_and_personal_schedules, |s: Store| async move {
+    let (a, c) = club(&s).await;
+    let mut in_person = content("Jelly day", 0);
+    in_person.place = "in_person".into();
+    in_person.language = "de".into();
+    s.create_series(&c.id, &content("Online hour", 0), &timing(""), &a.id, &plan(&["2030-01-07"]), "2030-01-07", 10).await.unwrap();
+    let jelly = s.create_series(&c.id, &in_person, &timing(""), &a.id, &plan(&["2030-01-08"]), "2030-01-08", 10).await.unwrap();
+    let hidden = s.create_community(&draft("hidden", "private", "writing"), &a.id, 5).await.unwrap();
+    s.create_series(&hidden.id, &content("Secret", 0), &timing(""), &a.id, &plan(&["2030-01-09"]), "2030-01-09", 10).await.unwrap();
+
+    let all = s.upcoming_public(&Default::default(), 0, 10, 0).await.unwrap();
+    assert_eq!(
+        all.iter().map(|x| x.content.title.as_str()).collect::<Vec<_>>(),
+        ["Online hour", "Jelly day"],
+        "private communities stay out"
+    );
+    let f = |topic: &str, language: &str, place: &str| cowork_store::UpcomingFilter {
+        topic: topic.into(),
+        language: language.into(),
+        place: place.into(),
+    };
+    assert_eq!(s.upcoming_public(&f("", "de", ""), 0, 10, 0).await.unwrap().len(), 1);
+    assert_eq!(s.upcoming_public(&f("", "", "in_person"), 0, 10, 0).await.unwrap()[0].content.title, "Jelly day");
+    assert_eq!(s.upcoming_public(&f("writing", "", ""), 0, 10, 0).await.unwrap().len(), 2);
+    assert!(s.upcoming_public(&f("gardening", "", ""), 0, 10, 0).await.unwrap().is_empty());
+
+    let jelly_session = s.series_sessions(&jelly.id, 0, 1).await.unwrap().remove(0);
+    s.set_session_cancelled(&jelly_session.id, true, 20).await.unwrap();
+    assert_eq!(s.upcoming_public(&Default::default(), 0, 10, 0).await.unwrap().len(), 1, "cancelled sessions leave the directory");
+    assert_eq!(s.community_sessions(&c.id, 0, i64::MAX, 10).await.unwrap().len(), 2, "but stay in the community's calendar");
+    assert!(matches!(s.rsvp(&jelly_session.id, &a.id, 21).await, Err(StoreError::NotFound)), "no RSVP to a cancelled session");
+
+    let online = s.upcoming_public(&Default::default(), 0, 10, 0).await.unwrap().remove(0);
+    s.rsvp(&online.id, &a.id, 22).await.unwrap();
+    let mine = s.my_sessions(&a.id, 0, i64::MAX, 10).await.unwrap();
+    assert_eq!((mine.len(), mine[0].status), (1, RsvpStatus::Going));
+    s.follow_series(&jelly.id, &a.id, true, 23).await.unwrap();
+    assert!(s.follows_series(&jelly.id, &a.id).await.unwrap());
+    assert_eq!(s.series_followers(&jelly.id).await.unwrap(), vec![a.id.clone()]);
+
+    s.set_calendar_feed(&a.id, "feedhash", 30).await.unwrap();
+    assert_eq!(s.calendar_feed_account("feedhash").await.unwrap().as_deref(), Some(a.id.as_str()));
+    s.set_calendar_feed(&a.id, "newhash", 31).await.unwrap();
+    assert!(s.calendar_feed_account("feedhash").await.unwrap().is_none(), "a reset address replaces the old one");
+    let (n, _) = s.community_sessions_version(&c.id).await.unwrap();
+    assert_eq!(n, 2);
+});

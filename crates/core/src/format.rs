@@ -122,7 +122,8 @@ pub fn builtins() -> Vec<Format> {
         Format {
             key: "builtin:collaboration-cafe".into(),
             name: "Collaboration Cafe".into(),
-            description: "Two hours: introductions and needs for rooms, four 20-minute Pomodoros, an enforced break at the hour, wrap-up.".into(),
+            description: "Two hours: introductions and needs for rooms, four 20-minute Pomodoros, an enforced break at the hour, wrap-up."
+                .into(),
             phases: vec![
                 phase(Intros, "Introductions and needs for rooms", 10, true),
                 phase(Focus, "Pomodoro 1", 20, true),
@@ -152,7 +153,11 @@ pub fn builtins() -> Vec<Format> {
             key: "builtin:shut-up-and-write".into(),
             name: "Shut Up & Write".into(),
             description: "One hour: say what you'll write, write for 45 minutes in silence, share how it went.".into(),
-            phases: vec![phase(Intros, "Share your writing goal", 10, true), phase(Focus, "Write", 45, true), phase(WrapUp, "How did it go?", 5, true)],
+            phases: vec![
+                phase(Intros, "Share your writing goal", 10, true),
+                phase(Focus, "Write", 45, true),
+                phase(WrapUp, "How did it go?", 5, true),
+            ],
         },
         Format {
             key: "builtin:focus-50".into(),
@@ -216,9 +221,16 @@ pub fn parse_phases(rows: &[PhaseInput]) -> Result<Vec<Phase>, FieldError> {
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let n = i + 1;
-        let kind = PhaseKind::parse(&r.kind).ok_or_else(|| FieldError::new("phases", format!("Phase {n}: choose what kind of phase it is.")))?;
-        let label = if r.label.trim().is_empty() { kind.label().to_string() } else { input::line("phases", &r.label, 1, 60).map_err(|e| FieldError::new("phases", format!("Phase {n}: {}", e.message)))? };
-        let minutes: u32 = r.minutes.trim().parse().ok().filter(|m| (1..=MAX_TOTAL_MINUTES).contains(m)).ok_or_else(|| FieldError::new("phases", format!("Phase {n}: minutes must be a whole number from 1 to {MAX_TOTAL_MINUTES}.")))?;
+        let kind =
+            PhaseKind::parse(&r.kind).ok_or_else(|| FieldError::new("phases", format!("Phase {n}: choose what kind of phase it is.")))?;
+        let label = if r.label.trim().is_empty() {
+            kind.label().to_string()
+        } else {
+            input::line("phases", &r.label, 1, 60).map_err(|e| FieldError::new("phases", format!("Phase {n}: {}", e.message)))?
+        };
+        let minutes: u32 = r.minutes.trim().parse().ok().filter(|m| (1..=MAX_TOTAL_MINUTES).contains(m)).ok_or_else(|| {
+            FieldError::new("phases", format!("Phase {n}: minutes must be a whole number from 1 to {MAX_TOTAL_MINUTES}."))
+        })?;
         out.push(Phase { kind, label, minutes, enforced: r.enforced });
     }
     let total = total_minutes(&out);
@@ -258,7 +270,8 @@ mod tests {
         assert!(cafe.phases[4].enforced && cafe.phases[4].minutes == 10, "the break at the hour is enforced");
         assert!(!cafe.phases[2].enforced);
         let day = builtin("builtin:coworking-day").unwrap();
-        let check_ins: Vec<i64> = agenda(0, &day.phases).iter().filter(|(_, p)| p.kind == PhaseKind::CheckIn).map(|(t, _)| *t / 60).collect();
+        let check_ins: Vec<i64> =
+            agenda(0, &day.phases).iter().filter(|(_, p)| p.kind == PhaseKind::CheckIn).map(|(t, _)| *t / 60).collect();
         assert_eq!(check_ins, [90, 180, 270, 360, 450], "a check-in every 90 minutes");
     }
 

@@ -106,8 +106,16 @@ impl Rule {
                     for d in v.split(',') {
                         let d = d.trim().to_ascii_uppercase();
                         let (num, code) = d.split_at(d.len().saturating_sub(2));
-                        let wd = DAYS.iter().find(|(c, _)| *c == code).map(|(_, w)| *w).ok_or_else(|| rule_error(format!("“{d}” is not a weekday.")))?;
-                        let n: i8 = if num.is_empty() { 0 } else { num.trim_start_matches('+').parse().map_err(|_| rule_error(format!("“{d}” is not a weekday.")))? };
+                        let wd = DAYS
+                            .iter()
+                            .find(|(c, _)| *c == code)
+                            .map(|(_, w)| *w)
+                            .ok_or_else(|| rule_error(format!("“{d}” is not a weekday.")))?;
+                        let n: i8 = if num.is_empty() {
+                            0
+                        } else {
+                            num.trim_start_matches('+').parse().map_err(|_| rule_error(format!("“{d}” is not a weekday.")))?
+                        };
                         by_day.push((n, wd));
                     }
                 }
@@ -119,7 +127,8 @@ impl Rule {
                 "UNTIL" => {
                     let digits: String = v.chars().take(8).collect();
                     let date = if digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()) {
-                        Date::new(digits[..4].parse().unwrap_or(0), digits[4..6].parse().unwrap_or(0), digits[6..8].parse().unwrap_or(0)).ok()
+                        Date::new(digits[..4].parse().unwrap_or(0), digits[4..6].parse().unwrap_or(0), digits[6..8].parse().unwrap_or(0))
+                            .ok()
                     } else {
                         None
                     };
@@ -130,7 +139,8 @@ impl Rule {
                 other => return Err(rule_error(format!("The rule part {other} is not supported."))),
             }
         }
-        let rule = Rule { frequency: frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?, interval, by_day, by_month_day, end };
+        let rule =
+            Rule { frequency: frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?, interval, by_day, by_month_day, end };
         rule.check()?;
         Ok(rule)
     }
@@ -212,8 +222,11 @@ impl Rule {
             parts.push(format!("INTERVAL={}", self.interval));
         }
         if !self.by_day.is_empty() {
-            let days: Vec<String> =
-                self.by_day.iter().map(|(n, w)| if *n == 0 { weekday_code(*w).to_string() } else { format!("{n}{}", weekday_code(*w)) }).collect();
+            let days: Vec<String> = self
+                .by_day
+                .iter()
+                .map(|(n, w)| if *n == 0 { weekday_code(*w).to_string() } else { format!("{n}{}", weekday_code(*w)) })
+                .collect();
             parts.push(format!("BYDAY={}", days.join(",")));
         }
         if !self.by_month_day.is_empty() {
@@ -229,11 +242,16 @@ impl Rule {
 
     /// In words: "every 2 weeks on Monday and Wednesday, 10 times".
     pub fn describe(&self, start: Date) -> String {
-        let every = if self.interval == 1 { format!("every {}", self.unit(1)) } else { format!("every {} {}", self.interval, self.unit(self.interval)) };
+        let every = if self.interval == 1 {
+            format!("every {}", self.unit(1))
+        } else {
+            format!("every {} {}", self.interval, self.unit(self.interval))
+        };
         let on = match self.frequency {
             Frequency::Daily => String::new(),
             Frequency::Weekly => {
-                let days: Vec<Weekday> = if self.by_day.is_empty() { vec![start.weekday()] } else { self.by_day.iter().map(|(_, w)| *w).collect() };
+                let days: Vec<Weekday> =
+                    if self.by_day.is_empty() { vec![start.weekday()] } else { self.by_day.iter().map(|(_, w)| *w).collect() };
                 format!(" on {}", join_words(&days.iter().map(|w| weekday_name(*w).to_string()).collect::<Vec<_>>()))
             }
             Frequency::Monthly if !self.by_day.is_empty() => {
@@ -242,7 +260,8 @@ impl Rule {
             }
             Frequency::Monthly => {
                 let days: Vec<i8> = if self.by_month_day.is_empty() { vec![start.day()] } else { self.by_month_day.clone() };
-                let words: Vec<String> = days.iter().map(|d| if *d == -1 { "last day".to_string() } else { format!("{}{}", d, suffix(*d)) }).collect();
+                let words: Vec<String> =
+                    days.iter().map(|d| if *d == -1 { "last day".to_string() } else { format!("{}{}", d, suffix(*d)) }).collect();
                 format!(" on the {}", join_words(&words))
             }
         };
@@ -318,7 +337,8 @@ pub fn occurrences(start: Date, rule: Option<&Rule>, from: Date, to: Date) -> Ve
             }
         }
         Frequency::Weekly => {
-            let mut days: Vec<Weekday> = if rule.by_day.is_empty() { vec![start.weekday()] } else { rule.by_day.iter().map(|(_, w)| *w).collect() };
+            let mut days: Vec<Weekday> =
+                if rule.by_day.is_empty() { vec![start.weekday()] } else { rule.by_day.iter().map(|(_, w)| *w).collect() };
             days.sort_by_key(|w| w.to_monday_one_offset());
             days.dedup();
             // Weeks start on Monday (WKST=MO), counted from the start's week.
@@ -340,12 +360,18 @@ pub fn occurrences(start: Date, rule: Option<&Rule>, from: Date, to: Date) -> Ve
             let mut month = start.first_of_month();
             'months: loop {
                 let mut dates: Vec<Date> = if !rule.by_day.is_empty() {
-                    rule.by_day.iter().filter_map(|(n, w)| month.nth_weekday_of_month(*n, *w).ok()).filter(|d| d.month() == month.month()).collect()
+                    rule.by_day
+                        .iter()
+                        .filter_map(|(n, w)| month.nth_weekday_of_month(*n, *w).ok())
+                        .filter(|d| d.month() == month.month())
+                        .collect()
                 } else {
                     let days = if rule.by_month_day.is_empty() { vec![start.day()] } else { rule.by_month_day.clone() };
                     // A day the month does not have (the 31st of April) is skipped, as RFC 5545 says.
                     days.iter()
-                        .filter_map(|d| if *d == -1 { Some(month.last_of_month()) } else { Date::new(month.year(), month.month(), *d).ok() })
+                        .filter_map(
+                            |d| if *d == -1 { Some(month.last_of_month()) } else { Date::new(month.year(), month.month(), *d).ok() },
+                        )
                         .collect()
                 };
                 dates.sort();
@@ -376,14 +402,30 @@ mod tests {
 
     #[test]
     fn rules_round_trip_through_rrule_text() {
-        for text in ["FREQ=DAILY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", "FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12", "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20271231"] {
+        for text in [
+            "FREQ=DAILY",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE",
+            "FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12",
+            "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20271231",
+        ] {
             assert_eq!(Rule::parse(text).unwrap().to_rrule(), text);
         }
     }
 
     #[test]
     fn bad_and_unbounded_rules_are_refused() {
-        for bad in ["FREQ=YEARLY", "FREQ=HOURLY", "FREQ=WEEKLY;INTERVAL=0", "FREQ=WEEKLY;INTERVAL=99", "FREQ=DAILY;COUNT=5000", "FREQ=MONTHLY;BYDAY=7WE", "FREQ=WEEKLY;BYDAY=XX", "INTERVAL=2", "FREQ=MONTHLY;BYMONTHDAY=32", "FREQ=DAILY;UNTIL=2026"] {
+        for bad in [
+            "FREQ=YEARLY",
+            "FREQ=HOURLY",
+            "FREQ=WEEKLY;INTERVAL=0",
+            "FREQ=WEEKLY;INTERVAL=99",
+            "FREQ=DAILY;COUNT=5000",
+            "FREQ=MONTHLY;BYDAY=7WE",
+            "FREQ=WEEKLY;BYDAY=XX",
+            "INTERVAL=2",
+            "FREQ=MONTHLY;BYMONTHDAY=32",
+            "FREQ=DAILY;UNTIL=2026",
+        ] {
             assert!(Rule::parse(bad).is_err(), "{bad} should be refused");
         }
         let r = Rule::parse("FREQ=DAILY;UNTIL=20500101").unwrap();
@@ -423,7 +465,10 @@ mod tests {
         let got = occurrences(date(2026, 1, 31), Some(&the_31st), date(2026, 1, 1), date(2026, 5, 31));
         assert_eq!(dates(&got), ["2026-01-31", "2026-03-31", "2026-05-31"], "months without a 31st are skipped");
         let last_friday = Rule::parse("FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20260331").unwrap();
-        assert_eq!(dates(&occurrences(date(2026, 1, 1), Some(&last_friday), date(2026, 1, 1), date(2026, 12, 31))), ["2026-01-30", "2026-02-27", "2026-03-27"]);
+        assert_eq!(
+            dates(&occurrences(date(2026, 1, 1), Some(&last_friday), date(2026, 1, 1), date(2026, 12, 31))),
+            ["2026-01-30", "2026-02-27", "2026-03-27"]
+        );
     }
 
     #[test]
@@ -434,7 +479,10 @@ mod tests {
 
     #[test]
     fn rules_read_as_words() {
-        assert_eq!(Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;COUNT=10").unwrap().describe(date(2026, 1, 5)), "Every 2 weeks on Monday, Wednesday and Friday, 10 times");
+        assert_eq!(
+            Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;COUNT=10").unwrap().describe(date(2026, 1, 5)),
+            "Every 2 weeks on Monday, Wednesday and Friday, 10 times"
+        );
         assert_eq!(Rule::parse("FREQ=MONTHLY;BYMONTHDAY=-1").unwrap().describe(date(2026, 1, 31)), "Every month on the last day");
         assert_eq!(Rule::parse("FREQ=DAILY;UNTIL=20261224").unwrap().describe(date(2026, 12, 1)), "Every day, until 24 Dec 2026");
     }

@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Place {
     /// A video call link (Jitsi, Zoom or any URL), shown to participants only.
-    Online { video_url: String },
-    InPerson { address: String },
+    Online {
+        video_url: String,
+    },
+    InPerson {
+        address: String,
+    },
 }
 
 impl Place {
@@ -162,7 +166,9 @@ impl SeriesInput {
         let end = match self.ends.trim() {
             "" | "never" => End::Never,
             "until" => End::Until(parse_date("until", &self.until)?),
-            "count" => End::Count(self.count.trim().parse().map_err(|_| FieldError::new("count", "End after how many times? Use a whole number."))?),
+            "count" => End::Count(
+                self.count.trim().parse().map_err(|_| FieldError::new("count", "End after how many times? Use a whole number."))?,
+            ),
             _ => return Err(FieldError::new("ends", "Choose when the series ends.")),
         };
         let (frequency, by_day, by_month_day) = match repeat {
@@ -181,7 +187,11 @@ impl SeriesInput {
                     .map(|(w, _)| *w)
                     .or(start.map(|d| d.weekday()))
                     .ok_or_else(|| FieldError::new("month_weekday", "Choose a weekday."))?;
-                let ords: Vec<i8> = [(1, self.nth_1), (2, self.nth_2), (3, self.nth_3), (4, self.nth_4), (-1, self.nth_last)].iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+                let ords: Vec<i8> = [(1, self.nth_1), (2, self.nth_2), (3, self.nth_3), (4, self.nth_4), (-1, self.nth_last)]
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(n, _)| *n)
+                    .collect();
                 if ords.is_empty() {
                     return Err(FieldError::new("repeat", "Tick which weeks of the month: first, second, third, fourth or last."));
                 }
@@ -191,7 +201,11 @@ impl SeriesInput {
                 let d: i8 = match self.month_day.trim() {
                     "last" => -1,
                     "" => start.map(|d| d.day()).unwrap_or(1),
-                    v => v.parse().ok().filter(|d| (1..=31).contains(d)).ok_or_else(|| FieldError::new("month_day", "Choose a day from 1 to 31, or the last day."))?,
+                    v => v
+                        .parse()
+                        .ok()
+                        .filter(|d| (1..=31).contains(d))
+                        .ok_or_else(|| FieldError::new("month_day", "Choose a day from 1 to 31, or the last day."))?,
                 };
                 (Frequency::Monthly, vec![], vec![d])
             }
@@ -220,7 +234,12 @@ impl SeriesInput {
         }));
         let capacity = match self.capacity.trim() {
             "" => Some(0),
-            v => inv.take(v.parse::<i64>().ok().filter(|c| (0..=10_000).contains(c)).ok_or_else(|| FieldError::new("capacity", "Use a number of places from 1 to 10000, or 0 for no limit."))),
+            v => inv.take(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|c| (0..=10_000).contains(c))
+                    .ok_or_else(|| FieldError::new("capacity", "Use a number of places from 1 to 10000, or 0 for no limit.")),
+            ),
         };
         let place = match self.place.trim() {
             "in_person" => inv.take(input::line("address", &self.address, 3, 300).map(|address| Place::InPerson { address })),
@@ -239,7 +258,9 @@ impl SeriesInput {
             }
         };
         match (title, description, start_date, start_time, zone, rule, capacity, place) {
-            (Some(title), Some(description), Some(start_date), Some(start_time), Some(zone), Some(rule), Some(capacity), Some(place)) if inv.is_empty() => {
+            (Some(title), Some(description), Some(start_date), Some(start_time), Some(zone), Some(rule), Some(capacity), Some(place))
+                if inv.is_empty() =>
+            {
                 Ok(SeriesDraft { title, description, format_key, start_date, start_time, zone, rule, capacity, place, language })
             }
             _ => Err(inv),

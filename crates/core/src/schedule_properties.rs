@@ -23,7 +23,8 @@ impl Gen {
     }
 }
 
-const WEEKDAYS: [Weekday; 7] = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday];
+const WEEKDAYS: [Weekday; 7] =
+    [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday];
 
 fn random_rule(g: &mut Gen) -> Option<Rule> {
     let end = match g.below(3) {

@@ -102,7 +102,13 @@ impl Zone {
                 break;
             }
             let after = t.offset().seconds();
-            out.push(Transition { at, offset_before: before, offset_after: after, abbreviation: t.abbreviation().to_string(), dst: t.dst().is_dst() });
+            out.push(Transition {
+                at,
+                offset_before: before,
+                offset_after: after,
+                abbreviation: t.abbreviation().to_string(),
+                dst: t.dst().is_dst(),
+            });
             before = after;
         }
         out

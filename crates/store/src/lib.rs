@@ -6,10 +6,12 @@ mod accounts;
 mod communities;
 mod migrations;
 mod outbox;
+mod schedule;
 
 pub use accounts::*;
 pub use communities::*;
 pub use outbox::*;
+pub use schedule::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -23,6 +25,9 @@ pub enum StoreError {
     /// A unique value is taken; the field names which.
     #[error("{0} is already taken")]
     Taken(&'static str),
+    /// Someone else saved the same thing since it was read.
+    #[error("changed by someone else meanwhile")]
+    Stale,
     /// The change would leave a community without an owner.
     #[error("a community needs an owner")]
     LastOwner,

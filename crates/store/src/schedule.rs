@@ -1,0 +1,1062 @@
+//! Formats, series, sessions, RSVPs and calendar feeds.
+//!
+//! A series is stored as its wall time, zone and rule; its occurrences are
+//! materialized as session rows with stable ids. The app works out which
+//! occurrences a series has (core does the time-zone maths); the functions
+//! here apply such a plan atomically.
+
+use crate::{col, flag, new_id, Result, Store, StoreError};
+use cowork_core::format::Phase;
+use cowork_core::rsvp::{place_for, RsvpStatus};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Any;
+
+type Tx<'a> = sqlx::Transaction<'a, Any>;
+
+fn phases_json(p: &[Phase]) -> String {
+    serde_json::to_string(p).unwrap_or_else(|_| "[]".into())
+}
+
+fn phases_of(row: &AnyRow) -> Result<Vec<Phase>> {
+    let text: String = col(row, "phases")?;
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+// ---- formats
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomFormat {
+    pub id: String,
+    pub community_id: String,
+    pub name: String,
+    pub description: String,
+    pub phases: Vec<Phase>,
+    pub updated_at: i64,
+}
+
+fn custom_format(r: &AnyRow) -> Result<CustomFormat> {
+    Ok(CustomFormat {
+        id: col(r, "id")?,
+        community_id: col(r, "community_id")?,
+        name: col(r, "name")?,
+        description: col(r, "description")?,
+        phases: phases_of(r)?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+// ---- series and sessions
+
+/// What a series and each of its sessions share.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Content {
+    pub title: String,
+    pub description: String,
+    pub format_name: String,
+    pub phases: Vec<Phase>,
+    pub time_zone: String,
+    pub capacity: i64,
+    pub place: String,
+    pub video_url: String,
+    pub address: String,
+    pub language: String,
+}
+
+fn content(r: &AnyRow) -> Result<Content> {
+    Ok(Content {
+        title: col(r, "title")?,
+        description: col(r, "description")?,
+        format_name: col(r, "format_name")?,
+        phases: phases_of(r)?,
+        time_zone: col(r, "time_zone")?,
+        capacity: col(r, "capacity")?,
+        place: col(r, "place")?,
+        video_url: col(r, "video_url")?,
+        address: col(r, "address")?,
+        language: col(r, "language")?,
+    })
+}
+
+/// The schedule of a series: its format key, first date, wall time and rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    pub format_key: String,
+    pub start_date: String,
+    pub start_time: String,
+    pub rrule: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub id: String,
+    pub community_id: String,
+    #[serde(flatten)]
+    pub content: Content,
+    #[serde(flatten)]
+    pub timing: Timing,
+    pub created_by: String,
+    pub version: i64,
+    pub materialized_until: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SERIES_COLUMNS: &str =
+    "id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
+     capacity, place, video_url, address, language, created_by, version, materialized_until, created_at, updated_at";
+
+fn series(r: &AnyRow) -> Result<Series> {
+    Ok(Series {
+        id: col(r, "id")?,
+        community_id: col(r, "community_id")?,
+        content: content(r)?,
+        timing: Timing {
+            format_key: col(r, "format_key")?,
+            start_date: col(r, "start_date")?,
+            start_time: col(r, "start_time")?,
+            rrule: col(r, "rrule")?,
+        },
+        created_by: col(r, "created_by")?,
+        version: col(r, "version")?,
+        materialized_until: col(r, "materialized_until")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub series_id: String,
+    pub community_id: String,
+    pub community_slug: String,
+    pub community_name: String,
+    pub occurrence: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    #[serde(flatten)]
+    pub content: Content,
+    pub cancelled: bool,
+    pub detached: bool,
+    pub sequence: i64,
+    pub going_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Session {
+    pub fn places_left(&self) -> Option<i64> {
+        (self.content.capacity > 0).then(|| (self.content.capacity - self.going_count).max(0))
+    }
+}
+
+const SESSION_COLUMNS: &str =
+    "s.id, s.series_id, s.community_id, c.slug AS community_slug, c.name AS community_name, s.occurrence, s.starts_at, \
+     s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.address, s.language, \
+     s.status, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
+
+fn session(r: &AnyRow) -> Result<Session> {
+    let status: String = col(r, "status")?;
+    Ok(Session {
+        id: col(r, "id")?,
+        series_id: col(r, "series_id")?,
+        community_id: col(r, "community_id")?,
+        community_slug: col(r, "community_slug")?,
+        community_name: col(r, "community_name")?,
+        occurrence: col(r, "occurrence")?,
+        starts_at: col(r, "starts_at")?,
+        ends_at: col(r, "ends_at")?,
+        content: content(r)?,
+        cancelled: status == "cancelled",
+        detached: flag(r, "detached")?,
+        sequence: col(r, "sequence")?,
+        going_count: col(r, "going_count")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+/// One occurrence of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub occurrence: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// What saving a series did to its sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlanReport {
+    pub added: usize,
+    pub updated: usize,
+    /// Dropped by the edit but people had said they'd come: kept, marked cancelled.
+    pub cancelled: usize,
+    pub removed: usize,
+}
+
+/// Filters of the public upcoming directory.
+#[derive(Debug, Clone, Default)]
+pub struct UpcomingFilter {
+    pub topic: String,
+    pub language: String,
+    /// online | in_person | ''
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rsvp {
+    pub account_id: String,
+    pub display_name: String,
+    pub pronouns: String,
+    pub status: RsvpStatus,
+    pub position: i64,
+    pub late: bool,
+    pub attendance: String,
+    pub updated_at: i64,
+}
+
+/// What an RSVP came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RsvpResult {
+    pub status: RsvpStatus,
+    /// 1 for the first on the waitlist; 0 when going.
+    pub waitlist_place: i64,
+}
+
+/// A session with one person's answer, for "my schedule".
+#[derive(Debug, Clone, Serialize)]
+pub struct MySession {
+    pub session: Session,
+    pub status: RsvpStatus,
+}
+
+/// Serializes changes to one session's places: a row lock on PostgreSQL,
+/// the write lock on SQLite. Fails if the session does not exist.
+async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()> {
+    let r = sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {
+    let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
+        .bind(session_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE sessions SET going_count = $2 WHERE id = $1").bind(session_id).bind(going).execute(&mut **tx).await?;
+    Ok(going)
+}
+
+/// Gives free places to the waitlist, first come first served; returns who got one.
+async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Result<Vec<String>> {
+    let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut **tx).await?;
+    let mut going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
+        .bind(session_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut promoted = Vec::new();
+    while capacity <= 0 || going < capacity {
+        let next: Option<String> = sqlx::query_scalar(
+            "SELECT account_id FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' ORDER BY position, account_id LIMIT 1",
+        )
+        .bind(session_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(account) = next else { break };
+        sqlx::query("UPDATE rsvps SET status = 'going', updated_at = $3 WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(&account)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        going += 1;
+        promoted.push(account);
+    }
+    refresh_going(tx, session_id).await?;
+    Ok(promoted)
+}
+
+impl Store {
+    // ---- formats
+
+    pub async fn create_format(
+        &self,
+        community_id: &str,
+        name: &str,
+        description: &str,
+        phases: &[Phase],
+        now: i64,
+    ) -> Result<CustomFormat> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO formats (id, community_id, name, description, phases, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(community_id)
+        .bind(name)
+        .bind(description)
+        .bind(phases_json(phases))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.format(community_id, &id).await
+    }
+
+    pub async fn update_format(
+        &self,
+        community_id: &str,
+        id: &str,
+        name: &str,
+        description: &str,
+        phases: &[Phase],
+        now: i64,
+    ) -> Result<CustomFormat> {
+        let r =
+            sqlx::query("UPDATE formats SET name = $3, description = $4, phases = $5, updated_at = $6 WHERE id = $1 AND community_id = $2")
+                .bind(id)
+                .bind(community_id)
+                .bind(name)
+                .bind(description)
+                .bind(phases_json(phases))
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.format(community_id, id).await
+    }
+
+    pub async fn format(&self, community_id: &str, id: &str) -> Result<CustomFormat> {
+        let row =
+            sqlx::query("SELECT id, community_id, name, description, phases, updated_at FROM formats WHERE id = $1 AND community_id = $2")
+                .bind(id)
+                .bind(community_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        custom_format(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    pub async fn formats(&self, community_id: &str) -> Result<Vec<CustomFormat>> {
+        let rows = sqlx::query(
+            "SELECT id, community_id, name, description, phases, updated_at FROM formats WHERE community_id = $1 ORDER BY name, id",
+        )
+        .bind(community_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(custom_format).collect()
+    }
+
+    pub async fn delete_format(&self, community_id: &str, id: &str) -> Result<()> {
+        let r =
+            sqlx::query("DELETE FROM formats WHERE id = $1 AND community_id = $2").bind(id).bind(community_id).execute(&self.pool).await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // ---- series
+
+    /// Creates a series with its first sessions, in one transaction.
+    pub async fn create_series(
+        &self,
+        community_id: &str,
+        c: &Content,
+        t: &Timing,
+        created_by: &str,
+        plan: &[Planned],
+        through: &str,
+        now: i64,
+    ) -> Result<Series> {
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
+             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+        )
+        .bind(&id)
+        .bind(community_id)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(&t.format_key)
+        .bind(&c.format_name)
+        .bind(phases_json(&c.phases))
+        .bind(&t.start_date)
+        .bind(&t.start_time)
+        .bind(&c.time_zone)
+        .bind(&t.rrule)
+        .bind(c.capacity)
+        .bind(&c.place)
+        .bind(&c.video_url)
+        .bind(&c.address)
+        .bind(&c.language)
+        .bind(created_by)
+        .bind(through)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO series_hosts (series_id, account_id) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(created_by)
+            .execute(&mut *tx)
+            .await?;
+        apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?;
+        tx.commit().await?;
+        self.series(&id).await
+    }
+
+    pub async fn series(&self, id: &str) -> Result<Series> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        series(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    pub async fn series_of(&self, community_id: &str) -> Result<Vec<Series>> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE community_id = $1 ORDER BY title, id");
+        let rows = sqlx::query(&sql).bind(community_id).fetch_all(&self.pool).await?;
+        rows.iter().map(series).collect()
+    }
+
+    /// Series whose sessions run out before `date`, for the job that extends them.
+    pub async fn series_to_extend(&self, date: &str, limit: i64) -> Result<Vec<Series>> {
+        let sql = format!(
+            "SELECT {SERIES_COLUMNS} FROM series WHERE rrule <> '' AND materialized_until < $1 ORDER BY materialized_until, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(date).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(series).collect()
+    }
+
+    pub async fn series_hosts(&self, series_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT a.id, a.display_name FROM series_hosts h JOIN accounts a ON a.id = h.account_id WHERE h.series_id = $1 ORDER BY a.display_name, a.id")
+            .bind(series_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((col(r, "id")?, col(r, "display_name")?))).collect()
+    }
+
+    /// Saves an edit of a whole series: its fields, then its sessions from
+    /// `from` on, following `plan`. Fails with `Stale` if someone else saved
+    /// it since `version` was read, so two organizers never interleave.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_series(
+        &self,
+        id: &str,
+        version: i64,
+        c: &Content,
+        t: &Timing,
+        plan: &[Planned],
+        from: &str,
+        through: &str,
+        now: i64,
+    ) -> Result<PlanReport> {
+        let mut tx = self.pool.begin().await?;
+        let community_id = update_series_row(&mut tx, id, version, c, t, through, now).await?;
+        let report = apply_plan(&mut tx, id, &community_id, c, plan, Some(from), now).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// "This and following": the old series ends the day before `from`
+    /// (`old_rrule`), a new series takes the sessions from `from` on and
+    /// follows `plan`. One transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn split_series(
+        &self,
+        id: &str,
+        version: i64,
+        old_rrule: &str,
+        c: &Content,
+        t: &Timing,
+        plan: &[Planned],
+        from: &str,
+        through: &str,
+        created_by: &str,
+        now: i64,
+    ) -> Result<(Series, PlanReport)> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("UPDATE series SET rrule = $3, version = version + 1, updated_at = $4 WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .bind(old_rrule)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        let old = {
+            let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
+            series(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?
+        };
+        let new_id = new_id();
+        sqlx::query(
+            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
+             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+        )
+        .bind(&new_id)
+        .bind(&old.community_id)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(&t.format_key)
+        .bind(&c.format_name)
+        .bind(phases_json(&c.phases))
+        .bind(&t.start_date)
+        .bind(&t.start_time)
+        .bind(&c.time_zone)
+        .bind(&t.rrule)
+        .bind(c.capacity)
+        .bind(&c.place)
+        .bind(&c.video_url)
+        .bind(&c.address)
+        .bind(&c.language)
+        .bind(created_by)
+        .bind(through)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO series_hosts (series_id, account_id) SELECT $2, account_id FROM series_hosts WHERE series_id = $1")
+            .bind(id)
+            .bind(&new_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO series_followers (series_id, account_id, created_at) SELECT $2, account_id, created_at FROM series_followers WHERE series_id = $1")
+            .bind(id)
+            .bind(&new_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE sessions SET series_id = $2 WHERE series_id = $1 AND occurrence >= $3")
+            .bind(id)
+            .bind(&new_id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        let report = apply_plan(&mut tx, &new_id, &old.community_id, c, plan, Some(from), now).await?;
+        tx.commit().await?;
+        Ok((self.series(&new_id).await?, report))
+    }
+
+    /// Adds the occurrences a series gained as time moved on (never changes existing ones).
+    pub async fn extend_series(&self, id: &str, plan: &[Planned], through: &str, now: i64) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let s = {
+            let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
+            series(&sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?)?
+        };
+        let mut added = 0;
+        for p in plan {
+            added += insert_session(&mut tx, id, &s.community_id, &s.content, p, now).await?;
+        }
+        sqlx::query("UPDATE series SET materialized_until = $2 WHERE id = $1 AND materialized_until < $2")
+            .bind(id)
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    // ---- sessions
+
+    pub async fn session(&self, id: &str) -> Result<Session> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        session(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    /// A community's sessions starting in `[from, to)`, cancelled ones included.
+    pub async fn community_sessions(&self, community_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.community_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
+        );
+        let rows = sqlx::query(&sql).bind(community_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    pub async fn series_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.series_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Scheduled sessions of public communities from `from` on, soonest first.
+    pub async fn upcoming_public(&self, f: &UpcomingFilter, from: i64, limit: i64, offset: i64) -> Result<Vec<Session>> {
+        let topic = if f.topic.trim().is_empty() {
+            String::new()
+        } else {
+            format!("%,{},%", f.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
+        };
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
+             AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3) AND ($4 = '' OR c.topics LIKE $4) \
+             ORDER BY s.starts_at, s.id LIMIT $5 OFFSET $6"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(from)
+            .bind(&f.language)
+            .bind(&f.place)
+            .bind(topic)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Sessions a person answered, in `[from, to)`, with their answer (cancelled answers left out).
+    pub async fn my_sessions(&self, account_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<MySession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, r.status AS rsvp_status FROM rsvps r JOIN sessions s ON s.id = r.session_id \
+             JOIN communities c ON c.id = s.community_id \
+             WHERE r.account_id = $1 AND r.status <> 'cancelled' AND s.ends_at > $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
+        );
+        let rows = sqlx::query(&sql).bind(account_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let st: String = col(r, "rsvp_status")?;
+                Ok(MySession { session: session(r)?, status: RsvpStatus::parse(&st).unwrap_or(RsvpStatus::Going) })
+            })
+            .collect()
+    }
+
+    /// Edits one occurrence on its own (which detaches it from series edits).
+    pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        lock_session(&mut tx, id).await?;
+        sqlx::query(
+            "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
+             video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(&c.format_name)
+        .bind(phases_json(&c.phases))
+        .bind(&c.time_zone)
+        .bind(c.capacity)
+        .bind(&c.place)
+        .bind(&c.video_url)
+        .bind(&c.address)
+        .bind(&c.language)
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // More places may now be free.
+        let promoted = promote(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(promoted)
+    }
+
+    /// Cancels (or restores) one occurrence; it stays cancelled whatever the series does.
+    pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE sessions SET status = $2, detached = 1, sequence = sequence + 1, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(if cancelled { "cancelled" } else { "scheduled" })
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // ---- RSVPs
+
+    /// Answers "going": a place if one is free, else the end of the waitlist.
+    /// Under the session's lock, so places are never overbooked.
+    pub async fn rsvp(&self, session_id: &str, account_id: &str, now: i64) -> Result<RsvpResult> {
+        let mut tx = self.pool.begin().await?;
+        lock_session(&mut tx, session_id).await?;
+        let status: String = sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
+        if status == "cancelled" {
+            return Err(StoreError::NotFound);
+        }
+        let existing: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if matches!(existing.as_deref(), Some("going") | Some("waitlisted")) {
+            let r = waitlist_place(&mut tx, session_id, account_id).await?;
+            tx.commit().await?;
+            return Ok(r);
+        }
+        let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
+        let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
+            .bind(session_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        // Anyone still waiting keeps their turn: a newcomer goes behind them.
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted'")
+            .bind(session_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let status = if waiting > 0 { RsvpStatus::Waitlisted } else { place_for(capacity, going) };
+        let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM rsvps WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO rsvps (session_id, account_id, status, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (session_id, account_id) DO UPDATE SET status = $3, position = $4, late = 0, updated_at = $5",
+        )
+        .bind(session_id)
+        .bind(account_id)
+        .bind(status.as_str())
+        .bind(position)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        refresh_going(&mut tx, session_id).await?;
+        let r = waitlist_place(&mut tx, session_id, account_id).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Withdraws an answer; a freed place goes to the first on the waitlist.
+    /// Returns who was promoted.
+    pub async fn cancel_rsvp(&self, session_id: &str, account_id: &str, late: bool, now: i64) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        lock_session(&mut tx, session_id).await?;
+        let r = sqlx::query("UPDATE rsvps SET status = 'cancelled', late = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2 AND status <> 'cancelled'")
+            .bind(session_id)
+            .bind(account_id)
+            .bind(late as i64)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let promoted = promote(&mut tx, session_id, now).await?;
+        tx.commit().await?;
+        Ok(promoted)
+    }
+
+    pub async fn rsvp_status(&self, session_id: &str, account_id: &str) -> Result<Option<RsvpResult>> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let r = match existing.as_deref() {
+            Some("going") | Some("waitlisted") => Some(waitlist_place(&mut tx, session_id, account_id).await?),
+            _ => None,
+        };
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Everyone who answered, going first, then the waitlist in order, then cancellations.
+    pub async fn rsvps(&self, session_id: &str) -> Result<Vec<Rsvp>> {
+        let rows = sqlx::query(
+            "SELECT r.account_id, a.display_name, a.pronouns, r.status, r.position, r.late, r.attendance, r.updated_at FROM rsvps r \
+             JOIN accounts a ON a.id = r.account_id WHERE r.session_id = $1 \
+             ORDER BY CASE r.status WHEN 'going' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, r.position, r.account_id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let st: String = col(r, "status")?;
+                Ok(Rsvp {
+                    account_id: col(r, "account_id")?,
+                    display_name: col(r, "display_name")?,
+                    pronouns: col(r, "pronouns")?,
+                    status: RsvpStatus::parse(&st).unwrap_or(RsvpStatus::Cancelled),
+                    position: col(r, "position")?,
+                    late: flag(r, "late")?,
+                    attendance: col(r, "attendance")?,
+                    updated_at: col(r, "updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mark_attendance(&self, session_id: &str, account_id: &str, attendance: &str, now: i64) -> Result<()> {
+        let r = sqlx::query("UPDATE rsvps SET attendance = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .bind(attendance)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn follow_series(&self, series_id: &str, account_id: &str, follow: bool, now: i64) -> Result<()> {
+        if follow {
+            sqlx::query("INSERT INTO series_followers (series_id, account_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (series_id, account_id) DO NOTHING")
+                .bind(series_id)
+                .bind(account_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        } else {
+            sqlx::query("DELETE FROM series_followers WHERE series_id = $1 AND account_id = $2")
+                .bind(series_id)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn series_followers(&self, series_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT account_id FROM series_followers WHERE series_id = $1 ORDER BY created_at, account_id")
+            .bind(series_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn follows_series(&self, series_id: &str, account_id: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM series_followers WHERE series_id = $1 AND account_id = $2")
+            .bind(series_id)
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Upcoming sessions of a series that a person has not answered yet.
+    pub async fn unanswered_sessions(&self, series_id: &str, account_id: &str, from: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT s.id FROM sessions s WHERE s.series_id = $1 AND s.starts_at > $3 AND s.status = 'scheduled' \
+             AND NOT EXISTS (SELECT 1 FROM rsvps r WHERE r.session_id = s.id AND r.account_id = $2) ORDER BY s.starts_at",
+        )
+        .bind(series_id)
+        .bind(account_id)
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // ---- calendar feeds
+
+    pub async fn set_calendar_feed(&self, account_id: &str, token_hash: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO calendar_feeds (account_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id) DO UPDATE SET token_hash = $2, created_at = $3",
+        )
+        .bind(account_id)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_calendar_feed(&self, account_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM calendar_feeds WHERE account_id = $1").bind(account_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn calendar_feed_created(&self, account_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn calendar_feed_account(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT account_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// A cheap fingerprint of a community's sessions, so an unchanged feed can be served from memory.
+    pub async fn community_sessions_version(&self, community_id: &str) -> Result<(i64, i64)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest FROM sessions WHERE community_id = $1")
+            .bind(community_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((col(&row, "n")?, col(&row, "latest")?))
+    }
+}
+
+async fn waitlist_place(tx: &mut Tx<'_>, session_id: &str, account_id: &str) -> Result<RsvpResult> {
+    let row = sqlx::query("SELECT status, position FROM rsvps WHERE session_id = $1 AND account_id = $2")
+        .bind(session_id)
+        .bind(account_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let status: String = col(&row, "status")?;
+    let position: i64 = col(&row, "position")?;
+    let status = RsvpStatus::parse(&status).unwrap_or(RsvpStatus::Cancelled);
+    let place = if status == RsvpStatus::Waitlisted {
+        sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' AND position <= $2")
+            .bind(session_id)
+            .bind(position)
+            .fetch_one(&mut **tx)
+            .await?
+    } else {
+        0
+    };
+    Ok(RsvpResult { status, waitlist_place: place })
+}
+
+async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content, t: &Timing, through: &str, now: i64) -> Result<String> {
+    let r = sqlx::query(
+        "UPDATE series SET title = $3, description = $4, format_key = $5, format_name = $6, phases = $7, start_date = $8, start_time = $9, \
+         time_zone = $10, rrule = $11, capacity = $12, place = $13, video_url = $14, address = $15, language = $16, materialized_until = $17, \
+         version = version + 1, updated_at = $18 WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(&c.title)
+    .bind(&c.description)
+    .bind(&t.format_key)
+    .bind(&c.format_name)
+    .bind(phases_json(&c.phases))
+    .bind(&t.start_date)
+    .bind(&t.start_time)
+    .bind(&c.time_zone)
+    .bind(&t.rrule)
+    .bind(c.capacity)
+    .bind(&c.place)
+    .bind(&c.video_url)
+    .bind(&c.address)
+    .bind(&c.language)
+    .bind(through)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM series WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+        return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
+    }
+    Ok(sqlx::query_scalar("SELECT community_id FROM series WHERE id = $1").bind(id).fetch_one(&mut **tx).await?)
+}
+
+/// Inserts an occurrence unless it exists; returns 1 if it was new.
+async fn insert_session(tx: &mut Tx<'_>, series_id: &str, community_id: &str, c: &Content, p: &Planned, now: i64) -> Result<usize> {
+    let r = sqlx::query(
+        "INSERT INTO sessions (id, series_id, community_id, occurrence, starts_at, ends_at, title, description, format_name, phases, time_zone, \
+         capacity, place, video_url, address, language, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+         ON CONFLICT (series_id, occurrence) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(series_id)
+    .bind(community_id)
+    .bind(&p.occurrence)
+    .bind(p.starts_at)
+    .bind(p.ends_at)
+    .bind(&c.title)
+    .bind(&c.description)
+    .bind(&c.format_name)
+    .bind(phases_json(&c.phases))
+    .bind(&c.time_zone)
+    .bind(c.capacity)
+    .bind(&c.place)
+    .bind(&c.video_url)
+    .bind(&c.address)
+    .bind(&c.language)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() as usize)
+}
+
+/// Brings a series' sessions from `from` on in line with `plan`: new
+/// occurrences are added, kept ones take the series' fields (unless edited on
+/// their own), dropped ones go — or, if people had answered, stay as cancelled.
+async fn apply_plan(
+    tx: &mut Tx<'_>,
+    series_id: &str,
+    community_id: &str,
+    c: &Content,
+    plan: &[Planned],
+    from: Option<&str>,
+    now: i64,
+) -> Result<PlanReport> {
+    let mut report = PlanReport::default();
+    if let Some(from) = from {
+        let existing: Vec<(String, String, i64, i64)> = {
+            // What has begun is history: never changed by an edit.
+            let rows = sqlx::query(
+                "SELECT id, occurrence, detached, starts_at FROM sessions WHERE series_id = $1 AND occurrence >= $2 AND starts_at > $3",
+            )
+            .bind(series_id)
+            .bind(from)
+            .bind(now)
+            .fetch_all(&mut **tx)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((col(r, "id")?, col(r, "occurrence")?, col(r, "detached")?, col(r, "starts_at")?)))
+                .collect::<Result<_>>()?
+        };
+        for (id, occurrence, detached, _) in &existing {
+            match plan.iter().find(|p| &p.occurrence == occurrence) {
+                Some(p) if *detached == 0 => {
+                    sqlx::query(
+                        "UPDATE sessions SET starts_at = $2, ends_at = $3, title = $4, description = $5, format_name = $6, phases = $7, time_zone = $8, \
+                         capacity = $9, place = $10, video_url = $11, address = $12, language = $13, status = 'scheduled', sequence = sequence + 1, updated_at = $14 \
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(p.starts_at)
+                    .bind(p.ends_at)
+                    .bind(&c.title)
+                    .bind(&c.description)
+                    .bind(&c.format_name)
+                    .bind(phases_json(&c.phases))
+                    .bind(&c.time_zone)
+                    .bind(c.capacity)
+                    .bind(&c.place)
+                    .bind(&c.video_url)
+                    .bind(&c.address)
+                    .bind(&c.language)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    promote(tx, id, now).await?;
+                    report.updated += 1;
+                }
+                Some(_) => {}
+                None if *detached == 0 => {
+                    let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status <> 'cancelled'")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    if answered > 0 {
+                        sqlx::query("UPDATE sessions SET status = 'cancelled', detached = 1, sequence = sequence + 1, updated_at = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                        report.cancelled += 1;
+                    } else {
+                        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&mut **tx).await?;
+                        report.removed += 1;
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    for p in plan {
+        report.added += insert_session(tx, series_id, community_id, c, p, now).await?;
+    }
+    Ok(report)
+}
