@@ -394,7 +394,7 @@ on_both!(a_hundred_people_race_for_ten_places, |s: Store| async move {
     assert_eq!(s.rsvp(&session.id, &first_waiting, 31).await.unwrap().status, RsvpStatus::Going);
     assert_eq!(
         s.rsvp(&session.id, &leaving, 32).await.unwrap(),
-        cowork_store::RsvpResult { status: RsvpStatus::Waitlisted, waitlist_place: 89 }
+        cowork_store::RsvpResult { status: RsvpStatus::Waitlisted, waitlist_place: 90 }
     );
 
     // More places free the waitlist in order.
