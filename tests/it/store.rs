@@ -450,6 +450,6 @@ on_both!(upcoming_sessions_filter_and_personal_schedules, |s: Store| async move 
     assert_eq!(s.calendar_feed_account("feedhash").await.unwrap().as_deref(), Some(a.id.as_str()));
     s.set_calendar_feed(&a.id, "newhash", 31).await.unwrap();
     assert!(s.calendar_feed_account("feedhash").await.unwrap().is_none(), "a reset address replaces the old one");
-    let (n, _) = s.community_sessions_version(&c.id).await.unwrap();
+    let (n, _, _) = s.community_sessions_version(&c.id).await.unwrap();
     assert_eq!(n, 2);
 });

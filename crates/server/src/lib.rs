@@ -3,6 +3,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod ical;
 mod markdown;
 pub mod metrics;
 mod web;
@@ -21,7 +22,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
-    Ok(App { store, mailer, config: Arc::new(config), metrics: Default::default() })
+    Ok(App { store, mailer, config: Arc::new(config), metrics: Default::default(), feeds: Default::default() })
 }
 
 /// Every route: pages, API, health and metrics, static files.
@@ -45,6 +46,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         config.base_url = format!("http://{addr}");
     }
     let app = open(config).await?;
+    tokio::spawn(keep_schedules_ahead(app.clone()));
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -53,6 +55,20 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         }
     });
     Ok(Running { addr, app, task })
+}
+
+/// Every hour (and at start), adds the sessions recurring series gained as
+/// time moved on. Harmless on several nodes at once.
+async fn keep_schedules_ahead(app: App) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match app.extend_schedules().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "extended recurring series"),
+            Err(e) => tracing::warn!(error = %e, "could not extend recurring series"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -362,52 +362,28 @@ impl Store {
     // ---- series
 
     /// Creates a series with its first sessions, in one transaction.
-    pub async fn create_series(
-        &self,
-        community_id: &str,
-        c: &Content,
-        t: &Timing,
-        created_by: &str,
-        plan: &[Planned],
-        through: &str,
-        now: i64,
-    ) -> Result<Series> {
+    pub async fn create_series(&self, community_id: &str, c: &Content, t: &Timing, created_by: &str, plan: &[Planned], through: &str, now: i64) -> Result<Series> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
-             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
-        )
-        .bind(&id)
-        .bind(community_id)
-        .bind(&c.title)
-        .bind(&c.description)
-        .bind(&t.format_key)
-        .bind(&c.format_name)
-        .bind(phases_json(&c.phases))
-        .bind(&t.start_date)
-        .bind(&t.start_time)
-        .bind(&c.time_zone)
-        .bind(&t.rrule)
-        .bind(c.capacity)
-        .bind(&c.place)
-        .bind(&c.video_url)
-        .bind(&c.address)
-        .bind(&c.language)
-        .bind(created_by)
-        .bind(through)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO series_hosts (series_id, account_id) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(created_by)
-            .execute(&mut *tx)
-            .await?;
+        insert_series(&mut tx, &id, community_id, c, t, created_by, through, now).await?;
         apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?;
         tx.commit().await?;
         self.series(&id).await
+    }
+
+    /// Creates many series (each with its sessions) in one transaction: an
+    /// import lands whole or not at all. Returns the sessions added.
+    pub async fn create_one_offs(&self, community_id: &str, items: &[(Content, Timing, Vec<Planned>)], created_by: &str, now: i64) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut added = 0;
+        for (c, t, plan) in items {
+            let id = new_id();
+            let through = plan.last().map(|p| p.occurrence.clone()).unwrap_or_default();
+            insert_series(&mut tx, &id, community_id, c, t, created_by, &through, now).await?;
+            added += apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?.added;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     pub async fn series(&self, id: &str) -> Result<Series> {
@@ -494,33 +470,14 @@ impl Store {
             series(&sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?)?
         };
         let new_id = new_id();
+        let mut t = t.clone();
+        t.start_date = t.start_date.max(from.to_string());
+        insert_series(&mut tx, &new_id, &old.community_id, c, &t, created_by, through, now).await?;
+        // The new series starts with the old one's hosts too (the creator is one already).
         sqlx::query(
-            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
-             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+            "INSERT INTO series_hosts (series_id, account_id) SELECT $2, account_id FROM series_hosts WHERE series_id = $1 \
+             ON CONFLICT (series_id, account_id) DO NOTHING",
         )
-        .bind(&new_id)
-        .bind(&old.community_id)
-        .bind(&c.title)
-        .bind(&c.description)
-        .bind(&t.format_key)
-        .bind(&c.format_name)
-        .bind(phases_json(&c.phases))
-        .bind(&t.start_date)
-        .bind(&t.start_time)
-        .bind(&c.time_zone)
-        .bind(&t.rrule)
-        .bind(c.capacity)
-        .bind(&c.place)
-        .bind(&c.video_url)
-        .bind(&c.address)
-        .bind(&c.language)
-        .bind(created_by)
-        .bind(through)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO series_hosts (series_id, account_id) SELECT $2, account_id FROM series_hosts WHERE series_id = $1")
             .bind(id)
             .bind(&new_id)
             .execute(&mut *tx)
@@ -885,12 +842,15 @@ impl Store {
     }
 
     /// A cheap fingerprint of a community's sessions, so an unchanged feed can be served from memory.
-    pub async fn community_sessions_version(&self, community_id: &str) -> Result<(i64, i64)> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest FROM sessions WHERE community_id = $1")
-            .bind(community_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((col(&row, "n")?, col(&row, "latest")?))
+    /// Every change to a session bumps its SEQUENCE, so count and sum change with any edit.
+    pub async fn community_sessions_version(&self, community_id: &str) -> Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, COALESCE(SUM(sequence), 0) AS changes FROM sessions WHERE community_id = $1",
+        )
+        .bind(community_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((col(&row, "n")?, col(&row, "latest")?, col(&row, "changes")?))
     }
 }
 
@@ -913,6 +873,38 @@ async fn waitlist_place(tx: &mut Tx<'_>, session_id: &str, account_id: &str) -> 
         0
     };
     Ok(RsvpResult { status, waitlist_place: place })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_series(tx: &mut Tx<'_>, id: &str, community_id: &str, c: &Content, t: &Timing, created_by: &str, through: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
+             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+        )
+    .bind(id)
+    .bind(community_id)
+    .bind(&c.title)
+    .bind(&c.description)
+    .bind(&t.format_key)
+    .bind(&c.format_name)
+    .bind(phases_json(&c.phases))
+    .bind(&t.start_date)
+    .bind(&t.start_time)
+    .bind(&c.time_zone)
+    .bind(&t.rrule)
+    .bind(c.capacity)
+    .bind(&c.place)
+    .bind(&c.video_url)
+    .bind(&c.address)
+    .bind(&c.language)
+    .bind(created_by)
+    .bind(through)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO series_hosts (series_id, account_id) VALUES ($1, $2)").bind(id).bind(created_by).execute(&mut **tx).await?;
+    Ok(())
 }
 
 async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content, t: &Timing, through: &str, now: i64) -> Result<String> {

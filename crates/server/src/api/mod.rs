@@ -61,6 +61,7 @@ impl IntoResponse for ApiError {
             }
             AppError::Forbidden(m) => error(StatusCode::FORBIDDEN, "forbidden", &m, json!([])),
             AppError::Gone(m) => error(StatusCode::GONE, "gone", &m, json!([])),
+            AppError::Conflict(m) => error(StatusCode::CONFLICT, "conflict", &m, json!([])),
             AppError::RateLimited => {
                 error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; wait and try again.", json!([]))
             }

@@ -110,7 +110,7 @@ impl App {
         Ok(view)
     }
 
-    async fn community_for(&self, me: &Account, slug: &str, action: Action) -> AppResult<CommunityView> {
+    pub(crate) async fn community_for(&self, me: &Account, slug: &str, action: Action) -> AppResult<CommunityView> {
         let view = self.community(Some(me), slug).await?;
         if !view.may(action) {
             return Err(AppError::forbidden());

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod communities;
 pub mod demo;
+pub mod feeds;
 pub mod mail;
+pub mod schedule;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -20,6 +22,7 @@ pub struct App {
     pub mailer: Mailer,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    pub feeds: Arc<feeds::FeedCache>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.
@@ -33,6 +36,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// Someone else changed the thing meanwhile; nothing was saved.
+    #[error("{0}")]
+    Conflict(String),
     /// A link that worked once (invite, sign-in) and no longer does.
     #[error("{0}")]
     Gone(String),

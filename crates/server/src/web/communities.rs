@@ -132,9 +132,13 @@ struct CommunityPage {
     description_html: String,
     coc_html: String,
     notice: &'static str,
+    upcoming: Vec<cowork_store::Session>,
 }
 
 impl CommunityPage {
+    fn may_schedule(&self) -> bool {
+        self.view.may(Action::Schedule)
+    }
     fn is_member(&self) -> bool {
         self.view.role().is_some()
     }
@@ -161,9 +165,12 @@ fn notice_text(code: &str) -> &'static str {
 }
 
 async fn show(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(n): Query<NoticeQuery>) -> PageResult {
-    let view = app.community(ctx.viewer.as_ref(), &slug).await?;
+    let (view, mut upcoming) = app.community_schedule(ctx.viewer.as_ref(), &slug, crate::app::now(), crate::app::now() + 60 * 86_400).await?;
+    upcoming.retain(|s| !s.cancelled);
+    upcoming.truncate(5);
     let c = view.community.clone();
     ok(&CommunityPage {
+        upcoming,
         ctx,
         description_html: markdown::to_html(&c.description),
         coc_html: markdown::to_html(&c.code_of_conduct),

@@ -2,8 +2,12 @@
 //! render. Cross-cutting parts live here: who is signed in, CSRF, errors.
 
 mod admin;
+mod calendar;
 mod communities;
+mod formats;
 mod home;
+mod schedule;
+mod sessions;
 mod settings;
 mod signin;
 
@@ -47,6 +51,10 @@ pub fn router(app: App) -> Router {
         .merge(settings::routes())
         .merge(communities::routes())
         .merge(admin::routes())
+        .merge(schedule::routes())
+        .merge(sessions::routes())
+        .merge(formats::routes())
+        .merge(calendar::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -151,6 +159,26 @@ impl Ctx {
     pub fn date(&self, unix: &i64) -> String {
         self.zone.format_date(*unix)
     }
+    /// "15:00" in the viewer's zone.
+    pub fn clock(&self, unix: &i64) -> String {
+        self.zone.clock(*unix)
+    }
+    /// "Wed 2 Dec" in the viewer's zone.
+    pub fn day(&self, unix: &i64) -> String {
+        let l = self.zone.local(*unix);
+        l.date.strftime("%a %-d %b").to_string()
+    }
+    pub fn relative(&self, unix: &i64) -> String {
+        cowork_core::time::relative(crate::app::now(), *unix)
+    }
+    /// The zone's abbreviation at that moment, e.g. "GMT" or "+0530".
+    pub fn abbrev(&self, unix: &i64) -> String {
+        self.zone.abbreviation(*unix)
+    }
+    /// An instant for `<time datetime>`, which the page script can show in the browser's own zone.
+    pub fn iso(&self, unix: &i64) -> String {
+        jiff::Timestamp::from_second(*unix).map(|t| t.to_string()).unwrap_or_default()
+    }
     pub fn signed_in(&self) -> bool {
         self.viewer.is_some()
     }
@@ -223,6 +251,15 @@ impl FromRequestParts<App> for ClientIp {
     }
 }
 
+/// Refuses a form whose CSRF value is not this browser's.
+pub fn check_csrf(app: &App, headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
+    let cookie_token = cookie(headers, csrf_cookie_name(app)).unwrap_or_default();
+    if cookie_token.is_empty() || !same_secret(sent, &cookie_token) {
+        return Err(PageError::Status(StatusCode::FORBIDDEN, "This form expired or came from another site. Go back, reload the page and try again.".into()));
+    }
+    Ok(())
+}
+
 /// IPv6 clients usually hold a whole /64, so they are counted by it.
 fn rate_limit_key(ip: std::net::IpAddr) -> String {
     match ip {
@@ -273,18 +310,13 @@ pub struct CsrfForm<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
     type Rejection = PageError;
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        let cookie_token = cookie(req.headers(), csrf_cookie_name(app)).unwrap_or_default();
+        let headers = req.headers().clone();
         let bytes =
             Bytes::from_request(req, app).await.map_err(|r| PageError::Status(r.status(), "That form was too large to accept.".into()))?;
         let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| PageError::Status(StatusCode::BAD_REQUEST, "That form could not be read.".into()))?;
         let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-        if cookie_token.is_empty() || !same_secret(sent, &cookie_token) {
-            return Err(PageError::Status(
-                StatusCode::FORBIDDEN,
-                "This form expired or came from another site. Go back, reload the page and try again.".into(),
-            ));
-        }
+        check_csrf(app, &headers, sent)?;
         let value = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| PageError::Status(StatusCode::UNPROCESSABLE_ENTITY, "That form was not filled in as expected.".into()))?;
         Ok(CsrfForm(value))
@@ -324,6 +356,7 @@ impl IntoResponse for PageError {
                 }
                 AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
                 AppError::Gone(m) => (StatusCode::GONE, m),
+                AppError::Conflict(m) => (StatusCode::CONFLICT, m),
                 AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts. Wait a few minutes and try again.".into()),
                 AppError::Invalid(i) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
@@ -380,23 +413,24 @@ pub fn see_other(to: &str) -> PageResult {
 #[derive(Default)]
 pub struct FormErrors {
     invalid: Invalid,
-    rate_limited: bool,
+    /// 422 unless set (429 for a rate limit, 409 for an edit that crossed another).
+    status: Option<StatusCode>,
 }
 
 impl FormErrors {
     pub fn new(invalid: Invalid) -> Self {
-        FormErrors { invalid, rate_limited: false }
+        FormErrors { invalid, status: None }
     }
     /// Too many attempts: said beside `field`, answered with 429.
     pub fn rate_limited(field: &'static str, message: &str) -> Self {
-        FormErrors { invalid: Invalid::one(field, message), rate_limited: true }
+        FormErrors { invalid: Invalid::one(field, message), status: Some(StatusCode::TOO_MANY_REQUESTS) }
+    }
+    /// Someone else saved first: the form comes back with what was typed, answered with 409.
+    pub fn conflict(message: &str) -> Self {
+        FormErrors { invalid: Invalid::one("form", message), status: Some(StatusCode::CONFLICT) }
     }
     pub fn status(&self) -> StatusCode {
-        if self.rate_limited {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        self.status.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
     }
     pub fn get(&self, field: &str) -> Option<&str> {
         self.invalid.message_for(field)

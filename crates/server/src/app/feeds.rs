@@ -1,0 +1,220 @@
+//! Calendar feeds (per community, per series, per session, per person) and
+//! .ics import. Community feeds are kept in memory while their sessions are
+//! unchanged, since calendar clients poll them often.
+
+use super::{hash_secret, now, secret, App, AppError, AppResult};
+use crate::ical::{self, Calendar, Event};
+use cowork_core::format::{agenda, duration_words, Phase, PhaseKind};
+use cowork_core::permissions::Action;
+use cowork_core::rsvp::RsvpStatus;
+use cowork_core::schedule::SeriesInput;
+use cowork_core::time::Zone;
+use cowork_core::Invalid;
+use cowork_store::{Account, Content, Planned, Session, Timing};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How often calendar clients are asked to refresh, in minutes.
+pub const REFRESH_MINUTES: u32 = 60;
+/// Feeds reach back this far, so a just-passed session does not vanish at once.
+const FEED_PAST_SECONDS: i64 = 30 * 86_400;
+const FEED_LIMIT: i64 = 2000;
+
+#[derive(Default)]
+pub struct FeedCache {
+    feeds: Mutex<HashMap<String, CachedFeed>>,
+}
+
+struct CachedFeed {
+    version: (i64, i64, i64),
+    made_at: i64,
+    body: Arc<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// Events that repeat in the file: only their first date was imported.
+    pub rules_ignored: usize,
+    pub skipped_past: usize,
+}
+
+impl App {
+    pub fn invalidate_feeds(&self, community_id: &str) {
+        if let Ok(mut m) = self.feeds.feeds.lock() {
+            m.remove(community_id);
+        }
+    }
+
+    fn agenda_text(&self, s: &Session, zone: &Zone) -> String {
+        let mut out = String::new();
+        if !s.content.description.is_empty() {
+            out.push_str(&s.content.description);
+            out.push_str("\n\n");
+        }
+        out.push_str(&format!("{} ({}), times in {}:\n", s.content.format_name, duration_words(cowork_core::format::total_minutes(&s.content.phases)), zone.name()));
+        for (at, p) in agenda(s.starts_at, &s.content.phases) {
+            out.push_str(&format!("{} {} ({} min){}\n", zone.clock(at), p.label, p.minutes, if p.kind == PhaseKind::Break && !p.enforced { ", optional" } else { "" }));
+        }
+        out.push_str(&format!("\n{}/s/{}", self.config.base_url, s.id));
+        out
+    }
+
+    /// The VEVENT of a session. Participants' feeds carry the video link; public ones never do.
+    fn event_of(&self, s: &Session, participant: bool, tentative: bool) -> Event {
+        let zone = Zone::parse("tz", &s.content.time_zone).unwrap_or_else(|_| Zone::utc());
+        let location = match s.content.place.as_str() {
+            "in_person" => s.content.address.clone(),
+            _ if participant && !s.content.video_url.is_empty() => s.content.video_url.clone(),
+            _ => "Online".to_string(),
+        };
+        let host = self.config.base_url.split("://").nth(1).unwrap_or("cowork").split('/').next().unwrap_or("cowork").to_string();
+        Event {
+            uid: format!("{}@{host}", s.id),
+            sequence: s.sequence,
+            created: s.created_at,
+            last_modified: s.updated_at,
+            start: s.starts_at,
+            end: s.ends_at,
+            summary: if s.cancelled { format!("Cancelled: {}", s.content.title) } else { s.content.title.clone() },
+            description: self.agenda_text(s, &zone),
+            location,
+            url: format!("{}/s/{}", self.config.base_url, s.id),
+            status: if s.cancelled {
+                "CANCELLED"
+            } else if tentative {
+                "TENTATIVE"
+            } else {
+                "CONFIRMED"
+            },
+            zone,
+        }
+    }
+
+    fn calendar(&self, name: String, description: String, sessions: &[Session]) -> String {
+        let events = sessions.iter().map(|s| self.event_of(s, false, false)).collect();
+        ical::write(&Calendar { name, description, refresh_minutes: REFRESH_MINUTES, events }, now())
+    }
+
+    /// A community's calendar. Private communities have none: their members
+    /// use their own feed, which needs no sign-in from a calendar client.
+    pub async fn community_feed(&self, slug: &str) -> AppResult<Arc<String>> {
+        let view = self.community(None, slug).await?;
+        let c = &view.community;
+        let version = self.store.community_sessions_version(&c.id).await?;
+        let t = now();
+        if let Ok(m) = self.feeds.feeds.lock() {
+            if let Some(f) = m.get(&c.id) {
+                if f.version == version && t - f.made_at < 60 {
+                    return Ok(f.body.clone());
+                }
+            }
+        }
+        let sessions = self.store.community_sessions(&c.id, t - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
+        let body = Arc::new(self.calendar(c.name.clone(), format!("Coworking sessions of {}", c.name), &sessions));
+        if let Ok(mut m) = self.feeds.feeds.lock() {
+            m.insert(c.id.clone(), CachedFeed { version, made_at: t, body: body.clone() });
+        }
+        Ok(body)
+    }
+
+    pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<String> {
+        let view = self.series_view(None, slug, series_id).await?;
+        let sessions = self.store.series_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
+        Ok(self.calendar(format!("{} · {}", view.series.content.title, view.community.community.name), String::new(), &sessions))
+    }
+
+    /// One session as a file to download; participants get the video link in it.
+    pub async fn session_ics(&self, viewer: Option<&Account>, id: &str) -> AppResult<String> {
+        let v = self.session_view(viewer, id).await?;
+        let going = v.shows_video_link();
+        let event = self.event_of(&v.session, going, v.mine.is_some_and(|r| r.status == RsvpStatus::Waitlisted));
+        Ok(ical::write(&Calendar { name: v.session.content.title.clone(), description: String::new(), refresh_minutes: REFRESH_MINUTES, events: vec![event] }, now()))
+    }
+
+    /// What a person is going to (and waiting for), behind a secret address.
+    pub async fn personal_feed(&self, token: &str) -> AppResult<String> {
+        let token = token.trim_end_matches(".ics");
+        let account_id = self.store.calendar_feed_account(&hash_secret(token)).await?.ok_or(AppError::NotFound)?;
+        let me = self.store.account(&account_id).await?;
+        let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
+        let events = mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
+        Ok(ical::write(&Calendar { name: format!("{} · {}", self.config.site_name, me.display_name), description: "Sessions I'm going to".into(), refresh_minutes: REFRESH_MINUTES, events }, now()))
+    }
+
+    /// Makes (or remakes, revoking the old one) a person's secret feed address.
+    pub async fn reset_calendar_feed(&self, me: &Account) -> AppResult<String> {
+        let token = secret(24);
+        self.store.set_calendar_feed(&me.id, &hash_secret(&token), now()).await?;
+        Ok(format!("{}/calendar/{token}.ics", self.config.base_url))
+    }
+
+    pub async fn revoke_calendar_feed(&self, me: &Account) -> AppResult<()> {
+        Ok(self.store.delete_calendar_feed(&me.id).await?)
+    }
+
+    pub async fn calendar_feed_created(&self, me: &Account) -> AppResult<Option<i64>> {
+        Ok(self.store.calendar_feed_created(&me.id).await?)
+    }
+
+    /// Imports an .ics file as one-off sessions: all of it, or (on any error) none of it.
+    pub async fn import_ics(&self, me: &Account, slug: &str, text: &str) -> AppResult<ImportReport> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        let default_zone = Zone::parse("tz", &view.community.time_zone).unwrap_or_else(|_| Zone::utc());
+        let events = ical::parse(text, &default_zone).map_err(|e| {
+            let at = if e.line > 0 && !e.message.starts_with("Line") { format!("Line {}: ", e.line) } else { String::new() };
+            AppError::Invalid(Invalid::one("file", format!("{at}{} Nothing was imported.", e.message)))
+        })?;
+        let t = now();
+        let mut report = ImportReport { imported: 0, rules_ignored: 0, skipped_past: 0 };
+        let mut plans = Vec::new();
+        for e in &events {
+            if e.start <= t {
+                report.skipped_past += 1;
+                continue;
+            }
+            report.rules_ignored += e.had_rule as usize;
+            let zone = Zone::parse("tz", &e.zone).unwrap_or_else(|_| default_zone.clone());
+            let local = zone.local(e.start);
+            let minutes = ((e.end - e.start) / 60).max(1) as u32;
+            let phases = vec![Phase { kind: PhaseKind::OpenWork, label: "Session".into(), minutes, enforced: false }];
+            let input = SeriesInput {
+                title: e.summary.chars().take(100).collect(),
+                description: e.description.chars().take(5000).collect(),
+                format: "imported".into(),
+                start_date: local.date.to_string(),
+                start_time: format!("{:02}:{:02}", local.time.hour(), local.time.minute()),
+                time_zone: zone.name().into(),
+                place: if e.location.trim().is_empty() || e.location.starts_with("http") { "online".into() } else { "in_person".into() },
+                video_url: if e.location.starts_with("http") { e.location.clone() } else { String::new() },
+                address: e.location.chars().take(300).collect(),
+                ..Default::default()
+            };
+            let draft = input.parse(|k| k == "imported").map_err(|i| {
+                AppError::Invalid(Invalid::one("file", format!("The event on line {}: {} Nothing was imported.", e.line, i.0.first().map(|f| f.message.as_str()).unwrap_or(""))))
+            })?;
+            let content = Content {
+                title: draft.title.clone(),
+                description: draft.description.clone(),
+                format_name: "Imported".into(),
+                phases,
+                time_zone: zone.name().into(),
+                capacity: 0,
+                place: draft.place.kind().into(),
+                video_url: draft.place.video_url().into(),
+                address: draft.place.address().into(),
+                language: "en".into(),
+            };
+            let timing = Timing { format_key: "imported".into(), start_date: input.start_date.clone(), start_time: input.start_time.clone(), rrule: String::new() };
+            plans.push((content, timing, Planned { occurrence: input.start_date.clone(), starts_at: e.start, ends_at: e.end }));
+        }
+        if plans.is_empty() {
+            return Err(Invalid::one("file", "Every event in the file has already happened; nothing was imported.").into());
+        }
+        let items: Vec<(Content, Timing, Vec<Planned>)> = plans.into_iter().map(|(c, t, p)| (c, t, vec![p])).collect();
+        report.imported = self.store.create_one_offs(&view.community.id, &items, &me.id, t).await?;
+        self.invalidate_feeds(&view.community.id);
+        Ok(report)
+    }
+}

@@ -1,0 +1,565 @@
+//! Scheduling: formats, series and their sessions, RSVPs, schedules.
+//! Core works out the occurrences; the store applies them atomically.
+
+use super::communities::CommunityView;
+use super::{now, App, AppError, AppResult};
+use cowork_core::format::{self, Format, PhaseInput};
+use cowork_core::permissions::Action;
+use cowork_core::recurrence::{End, Rule};
+use cowork_core::rsvp::{is_late_cancellation, RsvpStatus};
+use cowork_core::schedule::{date_in, Place, SeriesDraft, SeriesInput};
+use cowork_core::time::{parse_date, parse_time, Zone};
+use cowork_core::Invalid;
+use cowork_store::{Account, Content, CustomFormat, MySession, PlanReport, Planned, Rsvp, RsvpResult, Series, Session, Timing, UpcomingFilter};
+use jiff::ToSpan;
+
+/// Sessions exist at least this far ahead (the issue asks for six months).
+pub const HORIZON_DAYS: i64 = 200;
+
+/// A series as one person sees it.
+pub struct SeriesView {
+    pub community: CommunityView,
+    pub series: Series,
+    pub draft: Option<SeriesDraft>,
+    pub hosts: Vec<(String, String)>,
+    pub upcoming: Vec<Session>,
+    pub following: bool,
+}
+
+/// A session as one person sees it.
+pub struct SessionView {
+    pub community: CommunityView,
+    pub session: Session,
+    pub hosts: Vec<(String, String)>,
+    /// Everyone who answered; only members get this list.
+    pub rsvps: Vec<Rsvp>,
+    pub mine: Option<RsvpResult>,
+    pub following_series: bool,
+}
+
+impl SessionView {
+    pub fn may_rsvp(&self) -> bool {
+        self.community.may(Action::Rsvp)
+    }
+    pub fn may_schedule(&self) -> bool {
+        self.community.may(Action::Schedule)
+    }
+    pub fn may_mark_attendance(&self) -> bool {
+        self.community.may(Action::MarkAttendance)
+    }
+    /// The video link is for people taking part: those going, and the hosts and organizers.
+    pub fn shows_video_link(&self) -> bool {
+        self.mine.is_some_and(|r| r.status == RsvpStatus::Going) || self.may_mark_attendance()
+    }
+}
+
+/// Which occurrences an edit of a series reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditScope<'a> {
+    Whole,
+    /// This session and every one after it.
+    From(&'a str),
+}
+
+/// The public directory's filters, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct UpcomingSearch {
+    pub topic: String,
+    pub language: String,
+    /// online | in_person
+    pub place: String,
+    /// morning | afternoon | evening | night, in the viewer's zone
+    pub time_of_day: String,
+    pub page: String,
+}
+
+impl UpcomingSearch {
+    pub fn page(&self) -> i64 {
+        self.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 200)
+    }
+    fn accepts_hour(&self, hour: i8) -> bool {
+        match self.time_of_day.as_str() {
+            "morning" => (5..12).contains(&hour),
+            "afternoon" => (12..17).contains(&hour),
+            "evening" => (17..22).contains(&hour),
+            "night" => !(5..22).contains(&hour),
+            _ => true,
+        }
+    }
+}
+
+pub const UPCOMING_PAGE_SIZE: usize = 25;
+
+/// A stored series read back as a draft (for materializing and editing).
+pub fn draft_of(s: &Series) -> Option<SeriesDraft> {
+    Some(SeriesDraft {
+        title: s.content.title.clone(),
+        description: s.content.description.clone(),
+        format_key: s.timing.format_key.clone(),
+        start_date: parse_date("start_date", &s.timing.start_date).ok()?,
+        start_time: parse_time("start_time", &s.timing.start_time).ok()?,
+        zone: Zone::parse("time_zone", &s.content.time_zone).ok()?,
+        rule: if s.timing.rrule.is_empty() { None } else { Some(Rule::parse(&s.timing.rrule).ok()?) },
+        capacity: s.content.capacity,
+        place: Place::from_parts(&s.content.place, &s.content.video_url, &s.content.address),
+        language: s.content.language.clone(),
+    })
+}
+
+fn content_of(d: &SeriesDraft, f: &Format) -> Content {
+    Content {
+        title: d.title.clone(),
+        description: d.description.clone(),
+        format_name: f.name.clone(),
+        phases: f.phases.clone(),
+        time_zone: d.zone.name().to_string(),
+        capacity: d.capacity,
+        place: d.place.kind().to_string(),
+        video_url: d.place.video_url().to_string(),
+        address: d.place.address().to_string(),
+        language: d.language.clone(),
+    }
+}
+
+fn timing_of(d: &SeriesDraft) -> Timing {
+    Timing {
+        format_key: d.format_key.clone(),
+        start_date: d.start_date.to_string(),
+        start_time: format!("{:02}:{:02}", d.start_time.hour(), d.start_time.minute()),
+        rrule: d.rule.as_ref().map(Rule::to_rrule).unwrap_or_default(),
+    }
+}
+
+/// The last date (in the series' zone) sessions are kept through.
+fn horizon(zone: &Zone, now: i64) -> jiff::civil::Date {
+    date_in(zone, now).saturating_add(HORIZON_DAYS.days())
+}
+
+/// Future occurrences of a draft from `from` through the horizon.
+fn plan(d: &SeriesDraft, minutes: u32, from: jiff::civil::Date, now: i64) -> (Vec<Planned>, String) {
+    let through = horizon(&d.zone, now);
+    let planned = d
+        .occurrences(minutes, from, through)
+        .into_iter()
+        .filter(|o| o.starts_at > now)
+        .map(|o| Planned { occurrence: o.key, starts_at: o.starts_at, ends_at: o.ends_at })
+        .collect();
+    (planned, through.to_string())
+}
+
+fn stale() -> AppError {
+    AppError::Conflict("Someone else changed this series while you were editing, so your changes were not saved.".into())
+}
+
+impl App {
+    // ---- formats
+
+    /// Built-in formats, then the community's own.
+    pub async fn formats_of(&self, community_id: &str) -> AppResult<Vec<Format>> {
+        let mut all = format::builtins();
+        for f in self.store.formats(community_id).await? {
+            all.push(Format { key: f.id, name: f.name, description: f.description, phases: f.phases });
+        }
+        Ok(all)
+    }
+
+    pub async fn formats(&self, viewer: Option<&Account>, slug: &str) -> AppResult<(CommunityView, Vec<Format>)> {
+        let view = self.community(viewer, slug).await?;
+        let formats = self.formats_of(&view.community.id).await?;
+        Ok((view, formats))
+    }
+
+    pub async fn save_format(&self, me: &Account, slug: &str, id: Option<&str>, name: &str, description: &str, rows: &[PhaseInput]) -> AppResult<CustomFormat> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        let (name, description, phases) = format::parse_format(name, description, rows)?;
+        let c = &view.community.id;
+        Ok(match id {
+            Some(id) => self.store.update_format(c, id, &name, &description, &phases, now()).await?,
+            None => {
+                if self.store.formats(c).await?.len() >= 50 {
+                    return Err(Invalid::one("name", "A community can keep 50 formats; delete one first.").into());
+                }
+                self.store.create_format(c, &name, &description, &phases, now()).await?
+            }
+        })
+    }
+
+    pub async fn custom_format(&self, me: &Account, slug: &str, id: &str) -> AppResult<(CommunityView, CustomFormat)> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        let f = self.store.format(&view.community.id, id).await?;
+        Ok((view, f))
+    }
+
+    pub async fn delete_format(&self, me: &Account, slug: &str, id: &str) -> AppResult<()> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        Ok(self.store.delete_format(&view.community.id, id).await?)
+    }
+
+    // ---- series
+
+    async fn parse_series(&self, community_id: &str, input: &SeriesInput) -> AppResult<(SeriesDraft, Format)> {
+        let formats = self.formats_of(community_id).await?;
+        let draft = input.parse(|k| formats.iter().any(|f| f.key == k))?;
+        let format = formats.into_iter().find(|f| f.key == draft.format_key).ok_or_else(|| Invalid::one("format", "Choose a format."))?;
+        Ok((draft, format))
+    }
+
+    pub async fn create_series(&self, me: &Account, slug: &str, input: &SeriesInput) -> AppResult<Series> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        let (draft, format) = self.parse_series(&view.community.id, input).await?;
+        let t = now();
+        let (planned, through) = plan(&draft, format.total_minutes(), draft.start_date, t);
+        if planned.is_empty() {
+            let field = if draft.rule.is_some() { "repeat" } else { "start_date" };
+            return Err(Invalid::one(field, "Every date of this series has passed; choose a later start.").into());
+        }
+        let series = self.store.create_series(&view.community.id, &content_of(&draft, &format), &timing_of(&draft), &me.id, &planned, &through, t).await?;
+        self.invalidate_feeds(&view.community.id);
+        Ok(series)
+    }
+
+    /// A series by id, for those who may see its community.
+    pub async fn series_view(&self, viewer: Option<&Account>, slug: &str, id: &str) -> AppResult<SeriesView> {
+        let community = self.community(viewer, slug).await?;
+        let series = self.store.series(id).await?;
+        if series.community_id != community.community.id {
+            return Err(AppError::NotFound);
+        }
+        let draft = draft_of(&series);
+        let hosts = self.store.series_hosts(id).await?;
+        let upcoming = self.store.series_sessions(id, now(), 60).await?;
+        let following = match viewer {
+            Some(a) => self.store.follows_series(id, &a.id).await?,
+            None => false,
+        };
+        Ok(SeriesView { community, series, draft, hosts, upcoming, following })
+    }
+
+    /// Edits a whole series, or one session and all after it. `version` is
+    /// the one the editor read; a newer one means someone else saved first.
+    pub async fn edit_series(&self, me: &Account, slug: &str, id: &str, version: i64, scope: EditScope<'_>, input: &SeriesInput) -> AppResult<(Series, PlanReport)> {
+        let view = self.community_for(me, slug, Action::Schedule).await?;
+        let current = self.store.series(id).await?;
+        if current.community_id != view.community.id {
+            return Err(AppError::NotFound);
+        }
+        if current.version != version {
+            return Err(stale());
+        }
+        let (draft, format) = self.parse_series(&view.community.id, input).await?;
+        let t = now();
+        let content = content_of(&draft, &format);
+        let from_session = match scope {
+            EditScope::Whole => None,
+            EditScope::From(session_id) => {
+                let s = self.store.session(session_id).await?;
+                if s.series_id != id {
+                    return Err(AppError::NotFound);
+                }
+                if s.starts_at <= t {
+                    return Err(AppError::Forbidden("That session has already started; only future sessions can be changed.".into()));
+                }
+                Some(s)
+            }
+        };
+        let old = draft_of(&current);
+        let split_date = from_session.as_ref().and_then(|s| s.occurrence.parse::<jiff::civil::Date>().ok());
+        let result = match (split_date, old) {
+            (Some(d), Some(old)) if d > old.start_date => {
+                // The old series ends the day before; a new one carries on from that date.
+                let mut ended = old.rule.clone().ok_or_else(|| AppError::Invalid(Invalid::one("repeat", "A one-off has nothing after it.")))?;
+                ended.end = End::Until(d.saturating_sub(1.day()));
+                let mut draft = draft;
+                if draft.start_date < d {
+                    draft.start_date = d;
+                }
+                let (planned, through) = plan(&draft, format.total_minutes(), d, t);
+                self.store.split_series(id, version, &ended.to_rrule(), &content, &timing_of(&draft), &planned, &d.to_string(), &through, &me.id, t).await
+            }
+            _ => {
+                let from = date_in(&draft.zone, t).min(draft.start_date.max(date_in(&draft.zone, t)));
+                let (planned, through) = plan(&draft, format.total_minutes(), from, t);
+                self.store
+                    .save_series(id, version, &content, &timing_of(&draft), &planned, &from.to_string(), &through, t)
+                    .await
+                    .map(|r| (current.clone(), r))
+            }
+        };
+        let (series, report) = result.map_err(|e| match e {
+            cowork_store::StoreError::Stale => stale(),
+            e => e.into(),
+        })?;
+        self.invalidate_feeds(&view.community.id);
+        Ok((self.store.series(&series.id).await?, report))
+    }
+
+    /// Keeps every recurring series materialized through the horizon; run
+    /// by a background task. Safe on many nodes at once: adding an
+    /// occurrence that exists does nothing.
+    pub async fn extend_schedules(&self) -> AppResult<usize> {
+        let t = now();
+        let mut added = 0;
+        // Series' zones differ; a margin of two days covers them all.
+        let due = date_in(&Zone::utc(), t).saturating_add((HORIZON_DAYS - 2).days()).to_string();
+        loop {
+            let batch = self.store.series_to_extend(&due, 100).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for s in &batch {
+                let Some(d) = draft_of(s) else { continue };
+                let minutes = format::total_minutes(&s.content.phases);
+                let from = s.materialized_until.parse::<jiff::civil::Date>().map(|m| m.saturating_add(1.day())).unwrap_or(d.start_date);
+                let (planned, through) = plan(&d, minutes, from, t);
+                let n = self.store.extend_series(&s.id, &planned, &through, t).await?;
+                added += n;
+                if n > 0 {
+                    for follower in self.store.series_followers(&s.id).await? {
+                        for session in self.store.unanswered_sessions(&s.id, &follower, t).await? {
+                            self.store.rsvp(&session, &follower, t).await?;
+                        }
+                    }
+                    self.invalidate_feeds(&s.community_id);
+                }
+            }
+            if batch.len() < 100 {
+                break;
+            }
+        }
+        Ok(added)
+    }
+
+    // ---- sessions
+
+    pub async fn session_view(&self, viewer: Option<&Account>, id: &str) -> AppResult<SessionView> {
+        let session = self.store.session(id).await?;
+        let community = self.community(viewer, &session.community_slug).await?;
+        let hosts = self.store.series_hosts(&session.series_id).await?;
+        let is_member = community.role().is_some();
+        let rsvps = if is_member { self.store.rsvps(id).await? } else { Vec::new() };
+        let (mine, following_series) = match viewer {
+            Some(a) => (self.store.rsvp_status(id, &a.id).await?, self.store.follows_series(&session.series_id, &a.id).await?),
+            None => (None, false),
+        };
+        Ok(SessionView { community, session, hosts, rsvps, mine, following_series })
+    }
+
+    async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {
+        let v = self.session_view(Some(me), id).await?;
+        if !v.community.may(action) {
+            return Err(match action {
+                Action::Rsvp => AppError::Forbidden("Join the community to say you're coming.".into()),
+                _ => AppError::forbidden(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// Edits one occurrence on its own: its fields, its date and time.
+    pub async fn edit_session(&self, me: &Account, id: &str, input: &SeriesInput) -> AppResult<Session> {
+        let v = self.session_for(me, id, Action::Schedule).await?;
+        let t = now();
+        if v.session.starts_at <= t {
+            return Err(AppError::Forbidden("That session has already started; only future sessions can be changed.".into()));
+        }
+        let mut one_off = input.clone();
+        one_off.repeat = "none".into();
+        one_off.rrule.clear();
+        let (draft, format) = self.parse_series(&v.community.community.id, &one_off).await?;
+        let starts_at = draft.zone.instant(draft.start_date, draft.start_time);
+        if starts_at <= t {
+            return Err(Invalid::one("start_date", "Move it to a time that has not passed yet.").into());
+        }
+        let ends_at = starts_at + i64::from(format.total_minutes()) * 60;
+        let promoted = self.store.update_session(id, &content_of(&draft, &format), starts_at, ends_at, t).await?;
+        self.tell_promoted(id, &promoted).await;
+        self.invalidate_feeds(&v.community.community.id);
+        Ok(self.store.session(id).await?)
+    }
+
+    /// The edit form of one session on its own; organizers only.
+    pub async fn session_edit_input(&self, me: &Account, id: &str) -> AppResult<(SessionView, SeriesInput)> {
+        let v = self.session_for(me, id, Action::Schedule).await?;
+        let series = self.store.series(&v.session.series_id).await?;
+        let input = Self::session_input(&v.session, &series.timing.format_key);
+        Ok((v, input))
+    }
+
+    /// The edit form of a series (from `from` on, when given); organizers only.
+    pub async fn series_edit_input(&self, me: &Account, slug: &str, id: &str, from: Option<&str>) -> AppResult<(SeriesView, SeriesInput, Option<Session>)> {
+        let v = self.series_view(Some(me), slug, id).await?;
+        if !v.community.may(Action::Schedule) {
+            return Err(AppError::forbidden());
+        }
+        let draft = v.draft.clone().ok_or_else(|| AppError::Internal("a stored series could not be read back".into()))?;
+        let mut input = SeriesInput::of(&draft);
+        let from = match from {
+            Some(sid) => {
+                let s = self.store.session(sid).await?;
+                if s.series_id != id {
+                    return Err(AppError::NotFound);
+                }
+                input.start_date = s.occurrence.clone();
+                Some(s)
+            }
+            None => None,
+        };
+        Ok((v, input, from))
+    }
+
+    /// The form's fields for one session, to edit it on its own.
+    fn session_input(s: &Session, format_key: &str) -> SeriesInput {
+        let zone = Zone::parse("tz", &s.content.time_zone).unwrap_or_else(|_| Zone::utc());
+        let local = zone.local(s.starts_at);
+        SeriesInput {
+            title: s.content.title.clone(),
+            description: s.content.description.clone(),
+            format: format_key.to_string(),
+            start_date: local.date.to_string(),
+            start_time: format!("{:02}:{:02}", local.time.hour(), local.time.minute()),
+            time_zone: s.content.time_zone.clone(),
+            repeat: "none".into(),
+            capacity: if s.content.capacity == 0 { String::new() } else { s.content.capacity.to_string() },
+            place: s.content.place.clone(),
+            video_url: s.content.video_url.clone(),
+            address: s.content.address.clone(),
+            language: s.content.language.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub async fn cancel_session(&self, me: &Account, id: &str, cancel: bool) -> AppResult<()> {
+        let v = self.session_for(me, id, Action::Schedule).await?;
+        if v.session.starts_at <= now() {
+            return Err(AppError::Forbidden("That session has already started; only future sessions can be changed.".into()));
+        }
+        self.store.set_session_cancelled(id, cancel, now()).await?;
+        self.invalidate_feeds(&v.community.community.id);
+        Ok(())
+    }
+
+    /// Says "going" to a session, or to it and every later one of its series.
+    pub async fn rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<RsvpResult> {
+        let v = self.session_for(me, id, Action::Rsvp).await?;
+        let t = now();
+        if v.session.cancelled {
+            return Err(AppError::Gone("This session was cancelled.".into()));
+        }
+        if v.session.ends_at <= t {
+            return Err(AppError::Forbidden("This session is over.".into()));
+        }
+        let result = self.store.rsvp(id, &me.id, t).await?;
+        if all_upcoming {
+            self.store.follow_series(&v.session.series_id, &me.id, true, t).await?;
+            for other in self.store.unanswered_sessions(&v.session.series_id, &me.id, t).await? {
+                self.store.rsvp(&other, &me.id, t).await?;
+            }
+        }
+        Ok(result)
+    }
+
+    /// Withdraws an answer (and, with `all_upcoming`, stops following the series).
+    pub async fn cancel_rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<()> {
+        let v = self.session_view(Some(me), id).await?;
+        let t = now();
+        let late = is_late_cancellation(t, v.session.starts_at);
+        let promoted = match self.store.cancel_rsvp(id, &me.id, late, t).await {
+            Ok(p) => p,
+            Err(cowork_store::StoreError::NotFound) if all_upcoming => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        self.tell_promoted(id, &promoted).await;
+        if all_upcoming {
+            self.store.follow_series(&v.session.series_id, &me.id, false, t).await?;
+            for s in self.store.series_sessions(&v.session.series_id, t, 500).await? {
+                if s.id != id && s.starts_at > t {
+                    if let Ok(p) = self.store.cancel_rsvp(&s.id, &me.id, false, t).await {
+                        self.tell_promoted(&s.id, &p).await;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Mails people who just got a place from the waitlist.
+    async fn tell_promoted(&self, session_id: &str, accounts: &[String]) {
+        if accounts.is_empty() {
+            return;
+        }
+        let Ok(s) = self.store.session(session_id).await else { return };
+        for id in accounts {
+            let Ok(a) = self.store.account(id).await else { continue };
+            let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
+            let body = format!(
+                "Hello {},\n\nA place came free and it is yours: you are now going to “{}” on {}.\n\n{}/s/{}\n\nIf you can no longer come, cancel there so the next person gets the place.\n",
+                a.display_name,
+                s.content.title,
+                zone.format(s.starts_at),
+                self.config.base_url,
+                s.id
+            );
+            if let Err(e) = self.mailer.send(&a.email, &format!("You have a place: {}", s.content.title), &body).await {
+                tracing::warn!(error = %e, "waitlist mail not delivered");
+            }
+        }
+    }
+
+    pub async fn mark_attendance(&self, me: &Account, id: &str, account_id: &str, attendance: &str) -> AppResult<()> {
+        let v = self.session_for(me, id, Action::MarkAttendance).await?;
+        let a = cowork_core::rsvp::Attendance::parse(attendance).ok_or_else(|| Invalid::one("attendance", "Choose attended, no-show or not marked."))?;
+        if v.session.starts_at > now() {
+            return Err(AppError::Forbidden("Attendance is marked once the session has started.".into()));
+        }
+        Ok(self.store.mark_attendance(id, account_id, a.as_str(), now()).await?)
+    }
+
+    // ---- schedules
+
+    /// A community's sessions in `[from, to)`.
+    pub async fn community_schedule(&self, viewer: Option<&Account>, slug: &str, from: i64, to: i64) -> AppResult<(CommunityView, Vec<Session>)> {
+        let view = self.community(viewer, slug).await?;
+        let sessions = self.store.community_sessions(&view.community.id, from, to, 500).await?;
+        Ok((view, sessions))
+    }
+
+    pub async fn series_list(&self, viewer: Option<&Account>, slug: &str) -> AppResult<(CommunityView, Vec<Series>)> {
+        let view = self.community(viewer, slug).await?;
+        let list = self.store.series_of(&view.community.id).await?;
+        Ok((view, list))
+    }
+
+    pub async fn my_schedule(&self, me: &Account, from: i64, to: i64) -> AppResult<Vec<MySession>> {
+        Ok(self.store.my_sessions(&me.id, from, to, 300).await?)
+    }
+
+    /// The public directory of upcoming sessions. The time-of-day filter is
+    /// in the viewer's zone, so it is applied here, over chunks of the list.
+    pub async fn upcoming(&self, zone: &Zone, search: &UpcomingSearch) -> AppResult<Vec<Session>> {
+        let filter = UpcomingFilter {
+            topic: search.topic.chars().take(30).collect(),
+            language: search.language.chars().take(8).collect(),
+            place: if matches!(search.place.as_str(), "online" | "in_person") { search.place.clone() } else { String::new() },
+        };
+        let t = now();
+        let want = search.page() as usize * UPCOMING_PAGE_SIZE;
+        if search.time_of_day.is_empty() {
+            let size = UPCOMING_PAGE_SIZE as i64;
+            return Ok(self.store.upcoming_public(&filter, t, size, (search.page() - 1) * size).await?);
+        }
+        let mut found = Vec::new();
+        let mut offset = 0;
+        // Bounded: at most 20 chunks of 200 are looked at for one page.
+        for _ in 0..20 {
+            let chunk = self.store.upcoming_public(&filter, t, 200, offset).await?;
+            let n = chunk.len();
+            found.extend(chunk.into_iter().filter(|s| search.accepts_hour(zone.local(s.starts_at).time.hour())));
+            offset += 200;
+            if found.len() >= want || n < 200 {
+                break;
+            }
+        }
+        Ok(found.into_iter().skip(want - UPCOMING_PAGE_SIZE).take(UPCOMING_PAGE_SIZE).collect())
+    }
+}

@@ -1,0 +1,199 @@
+//! Calendars: feeds to subscribe to, .ics import, my schedule, and the
+//! public directory of upcoming sessions.
+
+use super::schedule::{by_day, Day};
+use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, Path, PageError, PageResult, Query, SignedIn};
+use crate::app::communities::CommunityView;
+use crate::app::feeds::ImportReport;
+use crate::app::schedule::{UpcomingSearch, UPCOMING_PAGE_SIZE};
+use crate::app::{now, App, AppError};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use cowork_core::permissions::Action;
+use cowork_core::schedule::LANGUAGES;
+use cowork_core::Invalid;
+use cowork_store::MySession;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/c/{slug}/calendar.ics", get(community_feed))
+        .route("/c/{slug}/series/{id}/calendar.ics", get(series_feed))
+        .route("/calendar/{file}", get(personal_feed))
+        .route("/c/{slug}/import", get(import_form).post(import).layer(DefaultBodyLimit::max(crate::ical::MAX_IMPORT_BYTES + 64 * 1024)))
+        .route("/me/schedule", get(my_schedule))
+        .route("/me/calendar", post(reset_feed))
+        .route("/me/calendar/revoke", post(revoke_feed))
+        .route("/upcoming", get(upcoming))
+}
+
+/// A calendar answer: cacheable for a while, and 304 when the client has it already.
+fn calendar(headers: &HeaderMap, body: &str, filename: &str) -> Response {
+    let etag = format!("\"{:x}\"", fxhash(body.as_bytes()));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let mut r = body.to_string().into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// FNV-1a: a fast fingerprint for ETags (not a security measure).
+fn fxhash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf29ce484222325u64, |h, x| (h ^ u64::from(*x)).wrapping_mul(0x100000001b3))
+}
+
+async fn community_feed(State(app): State<App>, headers: HeaderMap, Path(slug): Path<String>) -> PageResult {
+    let body = app.community_feed(&slug).await?;
+    Ok(calendar(&headers, &body, &format!("{slug}.ics")))
+}
+
+async fn series_feed(State(app): State<App>, headers: HeaderMap, Path((slug, id)): Path<(String, String)>) -> PageResult {
+    let body = app.series_feed(&slug, &id).await?;
+    Ok(calendar(&headers, &body, &format!("{slug}-series.ics")))
+}
+
+async fn personal_feed(State(app): State<App>, headers: HeaderMap, Path(file): Path<String>) -> PageResult {
+    let body = app.personal_feed(&file).await?;
+    Ok(calendar(&headers, &body, "my-coworking.ics"))
+}
+
+// ---- import
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    view: CommunityView,
+    errors: FormErrors,
+    report: Option<ImportReport>,
+}
+
+async fn import_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+    let view = app.community(Some(&s.me), &slug).await?;
+    if !view.may(Action::Schedule) {
+        return Err(AppError::forbidden().into());
+    }
+    ok(&ImportPage { ctx: s.ctx, view, errors: FormErrors::default(), report: None })
+}
+
+/// The upload is multipart, so its CSRF value is checked here by hand.
+async fn import(State(app): State<App>, s: SignedIn, headers: HeaderMap, Path(slug): Path<String>, mut form: Multipart) -> PageResult {
+    let mut csrf = String::new();
+    let mut text = String::new();
+    while let Some(field) = form.next_field().await.map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") | Some("text") => {
+                let bytes = field.bytes().await.map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))?;
+                if !bytes.is_empty() {
+                    text = String::from_utf8_lossy(&bytes).into_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+    super::check_csrf(&app, &headers, &csrf)?;
+    let view = app.community(Some(&s.me), &slug).await?;
+    let result = if text.trim().is_empty() { Err(AppError::Invalid(Invalid::one("file", "Choose an .ics file to import."))) } else { app.import_ics(&s.me, &slug, &text).await };
+    match form_errors(result)? {
+        Ok(report) => ok(&ImportPage { ctx: s.ctx, view, errors: FormErrors::default(), report: Some(report) }),
+        Err(errors) => render(errors.status(), &ImportPage { ctx: s.ctx, view, errors, report: None }),
+    }
+}
+
+// ---- my schedule and feed
+
+#[derive(Template)]
+#[template(path = "my_schedule.html")]
+struct MySchedulePage {
+    ctx: Ctx,
+    days: Vec<(String, Vec<MySession>)>,
+    feed_created: Option<i64>,
+    new_feed: String,
+}
+
+impl MySchedulePage {
+    fn webcal(&self) -> String {
+        self.new_feed.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1)
+    }
+}
+
+async fn my_schedule_page(app: &App, s: SignedIn, new_feed: String) -> PageResult {
+    let list = app.my_schedule(&s.me, now(), now() + 400 * 86_400).await?;
+    let mut days: Vec<(String, Vec<MySession>)> = Vec::new();
+    for m in list {
+        let label = s.ctx.zone.local(m.session.starts_at).date.strftime("%A %-d %B").to_string();
+        match days.last_mut() {
+            Some((l, v)) if *l == label => v.push(m),
+            _ => days.push((label, vec![m])),
+        }
+    }
+    let feed_created = app.calendar_feed_created(&s.me).await?;
+    ok(&MySchedulePage { ctx: s.ctx, days, feed_created, new_feed })
+}
+
+async fn my_schedule(State(app): State<App>, s: SignedIn) -> PageResult {
+    my_schedule_page(&app, s, String::new()).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Empty {}
+
+async fn reset_feed(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    let url = app.reset_calendar_feed(&s.me).await?;
+    my_schedule_page(&app, s, url).await
+}
+
+async fn revoke_feed(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    app.revoke_calendar_feed(&s.me).await?;
+    see_other("/me/schedule")
+}
+
+// ---- upcoming
+
+#[derive(Template)]
+#[template(path = "upcoming.html")]
+struct UpcomingPage {
+    ctx: Ctx,
+    search: UpcomingSearch,
+    days: Vec<Day>,
+    page: i64,
+    more: bool,
+}
+
+impl UpcomingPage {
+    fn languages(&self) -> Vec<(&'static str, &'static str)> {
+        LANGUAGES.to_vec()
+    }
+    fn page_link(&self, page: &i64) -> String {
+        let s = &self.search;
+        format!(
+            "/upcoming?topic={}&language={}&place={}&time_of_day={}&page={page}",
+            super::urlencode(&s.topic),
+            super::urlencode(&s.language),
+            super::urlencode(&s.place),
+            super::urlencode(&s.time_of_day)
+        )
+    }
+}
+
+async fn upcoming(State(app): State<App>, ctx: Ctx, Query(search): Query<UpcomingSearch>) -> PageResult {
+    let sessions = app.upcoming(&ctx.zone, &search).await?;
+    let more = sessions.len() == UPCOMING_PAGE_SIZE;
+    let page = search.page();
+    let days = by_day(&ctx, sessions);
+    ok(&UpcomingPage { ctx, search, days, page, more })
+}
