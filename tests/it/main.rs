@@ -8,5 +8,6 @@ mod browser;
 mod cli;
 mod mail;
 mod pages;
+mod schedule;
 mod store;
 mod support;

@@ -65,7 +65,15 @@ fn line(out: &mut String, text: &str) {
 
 fn utc_stamp(unix: i64) -> String {
     let l = Zone::utc().local(unix);
-    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", l.date.year(), l.date.month(), l.date.day(), l.time.hour(), l.time.minute(), l.time.second())
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        l.date.year(),
+        l.date.month(),
+        l.date.day(),
+        l.time.hour(),
+        l.time.minute(),
+        l.time.second()
+    )
 }
 
 fn local_stamp(zone: &Zone, unix: i64) -> String {
@@ -270,7 +278,8 @@ fn props(text: &str) -> Result<Vec<Prop>, ImportError> {
         if name.is_empty() {
             return Err(ImportError { line: n, message: format!("Line {n} has no property name.") });
         }
-        let params = parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim_matches('"').to_string())).collect();
+        let params =
+            parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim_matches('"').to_string())).collect();
         out.push(Prop { line: n, name, params, value: value.to_string() });
     }
     Ok(out)
@@ -288,15 +297,20 @@ fn parse_stamp(p: &Prop, default_zone: &Zone) -> Result<(i64, Option<String>, bo
     let time = if all_day {
         jiff::civil::Time::new(9, 0, 0, 0).map_err(|_| bad("."))?
     } else {
-        let t = v.get(9..15).filter(|t| v.as_bytes().get(8) == Some(&b'T') && t.chars().all(|c| c.is_ascii_digit())).ok_or_else(|| bad("has a time that cannot be read."))?;
-        jiff::civil::Time::new(num(&t[..2])? as i8, num(&t[2..4])? as i8, num(&t[4..6])?.min(59) as i8, 0).map_err(|_| bad("is not a real time."))?
+        let t = v
+            .get(9..15)
+            .filter(|t| v.as_bytes().get(8) == Some(&b'T') && t.chars().all(|c| c.is_ascii_digit()))
+            .ok_or_else(|| bad("has a time that cannot be read."))?;
+        jiff::civil::Time::new(num(&t[..2])? as i8, num(&t[2..4])? as i8, num(&t[4..6])?.min(59) as i8, 0)
+            .map_err(|_| bad("is not a real time."))?
     };
     if v.ends_with('Z') {
         return Ok((Zone::utc().instant(date, time), None, all_day));
     }
     match p.param("TZID") {
         Some(tz) => {
-            let zone = Zone::parse("tz", tz.trim_start_matches('/')).map_err(|_| bad(&format!("uses the time zone “{tz}”, which we do not know; use an IANA name such as Europe/London.")))?;
+            let zone = Zone::parse("tz", tz.trim_start_matches('/'))
+                .map_err(|_| bad(&format!("uses the time zone “{tz}”, which we do not know; use an IANA name such as Europe/London.")))?;
             Ok((zone.instant(date, time), Some(zone.name().to_string()), all_day))
         }
         None => Ok((default_zone.instant(date, time), None, all_day)),
@@ -352,7 +366,10 @@ pub fn parse(text: &str, default_zone: &Zone) -> Result<Vec<ImportedEvent>, Impo
                 let what = p.value.trim().to_ascii_uppercase();
                 if what == "VEVENT" {
                     if current.is_some() {
-                        return Err(ImportError { line: p.line, message: format!("Line {}: an event starts inside another event.", p.line) });
+                        return Err(ImportError {
+                            line: p.line,
+                            message: format!("Line {}: an event starts inside another event.", p.line),
+                        });
                     }
                     current = Some((p.line, Vec::new()));
                 }
@@ -362,14 +379,24 @@ pub fn parse(text: &str, default_zone: &Zone) -> Result<Vec<ImportedEvent>, Impo
                 let what = p.value.trim().to_ascii_uppercase();
                 match stack.pop() {
                     Some((open, _)) if open == what => {}
-                    Some((open, l)) => return Err(ImportError { line: p.line, message: format!("Line {}: END:{what} closes BEGIN:{open} from line {l}.", p.line) }),
+                    Some((open, l)) => {
+                        return Err(ImportError {
+                            line: p.line,
+                            message: format!("Line {}: END:{what} closes BEGIN:{open} from line {l}.", p.line),
+                        })
+                    }
                     None => return Err(ImportError { line: p.line, message: format!("Line {}: END:{what} without a BEGIN.", p.line) }),
                 }
                 if what == "VEVENT" {
-                    let (start_line, ps) = current.take().ok_or_else(|| ImportError { line: p.line, message: format!("Line {}: END:VEVENT without an event.", p.line) })?;
+                    let (start_line, ps) = current
+                        .take()
+                        .ok_or_else(|| ImportError { line: p.line, message: format!("Line {}: END:VEVENT without an event.", p.line) })?;
                     events.push(event(start_line, &ps, default_zone)?);
                     if events.len() > MAX_IMPORT_EVENTS {
-                        return Err(ImportError { line: p.line, message: format!("The file has more than {MAX_IMPORT_EVENTS} events; split it.") });
+                        return Err(ImportError {
+                            line: p.line,
+                            message: format!("The file has more than {MAX_IMPORT_EVENTS} events; split it."),
+                        });
                     }
                 }
             }
@@ -394,7 +421,8 @@ pub fn parse(text: &str, default_zone: &Zone) -> Result<Vec<ImportedEvent>, Impo
 
 fn event(start_line: usize, ps: &[&Prop], default_zone: &Zone) -> Result<ImportedEvent, ImportError> {
     let get = |n: &str| ps.iter().find(|p| p.name == n);
-    let dtstart = get("DTSTART").ok_or_else(|| ImportError { line: start_line, message: format!("The event on line {start_line} has no DTSTART.") })?;
+    let dtstart = get("DTSTART")
+        .ok_or_else(|| ImportError { line: start_line, message: format!("The event on line {start_line} has no DTSTART.") })?;
     let (start, zone, all_day) = parse_stamp(dtstart, default_zone)?;
     let end = match (get("DTEND"), get("DURATION")) {
         (Some(e), _) => parse_stamp(e, default_zone)?.0,
@@ -509,7 +537,11 @@ mod tests {
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2027-01-05\nEND:VEVENT\nEND:VCALENDAR\n", 3, "cannot be read"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270230T100000Z\nEND:VEVENT\nEND:VCALENDAR\n", 3, "not a real date"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=W. Europe Standard Time:20270105T100000\nEND:VEVENT\nEND:VCALENDAR\n", 3, "IANA"),
-            ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nDTEND:20270105T090000Z\nEND:VEVENT\nEND:VCALENDAR\n", 4, "ends before"),
+            (
+                "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nDTEND:20270105T090000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+                4,
+                "ends before",
+            ),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n", 2, "no DTSTART"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nEND:VCALENDAR\n", 4, "closes BEGIN:VEVENT"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nthis line is broken\nEND:VEVENT\nEND:VCALENDAR\n", 4, "no “:”"),

@@ -100,9 +100,262 @@ function suggestSlug() {
   });
 }
 
+/**
+ * Series form: show only the fields that belong to the chosen repetition
+ * (elements with data-repeat="daily weekly …") and the chosen place.
+ */
+function seriesForm() {
+  const form = document.querySelector("form.series-form");
+  if (!form) return;
+
+  const parts = form.querySelectorAll("[data-repeat]");
+  const showRepeat = () => {
+    const checked = form.querySelector('input[name="repeat"]:checked');
+    for (const part of parts) {
+      // Nothing chosen (or no choice on this form): show everything, as without script.
+      part.hidden = checked ? !(part.dataset.repeat || "").split(/\s+/).includes(checked.value) : false;
+    }
+  };
+
+  const fieldOf = (name) => {
+    const input = form.querySelector(`input[name="${name}"]`);
+    return input ? input.closest(".field") : null;
+  };
+  const video = fieldOf("video_url");
+  const address = fieldOf("address");
+  const showPlace = () => {
+    const place = form.querySelector('input[name="place"]:checked');
+    const value = place ? place.value : "";
+    if (video) video.hidden = value === "in_person";
+    if (address) address.hidden = value === "online";
+  };
+
+  // Typing a last date or a number of sessions picks that way of ending.
+  for (const [name, value] of [["until", "until"], ["count", "count"]]) {
+    const input = form.querySelector(`input[name="${name}"]`);
+    const radio = form.querySelector(`input[name="ends"][value="${value}"]`);
+    if (input && radio) input.addEventListener("input", () => { if (input.value) radio.checked = true; });
+  }
+
+  form.addEventListener("change", (event) => {
+    const name = event.target && event.target.name;
+    if (name === "repeat") showRepeat();
+    if (name === "place") showPlace();
+  });
+  showRepeat();
+  showPlace();
+}
+
+/** "1 h 5 min", "50 min", "2 h", as the server writes durations. */
+function durationWords(minutes) {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  if (m === 0) return `${h} h`;
+  return `${h} h ${m} min`;
+}
+
+/**
+ * Format editor: keep the total up to date, and add "move up"/"move down"
+ * buttons that reorder the rows and renumber the position fields to match.
+ */
+function phaseEditor() {
+  const table = document.querySelector("table.phase-table");
+  if (!table || !table.tBodies[0]) return;
+  const body = table.tBodies[0];
+  const scope = table.closest("form") || document;
+  const total = scope.querySelector("[data-total]");
+
+  const updateTotal = () => {
+    if (!total) return;
+    let sum = 0;
+    for (const input of table.querySelectorAll("input[data-minutes]")) {
+      const row = input.closest("tr");
+      // A row ticked for removal is not part of the format any more.
+      if (row && row.querySelector('input[type="checkbox"][name^="remove_"]:checked')) continue;
+      const value = input.value.trim();
+      if (/^\d+$/.test(value)) sum += Number(value);
+    }
+    total.textContent = durationWords(sum);
+  };
+
+  const status = document.createElement("p");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  table.after(status);
+
+  const rows = () => Array.from(body.rows);
+
+  const makeButton = (direction, glyph) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small secondary";
+    button.dataset.move = direction;
+    button.title = direction === "up" ? "Move up" : "Move down";
+    const icon = document.createElement("span");
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = glyph;
+    const name = document.createElement("span");
+    name.className = "visually-hidden";
+    button.append(icon, name);
+    return button;
+  };
+
+  /** Numbers the rows in their visual order: position fields, labels, button names. */
+  const renumber = (changeOrder) => {
+    const all = rows();
+    all.forEach((row, i) => {
+      const n = i + 1;
+      const order = row.querySelector('input[name^="order_"]');
+      if (order && changeOrder) order.value = String(n);
+      for (const label of row.querySelectorAll("label")) {
+        label.textContent = label.textContent.replace(/\bphase \d+\b/, `phase ${n}`);
+      }
+      for (const button of row.querySelectorAll("button[data-move]")) {
+        const up = button.dataset.move === "up";
+        button.lastElementChild.textContent = `Move phase ${n} ${up ? "up" : "down"}`;
+        const stuck = up ? i === 0 : i === all.length - 1;
+        if (stuck) button.setAttribute("aria-disabled", "true");
+        else button.removeAttribute("aria-disabled");
+      }
+    });
+  };
+
+  for (const row of rows()) {
+    const cell = row.cells[0];
+    if (!cell) continue;
+    const move = document.createElement("span");
+    move.className = "move";
+    move.append(makeButton("up", "↑"), makeButton("down", "↓"));
+    cell.append(move);
+  }
+
+  body.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("button[data-move]") : null;
+    if (!button || button.getAttribute("aria-disabled") === "true") return;
+    const row = button.closest("tr");
+    if (!row) return;
+    // Move the neighbour rather than this row, so the focused button stays where it is.
+    if (button.dataset.move === "up" && row.previousElementSibling) row.after(row.previousElementSibling);
+    else if (button.dataset.move === "down" && row.nextElementSibling) row.before(row.nextElementSibling);
+    else return;
+    renumber(true);
+    const all = rows();
+    status.textContent = `Moved to position ${all.indexOf(row) + 1} of ${all.length}.`;
+  });
+
+  table.addEventListener("input", updateTotal);
+  table.addEventListener("change", updateTotal);
+  renumber(false);
+  updateTotal();
+}
+
+/**
+ * For visitors who are not signed in the server shows UTC: show session
+ * times in the browser's own zone instead. Signed-in people already see
+ * their chosen zone, so their pages are left alone.
+ */
+function localTimes() {
+  if (document.querySelector('form[action="/signout"]')) return;
+  let clock, full, zoneName, zoneShort, dayShort;
+  try {
+    clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", numberingSystem: "latn" });
+    full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+    zoneShort = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
+    dayShort = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+    zoneName = clock.resolvedOptions().timeZone || "";
+  } catch {
+    return;
+  }
+  const part = (parts, type) => (parts.find((p) => p.type === type) || {}).value || "";
+  const hhmm = (date) => {
+    const parts = clock.formatToParts(date);
+    return `${part(parts, "hour").padStart(2, "0")}:${part(parts, "minute")}`;
+  };
+  const minutesOf = (text) => {
+    const m = /(\d{1,2}):(\d{2})(?!.*\d:\d)/.exec(text || "");
+    return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+  };
+  const fromMinutes = (total) => {
+    const t = ((total % 1440) + 1440) % 1440;
+    return `${String(Math.floor(t / 60)).padStart(2, "0")}:${String(t % 60).padStart(2, "0")}`;
+  };
+  /** Shifts the first "HH:MM" in a text node by `delta` minutes. */
+  const shiftText = (node, delta) => {
+    if (!node || node.nodeType !== Node.TEXT_NODE) return;
+    node.textContent = node.textContent.replace(/(\d{1,2}):(\d{2})/, (_, h, m) => fromMinutes(Number(h) * 60 + Number(m) + delta));
+  };
+  /** The date (y-m-d) of an instant in the zone that is `offset` minutes from UTC. */
+  const dayAt = (date, offset) => new Date(date.getTime() + offset * 60000).toISOString().slice(0, 10);
+
+  let changed = false;
+  for (const when of document.querySelectorAll("li.session .when")) {
+    const times = when.querySelectorAll("time[datetime]");
+    let first = true;
+    for (const time of times) {
+      const date = new Date(time.getAttribute("datetime") || "");
+      if (Number.isNaN(date.getTime())) continue;
+      const before = minutesOf(time.textContent);
+      const now = hhmm(date);
+      time.textContent = now;
+      changed = true;
+      if (!first || before === null) continue;
+      first = false;
+      const delta = minutesOf(now) - before;
+      // Only the start is marked up: the end follows it as "–10:00"; move it by as much.
+      if (times.length === 1) shiftText(time.nextSibling, delta);
+      // The zone's abbreviation after the times.
+      const abbrev = when.querySelector(".hint");
+      if (abbrev) abbrev.textContent = part(zoneShort.formatToParts(date), "timeZoneName") || zoneName;
+      // Under a heading for the server's day, say so when it is another day here.
+      const utcMinutes = date.getUTCHours() * 60 + date.getUTCMinutes();
+      let serverOffset = (((before - utcMinutes) % 1440) + 1440) % 1440;
+      if (serverOffset > 780) serverOffset -= 1440;
+      const localOffset = -date.getTimezoneOffset();
+      if (dayAt(date, serverOffset) !== dayAt(date, localOffset) && !when.querySelector(".local-day")) {
+        const day = document.createElement("span");
+        day.className = "hint local-day";
+        day.textContent = dayShort.format(date);
+        when.append(day);
+      }
+    }
+  }
+
+  const big = document.querySelector("time[data-local='full'][datetime]");
+  if (big) {
+    const date = new Date(big.getAttribute("datetime") || "");
+    if (!Number.isNaN(date.getTime())) {
+      const before = minutesOf(big.textContent);
+      big.textContent = full.format(date);
+      changed = true;
+      if (before !== null) {
+        const delta = minutesOf(hhmm(date)) - before;
+        shiftText(big.nextSibling, delta);
+        // The agenda's times are in the same zone as the heading was.
+        for (const cell of document.querySelectorAll("table.agenda tbody td:first-child")) {
+          for (const node of cell.childNodes) shiftText(node, delta);
+        }
+        const caption = document.querySelector("table.agenda caption");
+        if (caption && zoneName) caption.textContent = `Agenda, times in ${zoneName}`;
+      }
+      const zone = big.closest(".when-big") && big.closest(".when-big").querySelector(".zone");
+      if (zone && zoneName) zone.textContent = zoneName;
+    }
+  }
+
+  // Elements the page marks as naming the zone its times are in.
+  if (changed && zoneName) {
+    for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = zoneName;
+  }
+}
+
 function init() {
   proposeBrowserZone();
   suggestSlug();
+  seriesForm();
+  phaseEditor();
+  localTimes();
   addCopyButtons();
   focusErrors();
 }

@@ -362,7 +362,16 @@ impl Store {
     // ---- series
 
     /// Creates a series with its first sessions, in one transaction.
-    pub async fn create_series(&self, community_id: &str, c: &Content, t: &Timing, created_by: &str, plan: &[Planned], through: &str, now: i64) -> Result<Series> {
+    pub async fn create_series(
+        &self,
+        community_id: &str,
+        c: &Content,
+        t: &Timing,
+        created_by: &str,
+        plan: &[Planned],
+        through: &str,
+        now: i64,
+    ) -> Result<Series> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         insert_series(&mut tx, &id, community_id, c, t, created_by, through, now).await?;
@@ -373,7 +382,13 @@ impl Store {
 
     /// Creates many series (each with its sessions) in one transaction: an
     /// import lands whole or not at all. Returns the sessions added.
-    pub async fn create_one_offs(&self, community_id: &str, items: &[(Content, Timing, Vec<Planned>)], created_by: &str, now: i64) -> Result<usize> {
+    pub async fn create_one_offs(
+        &self,
+        community_id: &str,
+        items: &[(Content, Timing, Vec<Planned>)],
+        created_by: &str,
+        now: i64,
+    ) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
         let mut added = 0;
         for (c, t, plan) in items {
@@ -478,10 +493,10 @@ impl Store {
             "INSERT INTO series_hosts (series_id, account_id) SELECT $2, account_id FROM series_hosts WHERE series_id = $1 \
              ON CONFLICT (series_id, account_id) DO NOTHING",
         )
-            .bind(id)
-            .bind(&new_id)
-            .execute(&mut *tx)
-            .await?;
+        .bind(id)
+        .bind(&new_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO series_followers (series_id, account_id, created_at) SELECT $2, account_id, created_at FROM series_followers WHERE series_id = $1")
             .bind(id)
             .bind(&new_id)
@@ -845,7 +860,7 @@ impl Store {
     /// Every change to a session bumps its SEQUENCE, so count and sum change with any edit.
     pub async fn community_sessions_version(&self, community_id: &str) -> Result<(i64, i64, i64)> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, COALESCE(SUM(sequence), 0) AS changes FROM sessions WHERE community_id = $1",
+            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, CAST(COALESCE(SUM(sequence), 0) AS BIGINT) AS changes FROM sessions WHERE community_id = $1",
         )
         .bind(community_id)
         .fetch_one(&self.pool)
@@ -876,8 +891,17 @@ async fn waitlist_place(tx: &mut Tx<'_>, session_id: &str, account_id: &str) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_series(tx: &mut Tx<'_>, id: &str, community_id: &str, c: &Content, t: &Timing, created_by: &str, through: &str, now: i64) -> Result<()> {
-        sqlx::query(
+async fn insert_series(
+    tx: &mut Tx<'_>,
+    id: &str,
+    community_id: &str,
+    c: &Content,
+    t: &Timing,
+    created_by: &str,
+    through: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
             "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
              capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",

@@ -33,8 +33,11 @@ pub fn routes() -> Router<App> {
         .route("/communities/{slug}/members/{account}/allow", post(allow_back))
         .route("/communities/{slug}/invites", get(invites).post(create_invite))
         .route("/communities/{slug}/invites/{id}", axum::routing::delete(revoke_invite))
+        .merge(schedule::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
+
+mod schedule;
 
 pub struct ApiError(pub AppError);
 
@@ -72,7 +75,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T = Response> = Result<T, ApiError>;
+pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
 /// The account behind the bearer token.
 pub struct ApiUser(pub Account);
@@ -184,32 +187,29 @@ async fn update_me(State(app): State<App>, ApiUser(me): ApiUser, Body(patch): Bo
     Ok(Json(account_json(&a)).into_response())
 }
 
-/// Overlays the string fields of a JSON object on `base`; anything else is refused.
-fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
+/// PATCH: overlays the fields of a JSON object on `base` (the current
+/// values). Text fields take strings (or numbers, or null to clear);
+/// yes/no fields take booleans. Unknown keys are ignored.
+pub fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
+    let bad = |m: String| AppError::Invalid(cowork_core::Invalid(vec![cowork_core::FieldError { field: "body", message: m }]));
     let Value::Object(p) = patch else {
-        return Err(AppError::Invalid(cowork_core::Invalid::one("body", "Send a JSON object.")));
+        return Err(bad("Send a JSON object.".into()));
     };
     let Value::Object(b) = base else {
         return Ok(());
     };
     for (k, v) in p {
-        if !b.contains_key(&k) {
-            continue;
-        }
-        match v {
-            Value::String(_) => {
-                b.insert(k, v);
-            }
-            Value::Null => {
-                b.insert(k, Value::String(String::new()));
-            }
-            _ => {
-                return Err(AppError::Invalid(cowork_core::Invalid(vec![cowork_core::FieldError {
-                    field: "body",
-                    message: format!("{k} must be a string."),
-                }])))
-            }
-        }
+        let Some(current) = b.get(&k) else { continue };
+        let value = match (current, v) {
+            (Value::String(_), Value::String(s)) => Value::String(s),
+            (Value::String(_), Value::Number(n)) => Value::String(n.to_string()),
+            (Value::String(_), Value::Null) => Value::String(String::new()),
+            (Value::Bool(_), Value::Bool(x)) => Value::Bool(x),
+            (Value::String(_), _) => return Err(bad(format!("{k} must be a string."))),
+            (Value::Bool(_), _) => return Err(bad(format!("{k} must be true or false."))),
+            _ => continue,
+        };
+        b.insert(k, value);
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 use super::{now, App, AppResult};
 use cowork_core::community::{CommunityInput, DEFAULT_CODE_OF_CONDUCT};
 use cowork_core::permissions::Role;
+use cowork_core::schedule::SeriesInput;
+use cowork_store::Account;
 
 struct Person {
     email: &'static str,
@@ -22,6 +24,90 @@ const PEOPLE: &[Person] = &[
     Person { email: "fia@demo.cowork.test", name: "Fia Moana", pronouns: "she/her", zone: "Pacific/Auckland", pref: "either" },
     Person { email: "gus@demo.cowork.test", name: "Gus Pereira", pronouns: "he/him", zone: "America/Sao_Paulo", pref: "social" },
 ];
+
+/// (title, format, start time, zone, repeat fields, place, capacity)
+type DemoSeries = (&'static str, &'static str, &'static str, &'static str, SeriesInput, &'static str, &'static str);
+
+fn weekly(days: &[&str]) -> SeriesInput {
+    SeriesInput {
+        repeat: "weekly".into(),
+        wd_mo: days.contains(&"MO"),
+        wd_tu: days.contains(&"TU"),
+        wd_we: days.contains(&"WE"),
+        wd_th: days.contains(&"TH"),
+        wd_fr: days.contains(&"FR"),
+        ..Default::default()
+    }
+}
+
+impl App {
+    /// A few series per demo community, with people going to the first sessions.
+    async fn demo_series(&self, slug: &str, owner: &Account, members: Vec<&Account>) -> AppResult<()> {
+        let list: Vec<DemoSeries> = match slug {
+            "open-science-cowork" => vec![
+                (
+                    "Collaboration Cafe",
+                    "builtin:collaboration-cafe",
+                    "15:00",
+                    "Europe/London",
+                    SeriesInput {
+                        repeat: "monthly_weekday".into(),
+                        nth_1: true,
+                        nth_3: true,
+                        month_weekday: "WE".into(),
+                        ..Default::default()
+                    },
+                    "online",
+                    "",
+                ),
+                ("Weekly Coworking", "builtin:weekly-coworking", "11:00", "Europe/London", weekly(&["TH"]), "online", "30"),
+                (
+                    "Coworking day at the library",
+                    "builtin:coworking-day",
+                    "09:00",
+                    "Europe/Stockholm",
+                    SeriesInput { repeat: "monthly_day".into(), month_day: "last".into(), ..Default::default() },
+                    "in_person",
+                    "12",
+                ),
+            ],
+            "thesis-writing-club" => vec![(
+                "Shut Up & Write",
+                "builtin:shut-up-and-write",
+                "09:00",
+                "America/New_York",
+                weekly(&["MO", "WE", "FR"]),
+                "online",
+                "8",
+            )],
+            _ => vec![("Late focus", "builtin:focus-50", "22:00", "Asia/Tokyo", weekly(&["TU", "TH"]), "online", "2")],
+        };
+        let start = cowork_core::schedule::date_in(&cowork_core::time::Zone::utc(), now()).saturating_add(jiff::ToSpan::day(1)).to_string();
+        for (title, format, time, zone, repeat, place, capacity) in list {
+            let input = SeriesInput {
+                title: title.into(),
+                description: String::new(),
+                format: format.into(),
+                start_date: start.clone(),
+                start_time: time.into(),
+                time_zone: zone.into(),
+                place: place.into(),
+                video_url: if place == "online" { "https://meet.jit.si/cowork-demo".into() } else { String::new() },
+                address: if place == "in_person" { "Stadsbiblioteket, Sveavägen 73, Stockholm".into() } else { String::new() },
+                capacity: capacity.into(),
+                language: "en".into(),
+                ..repeat
+            };
+            let series = self.create_series(owner, slug, &input).await?;
+            for session in self.store.series_sessions(&series.id, now(), 2).await? {
+                for m in &members {
+                    self.store.rsvp(&session.id, &m.id, now()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 pub struct DemoReport {
     pub accounts: usize,
@@ -106,6 +192,7 @@ impl App {
                 self.store.add_member(&c.id, &accounts[6].id, true, now()).await?;
             }
             created += 1;
+            self.demo_series(slug, &accounts[owner], members.iter().map(|m| &accounts[*m]).collect()).await?;
         }
         Ok(DemoReport { accounts: accounts.len(), communities: created })
     }

@@ -53,9 +53,20 @@ impl App {
             out.push_str(&s.content.description);
             out.push_str("\n\n");
         }
-        out.push_str(&format!("{} ({}), times in {}:\n", s.content.format_name, duration_words(cowork_core::format::total_minutes(&s.content.phases)), zone.name()));
+        out.push_str(&format!(
+            "{} ({}), times in {}:\n",
+            s.content.format_name,
+            duration_words(cowork_core::format::total_minutes(&s.content.phases)),
+            zone.name()
+        ));
         for (at, p) in agenda(s.starts_at, &s.content.phases) {
-            out.push_str(&format!("{} {} ({} min){}\n", zone.clock(at), p.label, p.minutes, if p.kind == PhaseKind::Break && !p.enforced { ", optional" } else { "" }));
+            out.push_str(&format!(
+                "{} {} ({} min){}\n",
+                zone.clock(at),
+                p.label,
+                p.minutes,
+                if p.kind == PhaseKind::Break && !p.enforced { ", optional" } else { "" }
+            ));
         }
         out.push_str(&format!("\n{}/s/{}", self.config.base_url, s.id));
         out
@@ -130,7 +141,15 @@ impl App {
         let v = self.session_view(viewer, id).await?;
         let going = v.shows_video_link();
         let event = self.event_of(&v.session, going, v.mine.is_some_and(|r| r.status == RsvpStatus::Waitlisted));
-        Ok(ical::write(&Calendar { name: v.session.content.title.clone(), description: String::new(), refresh_minutes: REFRESH_MINUTES, events: vec![event] }, now()))
+        Ok(ical::write(
+            &Calendar {
+                name: v.session.content.title.clone(),
+                description: String::new(),
+                refresh_minutes: REFRESH_MINUTES,
+                events: vec![event],
+            },
+            now(),
+        ))
     }
 
     /// What a person is going to (and waiting for), behind a secret address.
@@ -139,8 +158,17 @@ impl App {
         let account_id = self.store.calendar_feed_account(&hash_secret(token)).await?.ok_or(AppError::NotFound)?;
         let me = self.store.account(&account_id).await?;
         let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
-        let events = mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
-        Ok(ical::write(&Calendar { name: format!("{} · {}", self.config.site_name, me.display_name), description: "Sessions I'm going to".into(), refresh_minutes: REFRESH_MINUTES, events }, now()))
+        let events =
+            mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
+        Ok(ical::write(
+            &Calendar {
+                name: format!("{} · {}", self.config.site_name, me.display_name),
+                description: "Sessions I'm going to".into(),
+                refresh_minutes: REFRESH_MINUTES,
+                events,
+            },
+            now(),
+        ))
     }
 
     /// Makes (or remakes, revoking the old one) a person's secret feed address.
@@ -192,7 +220,14 @@ impl App {
                 ..Default::default()
             };
             let draft = input.parse(|k| k == "imported").map_err(|i| {
-                AppError::Invalid(Invalid::one("file", format!("The event on line {}: {} Nothing was imported.", e.line, i.0.first().map(|f| f.message.as_str()).unwrap_or(""))))
+                AppError::Invalid(Invalid::one(
+                    "file",
+                    format!(
+                        "The event on line {}: {} Nothing was imported.",
+                        e.line,
+                        i.0.first().map(|f| f.message.as_str()).unwrap_or("")
+                    ),
+                ))
             })?;
             let content = Content {
                 title: draft.title.clone(),
@@ -206,7 +241,12 @@ impl App {
                 address: draft.place.address().into(),
                 language: "en".into(),
             };
-            let timing = Timing { format_key: "imported".into(), start_date: input.start_date.clone(), start_time: input.start_time.clone(), rrule: String::new() };
+            let timing = Timing {
+                format_key: "imported".into(),
+                start_date: input.start_date.clone(),
+                start_time: input.start_time.clone(),
+                rrule: String::new(),
+            };
             plans.push((content, timing, Planned { occurrence: input.start_date.clone(), starts_at: e.start, ends_at: e.end }));
         }
         if plans.is_empty() {

@@ -10,7 +10,9 @@ use cowork_core::rsvp::{is_late_cancellation, RsvpStatus};
 use cowork_core::schedule::{date_in, Place, SeriesDraft, SeriesInput};
 use cowork_core::time::{parse_date, parse_time, Zone};
 use cowork_core::Invalid;
-use cowork_store::{Account, Content, CustomFormat, MySession, PlanReport, Planned, Rsvp, RsvpResult, Series, Session, Timing, UpcomingFilter};
+use cowork_store::{
+    Account, Content, CustomFormat, MySession, PlanReport, Planned, Rsvp, RsvpResult, Series, Session, Timing, UpcomingFilter,
+};
 use jiff::ToSpan;
 
 /// Sessions exist at least this far ahead (the issue asks for six months).
@@ -170,7 +172,15 @@ impl App {
         Ok((view, formats))
     }
 
-    pub async fn save_format(&self, me: &Account, slug: &str, id: Option<&str>, name: &str, description: &str, rows: &[PhaseInput]) -> AppResult<CustomFormat> {
+    pub async fn save_format(
+        &self,
+        me: &Account,
+        slug: &str,
+        id: Option<&str>,
+        name: &str,
+        description: &str,
+        rows: &[PhaseInput],
+    ) -> AppResult<CustomFormat> {
         let view = self.community_for(me, slug, Action::Schedule).await?;
         let (name, description, phases) = format::parse_format(name, description, rows)?;
         let c = &view.community.id;
@@ -214,7 +224,10 @@ impl App {
             let field = if draft.rule.is_some() { "repeat" } else { "start_date" };
             return Err(Invalid::one(field, "Every date of this series has passed; choose a later start.").into());
         }
-        let series = self.store.create_series(&view.community.id, &content_of(&draft, &format), &timing_of(&draft), &me.id, &planned, &through, t).await?;
+        let series = self
+            .store
+            .create_series(&view.community.id, &content_of(&draft, &format), &timing_of(&draft), &me.id, &planned, &through, t)
+            .await?;
         self.invalidate_feeds(&view.community.id);
         Ok(series)
     }
@@ -238,7 +251,15 @@ impl App {
 
     /// Edits a whole series, or one session and all after it. `version` is
     /// the one the editor read; a newer one means someone else saved first.
-    pub async fn edit_series(&self, me: &Account, slug: &str, id: &str, version: i64, scope: EditScope<'_>, input: &SeriesInput) -> AppResult<(Series, PlanReport)> {
+    pub async fn edit_series(
+        &self,
+        me: &Account,
+        slug: &str,
+        id: &str,
+        version: i64,
+        scope: EditScope<'_>,
+        input: &SeriesInput,
+    ) -> AppResult<(Series, PlanReport)> {
         let view = self.community_for(me, slug, Action::Schedule).await?;
         let current = self.store.series(id).await?;
         if current.community_id != view.community.id {
@@ -268,14 +289,28 @@ impl App {
         let result = match (split_date, old) {
             (Some(d), Some(old)) if d > old.start_date => {
                 // The old series ends the day before; a new one carries on from that date.
-                let mut ended = old.rule.clone().ok_or_else(|| AppError::Invalid(Invalid::one("repeat", "A one-off has nothing after it.")))?;
+                let mut ended =
+                    old.rule.clone().ok_or_else(|| AppError::Invalid(Invalid::one("repeat", "A one-off has nothing after it.")))?;
                 ended.end = End::Until(d.saturating_sub(1.day()));
                 let mut draft = draft;
                 if draft.start_date < d {
                     draft.start_date = d;
                 }
                 let (planned, through) = plan(&draft, format.total_minutes(), d, t);
-                self.store.split_series(id, version, &ended.to_rrule(), &content, &timing_of(&draft), &planned, &d.to_string(), &through, &me.id, t).await
+                self.store
+                    .split_series(
+                        id,
+                        version,
+                        &ended.to_rrule(),
+                        &content,
+                        &timing_of(&draft),
+                        &planned,
+                        &d.to_string(),
+                        &through,
+                        &me.id,
+                        t,
+                    )
+                    .await
             }
             _ => {
                 let from = date_in(&draft.zone, t).min(draft.start_date.max(date_in(&draft.zone, t)));
@@ -387,7 +422,13 @@ impl App {
     }
 
     /// The edit form of a series (from `from` on, when given); organizers only.
-    pub async fn series_edit_input(&self, me: &Account, slug: &str, id: &str, from: Option<&str>) -> AppResult<(SeriesView, SeriesInput, Option<Session>)> {
+    pub async fn series_edit_input(
+        &self,
+        me: &Account,
+        slug: &str,
+        id: &str,
+        from: Option<&str>,
+    ) -> AppResult<(SeriesView, SeriesInput, Option<Session>)> {
         let v = self.series_view(Some(me), slug, id).await?;
         if !v.community.may(Action::Schedule) {
             return Err(AppError::forbidden());
@@ -508,7 +549,8 @@ impl App {
 
     pub async fn mark_attendance(&self, me: &Account, id: &str, account_id: &str, attendance: &str) -> AppResult<()> {
         let v = self.session_for(me, id, Action::MarkAttendance).await?;
-        let a = cowork_core::rsvp::Attendance::parse(attendance).ok_or_else(|| Invalid::one("attendance", "Choose attended, no-show or not marked."))?;
+        let a = cowork_core::rsvp::Attendance::parse(attendance)
+            .ok_or_else(|| Invalid::one("attendance", "Choose attended, no-show or not marked."))?;
         if v.session.starts_at > now() {
             return Err(AppError::Forbidden("Attendance is marked once the session has started.".into()));
         }
@@ -518,7 +560,13 @@ impl App {
     // ---- schedules
 
     /// A community's sessions in `[from, to)`.
-    pub async fn community_schedule(&self, viewer: Option<&Account>, slug: &str, from: i64, to: i64) -> AppResult<(CommunityView, Vec<Session>)> {
+    pub async fn community_schedule(
+        &self,
+        viewer: Option<&Account>,
+        slug: &str,
+        from: i64,
+        to: i64,
+    ) -> AppResult<(CommunityView, Vec<Session>)> {
         let view = self.community(viewer, slug).await?;
         let sessions = self.store.community_sessions(&view.community.id, from, to, 500).await?;
         Ok((view, sessions))

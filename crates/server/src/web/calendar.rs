@@ -2,7 +2,7 @@
 //! public directory of upcoming sessions.
 
 use super::schedule::{by_day, Day};
-use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, Path, PageError, PageResult, Query, SignedIn};
+use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageError, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
 use crate::app::feeds::ImportReport;
 use crate::app::schedule::{UpcomingSearch, UPCOMING_PAGE_SIZE};
@@ -92,11 +92,18 @@ async fn import_form(State(app): State<App>, s: SignedIn, Path(slug): Path<Strin
 async fn import(State(app): State<App>, s: SignedIn, headers: HeaderMap, Path(slug): Path<String>, mut form: Multipart) -> PageResult {
     let mut csrf = String::new();
     let mut text = String::new();
-    while let Some(field) = form.next_field().await.map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))?
+    {
         match field.name() {
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("file") | Some("text") => {
-                let bytes = field.bytes().await.map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| PageError::Status(StatusCode::PAYLOAD_TOO_LARGE, "That file is too large (at most 1 MiB).".into()))?;
                 if !bytes.is_empty() {
                     text = String::from_utf8_lossy(&bytes).into_owned();
                 }
@@ -106,7 +113,11 @@ async fn import(State(app): State<App>, s: SignedIn, headers: HeaderMap, Path(sl
     }
     super::check_csrf(&app, &headers, &csrf)?;
     let view = app.community(Some(&s.me), &slug).await?;
-    let result = if text.trim().is_empty() { Err(AppError::Invalid(Invalid::one("file", "Choose an .ics file to import."))) } else { app.import_ics(&s.me, &slug, &text).await };
+    let result = if text.trim().is_empty() {
+        Err(AppError::Invalid(Invalid::one("file", "Choose an .ics file to import.")))
+    } else {
+        app.import_ics(&s.me, &slug, &text).await
+    };
     match form_errors(result)? {
         Ok(report) => ok(&ImportPage { ctx: s.ctx, view, errors: FormErrors::default(), report: Some(report) }),
         Err(errors) => render(errors.status(), &ImportPage { ctx: s.ctx, view, errors, report: None }),

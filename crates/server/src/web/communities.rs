@@ -165,7 +165,8 @@ fn notice_text(code: &str) -> &'static str {
 }
 
 async fn show(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(n): Query<NoticeQuery>) -> PageResult {
-    let (view, mut upcoming) = app.community_schedule(ctx.viewer.as_ref(), &slug, crate::app::now(), crate::app::now() + 60 * 86_400).await?;
+    let (view, mut upcoming) =
+        app.community_schedule(ctx.viewer.as_ref(), &slug, crate::app::now(), crate::app::now() + 60 * 86_400).await?;
     upcoming.retain(|s| !s.cancelled);
     upcoming.truncate(5);
     let c = view.community.clone();

@@ -1,7 +1,7 @@
 //! A community's formats: the built-in ones to look at, and its own to make
 //! and change (add, remove and reorder phases, with the total shown).
 
-use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, Path, PageResult, SignedIn};
+use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, SignedIn};
 use crate::app::communities::CommunityView;
 use crate::app::{App, AppError};
 use askama::Template;
@@ -84,7 +84,13 @@ fn rows_of(phases: &[Phase], blank: usize) -> Vec<Row> {
     let mut rows: Vec<Row> = phases
         .iter()
         .enumerate()
-        .map(|(i, p)| Row { n: i + 1, kind: p.kind.as_str().into(), label: p.label.clone(), minutes: p.minutes.to_string(), enforced: p.enforced })
+        .map(|(i, p)| Row {
+            n: i + 1,
+            kind: p.kind.as_str().into(),
+            label: p.label.clone(),
+            minutes: p.minutes.to_string(),
+            enforced: p.enforced,
+        })
         .collect();
     for _ in 0..blank {
         rows.push(Row { n: rows.len() + 1, kind: "focus".into(), label: String::new(), minutes: String::new(), enforced: false });
@@ -104,7 +110,10 @@ fn rows_from(form: &HashMap<String, String>) -> Vec<Row> {
         }
         let order: f64 = get("order").trim().parse().unwrap_or(n as f64);
         // Ties keep the earlier row first.
-        rows.push((order + n as f64 / 1000.0, Row { n, kind: get("kind"), label: get("label"), minutes: get("minutes"), enforced: !get("enforced").is_empty() }));
+        rows.push((
+            order + n as f64 / 1000.0,
+            Row { n, kind: get("kind"), label: get("label"), minutes: get("minutes"), enforced: !get("enforced").is_empty() },
+        ));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
@@ -121,7 +130,9 @@ fn rows_from(form: &HashMap<String, String>) -> Vec<Row> {
 }
 
 fn inputs(rows: &[Row]) -> Vec<PhaseInput> {
-    rows.iter().map(|r| PhaseInput { kind: r.kind.clone(), label: r.label.clone(), minutes: r.minutes.clone(), enforced: r.enforced }).collect()
+    rows.iter()
+        .map(|r| PhaseInput { kind: r.kind.clone(), label: r.label.clone(), minutes: r.minutes.clone(), enforced: r.enforced })
+        .collect()
 }
 
 async fn new_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
@@ -130,12 +141,28 @@ async fn new_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>)
         return Err(AppError::forbidden().into());
     }
     let start = cowork_core::format::builtin("builtin:weekly-coworking").map(|f| f.phases).unwrap_or_default();
-    ok(&FormatForm { ctx: s.ctx, view, id: None, format_name: String::new(), description: String::new(), rows: rows_of(&start, 2), errors: FormErrors::default() })
+    ok(&FormatForm {
+        ctx: s.ctx,
+        view,
+        id: None,
+        format_name: String::new(),
+        description: String::new(),
+        rows: rows_of(&start, 2),
+        errors: FormErrors::default(),
+    })
 }
 
 async fn edit_form(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>) -> PageResult {
     let (view, f) = app.custom_format(&s.me, &slug, &id).await?;
-    ok(&FormatForm { ctx: s.ctx, view, id: Some(id), format_name: f.name, description: f.description, rows: rows_of(&f.phases, 2), errors: FormErrors::default() })
+    ok(&FormatForm {
+        ctx: s.ctx,
+        view,
+        id: Some(id),
+        format_name: f.name,
+        description: f.description,
+        rows: rows_of(&f.phases, 2),
+        errors: FormErrors::default(),
+    })
 }
 
 async fn save(app: App, s: SignedIn, slug: String, id: Option<String>, form: HashMap<String, String>) -> PageResult {
@@ -153,15 +180,30 @@ async fn save(app: App, s: SignedIn, slug: String, id: Option<String>, form: Has
     }
 }
 
-async fn create(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<HashMap<String, String>>) -> PageResult {
+async fn create(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> PageResult {
     save(app, s, slug, None, form).await
 }
 
-async fn update(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>, CsrfForm(form): CsrfForm<HashMap<String, String>>) -> PageResult {
+async fn update(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> PageResult {
     save(app, s, slug, Some(id), form).await
 }
 
-async fn delete(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>, CsrfForm(_): CsrfForm<HashMap<String, String>>) -> PageResult {
+async fn delete(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<HashMap<String, String>>,
+) -> PageResult {
     app.delete_format(&s.me, &slug, &id).await?;
     see_other(&format!("/c/{slug}/formats"))
 }

@@ -255,7 +255,10 @@ impl FromRequestParts<App> for ClientIp {
 pub fn check_csrf(app: &App, headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
     let cookie_token = cookie(headers, csrf_cookie_name(app)).unwrap_or_default();
     if cookie_token.is_empty() || !same_secret(sent, &cookie_token) {
-        return Err(PageError::Status(StatusCode::FORBIDDEN, "This form expired or came from another site. Go back, reload the page and try again.".into()));
+        return Err(PageError::Status(
+            StatusCode::FORBIDDEN,
+            "This form expired or came from another site. Go back, reload the page and try again.".into(),
+        ));
     }
     Ok(())
 }

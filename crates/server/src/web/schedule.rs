@@ -1,6 +1,6 @@
 //! A community's schedule (list and week), its series, and the series editor.
 
-use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, Path, Query, PageResult, SignedIn};
+use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
 use crate::app::schedule::{EditScope, SeriesView};
 use crate::app::{now, App};
@@ -145,10 +145,24 @@ impl SeriesForm {
     }
     fn ordinals(&self) -> Vec<(&'static str, &'static str, bool)> {
         let f = &self.form;
-        vec![("nth_1", "First", f.nth_1), ("nth_2", "Second", f.nth_2), ("nth_3", "Third", f.nth_3), ("nth_4", "Fourth", f.nth_4), ("nth_last", "Last", f.nth_last)]
+        vec![
+            ("nth_1", "First", f.nth_1),
+            ("nth_2", "Second", f.nth_2),
+            ("nth_3", "Third", f.nth_3),
+            ("nth_4", "Fourth", f.nth_4),
+            ("nth_last", "Last", f.nth_last),
+        ]
     }
     fn weekday_codes(&self) -> Vec<(&'static str, &'static str)> {
-        vec![("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Thursday"), ("FR", "Friday"), ("SA", "Saturday"), ("SU", "Sunday")]
+        vec![
+            ("MO", "Monday"),
+            ("TU", "Tuesday"),
+            ("WE", "Wednesday"),
+            ("TH", "Thursday"),
+            ("FR", "Friday"),
+            ("SA", "Saturday"),
+            ("SU", "Sunday"),
+        ]
     }
     fn repeat_is(&self, kind: &str) -> bool {
         let r = if self.form.repeat.is_empty() { "none" } else { self.form.repeat.as_str() };
@@ -245,7 +259,18 @@ impl SeriesFields {
     }
 }
 
-pub async fn series_form(app: &App, ctx: Ctx, community: CommunityView, form: SeriesInput, errors: FormErrors, action: String, heading: String, one_off: bool, version: i64, note: String) -> PageResult {
+pub async fn series_form(
+    app: &App,
+    ctx: Ctx,
+    community: CommunityView,
+    form: SeriesInput,
+    errors: FormErrors,
+    action: String,
+    heading: String,
+    one_off: bool,
+    version: i64,
+    note: String,
+) -> PageResult {
     let status = if errors.any() { errors.status() } else { axum::http::StatusCode::OK };
     let formats = app.formats_of(&community.community.id).await?;
     render(status, &SeriesForm { ctx, community, form, errors, formats, zones: zone_names(), action, heading, one_off, version, note })
@@ -273,7 +298,12 @@ async fn new_series(State(app): State<App>, s: SignedIn, Path(slug): Path<String
     series_form(&app, s.ctx, view, form, FormErrors::default(), action, "Plan sessions".into(), false, 0, String::new()).await
 }
 
-async fn create_series(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(body): CsrfForm<SeriesFormBody>) -> PageResult {
+async fn create_series(
+    State(app): State<App>,
+    s: SignedIn,
+    Path(slug): Path<String>,
+    CsrfForm(body): CsrfForm<SeriesFormBody>,
+) -> PageResult {
     let input = body.input.input();
     match form_errors(app.create_series(&s.me, &slug, &input).await)? {
         Ok(series) => see_other(&format!("/c/{slug}/series/{}?notice=created", series.id)),
@@ -335,7 +365,10 @@ async fn series(State(app): State<App>, ctx: Ctx, Path((slug, id)): Path<(String
                 parts.push(format!("{} added.", q.added));
             }
             if n(&q.cancelled) > 0 {
-                parts.push(format!("{} no longer in the schedule but people had said they'd come: those are marked cancelled.", q.cancelled));
+                parts.push(format!(
+                    "{} no longer in the schedule but people had said they'd come: those are marked cancelled.",
+                    q.cancelled
+                ));
             }
             if n(&q.removed) > 0 {
                 parts.push(format!("{} removed.", q.removed));
@@ -357,14 +390,20 @@ struct EditQuery {
     from: String,
 }
 
-async fn edit_series_form(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>, Query(q): Query<EditQuery>) -> PageResult {
+async fn edit_series_form(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    Query(q): Query<EditQuery>,
+) -> PageResult {
     let from = Some(q.from.as_str()).filter(|f| !f.is_empty());
     let (v, form, from) = app.series_edit_input(&s.me, &slug, &id, from).await?;
     let (action, heading, note) = match from {
         None => (
             format!("/c/{slug}/series/{id}/edit"),
             format!("Edit “{}”", v.series.content.title),
-            "Changes apply to every upcoming session of the series, except ones edited on their own. Past sessions stay as they were.".to_string(),
+            "Changes apply to every upcoming session of the series, except ones edited on their own. Past sessions stay as they were."
+                .to_string(),
         ),
         Some(from) => (
             format!("/c/{slug}/series/{id}/edit?from={}", from.id),
@@ -375,23 +414,36 @@ async fn edit_series_form(State(app): State<App>, s: SignedIn, Path((slug, id)):
     series_form(&app, s.ctx, v.community, form, FormErrors::default(), action, heading, false, v.series.version, note).await
 }
 
-async fn edit_series(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>, Query(q): Query<EditQuery>, CsrfForm(body): CsrfForm<SeriesFormBody>) -> PageResult {
+async fn edit_series(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    Query(q): Query<EditQuery>,
+    CsrfForm(body): CsrfForm<SeriesFormBody>,
+) -> PageResult {
     let version: i64 = body.version.parse().unwrap_or(-1);
     let input = body.input.clone().input();
     let scope = if q.from.is_empty() { EditScope::Whole } else { EditScope::From(&q.from) };
     let result = match app.edit_series(&s.me, &slug, &id, version, scope, &input).await {
         // Another organizer saved first: show this one's changes again, against the version now stored.
-        Err(crate::app::AppError::Conflict(m)) => Ok(Err((FormErrors::conflict(&format!("{m} Your changes are below: saving again replaces their version with yours.")), true))),
+        Err(crate::app::AppError::Conflict(m)) => {
+            Ok(Err((FormErrors::conflict(&format!("{m} Your changes are below: saving again replaces their version with yours.")), true)))
+        }
         other => form_errors(other).map(|r| r.map_err(|e| (e, false))),
     }?;
     match result {
-        Ok((series, PlanReport { added, updated, cancelled, removed })) => {
-            see_other(&format!("/c/{slug}/series/{}?notice=saved&added={added}&updated={updated}&cancelled={cancelled}&removed={removed}", series.id))
-        }
+        Ok((series, PlanReport { added, updated, cancelled, removed })) => see_other(&format!(
+            "/c/{slug}/series/{}?notice=saved&added={added}&updated={updated}&cancelled={cancelled}&removed={removed}",
+            series.id
+        )),
         Err((errors, conflict)) => {
             let v = app.series_view(Some(&s.me), &slug, &id).await?;
             let version = if conflict { v.series.version } else { version };
-            let action = if q.from.is_empty() { format!("/c/{slug}/series/{id}/edit") } else { format!("/c/{slug}/series/{id}/edit?from={}", q.from) };
+            let action = if q.from.is_empty() {
+                format!("/c/{slug}/series/{id}/edit")
+            } else {
+                format!("/c/{slug}/series/{id}/edit?from={}", q.from)
+            };
             let heading = format!("Edit “{}”", v.series.content.title);
             series_form(&app, s.ctx, v.community, input, errors, action, heading, false, version, String::new()).await
         }

@@ -2,7 +2,7 @@
 //! attendance, and its .ics file.
 
 use super::schedule::{series_form, SeriesFormBody};
-use super::{form_errors, ok, see_other, CsrfForm, Ctx, FormErrors, Path, PageResult, Query, SignedIn};
+use super::{form_errors, ok, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
 use crate::app::schedule::SessionView;
 use crate::app::{now, App};
 use askama::Template;
@@ -55,7 +55,13 @@ pub struct ZoneTime {
 /// The start in other zones, the viewer's and the session's own first.
 fn zone_strip(ctx: &Ctx, session_zone: &str, at: i64) -> Vec<ZoneTime> {
     let mut zones: Vec<(String, String)> = Vec::new();
-    let city = |z: &str| WORLD.iter().find(|(n, _)| *n == z).map(|(_, c)| c.to_string()).unwrap_or_else(|| z.rsplit('/').next().unwrap_or(z).replace('_', " "));
+    let city = |z: &str| {
+        WORLD
+            .iter()
+            .find(|(n, _)| *n == z)
+            .map(|(_, c)| c.to_string())
+            .unwrap_or_else(|| z.rsplit('/').next().unwrap_or(z).replace('_', " "))
+    };
     if ctx.viewer.is_some() {
         zones.push((ctx.zone.name().to_string(), city(ctx.zone.name())));
     }
@@ -76,7 +82,13 @@ fn zone_strip(ctx: &Ctx, session_zone: &str, at: i64) -> Vec<ZoneTime> {
                 std::cmp::Ordering::Less => "previous day",
                 _ => "",
             };
-            Some(ZoneTime { yours: ctx.viewer.is_some() && z == ctx.zone.name(), place, zone: z, time: format!("{} {}", zone.clock(at), zone.abbreviation(at)), day: day.into() })
+            Some(ZoneTime {
+                yours: ctx.viewer.is_some() && z == ctx.zone.name(),
+                place,
+                zone: z,
+                time: format!("{} {}", zone.clock(at), zone.abbreviation(at)),
+                day: day.into(),
+            })
         })
         .collect()
 }
@@ -265,7 +277,12 @@ struct AttendanceForm {
     attendance: String,
 }
 
-async fn attendance(State(app): State<App>, s: SignedIn, Path((id, account)): Path<(String, String)>, CsrfForm(f): CsrfForm<AttendanceForm>) -> PageResult {
+async fn attendance(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((id, account)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<AttendanceForm>,
+) -> PageResult {
     app.mark_attendance(&s.me, &id, &account, &f.attendance).await?;
     see_other(&format!("/s/{id}#attendance"))
 }

@@ -1,0 +1,312 @@
+//! The scheduling API: formats, series, sessions, RSVPs, attendance, feeds.
+
+use super::{merge, ApiResult, ApiUser, Body, MaybeApiUser, Path, Query};
+use crate::app::schedule::{EditScope, SessionView, UpcomingSearch};
+use crate::app::{App, AppError};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use cowork_core::format::PhaseInput;
+use cowork_core::schedule::SeriesInput;
+use cowork_core::time::Zone;
+use cowork_store::Session;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/communities/{slug}/formats", get(formats).post(create_format))
+        .route("/communities/{slug}/formats/{id}", patch(update_format).delete(delete_format))
+        .route("/communities/{slug}/series", get(series_list).post(create_series))
+        .route("/communities/{slug}/series/{id}", get(series).patch(edit_series))
+        .route("/communities/{slug}/sessions", get(community_sessions))
+        .route("/communities/{slug}/feeds", get(feeds))
+        .route("/sessions/{id}", get(session).patch(edit_session))
+        .route("/sessions/{id}/cancel", post(cancel_session))
+        .route("/sessions/{id}/restore", post(restore_session))
+        .route("/sessions/{id}/rsvp", post(rsvp).delete(cancel_rsvp))
+        .route("/sessions/{id}/rsvps", get(rsvps))
+        .route("/sessions/{id}/attendance/{account}", put(attendance))
+        .route("/me/sessions", get(my_sessions))
+        .route("/me/calendar", post(reset_calendar).delete(revoke_calendar))
+        .route("/upcoming", get(upcoming))
+}
+
+fn session_json(app: &App, s: &Session, show_video: bool) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut v {
+        if !show_video {
+            o.insert("video_url".into(), Value::String(String::new()));
+        }
+        o.insert("url".into(), json!(format!("{}/s/{}", app.config.base_url, s.id)));
+        o.insert("ics_url".into(), json!(format!("{}/s/{}/calendar.ics", app.config.base_url, s.id)));
+    }
+    v
+}
+
+fn session_view_json(app: &App, v: &SessionView) -> Value {
+    let mut j = session_json(app, &v.session, v.shows_video_link());
+    if let Value::Object(o) = &mut j {
+        o.insert("my_rsvp".into(), json!(v.mine));
+        o.insert(
+            "hosts".into(),
+            json!(v.hosts.iter().map(|(id, name)| json!({"account_id": id, "display_name": name})).collect::<Vec<_>>()),
+        );
+    }
+    j
+}
+
+// ---- formats
+
+async fn formats(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
+    let (_, formats) = app.formats(me.as_ref(), &slug).await?;
+    let items: Vec<Value> = formats.iter().map(|f| json!({"key": f.key, "name": f.name, "description": f.description, "phases": f.phases, "total_minutes": f.total_minutes(), "builtin": f.key.starts_with("builtin:")})).collect();
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct FormatBody {
+    name: String,
+    description: String,
+    phases: Vec<PhaseBody>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct PhaseBody {
+    kind: String,
+    label: String,
+    minutes: i64,
+    enforced: bool,
+}
+
+impl FormatBody {
+    fn rows(&self) -> Vec<PhaseInput> {
+        self.phases
+            .iter()
+            .map(|p| PhaseInput { kind: p.kind.clone(), label: p.label.clone(), minutes: p.minutes.to_string(), enforced: p.enforced })
+            .collect()
+    }
+}
+
+async fn create_format(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(b): Body<FormatBody>) -> ApiResult {
+    let f = app.save_format(&me, &slug, None, &b.name, &b.description, &b.rows()).await?;
+    Ok((StatusCode::CREATED, Json(f)).into_response())
+}
+
+async fn update_format(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path((slug, id)): Path<(String, String)>,
+    Body(b): Body<FormatBody>,
+) -> ApiResult {
+    let f = app.save_format(&me, &slug, Some(&id), &b.name, &b.description, &b.rows()).await?;
+    Ok(Json(f).into_response())
+}
+
+async fn delete_format(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, id)): Path<(String, String)>) -> ApiResult {
+    app.delete_format(&me, &slug, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- series
+
+async fn series_list(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
+    let (_, list) = app.series_list(me.as_ref(), &slug).await?;
+    Ok(Json(json!({ "items": list })).into_response())
+}
+
+async fn create_series(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path(slug): Path<String>,
+    Body(input): Body<SeriesInput>,
+) -> ApiResult {
+    let s = app.create_series(&me, &slug, &input).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{slug}/series/{}", s.id))], Json(s)).into_response())
+}
+
+async fn series(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path((slug, id)): Path<(String, String)>) -> ApiResult {
+    let v = app.series_view(me.as_ref(), &slug, &id).await?;
+    let upcoming: Vec<Value> = v.upcoming.iter().map(|s| session_json(&app, s, false)).collect();
+    let describe = v.draft.as_ref().map(|d| d.describe()).unwrap_or_default();
+    Ok(Json(json!({ "series": v.series, "describe": describe, "hosts": v.hosts, "upcoming": upcoming, "following": v.following }))
+        .into_response())
+}
+
+/// PATCH a series: `version` (required, from GET) guards against crossed edits;
+/// `from_session` limits the change to that session and the ones after it.
+async fn edit_series(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path((slug, id)): Path<(String, String)>,
+    Body(patch): Body<Value>,
+) -> ApiResult {
+    let version = patch
+        .get("version")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| AppError::Invalid(cowork_core::Invalid::one("version", "Send the series' version, as read from GET.")))?;
+    let from = patch.get("from_session").and_then(Value::as_str).map(str::to_string);
+    let (_, input, _) = app.series_edit_input(&me, &slug, &id, from.as_deref()).await?;
+    let mut base = serde_json::to_value(&input).map_err(|e| AppError::Internal(e.to_string()))?;
+    merge(&mut base, patch)?;
+    let input: SeriesInput = serde_json::from_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
+    let scope = match &from {
+        Some(f) => EditScope::From(f),
+        None => EditScope::Whole,
+    };
+    let (series, report) = app.edit_series(&me, &slug, &id, version, scope, &input).await?;
+    Ok(Json(json!({ "series": series, "sessions": report })).into_response())
+}
+
+// ---- sessions
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Window {
+    /// Unix seconds; default now.
+    from: Option<i64>,
+    /// Unix seconds; default 62 days after `from`.
+    to: Option<i64>,
+}
+
+async fn community_sessions(
+    State(app): State<App>,
+    MaybeApiUser(me): MaybeApiUser,
+    Path(slug): Path<String>,
+    Query(w): Query<Window>,
+) -> ApiResult {
+    let from = w.from.unwrap_or_else(crate::app::now);
+    let to = w.to.unwrap_or(from + 62 * 86_400);
+    if to <= from || to - from > 400 * 86_400 {
+        return Err(
+            AppError::Invalid(cowork_core::Invalid::one("to", "Ask for a window of at most 400 days, ending after it starts.")).into()
+        );
+    }
+    let (_, list) = app.community_schedule(me.as_ref(), &slug, from, to).await?;
+    let items: Vec<Value> = list.iter().map(|s| session_json(&app, s, false)).collect();
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn session(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(id): Path<String>) -> ApiResult {
+    let v = app.session_view(me.as_ref(), &id).await?;
+    Ok(Json(session_view_json(&app, &v)).into_response())
+}
+
+/// PATCH one session on its own (it then stays as edited whatever the series does).
+async fn edit_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Body(patch): Body<Value>) -> ApiResult {
+    let (_, input) = app.session_edit_input(&me, &id).await?;
+    let mut base = serde_json::to_value(&input).map_err(|e| AppError::Internal(e.to_string()))?;
+    merge(&mut base, patch)?;
+    let input: SeriesInput = serde_json::from_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
+    let s = app.edit_session(&me, &id, &input).await?;
+    Ok(Json(session_json(&app, &s, true)).into_response())
+}
+
+async fn cancel_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    app.cancel_session(&me, &id, true).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn restore_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    app.cancel_session(&me, &id, false).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `?all_upcoming=true`: this session and every later one of its series.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Scope {
+    all_upcoming: bool,
+}
+
+async fn rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Query(q): Query<Scope>) -> ApiResult {
+    let r = app.rsvp(&me, &id, q.all_upcoming).await?;
+    Ok(Json(r).into_response())
+}
+
+async fn cancel_rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Query(q): Query<Scope>) -> ApiResult {
+    app.cancel_rsvp(&me, &id, q.all_upcoming).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rsvps(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    let v = app.session_view(Some(&me), &id).await?;
+    if v.community.role().is_none() {
+        return Err(AppError::Forbidden("Only members see who is going.".into()).into());
+    }
+    Ok(Json(json!({ "items": v.rsvps })).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AttendanceBody {
+    /// attended | no_show | "" (not marked)
+    attendance: String,
+}
+
+async fn attendance(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path((id, account)): Path<(String, String)>,
+    Body(b): Body<AttendanceBody>,
+) -> ApiResult {
+    app.mark_attendance(&me, &id, &account, &b.attendance).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- people's schedules and feeds
+
+async fn my_sessions(State(app): State<App>, ApiUser(me): ApiUser, Query(w): Query<Window>) -> ApiResult {
+    let from = w.from.unwrap_or_else(crate::app::now);
+    let to = w.to.unwrap_or(from + 400 * 86_400);
+    let list = app.my_schedule(&me, from, to).await?;
+    let items: Vec<Value> = list
+        .iter()
+        .map(|m| json!({ "session": session_json(&app, &m.session, m.status == cowork_core::rsvp::RsvpStatus::Going), "status": m.status }))
+        .collect();
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn reset_calendar(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    let url = app.reset_calendar_feed(&me).await?;
+    let webcal = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
+    Ok((StatusCode::CREATED, Json(json!({ "url": url, "webcal": webcal }))).into_response())
+}
+
+async fn revoke_calendar(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    app.revoke_calendar_feed(&me).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn feeds(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
+    let view = app.community(me.as_ref(), &slug).await?;
+    if view.community.visibility == cowork_core::community::Visibility::Private {
+        return Ok(
+            Json(json!({ "community": Value::Null, "note": "Private communities have no public feed; use /me/calendar." })).into_response()
+        );
+    }
+    let url = format!("{}/c/{}/calendar.ics", app.config.base_url, slug);
+    let webcal = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
+    Ok(Json(json!({ "community": { "url": url, "webcal": webcal } })).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct UpcomingQuery {
+    #[serde(flatten)]
+    search: UpcomingSearch,
+    /// The zone "time_of_day" is read in (default: the token's owner's, else UTC).
+    zone: String,
+}
+
+async fn upcoming(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Query(q): Query<UpcomingQuery>) -> ApiResult {
+    let zone_name =
+        if q.zone.is_empty() { me.as_ref().map(|a| a.time_zone.clone()).unwrap_or_else(|| "UTC".into()) } else { q.zone.clone() };
+    let zone = Zone::parse("zone", &zone_name).map_err(|e| AppError::Invalid(cowork_core::Invalid(vec![e])))?;
+    let list = app.upcoming(&zone, &q.search).await?;
+    let items: Vec<Value> = list.iter().map(|s| session_json(&app, s, false)).collect();
+    Ok(Json(json!({ "items": items, "page": q.search.page() })).into_response())
+}
