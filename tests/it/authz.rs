@@ -201,3 +201,171 @@ async fn api_authorization_table() {
     let r = http.post(server.url("/api/v1/communities")).bearer_auth("cwk_0000").json(&serde_json::json!({})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The scheduling routes: who may plan, edit, cancel, answer and mark attendance.
+#[tokio::test]
+async fn scheduling_authorization_table() {
+    let server = Server::start().await;
+    let mut browsers: HashMap<&str, Browser> = HashMap::new();
+    browsers.insert("anonymous", server.client());
+    for who in &WHO[1..] {
+        browsers.insert(who, server.signed_in(&format!("{who}@example.org")).await);
+    }
+    let http = reqwest::Client::new();
+    let mut tokens: HashMap<&str, String> = HashMap::new();
+    for who in &WHO[1..] {
+        tokens.insert(who, server.token(&format!("{who}@example.org")).await);
+    }
+    let tomorrow = {
+        let z = cowork_core::time::Zone::utc();
+        z.local(cowork_server::app::now() + 86_400).date.to_string()
+    };
+    let owner = server.account("owner@example.org").await;
+    let series_form = |slug: &str| -> Vec<(String, String)> {
+        let _ = slug;
+        [
+            ("title", "Planned"),
+            ("format", "builtin:focus-50"),
+            ("start_date", tomorrow.as_str()),
+            ("start_time", "10:00"),
+            ("time_zone", "UTC"),
+            ("repeat", "weekly"),
+            ("place", "online"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let mut n = 2000;
+    // path, form, expected for WHO (SIGN_IN for a redirect to sign in)
+    let rows: Vec<(&str, &str, [u16; 5])> = vec![
+        ("/c/{slug}/series/new", "series", [SIGN_IN, 403, 403, 303, 303]),
+        ("/c/{slug}/series/{series}/edit", "series+version", [SIGN_IN, 403, 403, 303, 303]),
+        ("/s/{session}/edit", "series", [SIGN_IN, 403, 403, 303, 303]),
+        ("/s/{session}/cancel", "", [SIGN_IN, 403, 403, 303, 303]),
+        ("/s/{session}/rsvp", "", [SIGN_IN, 403, 303, 303, 303]),
+        ("/c/{slug}/formats/new", "format", [SIGN_IN, 403, 403, 303, 303]),
+    ];
+    for (path, kind, expected) in &rows {
+        for (i, who) in WHO.iter().enumerate() {
+            n += 1;
+            let f = fixture(&server, n, "public").await;
+            let input = cowork_core::schedule::SeriesInput {
+                title: "Fixture".into(),
+                format: "builtin:focus-50".into(),
+                start_date: tomorrow.clone(),
+                start_time: "09:00".into(),
+                time_zone: "UTC".into(),
+                repeat: "daily".into(),
+                ..Default::default()
+            };
+            let series = server.app().create_series(&owner, &f.slug, &input).await.unwrap();
+            let session = server.app().store.series_sessions(&series.id, 0, 1).await.unwrap().remove(0);
+            let community_id = server.app().store.community(&f.slug).await.unwrap().id;
+            let before = (
+                serde_json::to_string(&server.app().store.series_of(&community_id).await.unwrap()).unwrap(),
+                serde_json::to_string(&server.app().store.session(&session.id).await.unwrap()).unwrap(),
+                server.app().store.formats(&community_id).await.unwrap().len(),
+            );
+            let mut form: Vec<(String, String)> = match *kind {
+                "series" => series_form(&f.slug),
+                "series+version" => {
+                    let mut v = series_form(&f.slug);
+                    v.push(("version".into(), series.version.to_string()));
+                    v
+                }
+                "format" => vec![("name".into(), "Sprint".into()), ("kind_1".into(), "focus".into()), ("minutes_1".into(), "25".into())],
+                _ => vec![],
+            };
+            if *path == "/s/{session}/edit" {
+                form.retain(|(k, _)| k != "repeat");
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let url = fill(path, &f).replace("{series}", &series.id).replace("{session}", &session.id);
+            let r = browsers[who].post(&url, &form).await;
+            let got = r.status().as_u16();
+            if expected[i] == SIGN_IN {
+                assert!(got == 303 && location(&r).starts_with("/signin"), "{who} POST {path}: {got}");
+            } else {
+                assert_eq!(got, expected[i], "{who} POST {path}");
+            }
+            if got >= 400 || expected[i] == SIGN_IN {
+                let after = (
+                    serde_json::to_string(&server.app().store.series_of(&community_id).await.unwrap()).unwrap(),
+                    serde_json::to_string(&server.app().store.session(&session.id).await.unwrap()).unwrap(),
+                    server.app().store.formats(&community_id).await.unwrap().len(),
+                );
+                assert_eq!(after, before, "{who} POST {path} was refused but changed something");
+            }
+
+            // The same through the API.
+            let (method, api_path, body, api_expected): (&str, String, serde_json::Value, [u16; 5]) = match *path {
+                "/c/{slug}/series/new" => (
+                    "POST",
+                    format!("/api/v1/communities/{}/series", f.slug),
+                    serde_json::json!({"title": "Planned", "format": "builtin:focus-50", "start_date": tomorrow, "start_time": "10:00", "time_zone": "UTC"}),
+                    [401, 403, 403, 201, 201],
+                ),
+                "/c/{slug}/series/{series}/edit" => (
+                    "PATCH",
+                    format!("/api/v1/communities/{}/series/{}", f.slug, series.id),
+                    serde_json::json!({"version": series.version + 1, "title": "Renamed"}),
+                    [401, 403, 403, 200, 200],
+                ),
+                "/s/{session}/edit" => (
+                    "PATCH",
+                    format!("/api/v1/sessions/{}", session.id),
+                    serde_json::json!({"title": "One-off title"}),
+                    [401, 403, 403, 200, 200],
+                ),
+                "/s/{session}/cancel" => {
+                    ("POST", format!("/api/v1/sessions/{}/restore", session.id), serde_json::json!({}), [401, 403, 403, 204, 204])
+                }
+                "/s/{session}/rsvp" => {
+                    ("DELETE", format!("/api/v1/sessions/{}/rsvp", session.id), serde_json::json!({}), [401, 404, 204, 204, 204])
+                }
+                _ => (
+                    "POST",
+                    format!("/api/v1/communities/{}/formats", f.slug),
+                    serde_json::json!({"name": "Api sprint", "phases": [{"kind": "focus", "minutes": 25}]}),
+                    [401, 403, 403, 201, 201],
+                ),
+            };
+            let mut req = http.request(method.parse().unwrap(), server.url(&api_path)).json(&body);
+            if let Some(t) = tokens.get(who) {
+                req = req.bearer_auth(t);
+            }
+            let got = req.send().await.unwrap().status().as_u16();
+            // A web edit by an organizer bumped the version once; the API edit sends that version.
+            let want = if *path == "/c/{slug}/series/{series}/edit" && i >= 3 && expected[i] != 303 { 409 } else { api_expected[i] };
+            assert_eq!(got, want, "{who} {method} {api_path}");
+        }
+    }
+    // Attendance: hosts and up, once the session has begun.
+    let f = fixture(&server, 3000, "public").await;
+    let input = cowork_core::schedule::SeriesInput {
+        title: "Now".into(),
+        format: "builtin:focus-50".into(),
+        start_date: tomorrow.clone(),
+        start_time: "09:00".into(),
+        time_zone: "UTC".into(),
+        ..Default::default()
+    };
+    let series = server.app().create_series(&owner, &f.slug, &input).await.unwrap();
+    let session = server.app().store.series_sessions(&series.id, 0, 1).await.unwrap().remove(0);
+    let member = server.account("member@example.org").await;
+    server.app().store.rsvp(&session.id, &member.id, 1).await.unwrap();
+    let url = format!("/s/{}/attendance/{}", session.id, member.id);
+    assert_eq!(
+        browsers["organizer"].post(&url, &[("attendance", "attended")]).await.status(),
+        StatusCode::FORBIDDEN,
+        "not before it starts"
+    );
+    let mut c = session.content.clone();
+    c.title = "Started".into();
+    server.app().store.update_session(&session.id, &c, cowork_server::app::now() - 60, cowork_server::app::now() + 3000, 1).await.unwrap();
+    for (who, status) in [("member", 403), ("outsider", 403), ("organizer", 303), ("owner", 303)] {
+        assert_eq!(browsers[who].post(&url, &[("attendance", "no_show")]).await.status().as_u16(), status, "{who} marks attendance");
+    }
+    assert!(server.app().store.rsvps(&session.id).await.unwrap().iter().any(|r| r.attendance == "no_show"));
+}

@@ -267,8 +267,20 @@ impl SeriesInput {
         }
     }
 
-    /// The form's fields for a stored series.
+    /// The form's fields for a stored series. A rule the fields cannot
+    /// express exactly (say, the fifth Wednesday) also travels as `rrule`, so
+    /// an edit that leaves the rule alone keeps it.
     pub fn of(d: &SeriesDraft) -> SeriesInput {
+        let mut i = Self::fields_of(d);
+        if let Some(rule) = &d.rule {
+            if i.rule(Some(d.start_date)).ok().flatten().as_ref() != Some(rule) {
+                i.rrule = rule.to_rrule();
+            }
+        }
+        i
+    }
+
+    fn fields_of(d: &SeriesDraft) -> SeriesInput {
         let mut i = SeriesInput {
             title: d.title.clone(),
             description: d.description.clone(),
@@ -422,6 +434,15 @@ mod tests {
         let d = input().parse(|_| true).unwrap();
         let again = SeriesInput::of(&d).parse(|_| true).unwrap();
         assert_eq!(d, again);
+    }
+
+    #[test]
+    fn rules_the_form_cannot_show_travel_as_rrule() {
+        let mut i = input();
+        i.rrule = "FREQ=MONTHLY;BYDAY=5WE".into();
+        let d = i.parse(|_| true).unwrap();
+        assert_eq!(SeriesInput::of(&d).rrule, "FREQ=MONTHLY;BYDAY=5WE");
+        assert_eq!(SeriesInput::of(&input().parse(|_| true).unwrap()).rrule, "", "simple rules stay in the fields");
     }
 
     #[test]

@@ -49,10 +49,7 @@ fn session_view_json(app: &App, v: &SessionView) -> Value {
     let mut j = session_json(app, &v.session, v.shows_video_link());
     if let Value::Object(o) = &mut j {
         o.insert("my_rsvp".into(), json!(v.mine));
-        o.insert(
-            "hosts".into(),
-            json!(v.hosts.iter().map(|(id, name)| json!({"account_id": id, "display_name": name})).collect::<Vec<_>>()),
-        );
+        o.insert("hosts".into(), hosts_json(&v.hosts));
     }
     j
 }
@@ -113,27 +110,42 @@ async fn delete_format(State(app): State<App>, ApiUser(me): ApiUser, Path((slug,
 
 // ---- series
 
-async fn series_list(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
-    let (_, list) = app.series_list(me.as_ref(), &slug).await?;
-    Ok(Json(json!({ "items": list })).into_response())
+/// A series as JSON; its video link only for those who plan the community's sessions.
+fn series_json(s: &cowork_store::Series, organizer: bool) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+    if let (Value::Object(o), false) = (&mut v, organizer) {
+        o.insert("video_url".into(), Value::String(String::new()));
+    }
+    v
 }
 
-async fn create_series(
-    State(app): State<App>,
-    ApiUser(me): ApiUser,
-    Path(slug): Path<String>,
-    Body(input): Body<SeriesInput>,
-) -> ApiResult {
+fn hosts_json(hosts: &[(String, String)]) -> Value {
+    json!(hosts.iter().map(|(id, name)| json!({"account_id": id, "display_name": name})).collect::<Vec<_>>())
+}
+
+async fn series_list(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
+    let (view, list) = app.series_list(me.as_ref(), &slug).await?;
+    let organizer = view.may(cowork_core::permissions::Action::Schedule);
+    Ok(Json(json!({ "items": list.iter().map(|s| series_json(s, organizer)).collect::<Vec<_>>() })).into_response())
+}
+
+/// Fields may be sent as JSON strings or numbers; anything left out takes its default.
+async fn create_series(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(body): Body<Value>) -> ApiResult {
+    let mut base = serde_json::to_value(SeriesInput::default()).map_err(|e| AppError::Internal(e.to_string()))?;
+    merge(&mut base, body)?;
+    let input: SeriesInput = serde_json::from_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
     let s = app.create_series(&me, &slug, &input).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{slug}/series/{}", s.id))], Json(s)).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{slug}/series/{}", s.id))], Json(series_json(&s, true)))
+        .into_response())
 }
 
 async fn series(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path((slug, id)): Path<(String, String)>) -> ApiResult {
     let v = app.series_view(me.as_ref(), &slug, &id).await?;
     let upcoming: Vec<Value> = v.upcoming.iter().map(|s| session_json(&app, s, false)).collect();
     let describe = v.draft.as_ref().map(|d| d.describe()).unwrap_or_default();
-    Ok(Json(json!({ "series": v.series, "describe": describe, "hosts": v.hosts, "upcoming": upcoming, "following": v.following }))
-        .into_response())
+    let organizer = v.community.may(cowork_core::permissions::Action::Schedule);
+    let body = json!({ "series": series_json(&v.series, organizer), "describe": describe, "hosts": hosts_json(&v.hosts), "upcoming": upcoming, "following": v.following });
+    Ok(Json(body).into_response())
 }
 
 /// PATCH a series: `version` (required, from GET) guards against crossed edits;
@@ -158,7 +170,7 @@ async fn edit_series(
         None => EditScope::Whole,
     };
     let (series, report) = app.edit_series(&me, &slug, &id, version, scope, &input).await?;
-    Ok(Json(json!({ "series": series, "sessions": report })).into_response())
+    Ok(Json(json!({ "series": series_json(&series, true), "sessions": report })).into_response())
 }
 
 // ---- sessions
