@@ -3,48 +3,13 @@
 // on every page visited. Run by tests/it/browser.rs, which starts the server
 // and passes BASE_URL and ADMIN_LINK (a sign-in link for an instance admin).
 
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+import { launch, audit, person as newPerson, useLink, pagesChecked } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const base = process.env.BASE_URL;
 const adminLink = process.env.ADMIN_LINK;
-const shots = new URL('./artifacts/', import.meta.url).pathname;
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-let checked = 0;
-/** Runs axe-core on the page; fails on any serious or critical violation. */
-async function audit(page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`).join('\n');
-  assert.equal(bad.length, 0, `axe-core on ${name} (${page.url()}):\n${text}`);
-  await page.screenshot({ path: `${shots}${name}.png`, fullPage: true });
-  checked += 1;
-}
-
-async function person(timezoneId, width = 1280) {
-  const context = await browser.newContext({ timezoneId, viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { throw new Error(`script error on ${page.url()}: ${e.message}`); });
-  return page;
-}
-
-/** What a person does with the link in their mail: open it and confirm. */
-async function useLink(page, link) {
-  await page.goto(link);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const browser = await launch();
+const person = (tz, width) => newPerson(browser, tz, width);
 
 try {
   // The instance admin signs in with the link `cowork admin create` printed.
@@ -146,7 +111,7 @@ try {
   await ada.goto(`${base}/no-such-page`);
   await audit(ada, '17-not-found');
 
-  console.log(`browser flow: ${checked} pages checked with axe-core, no serious or critical violations`);
+  console.log(`browser flow: ${pagesChecked()} pages checked with axe-core, no serious or critical violations`);
 } finally {
   await browser.close();
 }

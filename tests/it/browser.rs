@@ -1,4 +1,4 @@
-//! The browser test: tests/browser/flow.mjs drives Debian's chromium with
+//! The browser tests: tests/browser/*.mjs drive Debian's chromium with
 //! playwright-core against this real server. ./scripts/test installs both;
 //! with COWORK_REQUIRE_BROWSER=1 (set there and in CI) a missing browser fails.
 
@@ -6,28 +6,72 @@ use crate::support::Server;
 use std::path::Path;
 use std::process::Command;
 
+/// Where the browser flows live, or None (with a note) when this machine lacks them.
+fn browser_dir() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = dir.join("node_modules/playwright-core").exists()
+        && dir.join("node_modules/ical.js").exists()
+        && Path::new("/usr/bin/chromium").exists();
+    if !ready {
+        assert!(std::env::var("COWORK_REQUIRE_BROWSER").is_err(), "chromium or the npm packages are missing; run ./scripts/test");
+        eprintln!("SKIPPED: chromium or tests/browser/node_modules missing (./scripts/test installs them)");
+        return None;
+    }
+    Some(dir)
+}
+
+async fn run(script: &'static str, env: Vec<(&'static str, String)>) -> String {
+    let dir = browser_dir().expect("checked by the caller");
+    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(script).current_dir(&dir).envs(env).output())
+        .await
+        .unwrap()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn email(e: &str) -> cowork_core::input::Email {
+    cowork_core::input::Email::parse(e).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_signs_up_creates_and_joins_in_chromium() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let ready = dir.join("node_modules/playwright-core").exists() && Path::new("/usr/bin/chromium").exists();
-    if !ready {
-        assert!(std::env::var("COWORK_REQUIRE_BROWSER").is_err(), "chromium or playwright-core is missing; run ./scripts/test");
-        eprintln!("SKIPPED: chromium or tests/browser/node_modules missing (./scripts/test installs them)");
+    if browser_dir().is_none() {
         return;
     }
     let server = Server::start().await;
     server.app().make_admin("admin@example.org", Some("Admin")).await.unwrap();
-    let admin_link = server.app().issue_sign_in_link(&cowork_core::input::Email::parse("admin@example.org").unwrap()).await.unwrap();
-    let base = server.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg("flow.mjs").current_dir(&dir).env("BASE_URL", base).env("ADMIN_LINK", admin_link).output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");
+    let admin_link = server.app().issue_sign_in_link(&email("admin@example.org")).await.unwrap();
+    let stdout = run("flow.mjs", vec![("BASE_URL", server.base.clone()), ("ADMIN_LINK", admin_link)]).await;
     assert!(stdout.contains("pages checked with axe-core"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_schedules_a_cafe_and_a_new_yorker_follows_it() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let c = server.community("organizer@example.org", "cafe-club", "public", "open").await;
+    let profile = |name: &str, zone: &str| cowork_store::Profile {
+        display_name: name.into(),
+        pronouns: String::new(),
+        time_zone: zone.into(),
+        bio: String::new(),
+        social_preference: "either".into(),
+    };
+    let member = server.account("ny@example.org").await;
+    server.app().store.add_member(&c.id, &member.id, false, 1).await.unwrap();
+    server.app().store.update_profile(&member.id, &profile("Dana in New York", "America/New_York")).await.unwrap();
+    let organizer = server.account("organizer@example.org").await;
+    server.app().store.update_profile(&organizer.id, &profile("Ada in London", "Europe/London")).await.unwrap();
+    let organizer_link = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
+    let member_link = server.app().issue_sign_in_link(&email("ny@example.org")).await.unwrap();
+    let stdout =
+        run("schedule.mjs", vec![("BASE_URL", server.base.clone()), ("ORGANIZER_LINK", organizer_link), ("MEMBER_LINK", member_link)])
+            .await;
+    assert!(stdout.contains("feed events matched"));
 }
