@@ -5,9 +5,18 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-/// A valid IANA time zone name, such as `Europe/London`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zone(String);
+/// A valid IANA time zone, such as `Europe/London`. It keeps the zone's rules
+/// at hand, since a page may convert dozens of instants.
+#[derive(Debug, Clone)]
+pub struct Zone(String, TimeZone);
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Zone {}
 
 impl Zone {
     pub fn parse(field: &'static str, raw: &str) -> Result<Zone, FieldError> {
@@ -20,18 +29,18 @@ impl Zone {
         }
         // Accept any spelling the database knows, but store its canonical name.
         match jiff::tz::db().get(v) {
-            Ok(tz) => Ok(Zone(tz.iana_name().unwrap_or(v).to_string())),
+            Ok(tz) => Ok(Zone(tz.iana_name().unwrap_or(v).to_string(), tz)),
             Err(_) => Err(FieldError::new(field, format!("“{v}” is not a time zone we know; use a name such as America/New_York."))),
         }
     }
     pub fn utc() -> Zone {
-        Zone("UTC".into())
+        Zone("UTC".into(), TimeZone::UTC)
     }
     pub fn name(&self) -> &str {
         &self.0
     }
     pub fn tz(&self) -> TimeZone {
-        jiff::tz::db().get(&self.0).unwrap_or(TimeZone::UTC)
+        self.1.clone()
     }
     /// A date and time in this zone, for a page: "Sat 21 Nov 2026, 14:05 GMT".
     pub fn format(&self, unix_seconds: i64) -> String {

@@ -261,7 +261,7 @@ function localTimes() {
   let clock, full, zoneName, zoneShort, dayShort;
   try {
     clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", numberingSystem: "latn" });
-    full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+    full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short", hourCycle: "h23" });
     zoneShort = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
     dayShort = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
     zoneName = clock.resolvedOptions().timeZone || "";
@@ -290,6 +290,12 @@ function localTimes() {
   const dayAt = (date, offset) => new Date(date.getTime() + offset * 60000).toISOString().slice(0, 10);
 
   let changed = false;
+  // The names the server gave its zone, to correct the page's "Times in UTC" below.
+  const serverZones = new Set();
+  for (const el of document.querySelectorAll("li.session .when .hint, .when-big .zone")) {
+    const name = (el.textContent || "").trim();
+    if (name) serverZones.add(name);
+  }
   for (const when of document.querySelectorAll("li.session .when")) {
     const times = when.querySelectorAll("time[datetime]");
     let first = true;
@@ -317,7 +323,7 @@ function localTimes() {
         const day = document.createElement("span");
         day.className = "hint local-day";
         day.textContent = dayShort.format(date);
-        when.append(day);
+        when.append(" ", day);
       }
     }
   }
@@ -344,9 +350,19 @@ function localTimes() {
     }
   }
 
+  if (!changed || !zoneName) return;
   // Elements the page marks as naming the zone its times are in.
-  if (changed && zoneName) {
-    for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = zoneName;
+  for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = zoneName;
+  // The page's lede says which zone the times are in ("Times in UTC"): name ours.
+  for (const lede of document.querySelectorAll(".page-head .lede")) {
+    const walker = document.createTreeWalker(lede, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const name of serverZones) {
+        if (name === zoneName) continue;
+        const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        node.textContent = node.textContent.replace(new RegExp(`(^|[\\s(])${escaped}(?=$|[\\s.,;:)])`, "g"), `$1${zoneName}`);
+      }
+    }
   }
 }
 

@@ -79,8 +79,9 @@ CREATE TABLE sessions (
     updated_at BIGINT NOT NULL,
     UNIQUE (series_id, occurrence)
 );
-CREATE INDEX sessions_starts ON sessions (starts_at);
-CREATE INDEX sessions_community_starts ON sessions (community_id, starts_at);
+-- With the id, so "soonest first" pages straight off the index, no sort.
+CREATE INDEX sessions_starts ON sessions (starts_at, id);
+CREATE INDEX sessions_community_starts ON sessions (community_id, starts_at, id);
 
 CREATE TABLE rsvps (
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,

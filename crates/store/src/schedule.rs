@@ -568,8 +568,10 @@ impl Store {
             format!("%,{},%", f.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
         };
         let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
-             WHERE s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
+            // CROSS JOIN keeps SQLite walking sessions in time order (PostgreSQL plans it like any join);
+            // led by communities it would sort every upcoming session for one page.
+            "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
+             WHERE c.id = s.community_id AND s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
              AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3) AND ($4 = '' OR c.topics LIKE $4) \
              ORDER BY s.starts_at, s.id LIMIT $5 OFFSET $6"
         );

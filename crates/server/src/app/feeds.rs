@@ -13,6 +13,7 @@ use cowork_core::Invalid;
 use cowork_store::{Account, Content, Planned, Session, Timing};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How often calendar clients are asked to refresh, in minutes.
 pub const REFRESH_MINUTES: u32 = 60;
@@ -28,8 +29,34 @@ pub struct FeedCache {
 struct CachedFeed {
     version: (i64, i64, i64),
     made_at: i64,
-    body: Arc<String>,
+    /// When the version was last compared with the database.
+    checked_at: Instant,
+    body: Arc<FeedBody>,
 }
+
+/// A calendar ready to send: as text, gzipped (calendar apps accept it), and its ETag.
+pub struct FeedBody {
+    /// Bytes, so sending a cached feed to many clients copies nothing.
+    pub text: axum::body::Bytes,
+    pub gzip: axum::body::Bytes,
+    pub etag: String,
+}
+
+impl FeedBody {
+    pub fn new(text: String) -> FeedBody {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(text.len() / 6), flate2::Compression::fast());
+        let gzip = enc.write_all(text.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default();
+        // FNV-1a: a fingerprint for conditional requests, not a security measure.
+        let hash = text.bytes().fold(0xcbf29ce484222325u64, |h, x| (h ^ u64::from(x)).wrapping_mul(0x100000001b3));
+        FeedBody { etag: format!("\"{hash:016x}\""), text: text.into(), gzip: gzip.into() }
+    }
+}
+
+/// Within this many seconds of the last look, a cached community feed is
+/// served without asking the database whether it changed. Edits on this node
+/// clear the cache at once; other nodes' edits show within this delay.
+const TRUST_SECONDS: u64 = 5;
 
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -110,30 +137,40 @@ impl App {
 
     /// A community's calendar. Private communities have none: their members
     /// use their own feed, which needs no sign-in from a calendar client.
-    pub async fn community_feed(&self, slug: &str) -> AppResult<Arc<String>> {
+    pub async fn community_feed(&self, slug: &str) -> AppResult<Arc<FeedBody>> {
         let view = self.community(None, slug).await?;
         let c = &view.community;
-        let version = self.store.community_sessions_version(&c.id).await?;
         let t = now();
-        if let Ok(m) = self.feeds.feeds.lock() {
-            if let Some(f) = m.get(&c.id) {
-                if f.version == version && t - f.made_at < 60 {
-                    return Ok(f.body.clone());
+        let cached = self.feeds.feeds.lock().ok().and_then(|m| m.get(&c.id).map(|f| (f.version, f.made_at, f.checked_at, f.body.clone())));
+        if let Some((_, made_at, checked_at, body)) = &cached {
+            if checked_at.elapsed() < Duration::from_secs(TRUST_SECONDS) && t - made_at < 3600 {
+                return Ok(body.clone());
+            }
+        }
+        let version = self.store.community_sessions_version(&c.id).await?;
+        if let Some((v, made_at, _, body)) = cached {
+            // The window of a feed moves with time, so even an unchanged one is remade hourly.
+            if v == version && t - made_at < 3600 {
+                if let Ok(mut m) = self.feeds.feeds.lock() {
+                    if let Some(f) = m.get_mut(&c.id) {
+                        f.checked_at = Instant::now();
+                    }
                 }
+                return Ok(body);
             }
         }
         let sessions = self.store.community_sessions(&c.id, t - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
-        let body = Arc::new(self.calendar(c.name.clone(), format!("Coworking sessions of {}", c.name), &sessions));
+        let body = Arc::new(FeedBody::new(self.calendar(c.name.clone(), format!("Coworking sessions of {}", c.name), &sessions)));
         if let Ok(mut m) = self.feeds.feeds.lock() {
-            m.insert(c.id.clone(), CachedFeed { version, made_at: t, body: body.clone() });
+            m.insert(c.id.clone(), CachedFeed { version, made_at: t, checked_at: Instant::now(), body: body.clone() });
         }
         Ok(body)
     }
 
-    pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<String> {
+    pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<FeedBody> {
         let view = self.series_view(None, slug, series_id).await?;
         let sessions = self.store.series_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
-        Ok(self.calendar(format!("{} · {}", view.series.content.title, view.community.community.name), String::new(), &sessions))
+        Ok(FeedBody::new(self.calendar(format!("{} · {}", view.series.content.title, view.community.community.name), String::new(), &sessions)))
     }
 
     /// One session as a file to download; participants get the video link in it.
@@ -153,22 +190,15 @@ impl App {
     }
 
     /// What a person is going to (and waiting for), behind a secret address.
-    pub async fn personal_feed(&self, token: &str) -> AppResult<String> {
+    pub async fn personal_feed(&self, token: &str) -> AppResult<FeedBody> {
         let token = token.trim_end_matches(".ics");
         let account_id = self.store.calendar_feed_account(&hash_secret(token)).await?.ok_or(AppError::NotFound)?;
         let me = self.store.account(&account_id).await?;
         let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
         let events =
             mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
-        Ok(ical::write(
-            &Calendar {
-                name: format!("{} · {}", self.config.site_name, me.display_name),
-                description: "Sessions I'm going to".into(),
-                refresh_minutes: REFRESH_MINUTES,
-                events,
-            },
-            now(),
-        ))
+        let cal = Calendar { name: format!("{} · {}", self.config.site_name, me.display_name), description: "Sessions I'm going to".into(), refresh_minutes: REFRESH_MINUTES, events };
+        Ok(FeedBody::new(ical::write(&cal, now())))
     }
 
     /// Makes (or remakes, revoking the old one) a person's secret feed address.

@@ -23,6 +23,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub feeds: Arc<feeds::FeedCache>,
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.

@@ -4,7 +4,7 @@
 use super::schedule::{by_day, Day};
 use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageError, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
-use crate::app::feeds::ImportReport;
+use crate::app::feeds::{FeedBody, ImportReport};
 use crate::app::schedule::{UpcomingSearch, UPCOMING_PAGE_SIZE};
 use crate::app::{now, App, AppError};
 use askama::Template;
@@ -30,28 +30,28 @@ pub fn routes() -> Router<App> {
         .route("/upcoming", get(upcoming))
 }
 
-/// A calendar answer: cacheable for a while, and 304 when the client has it already.
-fn calendar(headers: &HeaderMap, body: &str, filename: &str) -> Response {
-    let etag = format!("\"{:x}\"", fxhash(body.as_bytes()));
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+/// A calendar answer: 304 when the client has it already, gzipped when it
+/// accepts that, and cacheable for a while.
+fn calendar(headers: &HeaderMap, body: &FeedBody, filename: &str) -> Response {
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(body.etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, body.etag.clone())]).into_response();
     }
-    let mut r = body.to_string().into_response();
+    let gzip = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip")) && !body.gzip.is_empty();
+    let mut r = if gzip { body.gzip.clone().into_response() } else { body.text.clone().into_response() };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&body.etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     r
-}
-
-/// FNV-1a: a fast fingerprint for ETags (not a security measure).
-fn fxhash(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf29ce484222325u64, |h, x| (h ^ u64::from(*x)).wrapping_mul(0x100000001b3))
 }
 
 async fn community_feed(State(app): State<App>, headers: HeaderMap, Path(slug): Path<String>) -> PageResult {
@@ -201,10 +201,23 @@ impl UpcomingPage {
     }
 }
 
-async fn upcoming(State(app): State<App>, ctx: Ctx, Query(search): Query<UpcomingSearch>) -> PageResult {
+async fn upcoming(State(app): State<App>, ctx: Ctx, uri: axum::http::Uri, Query(search): Query<UpcomingSearch>) -> PageResult {
+    // Anonymous visitors all see the same page (in UTC), so it is shared for a moment.
+    let key = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let anonymous = ctx.viewer.is_none();
+    if anonymous {
+        if let Some(page) = app.pages.get(&key) {
+            return Ok(axum::response::Html(page).into_response());
+        }
+    }
     let sessions = app.upcoming(&ctx.zone, &search).await?;
     let more = sessions.len() == UPCOMING_PAGE_SIZE;
     let page = search.page();
     let days = by_day(&ctx, sessions);
-    ok(&UpcomingPage { ctx, search, days, page, more })
+    let html = UpcomingPage { ctx, search, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    let html = axum::body::Bytes::from(html);
+    if anonymous {
+        app.pages.put(key, html.clone());
+    }
+    Ok(axum::response::Html(html).into_response())
 }
