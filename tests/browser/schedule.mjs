@@ -51,7 +51,7 @@ try {
   const member = await person(browser, 'America/New_York');
   await useLink(member, process.env.MEMBER_LINK);
   await member.goto(seriesUrl);
-  const times = await member.locator('li.session .when time').evaluateAll((els) => els.map((e) => ({ iso: e.getAttribute('datetime'), shown: e.textContent.trim() })));
+  const times = await member.locator('li.session .when time:first-of-type').evaluateAll((els) => els.map((e) => ({ iso: e.getAttribute('datetime'), shown: e.textContent.trim() })));
   assert.ok(times.length >= 11, `six months of first and third Wednesdays (${times.length})`);
   const nyHours = new Set();
   for (const t of times) {
@@ -66,7 +66,7 @@ try {
   // The first session: times, RSVP, the .ics file.
   await member.locator('li.session .what a').first().click();
   await member.getByRole('heading', { name: 'Agenda' }).waitFor();
-  const when = await member.locator('.when-big time').getAttribute('datetime');
+  const when = await member.locator('.when-big time').first().getAttribute('datetime');
   assert.ok((await member.locator('.when-big').innerText()).includes(clockIn(when, 'America/New_York')));
   assert.ok((await member.locator('.when-big').innerText()).includes('America/New_York'), 'the zone is named');
   assert.equal(await member.getByRole('link', { name: 'Join the video call' }).count(), 0, 'no video link before saying yes');

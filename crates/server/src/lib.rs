@@ -5,8 +5,8 @@ pub mod app;
 pub mod config;
 pub mod ical;
 mod markdown;
-pub mod page_cache;
 pub mod metrics;
+pub mod page_cache;
 mod web;
 
 pub use app::{App, AppError};

@@ -366,7 +366,19 @@ function localTimes() {
   }
 }
 
+/** Visitors who are not signed in: the directory's filter form sends the browser's zone. */
+function sendBrowserZone() {
+  const input = document.querySelector("input[data-browser-zone]");
+  if (!input || input.value) return;
+  try {
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    /* keep UTC */
+  }
+}
+
 function init() {
+  sendBrowserZone();
   proposeBrowserZone();
   suggestSlug();
   seriesForm();

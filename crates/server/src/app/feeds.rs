@@ -170,7 +170,11 @@ impl App {
     pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<FeedBody> {
         let view = self.series_view(None, slug, series_id).await?;
         let sessions = self.store.series_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
-        Ok(FeedBody::new(self.calendar(format!("{} · {}", view.series.content.title, view.community.community.name), String::new(), &sessions)))
+        Ok(FeedBody::new(self.calendar(
+            format!("{} · {}", view.series.content.title, view.community.community.name),
+            String::new(),
+            &sessions,
+        )))
     }
 
     /// One session as a file to download; participants get the video link in it.
@@ -197,7 +201,12 @@ impl App {
         let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
         let events =
             mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
-        let cal = Calendar { name: format!("{} · {}", self.config.site_name, me.display_name), description: "Sessions I'm going to".into(), refresh_minutes: REFRESH_MINUTES, events };
+        let cal = Calendar {
+            name: format!("{} · {}", self.config.site_name, me.display_name),
+            description: "Sessions I'm going to".into(),
+            refresh_minutes: REFRESH_MINUTES,
+            events,
+        };
         Ok(FeedBody::new(ical::write(&cal, now())))
     }
 

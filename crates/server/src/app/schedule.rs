@@ -74,6 +74,8 @@ pub struct UpcomingSearch {
     /// morning | afternoon | evening | night, in the viewer's zone
     pub time_of_day: String,
     pub page: String,
+    /// The zone of a visitor who is not signed in, sent by the page's script.
+    pub zone: String,
 }
 
 impl UpcomingSearch {

@@ -36,7 +36,8 @@ fn calendar(headers: &HeaderMap, body: &FeedBody, filename: &str) -> Response {
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(body.etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, body.etag.clone())]).into_response();
     }
-    let gzip = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip")) && !body.gzip.is_empty();
+    let gzip =
+        headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip")) && !body.gzip.is_empty();
     let mut r = if gzip { body.gzip.clone().into_response() } else { body.text.clone().into_response() };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
@@ -192,16 +193,23 @@ impl UpcomingPage {
     fn page_link(&self, page: &i64) -> String {
         let s = &self.search;
         format!(
-            "/upcoming?topic={}&language={}&place={}&time_of_day={}&page={page}",
+            "/upcoming?topic={}&language={}&place={}&time_of_day={}&zone={}&page={page}",
             super::urlencode(&s.topic),
             super::urlencode(&s.language),
             super::urlencode(&s.place),
-            super::urlencode(&s.time_of_day)
+            super::urlencode(&s.time_of_day),
+            super::urlencode(&s.zone)
         )
     }
 }
 
-async fn upcoming(State(app): State<App>, ctx: Ctx, uri: axum::http::Uri, Query(search): Query<UpcomingSearch>) -> PageResult {
+async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Query(search): Query<UpcomingSearch>) -> PageResult {
+    // A visitor who is not signed in may say their zone (the page's script does).
+    if ctx.viewer.is_none() {
+        if let Ok(z) = cowork_core::time::Zone::parse("zone", &search.zone) {
+            ctx.zone = z;
+        }
+    }
     // Anonymous visitors all see the same page (in UTC), so it is shared for a moment.
     let key = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let anonymous = ctx.viewer.is_none();

@@ -194,7 +194,7 @@ async fn page(State(app): State<App>, ctx: Ctx, Path(id): Path<String>, Query(q)
             minutes: p.minutes,
             kind: p.kind.as_str(),
             note: match (p.kind, p.enforced) {
-                (PhaseKind::Break, true) => "everyone breaks",
+                (PhaseKind::Break, true) if !p.label.to_lowercase().contains("everyone") => "everyone breaks",
                 (PhaseKind::Break, false) => "optional",
                 _ => "",
             },
