@@ -350,6 +350,14 @@ function localTimes() {
     }
   }
 
+  // Other marked-up times: an end time beside the heading, the community page's "Coming up".
+  for (const time of document.querySelectorAll(".when-big time[datetime]:not([data-local]), time[data-local='day'][datetime]")) {
+    const date = new Date(time.getAttribute("datetime") || "");
+    if (Number.isNaN(date.getTime())) continue;
+    time.textContent = time.dataset.local === "day" ? `${dayShort.format(date)}, ${hhmm(date)}` : hhmm(date);
+    changed = true;
+  }
+
   if (!changed || !zoneName) return;
   // Elements the page marks as naming the zone its times are in.
   for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = zoneName;

@@ -76,8 +76,17 @@ impl SchedulePage {
 async fn schedule(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(q): Query<ScheduleQuery>) -> PageResult {
     let week = q.view == "week";
     let today = ctx.zone.local(now()).date;
+    // Without a week asked for, show the week of the next session (this week if none is near).
+    let first_day = match q.week.parse::<jiff::civil::Date>() {
+        Ok(d) => d,
+        Err(_) if week => {
+            let (_, next) = app.community_schedule(ctx.viewer.as_ref(), &slug, now(), now() + 90 * 86_400).await?;
+            next.iter().find(|s| !s.cancelled).map(|s| ctx.zone.local(s.starts_at).date).unwrap_or(today)
+        }
+        Err(_) => today,
+    };
     let monday = {
-        let d = q.week.parse::<jiff::civil::Date>().unwrap_or(today);
+        let d = first_day;
         d.saturating_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
     };
     let (from, to) = if week {
