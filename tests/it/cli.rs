@@ -115,3 +115,50 @@ fn a_toml_file_configures_and_flags_win() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
 }
+
+#[test]
+fn import_ics_from_the_command_line_lands_whole_or_not_at_all() {
+    let dir = empty_dir();
+    let db = format!("sqlite://{}", dir.join("x.db").display());
+    let demo = cowork(&dir).args(["--database-url", &db, "demo"]).output().unwrap();
+    assert!(demo.status.success());
+    let year = cowork_core::time::Zone::utc().local(now()).date.year() + 1;
+    let good = format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:Imported day\nDTSTART;TZID=Europe/Berlin:{year}0301T090000\nDURATION:PT8H\nEND:VEVENT\nEND:VCALENDAR\n");
+    std::fs::write(dir.join("good.ics"), &good).unwrap();
+    std::fs::write(dir.join("bad.ics"), good.replace("DURATION:PT8H", "DURATION:eight hours")).unwrap();
+    let args = |f: &str| {
+        vec![
+            "--database-url".to_string(),
+            db.clone(),
+            "import-ics".into(),
+            "--community".into(),
+            "open-science-cowork".into(),
+            "--as".into(),
+            "ada@demo.cowork.test".into(),
+            dir.join(f).display().to_string(),
+        ]
+    };
+    let bad = cowork(&dir).args(args("bad.ics")).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Line 5: DURATION"), "{bad:?}");
+    let ok = cowork(&dir).args(args("good.ics")).output().unwrap();
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("Imported 1 sessions into open-science-cowork"), "{ok:?}");
+    let member = cowork(&dir)
+        .args([
+            "--database-url",
+            &db,
+            "import-ics",
+            "--community",
+            "open-science-cowork",
+            "--as",
+            "eli@demo.cowork.test",
+            &dir.join("good.ics").display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!member.status.success(), "a plain member may not import");
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
