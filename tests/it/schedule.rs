@@ -550,3 +550,70 @@ async fn sqlx_delete_after(server: &Server, series: &str, from: &str) {
     sqlx::query("UPDATE series SET materialized_until = $2 WHERE id = $1").bind(series).bind("2000-01-01").execute(&pool).await.unwrap();
     pool.close().await;
 }
+
+#[tokio::test]
+async fn leaving_or_being_removed_gives_up_places_and_the_video_link() {
+    let (server, owner, member, series) = setup().await;
+    let sessions = server.app().store.series_sessions(&series, 0, 3).await.unwrap();
+    // Full after one: a second member waits.
+    let mut c = sessions[0].content.clone();
+    c.capacity = 1;
+    server.app().store.update_session(&sessions[0].id, &c, sessions[0].starts_at, sessions[0].ends_at, now()).await.unwrap();
+    member.post(&format!("/s/{}/rsvp", sessions[0].id), &[("scope", "all")]).await;
+    let waiting = server.signed_in("second@example.org").await;
+    let cid = server.app().store.community("cafe-club").await.unwrap().id;
+    let second = server.account("second@example.org").await;
+    server.app().store.add_member(&cid, &second.id, false, 1).await.unwrap();
+    assert!(waiting.post(&format!("/s/{}/rsvp", sessions[0].id), &[]).await.status().is_redirection());
+    assert!(member.get_ok(&format!("/s/{}", sessions[0].id)).await.contains("cafe-secret-room"));
+
+    let m = server.account("ny@example.org").await;
+    assert_eq!(owner.post(&format!("/c/cafe-club/members/{}/remove", m.id), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert!(!member.get_ok(&format!("/s/{}", sessions[0].id)).await.contains("cafe-secret-room"), "no link after removal");
+    assert!(server.app().store.my_sessions(&m.id, 0, i64::MAX, 100).await.unwrap().is_empty(), "no sessions in their schedule or feed");
+    let status = server.app().store.rsvp_status(&sessions[0].id, &second.id).await.unwrap().unwrap();
+    assert_eq!(status.status.as_str(), "going", "the waitlist got the freed place");
+    assert!(server.app().store.series_followers(&series).await.unwrap().is_empty(), "no longer following");
+}
+
+#[tokio::test]
+async fn a_rule_the_form_cannot_show_survives_a_title_edit_in_the_form() {
+    let (server, owner, _member, _series) = setup().await;
+    let token = server.token("owner@example.org").await;
+    let start = next_weekday(&Zone::utc(), jiff::civil::Weekday::Monday);
+    let r = reqwest::Client::new()
+        .post(server.url("/api/v1/communities/cafe-club/series"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Twice a month", "format": "builtin:focus-50", "start_date": start, "start_time": "10:00", "time_zone": "UTC", "rrule": "FREQ=MONTHLY;BYMONTHDAY=1,15", "capacity": 8}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "numbers are accepted as well as strings");
+    let series: Value = r.json().await.unwrap();
+    let id = series["id"].as_str().unwrap();
+    let form = owner.get_ok(&format!("/c/cafe-club/series/{id}/edit")).await;
+    assert!(form.contains("name=\"rrule\" value=\"FREQ=MONTHLY;BYMONTHDAY=1,15\""));
+    let version = series["version"].as_i64().unwrap().to_string();
+    let r = owner
+        .post(
+            &format!("/c/cafe-club/series/{id}/edit"),
+            &[
+                ("title", "Twice a month, renamed"),
+                ("format", "builtin:focus-50"),
+                ("start_date", &start),
+                ("start_time", "10:00"),
+                ("time_zone", "UTC"),
+                ("repeat", "monthly_day"),
+                ("month_day", "1"),
+                ("rrule", "FREQ=MONTHLY;BYMONTHDAY=1,15"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert!(location(&r).contains("notice=saved"));
+    let after = server.app().store.series(id).await.unwrap();
+    assert_eq!(after.timing.rrule, "FREQ=MONTHLY;BYMONTHDAY=1,15");
+    let days: Vec<String> =
+        server.app().store.series_sessions(id, 0, 100).await.unwrap().iter().map(|s| s.occurrence[8..].to_string()).collect();
+    assert!(days.iter().all(|d| d == "01" || d == "15") && days.contains(&"15".to_string()), "{days:?}");
+}

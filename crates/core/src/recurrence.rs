@@ -105,7 +105,10 @@ impl Rule {
                 "BYDAY" => {
                     for d in v.split(',') {
                         let d = d.trim().to_ascii_uppercase();
-                        let (num, code) = d.split_at(d.len().saturating_sub(2));
+                        if !d.is_ascii() || d.len() < 2 {
+                            return Err(rule_error(format!("“{d}” is not a weekday.")));
+                        }
+                        let (num, code) = d.split_at(d.len() - 2);
                         let wd = DAYS
                             .iter()
                             .find(|(c, _)| *c == code)
@@ -415,6 +418,9 @@ mod tests {
     #[test]
     fn bad_and_unbounded_rules_are_refused() {
         for bad in [
+            "FREQ=WEEKLY;BYDAY=€",
+            "FREQ=WEEKLY;BYDAY=É1",
+            "FREQ=WEEKLY;BYDAY=M",
             "FREQ=YEARLY",
             "FREQ=HOURLY",
             "FREQ=WEEKLY;INTERVAL=0",

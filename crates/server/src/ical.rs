@@ -163,7 +163,13 @@ pub fn write(cal: &Calendar, now: i64) -> String {
         line(&mut out, &format!("DTSTAMP:{stamp}"));
         line(&mut out, &format!("CREATED:{}", utc_stamp(e.created)));
         line(&mut out, &format!("LAST-MODIFIED:{}", utc_stamp(e.last_modified)));
-        if e.zone.name() == "UTC" {
+        // In the hour that repeats when clocks go back, a local time names two instants and
+        // calendars take the first: such an event is written in UTC, which is never ambiguous.
+        let unambiguous = |t: i64| {
+            let l = e.zone.local(t);
+            e.zone.instant(l.date, l.time) == t
+        };
+        if e.zone.name() == "UTC" || !unambiguous(e.start) || !unambiguous(e.end) {
             line(&mut out, &format!("DTSTART:{}", utc_stamp(e.start)));
             line(&mut out, &format!("DTEND:{}", utc_stamp(e.end)));
         } else {
@@ -290,7 +296,7 @@ fn parse_stamp(p: &Prop, default_zone: &Zone) -> Result<(i64, Option<String>, bo
     let v = p.value.trim();
     let all_day = p.param("VALUE").is_some_and(|x| x.eq_ignore_ascii_case("DATE")) || v.len() == 8;
     let num = |s: &str| s.parse::<i16>().map_err(|_| bad("has a date that cannot be read."));
-    if v.len() < 8 || !v[..8].chars().all(|c| c.is_ascii_digit()) {
+    if !v.get(..8).is_some_and(|d| d.chars().all(|c| c.is_ascii_digit())) {
         return Err(bad("has a date that cannot be read."));
     }
     let date = jiff::civil::Date::new(num(&v[..4])?, num(&v[4..6])? as i8, num(&v[6..8])? as i8).map_err(|_| bad("is not a real date."))?;
@@ -330,7 +336,7 @@ fn parse_duration(p: &Prop) -> Result<i64, ImportError> {
             u => {
                 let n: i64 = num.parse().map_err(|_| bad())?;
                 num.clear();
-                total += n * match (u, in_time) {
+                let unit = match (u, in_time) {
                     ('W', false) => 604_800,
                     ('D', false) => 86_400,
                     ('H', true) => 3600,
@@ -338,6 +344,7 @@ fn parse_duration(p: &Prop) -> Result<i64, ImportError> {
                     ('S', true) => 1,
                     _ => return Err(bad()),
                 };
+                total = n.checked_mul(unit).and_then(|x| total.checked_add(x)).ok_or_else(bad)?;
             }
         }
     }
@@ -352,6 +359,10 @@ fn parse_duration(p: &Prop) -> Result<i64, ImportError> {
 pub fn parse(text: &str, default_zone: &Zone) -> Result<Vec<ImportedEvent>, ImportError> {
     if text.len() > MAX_IMPORT_BYTES {
         return Err(ImportError { line: 0, message: format!("The file is larger than {} KiB.", MAX_IMPORT_BYTES / 1024) });
+    }
+    let text = text.trim_start_matches('\u{feff}');
+    if !text.trim_start().get(..15).is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
+        return Err(ImportError { line: 1, message: "This is not an iCalendar file: it should start with BEGIN:VCALENDAR.".into() });
     }
     let props = props(text)?;
     if !props.first().is_some_and(|p| p.name == "BEGIN" && p.value.trim().eq_ignore_ascii_case("VCALENDAR")) {
@@ -515,6 +526,31 @@ mod tests {
     }
 
     #[test]
+    fn an_event_in_the_repeated_hour_is_written_in_utc() {
+        let london = zone("Europe/London");
+        // 00:30 BST on 2026-10-25, two hours long: it ends at 01:30 GMT, the second 01:30 of that night.
+        let start = london.instant(jiff::civil::date(2026, 10, 25), jiff::civil::time(0, 30, 0, 0));
+        let event = Event {
+            uid: "u".into(),
+            sequence: 0,
+            created: 0,
+            last_modified: 0,
+            start,
+            end: start + 7200,
+            zone: london,
+            summary: "Night owls".into(),
+            description: String::new(),
+            location: String::new(),
+            url: String::new(),
+            status: "CONFIRMED",
+        };
+        let text = write(&Calendar { name: "n".into(), description: String::new(), refresh_minutes: 60, events: vec![event] }, 0);
+        assert!(text.contains("DTSTART:20261024T233000Z") && text.contains("DTEND:20261025T013000Z"), "{text}");
+        let back = parse(&text, &zone("UTC")).unwrap();
+        assert_eq!(back[0].end - back[0].start, 7200);
+    }
+
+    #[test]
     fn imports_read_utc_zoned_floating_and_all_day_times() {
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Write\\, together\r\nDTSTART:20270105T090000Z\r\nDURATION:PT1H30M\r\nEND:VEVENT\r\n\
                     BEGIN:VEVENT\r\nSUMMARY:Cafe\r\nDTSTART;TZID=America/New_York:20270106T100000\r\nDTEND;TZID=America/New_York:20270106T120000\r\n\
@@ -543,6 +579,12 @@ mod tests {
                 "ends before",
             ),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n", 2, "no DTSTART"),
+            ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2027010é\nEND:VEVENT\nEND:VCALENDAR\n", 3, "cannot be read"),
+            (
+                "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nDURATION:P99999999999999999W\nEND:VEVENT\nEND:VCALENDAR\n",
+                4,
+                "DURATION",
+            ),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nEND:VCALENDAR\n", 4, "closes BEGIN:VEVENT"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nthis line is broken\nEND:VEVENT\nEND:VCALENDAR\n", 4, "no “:”"),
             ("BEGIN:VCALENDAR\nEND:VCALENDAR\n", 0, "no events"),

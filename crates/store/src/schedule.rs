@@ -592,6 +592,7 @@ impl Store {
         let sql = format!(
             "SELECT {SESSION_COLUMNS}, r.status AS rsvp_status FROM rsvps r JOIN sessions s ON s.id = r.session_id \
              JOIN communities c ON c.id = s.community_id \
+             JOIN memberships m ON m.community_id = s.community_id AND m.account_id = r.account_id AND m.status = 'active' \
              WHERE r.account_id = $1 AND r.status <> 'cancelled' AND s.ends_at > $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
         );
         let rows = sqlx::query(&sql).bind(account_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
@@ -763,6 +764,35 @@ impl Store {
             .collect()
     }
 
+    /// Someone left or was removed: their future places go to the waitlists,
+    /// and they stop following the community's series. Returns, per session,
+    /// who got a place.
+    pub async fn release_places(&self, community_id: &str, account_id: &str, now: i64) -> Result<Vec<(String, Vec<String>)>> {
+        let sessions: Vec<String> = sqlx::query_scalar(
+            "SELECT r.session_id FROM rsvps r JOIN sessions s ON s.id = r.session_id \
+             WHERE r.account_id = $2 AND s.community_id = $1 AND s.starts_at > $3 AND r.status <> 'cancelled'",
+        )
+        .bind(community_id)
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut promoted = Vec::new();
+        for session_id in sessions {
+            match self.cancel_rsvp(&session_id, account_id, false, now).await {
+                Ok(p) => promoted.push((session_id, p)),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        sqlx::query("DELETE FROM series_followers WHERE account_id = $2 AND series_id IN (SELECT id FROM series WHERE community_id = $1)")
+            .bind(community_id)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(promoted)
+    }
+
     pub async fn mark_attendance(&self, session_id: &str, account_id: &str, attendance: &str, now: i64) -> Result<()> {
         let r = sqlx::query("UPDATE rsvps SET attendance = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2")
             .bind(session_id)
@@ -796,10 +826,15 @@ impl Store {
     }
 
     pub async fn series_followers(&self, series_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT account_id FROM series_followers WHERE series_id = $1 ORDER BY created_at, account_id")
-            .bind(series_id)
-            .fetch_all(&self.pool)
-            .await?)
+        // Only people still in the community keep getting places.
+        Ok(sqlx::query_scalar(
+            "SELECT f.account_id FROM series_followers f JOIN series s ON s.id = f.series_id \
+             JOIN memberships m ON m.community_id = s.community_id AND m.account_id = f.account_id AND m.status = 'active' \
+             WHERE f.series_id = $1 ORDER BY f.created_at, f.account_id",
+        )
+        .bind(series_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn follows_series(&self, series_id: &str, account_id: &str) -> Result<bool> {
@@ -1024,7 +1059,12 @@ async fn apply_plan(
                 .map(|r| Ok((col(r, "id")?, col(r, "occurrence")?, col(r, "detached")?, col(r, "starts_at")?)))
                 .collect::<Result<_>>()?
         };
-        for (id, occurrence, detached, _) in &existing {
+        for (id, occurrence, _, _) in &existing {
+            // Under the session's lock (the one RSVPs take), re-read what may have changed
+            // since the list was read: a concurrent edit, cancellation or answer wins.
+            lock_session(tx, id).await?;
+            let detached: i64 = sqlx::query_scalar("SELECT detached FROM sessions WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
+            let detached = &detached;
             match plan.iter().find(|p| &p.occurrence == occurrence) {
                 Some(p) if *detached == 0 => {
                     sqlx::query(

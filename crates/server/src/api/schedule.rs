@@ -249,7 +249,17 @@ async fn rsvps(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<Stri
     if v.community.role().is_none() {
         return Err(AppError::Forbidden("Only members see who is going.".into()).into());
     }
-    Ok(Json(json!({ "items": v.rsvps })).into_response())
+    let mut items = serde_json::to_value(&v.rsvps).unwrap_or(Value::Null);
+    // Late cancellations and no-shows are for the hosts, not everyone.
+    if !v.may_mark_attendance() {
+        if let Value::Array(list) = &mut items {
+            for r in list.iter_mut().filter_map(Value::as_object_mut) {
+                r.remove("late");
+                r.remove("attendance");
+            }
+        }
+    }
+    Ok(Json(json!({ "items": items })).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

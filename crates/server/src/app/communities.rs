@@ -210,7 +210,8 @@ impl App {
             Standing::Member(role) => {
                 let owners = self.store.count_owners(&community.id).await?;
                 permissions::may_leave(role, owners).map_err(|r| AppError::Forbidden(r.message().into()))?;
-                Ok(self.store.end_membership(&community.id, &me.id, false).await?)
+                self.store.end_membership(&community.id, &me.id, false).await?;
+                self.release_places(&community.id, &me.id).await
             }
         }
     }
@@ -248,7 +249,8 @@ impl App {
             let owners = self.store.count_owners(&view.community.id).await?;
             permissions::may_remove(actor, target, owners, account_id == me.id).map_err(|r| AppError::Forbidden(r.message().into()))?;
         }
-        Ok(self.store.end_membership(&view.community.id, account_id, true).await?)
+        self.store.end_membership(&view.community.id, account_id, true).await?;
+        self.release_places(&view.community.id, account_id).await
     }
 
     pub async fn allow_back(&self, me: &Account, slug: &str, account_id: &str) -> AppResult<()> {

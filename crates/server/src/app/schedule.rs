@@ -51,7 +51,8 @@ impl SessionView {
     }
     /// The video link is for people taking part: those going, and the hosts and organizers.
     pub fn shows_video_link(&self) -> bool {
-        self.mine.is_some_and(|r| r.status == RsvpStatus::Going) || self.may_mark_attendance()
+        let member = self.community.role().is_some();
+        member && (self.mine.is_some_and(|r| r.status == RsvpStatus::Going) || self.may_mark_attendance())
     }
 }
 
@@ -140,9 +141,10 @@ fn horizon(zone: &Zone, now: i64) -> jiff::civil::Date {
     date_in(zone, now).saturating_add(HORIZON_DAYS.days())
 }
 
-/// Future occurrences of a draft from `from` through the horizon.
+/// Future occurrences of a draft from `from` through the horizon — or, for a
+/// series planned further ahead than that, through its first two months.
 fn plan(d: &SeriesDraft, minutes: u32, from: jiff::civil::Date, now: i64) -> (Vec<Planned>, String) {
-    let through = horizon(&d.zone, now);
+    let through = horizon(&d.zone, now).max(d.start_date.saturating_add(62.days()));
     let planned = d
         .occurrences(minutes, from, through)
         .into_iter()
@@ -298,6 +300,21 @@ impl App {
                 if draft.start_date < d {
                     draft.start_date = d;
                 }
+                // "After 10 sessions" means ten in all: those before the split count.
+                if let (Some(new_rule), Some(old_rule)) = (draft.rule.as_mut(), old.rule.as_ref()) {
+                    if let (End::Count(n), End::Count(m)) = (new_rule.end, old_rule.end) {
+                        if n == m {
+                            let before = cowork_core::recurrence::occurrences(
+                                old.start_date,
+                                Some(old_rule),
+                                old.start_date,
+                                d.saturating_sub(1.day()),
+                            )
+                            .len() as u32;
+                            new_rule.end = End::Count(n.saturating_sub(before).max(1));
+                        }
+                    }
+                }
                 let (planned, through) = plan(&draft, format.total_minutes(), d, t);
                 self.store
                     .split_series(
@@ -327,6 +344,7 @@ impl App {
             cowork_store::StoreError::Stale => stale(),
             e => e.into(),
         })?;
+        self.answer_for_followers(&series.id).await?;
         self.invalidate_feeds(&view.community.id);
         Ok((self.store.series(&series.id).await?, report))
     }
@@ -345,18 +363,19 @@ impl App {
                 break;
             }
             for s in &batch {
-                let Some(d) = draft_of(s) else { continue };
+                let Some(d) = draft_of(s) else {
+                    // Unreadable (should not happen): mark it done so the loop moves on.
+                    tracing::warn!(series = %s.id, "a stored series could not be read back");
+                    self.store.extend_series(&s.id, &[], "9999-12-31", t).await?;
+                    continue;
+                };
                 let minutes = format::total_minutes(&s.content.phases);
                 let from = s.materialized_until.parse::<jiff::civil::Date>().map(|m| m.saturating_add(1.day())).unwrap_or(d.start_date);
                 let (planned, through) = plan(&d, minutes, from, t);
                 let n = self.store.extend_series(&s.id, &planned, &through, t).await?;
                 added += n;
                 if n > 0 {
-                    for follower in self.store.series_followers(&s.id).await? {
-                        for session in self.store.unanswered_sessions(&s.id, &follower, t).await? {
-                            self.store.rsvp(&session, &follower, t).await?;
-                        }
-                    }
+                    self.answer_for_followers(&s.id).await?;
                     self.invalidate_feeds(&s.community_id);
                 }
             }
@@ -365,6 +384,18 @@ impl App {
             }
         }
         Ok(added)
+    }
+
+    /// People following a series ("all upcoming") get an answer for every
+    /// session they have none for yet: after the series grows or is edited.
+    async fn answer_for_followers(&self, series_id: &str) -> AppResult<()> {
+        let t = now();
+        for follower in self.store.series_followers(series_id).await? {
+            for session in self.store.unanswered_sessions(series_id, &follower, t).await? {
+                self.store.rsvp(&session, &follower, t).await?;
+            }
+        }
+        Ok(())
     }
 
     // ---- sessions
@@ -506,7 +537,9 @@ impl App {
     pub async fn cancel_rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<()> {
         let v = self.session_view(Some(me), id).await?;
         let t = now();
-        let late = is_late_cancellation(t, v.session.starts_at);
+        // Only giving up a place late counts; leaving a waitlist never does.
+        let was_going = v.mine.is_some_and(|r| r.status == RsvpStatus::Going);
+        let late = was_going && is_late_cancellation(t, v.session.starts_at);
         let promoted = match self.store.cancel_rsvp(id, &me.id, late, t).await {
             Ok(p) => p,
             Err(cowork_store::StoreError::NotFound) if all_upcoming => Vec::new(),
@@ -522,6 +555,14 @@ impl App {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// After someone leaves or is removed: their places go to the waitlists.
+    pub(crate) async fn release_places(&self, community_id: &str, account_id: &str) -> AppResult<()> {
+        for (session, promoted) in self.store.release_places(community_id, account_id, now()).await? {
+            self.tell_promoted(&session, &promoted).await;
         }
         Ok(())
     }

@@ -227,6 +227,9 @@ pub struct SeriesFields {
     video_url: String,
     address: String,
     language: String,
+    /// A rule the fields cannot show, kept as it is unless `drop_rrule` is ticked.
+    rrule: String,
+    drop_rrule: String,
 }
 
 impl SeriesFields {
@@ -258,7 +261,7 @@ impl SeriesFields {
             ends: self.ends,
             until: self.until,
             count: self.count,
-            rrule: String::new(),
+            rrule: if self.drop_rrule.is_empty() { self.rrule } else { String::new() },
             capacity: self.capacity,
             place: self.place,
             video_url: self.video_url,
