@@ -617,3 +617,28 @@ async fn a_rule_the_form_cannot_show_survives_a_title_edit_in_the_form() {
         server.app().store.series_sessions(id, 0, 100).await.unwrap().iter().map(|s| s.occurrence[8..].to_string()).collect();
     assert!(days.iter().all(|d| d == "01" || d == "15") && days.contains(&"15".to_string()), "{days:?}");
 }
+
+#[tokio::test]
+async fn organizers_choose_who_hosts_a_series() {
+    let (server, owner, member, series) = setup().await;
+    let m = server.account("ny@example.org").await;
+    let page = owner.get_ok(&format!("/c/cafe-club/series/{series}")).await;
+    assert!(page.contains("Add a host") && page.contains(&format!("<option value=\"{}\">New Yorker</option>", m.id)));
+    assert_eq!(member.post(&format!("/c/cafe-club/series/{series}/hosts"), &[("account_id", &m.id)]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(owner.post(&format!("/c/cafe-club/series/{series}/hosts"), &[("account_id", &m.id)]).await.status(), StatusCode::SEE_OTHER);
+    let session = server.app().store.series_sessions(&series, 0, 1).await.unwrap().remove(0);
+    assert!(member.get_ok(&format!("/s/{}", session.id)).await.contains("New Yorker"), "the new host is named on the session");
+    let outsider = server.account("out@example.org").await;
+    assert_eq!(
+        owner.post(&format!("/c/cafe-club/series/{series}/hosts"), &[("account_id", &outsider.id)]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let owner_id = server.account("owner@example.org").await.id;
+    assert_eq!(owner.post(&format!("/c/cafe-club/series/{series}/hosts/{owner_id}/remove"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        owner.post(&format!("/c/cafe-club/series/{series}/hosts/{}/remove", m.id), &[]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the last host stays"
+    );
+    assert_eq!(server.app().store.series_hosts(&series).await.unwrap().len(), 1);
+}

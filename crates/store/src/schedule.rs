@@ -430,6 +430,31 @@ impl Store {
         rows.iter().map(|r| Ok((col(r, "id")?, col(r, "display_name")?))).collect()
     }
 
+    /// Adds a host to a series (doing nothing if they host it already).
+    pub async fn add_series_host(&self, series_id: &str, account_id: &str) -> Result<()> {
+        sqlx::query("INSERT INTO series_hosts (series_id, account_id) VALUES ($1, $2) ON CONFLICT (series_id, account_id) DO NOTHING")
+            .bind(series_id)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a host; a series always keeps at least one.
+    pub async fn remove_series_host(&self, series_id: &str, account_id: &str) -> Result<()> {
+        let r = sqlx::query(
+            "DELETE FROM series_hosts WHERE series_id = $1 AND account_id = $2 AND (SELECT COUNT(*) FROM series_hosts WHERE series_id = $1) > 1",
+        )
+        .bind(series_id)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Saves an edit of a whole series: its fields, then its sessions from
     /// `from` on, following `plan`. Fails with `Stale` if someone else saved
     /// it since `version` was read, so two organizers never interleave.

@@ -20,6 +20,8 @@ pub fn routes() -> Router<App> {
         .route("/communities/{slug}/formats/{id}", patch(update_format).delete(delete_format))
         .route("/communities/{slug}/series", get(series_list).post(create_series))
         .route("/communities/{slug}/series/{id}", get(series).patch(edit_series))
+        .route("/communities/{slug}/series/{id}/hosts", post(add_host))
+        .route("/communities/{slug}/series/{id}/hosts/{account}", axum::routing::delete(remove_host))
         .route("/communities/{slug}/sessions", get(community_sessions))
         .route("/communities/{slug}/feeds", get(feeds))
         .route("/sessions/{id}", get(session).patch(edit_session))
@@ -171,6 +173,27 @@ async fn edit_series(
     };
     let (series, report) = app.edit_series(&me, &slug, &id, version, scope, &input).await?;
     Ok(Json(json!({ "series": series_json(&series, true), "sessions": report })).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HostBody {
+    account_id: String,
+}
+
+async fn add_host(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path((slug, id)): Path<(String, String)>,
+    Body(b): Body<HostBody>,
+) -> ApiResult {
+    app.add_host(&me, &slug, &id, &b.account_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn remove_host(State(app): State<App>, ApiUser(me): ApiUser, Path((slug, id, account)): Path<(String, String, String)>) -> ApiResult {
+    app.remove_host(&me, &slug, &id, &account).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ---- sessions

@@ -349,6 +349,29 @@ impl App {
         Ok((self.store.series(&series.id).await?, report))
     }
 
+    /// Adds a member as a host of a series; organizers only.
+    pub async fn add_host(&self, me: &Account, slug: &str, series_id: &str, account_id: &str) -> AppResult<()> {
+        let v = self.series_view(Some(me), slug, series_id).await?;
+        if !v.community.may(Action::Schedule) {
+            return Err(AppError::forbidden());
+        }
+        match self.store.standing(&v.community.community.id, account_id).await? {
+            cowork_core::permissions::Standing::Member(_) => Ok(self.store.add_series_host(series_id, account_id).await?),
+            _ => Err(Invalid::one("account_id", "Only members of the community can host.").into()),
+        }
+    }
+
+    pub async fn remove_host(&self, me: &Account, slug: &str, series_id: &str, account_id: &str) -> AppResult<()> {
+        let v = self.series_view(Some(me), slug, series_id).await?;
+        if !v.community.may(Action::Schedule) {
+            return Err(AppError::forbidden());
+        }
+        self.store.remove_series_host(series_id, account_id).await.map_err(|e| match e {
+            cowork_store::StoreError::NotFound => AppError::Invalid(Invalid::one("account_id", "A series keeps at least one host.")),
+            e => e.into(),
+        })
+    }
+
     /// Keeps every recurring series materialized through the horizon; run
     /// by a background task. Safe on many nodes at once: adding an
     /// occurrence that exists does nothing.

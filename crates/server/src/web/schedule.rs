@@ -21,6 +21,8 @@ pub fn routes() -> Router<App> {
         .route("/c/{slug}/series/new", get(new_series).post(create_series))
         .route("/c/{slug}/series/{id}", get(series))
         .route("/c/{slug}/series/{id}/edit", get(edit_series_form).post(edit_series))
+        .route("/c/{slug}/series/{id}/hosts", axum::routing::post(add_host))
+        .route("/c/{slug}/series/{id}/hosts/{account}/remove", axum::routing::post(remove_host))
 }
 
 /// Sessions grouped under the day they fall on in the viewer's zone.
@@ -348,6 +350,8 @@ struct SeriesPage {
     notice: String,
     days: Vec<Day>,
     feed_url: String,
+    /// Members who could be added as hosts (organizers only).
+    members: Vec<cowork_store::Member>,
 }
 
 impl SeriesPage {
@@ -392,7 +396,43 @@ async fn series(State(app): State<App>, ctx: Ctx, Path((slug, id)): Path<(String
     let sessions = std::mem::take(&mut v.upcoming);
     let days = by_day(&ctx, sessions);
     let feed_url = format!("{}/c/{}/series/{}/calendar.ics", app.config.base_url, slug, id);
-    ok(&SeriesPage { ctx, v, describe, notice, days, feed_url })
+    let members = match (&ctx.viewer, v.community.may(Action::Schedule)) {
+        (Some(me), true) => app
+            .members(me, &slug)
+            .await?
+            .1
+            .into_iter()
+            .filter(|m| !m.pending && !m.removed && !v.hosts.iter().any(|(h, _)| *h == m.account_id))
+            .collect(),
+        _ => Vec::new(),
+    };
+    ok(&SeriesPage { ctx, v, describe, notice, days, feed_url, members })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HostForm {
+    account_id: String,
+}
+
+async fn add_host(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<HostForm>,
+) -> PageResult {
+    app.add_host(&s.me, &slug, &id, &f.account_id).await?;
+    see_other(&format!("/c/{slug}/series/{id}#hosts"))
+}
+
+async fn remove_host(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id, account)): Path<(String, String, String)>,
+    CsrfForm(_): CsrfForm<HostForm>,
+) -> PageResult {
+    app.remove_host(&s.me, &slug, &id, &account).await?;
+    see_other(&format!("/c/{slug}/series/{id}#hosts"))
 }
 
 #[derive(serde::Deserialize, Default)]
