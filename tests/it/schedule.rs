@@ -455,8 +455,8 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
     let (server, owner, _member, _series) = setup().await;
     let year = Zone::utc().local(now()).date.year() + 1;
     let good = format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Imported write-in\r\nDTSTART;TZID=America/New_York:{year}0105T090000\r\nDTEND;TZID=America/New_York:{year}0105T103000\r\nEND:VEVENT\r\n\
-         BEGIN:VEVENT\r\nSUMMARY:Jelly at the cafe\r\nLOCATION:Café Nero\\, High Street\r\nDTSTART:{year}0106T100000Z\r\nDURATION:PT4H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:write-in-1@example.org\r\nSUMMARY:Imported write-in\r\nDTSTART;TZID=America/New_York:{year}0105T090000\r\nDTEND;TZID=America/New_York:{year}0105T103000\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:jelly-1@example.org\r\nSUMMARY:Jelly at the cafe\r\nLOCATION:Café Nero\\, High Street\r\nDTSTART:{year}0106T100000Z\r\nDURATION:PT4H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     );
     let bad = good.replace(&format!("DTSTART:{year}0106T100000Z"), &format!("DTSTART:{year}0230T100000Z"));
     let upload = |text: String| {
@@ -473,10 +473,10 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
     let r = upload(bad).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Line 11: DTSTART is not a real date") && html.contains("Nothing was imported"), "{html}");
+    assert!(html.contains("Line 13: DTSTART is not a real date") && html.contains("Nothing was imported"), "{html}");
     let cid = server.app().store.community("cafe-club").await.unwrap().id;
     assert_eq!(server.app().store.community_sessions_version(&cid).await.unwrap().0, before, "nothing imported");
-    let r = upload(good).await;
+    let r = upload(good.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("Imported 2 sessions"));
     let all = server.app().store.community_sessions(&cid, 0, i64::MAX, 1000).await.unwrap();
@@ -487,6 +487,13 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
     );
     let write_in = all.iter().find(|s| s.content.title == "Imported write-in").unwrap();
     assert_eq!(Zone::parse("tz", "America/New_York").unwrap().clock(write_in.starts_at), "09:00");
+    // The same file again adds nothing; an imported session can be edited like any other.
+    let again = upload(good.clone()).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.unwrap().contains("imported before"));
+    assert_eq!(server.app().store.community_sessions(&cid, 0, i64::MAX, 1000).await.unwrap().len(), all.len());
+    let form = owner.get_ok(&format!("/s/{}/edit", write_in.id)).await;
+    assert!(form.contains("selected>Open session, 1 h 30 min (1 h 30 min)"), "its own format is chosen");
     // Without the CSRF value nothing happens.
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text("BEGIN:VCALENDAR"));
     assert_eq!(owner.http.post(owner.url("/c/cafe-club/import")).multipart(form).send().await.unwrap().status(), StatusCode::FORBIDDEN);

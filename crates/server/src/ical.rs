@@ -207,6 +207,8 @@ pub struct ImportedEvent {
     /// The zone its times were given in (the default zone for UTC or floating times).
     pub zone: String,
     pub had_rule: bool,
+    /// The event's UID, so importing the same file twice adds nothing twice.
+    pub uid: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,12 +317,62 @@ fn parse_stamp(p: &Prop, default_zone: &Zone) -> Result<(i64, Option<String>, bo
     }
     match p.param("TZID") {
         Some(tz) => {
+            let tz = windows_zone(tz).unwrap_or(tz);
             let zone = Zone::parse("tz", tz.trim_start_matches('/'))
                 .map_err(|_| bad(&format!("uses the time zone “{tz}”, which we do not know; use an IANA name such as Europe/London.")))?;
             Ok((zone.instant(date, time), Some(zone.name().to_string()), all_day))
         }
         None => Ok((default_zone.instant(date, time), None, all_day)),
     }
+}
+
+/// Outlook and Exchange name zones the Windows way; the commonest, as IANA names
+/// (the mapping of the Unicode CLDR's windowsZones for each zone's main territory).
+fn windows_zone(name: &str) -> Option<&'static str> {
+    const MAP: &[(&str, &str)] = &[
+        ("GMT Standard Time", "Europe/London"),
+        ("Greenwich Standard Time", "Atlantic/Reykjavik"),
+        ("W. Europe Standard Time", "Europe/Berlin"),
+        ("Central Europe Standard Time", "Europe/Budapest"),
+        ("Central European Standard Time", "Europe/Warsaw"),
+        ("Romance Standard Time", "Europe/Paris"),
+        ("E. Europe Standard Time", "Europe/Chisinau"),
+        ("FLE Standard Time", "Europe/Kiev"),
+        ("GTB Standard Time", "Europe/Bucharest"),
+        ("Russian Standard Time", "Europe/Moscow"),
+        ("Eastern Standard Time", "America/New_York"),
+        ("Central Standard Time", "America/Chicago"),
+        ("Mountain Standard Time", "America/Denver"),
+        ("US Mountain Standard Time", "America/Phoenix"),
+        ("Pacific Standard Time", "America/Los_Angeles"),
+        ("Alaskan Standard Time", "America/Anchorage"),
+        ("Hawaiian Standard Time", "Pacific/Honolulu"),
+        ("Atlantic Standard Time", "America/Halifax"),
+        ("E. South America Standard Time", "America/Sao_Paulo"),
+        ("Argentina Standard Time", "America/Buenos_Aires"),
+        ("SA Pacific Standard Time", "America/Bogota"),
+        ("Central America Standard Time", "America/Guatemala"),
+        ("India Standard Time", "Asia/Kolkata"),
+        ("China Standard Time", "Asia/Shanghai"),
+        ("Tokyo Standard Time", "Asia/Tokyo"),
+        ("Korea Standard Time", "Asia/Seoul"),
+        ("Singapore Standard Time", "Asia/Singapore"),
+        ("SE Asia Standard Time", "Asia/Bangkok"),
+        ("Arabian Standard Time", "Asia/Dubai"),
+        ("Israel Standard Time", "Asia/Jerusalem"),
+        ("South Africa Standard Time", "Africa/Johannesburg"),
+        ("W. Central Africa Standard Time", "Africa/Lagos"),
+        ("E. Africa Standard Time", "Africa/Nairobi"),
+        ("Egypt Standard Time", "Africa/Cairo"),
+        ("AUS Eastern Standard Time", "Australia/Sydney"),
+        ("E. Australia Standard Time", "Australia/Brisbane"),
+        ("Cen. Australia Standard Time", "Australia/Adelaide"),
+        ("W. Australia Standard Time", "Australia/Perth"),
+        ("New Zealand Standard Time", "Pacific/Auckland"),
+        ("Chatham Islands Standard Time", "Pacific/Chatham"),
+        ("UTC", "UTC"),
+    ];
+    MAP.iter().find(|(w, _)| w.eq_ignore_ascii_case(name.trim())).map(|(_, iana)| *iana)
 }
 
 /// Reads the seconds of a DURATION such as PT1H30M or P1D.
@@ -460,6 +512,7 @@ fn event(start_line: usize, ps: &[&Prop], default_zone: &Zone) -> Result<Importe
         end,
         zone: zone.unwrap_or_else(|| default_zone.name().to_string()),
         had_rule: get("RRULE").is_some(),
+        uid: get("UID").map(|p| p.value.trim().chars().take(255).collect()).unwrap_or_default(),
     })
 }
 
@@ -563,6 +616,13 @@ mod tests {
         assert_eq!(ev[1].description, "", "alarm text is not the event's");
         assert_eq!((zone("Asia/Tokyo").clock(ev[2].start).as_str(), ev[2].summary.as_str()), ("08:00", "Imported session"));
         assert!(ev[3].had_rule);
+        let outlook = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:abc-123\r\nDTSTART;TZID=W. Europe Standard Time:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let from_outlook = parse(outlook, &zone("UTC")).unwrap();
+        assert_eq!(
+            (from_outlook[0].zone.as_str(), from_outlook[0].uid.as_str()),
+            ("Europe/Berlin", "abc-123"),
+            "Windows zone names are understood"
+        );
         assert_eq!(ev[3].end - ev[3].start, 8 * 3600, "an all-day event becomes a working day");
     }
 
@@ -572,7 +632,7 @@ mod tests {
             ("hello", 1, "not an iCalendar file"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2027-01-05\nEND:VEVENT\nEND:VCALENDAR\n", 3, "cannot be read"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270230T100000Z\nEND:VEVENT\nEND:VCALENDAR\n", 3, "not a real date"),
-            ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=W. Europe Standard Time:20270105T100000\nEND:VEVENT\nEND:VCALENDAR\n", 3, "IANA"),
+            ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=Somewhere Standard Time:20270105T100000\nEND:VEVENT\nEND:VCALENDAR\n", 3, "IANA"),
             (
                 "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nDTEND:20270105T090000Z\nEND:VEVENT\nEND:VCALENDAR\n",
                 4,

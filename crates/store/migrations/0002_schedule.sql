@@ -33,11 +33,13 @@ CREATE TABLE series (
     created_by TEXT NOT NULL REFERENCES accounts (id),
     version BIGINT NOT NULL DEFAULT 1,     -- bumped by every edit; forms send it back to catch concurrent edits
     materialized_until TEXT NOT NULL DEFAULT '', -- local date through which sessions exist
+    source_uid TEXT NOT NULL DEFAULT '',   -- UID of the imported event it came from, so a file imports once
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX series_community ON series (community_id);
 CREATE INDEX series_materialized ON series (materialized_until);
+CREATE INDEX series_source ON series (community_id, source_uid);
 
 CREATE TABLE series_hosts (
     series_id TEXT NOT NULL REFERENCES series (id) ON DELETE CASCADE,

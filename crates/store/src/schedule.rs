@@ -385,20 +385,30 @@ impl Store {
     pub async fn create_one_offs(
         &self,
         community_id: &str,
-        items: &[(Content, Timing, Vec<Planned>)],
+        items: &[(Content, Timing, Vec<Planned>, String)],
         created_by: &str,
         now: i64,
     ) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
         let mut added = 0;
-        for (c, t, plan) in items {
+        for (c, t, plan, source_uid) in items {
             let id = new_id();
             let through = plan.last().map(|p| p.occurrence.clone()).unwrap_or_default();
             insert_series(&mut tx, &id, community_id, c, t, created_by, &through, now).await?;
+            sqlx::query("UPDATE series SET source_uid = $2 WHERE id = $1").bind(&id).bind(source_uid).execute(&mut *tx).await?;
             added += apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?.added;
         }
         tx.commit().await?;
         Ok(added)
+    }
+
+    /// UIDs of the events already imported into a community.
+    pub async fn imported_uids(&self, community_id: &str) -> Result<std::collections::HashSet<String>> {
+        let v: Vec<String> = sqlx::query_scalar("SELECT source_uid FROM series WHERE community_id = $1 AND source_uid <> ''")
+            .bind(community_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(v.into_iter().collect())
     }
 
     pub async fn series(&self, id: &str) -> Result<Series> {

@@ -62,6 +62,8 @@ const TRUST_SECONDS: u64 = 5;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
     pub imported: usize,
+    /// Events imported before (same UID), left alone.
+    pub duplicates: usize,
     /// Events that repeat in the file: only their first date was imported.
     pub rules_ignored: usize,
     pub skipped_past: usize,
@@ -234,18 +236,22 @@ impl App {
             AppError::Invalid(Invalid::one("file", format!("{at}{} Nothing was imported.", e.message)))
         })?;
         let t = now();
-        let mut report = ImportReport { imported: 0, rules_ignored: 0, skipped_past: 0 };
+        let mut report = ImportReport { imported: 0, duplicates: 0, rules_ignored: 0, skipped_past: 0 };
+        let mut seen = self.store.imported_uids(&view.community.id).await?;
         let mut plans = Vec::new();
         for e in &events {
             if e.start <= t {
                 report.skipped_past += 1;
                 continue;
             }
+            if !e.uid.is_empty() && !seen.insert(e.uid.clone()) {
+                report.duplicates += 1;
+                continue;
+            }
             report.rules_ignored += e.had_rule as usize;
             let zone = Zone::parse("tz", &e.zone).unwrap_or_else(|_| default_zone.clone());
             let local = zone.local(e.start);
             let minutes = ((e.end - e.start) / 60).max(1) as u32;
-            let phases = vec![Phase { kind: PhaseKind::OpenWork, label: "Session".into(), minutes, enforced: false }];
             let input = SeriesInput {
                 title: e.summary.chars().take(100).collect(),
                 description: e.description.chars().take(5000).collect(),
@@ -259,39 +265,57 @@ impl App {
                 ..Default::default()
             };
             let draft = input.parse(|k| k == "imported").map_err(|i| {
-                AppError::Invalid(Invalid::one(
-                    "file",
-                    format!(
-                        "The event on line {}: {} Nothing was imported.",
-                        e.line,
-                        i.0.first().map(|f| f.message.as_str()).unwrap_or("")
-                    ),
-                ))
+                let why = i.0.first().map(|f| f.message.as_str()).unwrap_or("");
+                AppError::Invalid(Invalid::one("file", format!("The event on line {}: {why} Nothing was imported.", e.line)))
             })?;
+            plans.push((draft, minutes, e.start, e.end, e.uid.clone()));
+        }
+        if plans.is_empty() && report.duplicates > 0 {
+            return Err(Invalid::one("file", "Every event in the file was imported before; nothing new to add.").into());
+        }
+        // Imported sessions follow a format like any other — one "open session" per length —
+        // so they can be edited like any other.
+        let mut formats: HashMap<u32, (String, String)> = HashMap::new();
+        let existing = self.store.formats(&view.community.id).await?;
+        let mut items = Vec::new();
+        for (draft, minutes, start, end, uid) in plans {
+            let name = format!("Open session, {}", duration_words(minutes));
+            let phases = vec![Phase { kind: PhaseKind::OpenWork, label: "Open session".into(), minutes, enforced: false }];
+            let key = match formats.get(&minutes) {
+                Some((key, _)) => key.clone(),
+                None => {
+                    let id = match existing.iter().find(|f| f.name == name && f.phases == phases) {
+                        Some(f) => f.id.clone(),
+                        None => self.store.create_format(&view.community.id, &name, "Made by an .ics import.", &phases, t).await?.id,
+                    };
+                    formats.insert(minutes, (id.clone(), name.clone()));
+                    id
+                }
+            };
             let content = Content {
                 title: draft.title.clone(),
                 description: draft.description.clone(),
-                format_name: "Imported".into(),
+                format_name: name,
                 phases,
-                time_zone: zone.name().into(),
+                time_zone: draft.zone.name().into(),
                 capacity: 0,
                 place: draft.place.kind().into(),
                 video_url: draft.place.video_url().into(),
                 address: draft.place.address().into(),
                 language: "en".into(),
             };
+            let date = draft.start_date.to_string();
             let timing = Timing {
-                format_key: "imported".into(),
-                start_date: input.start_date.clone(),
-                start_time: input.start_time.clone(),
+                format_key: key,
+                start_date: date.clone(),
+                start_time: format!("{:02}:{:02}", draft.start_time.hour(), draft.start_time.minute()),
                 rrule: String::new(),
             };
-            plans.push((content, timing, Planned { occurrence: input.start_date.clone(), starts_at: e.start, ends_at: e.end }));
+            items.push((content, timing, vec![Planned { occurrence: date, starts_at: start, ends_at: end }], uid));
         }
-        if plans.is_empty() {
+        if items.is_empty() {
             return Err(Invalid::one("file", "Every event in the file has already happened; nothing was imported.").into());
         }
-        let items: Vec<(Content, Timing, Vec<Planned>)> = plans.into_iter().map(|(c, t, p)| (c, t, vec![p])).collect();
         report.imported = self.store.create_one_offs(&view.community.id, &items, &me.id, t).await?;
         self.invalidate_feeds(&view.community.id);
         Ok(report)
