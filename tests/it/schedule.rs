@@ -649,3 +649,59 @@ async fn organizers_choose_who_hosts_a_series() {
     );
     assert_eq!(server.app().store.series_hosts(&series).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn private_communities_are_subscribed_to_through_a_members_secret_address() {
+    let server = Server::start().await;
+    let c = server.community("owner@example.org", "night-owls", "private", "invite").await;
+    let owner = server.account("owner@example.org").await;
+    let input = cowork_core::schedule::SeriesInput {
+        title: "Late focus".into(),
+        format: "builtin:focus-50".into(),
+        start_date: next_weekday(&Zone::utc(), jiff::civil::Weekday::Tuesday),
+        start_time: "22:00".into(),
+        time_zone: "Asia/Tokyo".into(),
+        repeat: "weekly".into(),
+        ..Default::default()
+    };
+    server.app().create_series(&owner, "night-owls", &input).await.unwrap();
+    let browser = server.signed_in("owner@example.org").await;
+    let html = browser.post("/me/calendar", &[]).await.text().await.unwrap();
+    let at = html.find("/c/night-owls.ics").expect("the community's address is offered");
+    let start = html[..at].rfind("http").unwrap();
+    let url = html[start..at + "/c/night-owls.ics".len()].to_string();
+    let feed = server.client().get(&url).await;
+    assert_eq!(feed.status(), StatusCode::OK);
+    let text = feed.text().await.unwrap();
+    assert!(text.contains("SUMMARY:Late focus") && text.contains("TZID=Asia/Tokyo"));
+    assert_eq!(server.client().get("/c/night-owls/calendar.ics").await.status(), StatusCode::NOT_FOUND, "no public address");
+    // Someone else's secret does not open it.
+    let stranger = server.signed_in("stranger@example.org").await;
+    let html = stranger.post("/me/calendar", &[]).await.text().await.unwrap();
+    let at = html.find("/calendar/").unwrap();
+    let token: String = html[at + 10..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    assert_eq!(server.client().get(&format!("/calendar/{token}/c/night-owls.ics")).await.status(), StatusCode::NOT_FOUND);
+    let _ = c;
+}
+
+#[tokio::test]
+async fn a_series_feed_follows_its_sessions_after_a_split() {
+    let (server, _owner, _member, series) = setup().await;
+    let sessions = server.app().store.series_sessions(&series, 0, 1000).await.unwrap();
+    let before =
+        cowork_server::ical::parse(&server.client().get_ok(&format!("/c/cafe-club/series/{series}/calendar.ics")).await, &Zone::utc())
+            .unwrap()
+            .len();
+    let me = server.account("owner@example.org").await;
+    let current = server.app().store.series(&series).await.unwrap();
+    let mut input = cowork_core::schedule::SeriesInput::of(&cowork_server::app::schedule::draft_of(&current).unwrap());
+    input.title = "Cafe, second season".into();
+    input.start_date = sessions[2].occurrence.clone();
+    let scope = cowork_server::app::schedule::EditScope::From(&sessions[2].id);
+    let (tail, _) = server.app().edit_series(&me, "cafe-club", &series, current.version, scope, &input).await.unwrap();
+    assert_ne!(tail.id, series);
+    let feed = server.client().get_ok(&format!("/c/cafe-club/series/{series}/calendar.ics")).await;
+    let after = cowork_server::ical::parse(&feed, &Zone::utc()).unwrap();
+    assert_eq!(after.len(), before, "subscribers of the series keep every session");
+    assert!(feed.contains("SUMMARY:Cafe\\, second season"), "commas are escaped in iCalendar text");
+}

@@ -33,7 +33,8 @@ CREATE TABLE series (
     created_by TEXT NOT NULL REFERENCES accounts (id),
     version BIGINT NOT NULL DEFAULT 1,     -- bumped by every edit; forms send it back to catch concurrent edits
     materialized_until TEXT NOT NULL DEFAULT '', -- local date through which sessions exist
-    source_uid TEXT NOT NULL DEFAULT '',   -- UID of the imported event it came from, so a file imports once
+    source_uid TEXT NOT NULL DEFAULT '',
+    parent_id TEXT NOT NULL DEFAULT '',    -- the series this one was split from ("this and following"), so its subscribers keep it   -- UID of the imported event it came from, so a file imports once
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

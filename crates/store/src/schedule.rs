@@ -523,6 +523,7 @@ impl Store {
         let mut t = t.clone();
         t.start_date = t.start_date.max(from.to_string());
         insert_series(&mut tx, &new_id, &old.community_id, c, &t, created_by, through, now).await?;
+        sqlx::query("UPDATE series SET parent_id = $2 WHERE id = $1").bind(&new_id).bind(id).execute(&mut *tx).await?;
         // The new series starts with the old one's hosts too (the creator is one already).
         sqlx::query(
             "INSERT INTO series_hosts (series_id, account_id) SELECT $2, account_id FROM series_hosts WHERE series_id = $1 \
@@ -590,6 +591,18 @@ impl Store {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
              WHERE s.series_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Sessions of a series and of every series split from it since ("this and
+    /// following"), so a page or feed of the series keeps showing what it became.
+    pub async fn series_family_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "WITH RECURSIVE family(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT x.id FROM series x JOIN family f ON x.parent_id = f.id) \
+             SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.series_id IN (SELECT id FROM family) AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
         );
         let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(session).collect()

@@ -316,9 +316,10 @@ async fn my_sessions(State(app): State<App>, ApiUser(me): ApiUser, Query(w): Que
 }
 
 async fn reset_calendar(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
-    let url = app.reset_calendar_feed(&me).await?;
+    let (url, communities) = app.reset_calendar_feed(&me).await?;
     let webcal = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
-    Ok((StatusCode::CREATED, Json(json!({ "url": url, "webcal": webcal }))).into_response())
+    let communities: Vec<Value> = communities.iter().map(|(name, url)| json!({ "name": name, "url": url })).collect();
+    Ok((StatusCode::CREATED, Json(json!({ "url": url, "webcal": webcal, "communities": communities }))).into_response())
 }
 
 async fn revoke_calendar(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {

@@ -140,7 +140,24 @@ impl App {
     /// A community's calendar. Private communities have none: their members
     /// use their own feed, which needs no sign-in from a calendar client.
     pub async fn community_feed(&self, slug: &str) -> AppResult<Arc<FeedBody>> {
-        let view = self.community(None, slug).await?;
+        self.community_feed_as(None, slug).await
+    }
+
+    /// A community's calendar through a person's secret calendar address:
+    /// how members of a private community subscribe to it.
+    pub async fn member_community_feed(&self, token: &str, slug: &str) -> AppResult<Arc<FeedBody>> {
+        let account_id = self.store.calendar_feed_account(&hash_secret(token)).await?.ok_or(AppError::NotFound)?;
+        let me = self.store.account(&account_id).await?;
+        let view = self.community(Some(&me), slug).await?;
+        if view.role().is_none() {
+            return Err(AppError::NotFound);
+        }
+        self.community_feed_as(Some(&me), slug).await
+    }
+
+    /// The feed is the same for everyone allowed to see it (it never carries the video link).
+    async fn community_feed_as(&self, viewer: Option<&Account>, slug: &str) -> AppResult<Arc<FeedBody>> {
+        let view = self.community(viewer, slug).await?;
         let c = &view.community;
         let t = now();
         let cached = self.feeds.feeds.lock().ok().and_then(|m| m.get(&c.id).map(|f| (f.version, f.made_at, f.checked_at, f.body.clone())));
@@ -171,7 +188,7 @@ impl App {
 
     pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<FeedBody> {
         let view = self.series_view(None, slug, series_id).await?;
-        let sessions = self.store.series_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
+        let sessions = self.store.series_family_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
         Ok(FeedBody::new(self.calendar(
             format!("{} · {}", view.series.content.title, view.community.community.name),
             String::new(),
@@ -212,11 +229,20 @@ impl App {
         Ok(FeedBody::new(ical::write(&cal, now())))
     }
 
-    /// Makes (or remakes, revoking the old one) a person's secret feed address.
-    pub async fn reset_calendar_feed(&self, me: &Account) -> AppResult<String> {
+    /// Makes (or remakes, revoking the old one) a person's secret feed address;
+    /// with it, the addresses of their communities' calendars (the only way to
+    /// subscribe to a private community's).
+    pub async fn reset_calendar_feed(&self, me: &Account) -> AppResult<(String, Vec<(String, String)>)> {
         let token = secret(24);
         self.store.set_calendar_feed(&me.id, &hash_secret(&token), now()).await?;
-        Ok(format!("{}/calendar/{token}.ics", self.config.base_url))
+        let communities = self
+            .my_communities(me)
+            .await?
+            .into_iter()
+            .filter(|m| !m.pending)
+            .map(|m| (m.community.name, format!("{}/calendar/{token}/c/{}.ics", self.config.base_url, m.community.slug)))
+            .collect();
+        Ok((format!("{}/calendar/{token}.ics", self.config.base_url), communities))
     }
 
     pub async fn revoke_calendar_feed(&self, me: &Account) -> AppResult<()> {

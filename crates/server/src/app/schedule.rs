@@ -245,7 +245,7 @@ impl App {
         }
         let draft = draft_of(&series);
         let hosts = self.store.series_hosts(id).await?;
-        let upcoming = self.store.series_sessions(id, now(), 60).await?;
+        let upcoming = self.store.series_family_sessions(id, now(), 60).await?;
         let following = match viewer {
             Some(a) => self.store.follows_series(id, &a.id).await?,
             None => false,

@@ -23,6 +23,7 @@ pub fn routes() -> Router<App> {
         .route("/c/{slug}/calendar.ics", get(community_feed))
         .route("/c/{slug}/series/{id}/calendar.ics", get(series_feed))
         .route("/calendar/{file}", get(personal_feed))
+        .route("/calendar/{token}/c/{file}", get(member_community_feed))
         .route("/c/{slug}/import", get(import_form).post(import).layer(DefaultBodyLimit::max(crate::ical::MAX_IMPORT_BYTES + 64 * 1024)))
         .route("/me/schedule", get(my_schedule))
         .route("/me/calendar", post(reset_feed))
@@ -63,6 +64,12 @@ async fn community_feed(State(app): State<App>, headers: HeaderMap, Path(slug): 
 async fn series_feed(State(app): State<App>, headers: HeaderMap, Path((slug, id)): Path<(String, String)>) -> PageResult {
     let body = app.series_feed(&slug, &id).await?;
     Ok(calendar(&headers, &body, &format!("{slug}-series.ics")))
+}
+
+async fn member_community_feed(State(app): State<App>, headers: HeaderMap, Path((token, file)): Path<(String, String)>) -> PageResult {
+    let slug = file.trim_end_matches(".ics");
+    let body = app.member_community_feed(&token, slug).await?;
+    Ok(calendar(&headers, &body, &format!("{slug}.ics")))
 }
 
 async fn personal_feed(State(app): State<App>, headers: HeaderMap, Path(file): Path<String>) -> PageResult {
@@ -134,6 +141,8 @@ struct MySchedulePage {
     days: Vec<(String, Vec<MySession>)>,
     feed_created: Option<i64>,
     new_feed: String,
+    /// With a new address: each of my communities' calendars, by the same secret.
+    community_feeds: Vec<(String, String)>,
 }
 
 impl MySchedulePage {
@@ -142,7 +151,7 @@ impl MySchedulePage {
     }
 }
 
-async fn my_schedule_page(app: &App, s: SignedIn, new_feed: String) -> PageResult {
+async fn my_schedule_page(app: &App, s: SignedIn, new_feed: String, community_feeds: Vec<(String, String)>) -> PageResult {
     let list = app.my_schedule(&s.me, now(), now() + 400 * 86_400).await?;
     let mut days: Vec<(String, Vec<MySession>)> = Vec::new();
     for m in list {
@@ -153,11 +162,11 @@ async fn my_schedule_page(app: &App, s: SignedIn, new_feed: String) -> PageResul
         }
     }
     let feed_created = app.calendar_feed_created(&s.me).await?;
-    ok(&MySchedulePage { ctx: s.ctx, days, feed_created, new_feed })
+    ok(&MySchedulePage { ctx: s.ctx, days, feed_created, new_feed, community_feeds })
 }
 
 async fn my_schedule(State(app): State<App>, s: SignedIn) -> PageResult {
-    my_schedule_page(&app, s, String::new()).await
+    my_schedule_page(&app, s, String::new(), Vec::new()).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -165,8 +174,8 @@ async fn my_schedule(State(app): State<App>, s: SignedIn) -> PageResult {
 struct Empty {}
 
 async fn reset_feed(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
-    let url = app.reset_calendar_feed(&s.me).await?;
-    my_schedule_page(&app, s, url).await
+    let (url, communities) = app.reset_calendar_feed(&s.me).await?;
+    my_schedule_page(&app, s, url, communities).await
 }
 
 async fn revoke_feed(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
