@@ -656,27 +656,13 @@ impl Store {
     pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
         let mut tx = self.pool.begin().await?;
         lock_session(&mut tx, id).await?;
-        sqlx::query(
+        let q = sqlx::query(
             "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
              video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
              WHERE id = $1",
         )
-        .bind(id)
-        .bind(&c.title)
-        .bind(&c.description)
-        .bind(&c.format_name)
-        .bind(phases_json(&c.phases))
-        .bind(&c.time_zone)
-        .bind(c.capacity)
-        .bind(&c.place)
-        .bind(&c.video_url)
-        .bind(&c.address)
-        .bind(&c.language)
-        .bind(starts_at)
-        .bind(ends_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        .bind(id);
+        bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
         // More places may now be free.
         let promoted = promote(&mut tx, id, now).await?;
         tx.commit().await?;
@@ -986,34 +972,51 @@ async fn insert_series(
     through: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-            "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
-             capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
-        )
+    let q = sqlx::query(
+        "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
+         capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+    )
     .bind(id)
-    .bind(community_id)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&t.format_key)
-    .bind(&c.format_name)
-    .bind(phases_json(&c.phases))
-    .bind(&t.start_date)
-    .bind(&t.start_time)
-    .bind(&c.time_zone)
-    .bind(&t.rrule)
-    .bind(c.capacity)
-    .bind(&c.place)
-    .bind(&c.video_url)
-    .bind(&c.address)
-    .bind(&c.language)
-    .bind(created_by)
-    .bind(through)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .bind(community_id);
+    bind_series(q, c, t).bind(created_by).bind(through).bind(now).execute(&mut **tx).await?;
     sqlx::query("INSERT INTO series_hosts (series_id, account_id) VALUES ($1, $2)").bind(id).bind(created_by).execute(&mut **tx).await?;
     Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a series' fields in the order its insert and update both use ($3 to $16).
+fn bind_series<'q>(q: AnyQuery<'q>, c: &'q Content, t: &'q Timing) -> AnyQuery<'q> {
+    q.bind(&c.title)
+        .bind(&c.description)
+        .bind(&t.format_key)
+        .bind(&c.format_name)
+        .bind(phases_json(&c.phases))
+        .bind(&t.start_date)
+        .bind(&t.start_time)
+        .bind(&c.time_zone)
+        .bind(&t.rrule)
+        .bind(c.capacity)
+        .bind(&c.place)
+        .bind(&c.video_url)
+        .bind(&c.address)
+        .bind(&c.language)
+}
+
+/// Binds what a session shares with its series, in the order every session
+/// statement uses ($2 to $11).
+fn bind_content<'q>(q: AnyQuery<'q>, c: &'q Content) -> AnyQuery<'q> {
+    q.bind(&c.title)
+        .bind(&c.description)
+        .bind(&c.format_name)
+        .bind(phases_json(&c.phases))
+        .bind(&c.time_zone)
+        .bind(c.capacity)
+        .bind(&c.place)
+        .bind(&c.video_url)
+        .bind(&c.address)
+        .bind(&c.language)
 }
 
 async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content, t: &Timing, through: &str, now: i64) -> Result<String> {
@@ -1023,25 +1026,8 @@ async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content,
          version = version + 1, updated_at = $18 WHERE id = $1 AND version = $2",
     )
     .bind(id)
-    .bind(version)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&t.format_key)
-    .bind(&c.format_name)
-    .bind(phases_json(&c.phases))
-    .bind(&t.start_date)
-    .bind(&t.start_time)
-    .bind(&c.time_zone)
-    .bind(&t.rrule)
-    .bind(c.capacity)
-    .bind(&c.place)
-    .bind(&c.video_url)
-    .bind(&c.address)
-    .bind(&c.language)
-    .bind(through)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .bind(version);
+    let r = bind_series(r, c, t).bind(through).bind(now).execute(&mut **tx).await?;
     if r.rows_affected() == 0 {
         let exists: Option<String> = sqlx::query_scalar("SELECT id FROM series WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
         return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
@@ -1051,31 +1037,22 @@ async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content,
 
 /// Inserts an occurrence unless it exists; returns 1 if it was new.
 async fn insert_session(tx: &mut Tx<'_>, series_id: &str, community_id: &str, c: &Content, p: &Planned, now: i64) -> Result<usize> {
-    let r = sqlx::query(
-        "INSERT INTO sessions (id, series_id, community_id, occurrence, starts_at, ends_at, title, description, format_name, phases, time_zone, \
-         capacity, place, video_url, address, language, created_at, updated_at) \
+    let q = sqlx::query(
+        "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, address, language, \
+         series_id, community_id, occurrence, starts_at, ends_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
          ON CONFLICT (series_id, occurrence) DO NOTHING",
     )
-    .bind(new_id())
-    .bind(series_id)
-    .bind(community_id)
-    .bind(&p.occurrence)
-    .bind(p.starts_at)
-    .bind(p.ends_at)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&c.format_name)
-    .bind(phases_json(&c.phases))
-    .bind(&c.time_zone)
-    .bind(c.capacity)
-    .bind(&c.place)
-    .bind(&c.video_url)
-    .bind(&c.address)
-    .bind(&c.language)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .bind(new_id());
+    let r = bind_content(q, c)
+        .bind(series_id)
+        .bind(community_id)
+        .bind(&p.occurrence)
+        .bind(p.starts_at)
+        .bind(p.ends_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(r.rows_affected() as usize)
 }
 
@@ -1115,27 +1092,13 @@ async fn apply_plan(
             let detached = &detached;
             match plan.iter().find(|p| &p.occurrence == occurrence) {
                 Some(p) if *detached == 0 => {
-                    sqlx::query(
-                        "UPDATE sessions SET starts_at = $2, ends_at = $3, title = $4, description = $5, format_name = $6, phases = $7, time_zone = $8, \
-                         capacity = $9, place = $10, video_url = $11, address = $12, language = $13, status = 'scheduled', sequence = sequence + 1, updated_at = $14 \
-                         WHERE id = $1",
+                    let q = sqlx::query(
+                        "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
+                         video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, status = 'scheduled', sequence = sequence + 1, \
+                         updated_at = $14 WHERE id = $1",
                     )
-                    .bind(id)
-                    .bind(p.starts_at)
-                    .bind(p.ends_at)
-                    .bind(&c.title)
-                    .bind(&c.description)
-                    .bind(&c.format_name)
-                    .bind(phases_json(&c.phases))
-                    .bind(&c.time_zone)
-                    .bind(c.capacity)
-                    .bind(&c.place)
-                    .bind(&c.video_url)
-                    .bind(&c.address)
-                    .bind(&c.language)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                    .bind(id);
+                    bind_content(q, c).bind(p.starts_at).bind(p.ends_at).bind(now).execute(&mut **tx).await?;
                     promote(tx, id, now).await?;
                     report.updated += 1;
                 }
