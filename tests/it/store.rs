@@ -288,7 +288,12 @@ on_both!(series_materialize_and_edits_keep_what_matters, |s: Store| async move {
     let ids: Vec<String> = sessions.iter().map(|x| x.id.clone()).collect();
 
     // Extending adds, never duplicates.
-    assert_eq!(s.extend_series(&series.id, &plan(&["2030-01-14", "2030-01-21"]), "2030-01-21", 11).await.unwrap(), 1);
+    assert_eq!(
+        s.extend_series(&series.id, series.version + 1, &plan(&["2030-01-28"]), "2030-01-28", 11).await.unwrap(),
+        0,
+        "a stale plan adds nothing"
+    );
+    assert_eq!(s.extend_series(&series.id, series.version, &plan(&["2030-01-14", "2030-01-21"]), "2030-01-21", 11).await.unwrap(), 1);
     assert_eq!(s.series_to_extend("2030-01-22", 10).await.unwrap().len(), 1);
     assert!(s.series_to_extend("2030-01-21", 10).await.unwrap().is_empty());
 

@@ -550,8 +550,20 @@ impl Store {
     }
 
     /// Adds the occurrences a series gained as time moved on (never changes existing ones).
-    pub async fn extend_series(&self, id: &str, plan: &[Planned], through: &str, now: i64) -> Result<usize> {
+    /// The plan was worked out from the series at `version`: if it has been
+    /// edited since, nothing is added (the edit made its own sessions, and the
+    /// next run plans from the new version).
+    pub async fn extend_series(&self, id: &str, version: i64, plan: &[Planned], through: &str, now: i64) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
+        // Touching the row takes its lock, so an edit cannot slip in between.
+        let current = sqlx::query("UPDATE series SET version = version WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        if current.rows_affected() == 0 {
+            return Ok(0);
+        }
         let s = {
             let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = $1");
             series(&sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?)?

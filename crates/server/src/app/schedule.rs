@@ -389,13 +389,13 @@ impl App {
                 let Some(d) = draft_of(s) else {
                     // Unreadable (should not happen): mark it done so the loop moves on.
                     tracing::warn!(series = %s.id, "a stored series could not be read back");
-                    self.store.extend_series(&s.id, &[], "9999-12-31", t).await?;
+                    self.store.extend_series(&s.id, s.version, &[], "9999-12-31", t).await?;
                     continue;
                 };
                 let minutes = format::total_minutes(&s.content.phases);
                 let from = s.materialized_until.parse::<jiff::civil::Date>().map(|m| m.saturating_add(1.day())).unwrap_or(d.start_date);
                 let (planned, through) = plan(&d, minutes, from, t);
-                let n = self.store.extend_series(&s.id, &planned, &through, t).await?;
+                let n = self.store.extend_series(&s.id, s.version, &planned, &through, t).await?;
                 added += n;
                 if n > 0 {
                     self.answer_for_followers(&s.id).await?;
