@@ -6,6 +6,7 @@ pub mod format;
 pub mod input;
 pub mod permissions;
 pub mod recurrence;
+pub mod room;
 pub mod rsvp;
 pub mod schedule;
 #[cfg(test)]

@@ -1,0 +1,323 @@
+//! The shared timer of a room, driven by the session's format.
+//!
+//! The timer is a phase, how far into it, and the wall-clock moment that was
+//! true (the anchor). Phases flow into each other on their own while it runs;
+//! host controls (pause, resume, skip, extend, restart) re-anchor it at the
+//! moment they act. Everything is in milliseconds of wall time, so any moment
+//! can be computed afresh — a late joiner, or a tab woken from the background,
+//! gets the same answer as everyone else.
+
+use crate::format::{Phase, PhaseKind};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timer {
+    /// Length of each phase, extensions included.
+    pub durations_ms: Vec<i64>,
+    /// The phase at the anchor (== len when the session is over).
+    pub phase: usize,
+    /// How far into that phase at the anchor (negative: before the start).
+    pub elapsed_ms: i64,
+    pub anchor_ms: i64,
+    pub running: bool,
+}
+
+/// What the room shows at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    /// None before the first phase and after the last.
+    pub phase: Option<usize>,
+    pub elapsed_ms: i64,
+    /// Left in the current phase (or until the start, before it).
+    pub remaining_ms: i64,
+    pub running: bool,
+    pub finished: bool,
+    /// When the current phase ends (or the session starts), if the timer runs.
+    pub ends_at_ms: Option<i64>,
+}
+
+/// What a host can do to the timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Start,
+    Pause,
+    Resume,
+    Skip,
+    /// Add minutes to the current phase.
+    Extend(u32),
+    Restart,
+}
+
+/// A phase can be extended to at most this long, in all.
+pub const MAX_PHASE_MS: i64 = 8 * 3600 * 1000;
+
+impl Timer {
+    /// A timer that starts by itself at the session's start.
+    pub fn scheduled(phases: &[Phase], starts_at_ms: i64) -> Timer {
+        Timer {
+            durations_ms: phases.iter().map(|p| i64::from(p.minutes) * 60_000).collect(),
+            phase: 0,
+            elapsed_ms: 0,
+            anchor_ms: starts_at_ms,
+            running: true,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.durations_ms.len()
+    }
+
+    /// The phase and how far into it at `now`, letting finished phases flow into the next.
+    fn position(&self, now_ms: i64) -> (usize, i64) {
+        let mut phase = self.phase;
+        let mut e = self.elapsed_ms + if self.running { now_ms - self.anchor_ms } else { 0 };
+        if e < 0 {
+            return (phase, e);
+        }
+        while phase < self.len() && e >= self.durations_ms[phase] {
+            e -= self.durations_ms[phase];
+            phase += 1;
+        }
+        (phase, e)
+    }
+
+    pub fn at(&self, now_ms: i64) -> Moment {
+        let (phase, e) = self.position(now_ms);
+        if phase >= self.len() {
+            return Moment { phase: None, elapsed_ms: 0, remaining_ms: 0, running: false, finished: true, ends_at_ms: None };
+        }
+        if e < 0 {
+            return Moment {
+                phase: None,
+                elapsed_ms: e,
+                remaining_ms: -e,
+                running: self.running,
+                finished: false,
+                ends_at_ms: self.running.then_some(now_ms - e),
+            };
+        }
+        let remaining = self.durations_ms[phase] - e;
+        Moment {
+            phase: Some(phase),
+            elapsed_ms: e,
+            remaining_ms: remaining,
+            running: self.running,
+            finished: false,
+            ends_at_ms: self.running.then_some(now_ms + remaining),
+        }
+    }
+
+    /// Re-anchors at `now` where the timer has got to.
+    fn settle(&mut self, now_ms: i64) {
+        let (phase, e) = self.position(now_ms);
+        self.phase = phase;
+        self.elapsed_ms = if phase >= self.len() { 0 } else { e };
+        self.anchor_ms = now_ms;
+    }
+
+    /// Applies a host's control at `now`. Returns false when it changes nothing
+    /// (pausing a paused timer, skipping past the end), so no event is sent.
+    pub fn apply(&mut self, control: Control, original: &[Phase], now_ms: i64) -> bool {
+        if self.at(now_ms).finished && control != Control::Restart {
+            return false;
+        }
+        let before = self.clone();
+        match control {
+            Control::Start => {
+                // Starting early (or late) begins the first phase now.
+                if self.phase == 0 && self.position(now_ms).1 < 0 {
+                    self.phase = 0;
+                    self.elapsed_ms = 0;
+                    self.anchor_ms = now_ms;
+                    self.running = true;
+                } else if !self.running {
+                    self.settle(now_ms);
+                    self.running = true;
+                }
+            }
+            Control::Pause => {
+                if self.running {
+                    self.settle(now_ms);
+                    self.running = false;
+                }
+            }
+            Control::Resume => {
+                if !self.running {
+                    self.anchor_ms = now_ms;
+                    self.running = true;
+                }
+            }
+            Control::Skip => {
+                self.settle(now_ms);
+                if self.phase < self.len() {
+                    self.phase += 1;
+                    self.elapsed_ms = 0;
+                }
+            }
+            Control::Extend(minutes) => {
+                self.settle(now_ms);
+                if self.phase < self.len() {
+                    let d = &mut self.durations_ms[self.phase];
+                    *d = (*d + i64::from(minutes) * 60_000).min(MAX_PHASE_MS.max(*d));
+                }
+            }
+            Control::Restart => {
+                *self = Timer::scheduled(original, now_ms);
+            }
+        }
+        *self != before
+    }
+
+    /// Every phase with the wall-clock moment it starts, as things stand at `now`
+    /// (past phases at when they would have started had nothing changed since).
+    pub fn agenda(&self, now_ms: i64) -> Vec<i64> {
+        let (phase, e) = self.position(now_ms);
+        let mut starts = vec![0; self.len()];
+        if phase < self.len() {
+            // Into the phase by `e` (or, before the start, `-e` away from it).
+            starts[phase] = now_ms - e;
+            for i in (0..phase).rev() {
+                starts[i] = starts[i + 1] - self.durations_ms[i];
+            }
+            for i in phase + 1..self.len() {
+                starts[i] = starts[i - 1] + self.durations_ms[i - 1];
+            }
+        } else if let Some(last) = self.len().checked_sub(1) {
+            starts[last] = now_ms - self.durations_ms[last];
+            for i in (0..last).rev() {
+                starts[i] = starts[i + 1] - self.durations_ms[i];
+            }
+        }
+        starts
+    }
+}
+
+/// What a screen reader is told, politely: the phase that began, or "one minute left".
+pub fn announcement(phases: &[Phase], before: &Moment, after: &Moment) -> Option<String> {
+    match (before.phase, after.phase, after.finished) {
+        (_, _, true) if !before.finished => Some("The session is over. Thank you for coworking!".into()),
+        (b, Some(a), _) if b != Some(a) => {
+            let p = &phases[a];
+            let kind = match p.kind {
+                PhaseKind::Break if !p.enforced => "Break (optional)",
+                PhaseKind::Break => "Break",
+                PhaseKind::Focus => "Focus",
+                _ => p.kind.label(),
+            };
+            Some(format!(
+                "{kind}: {} for {} minutes.",
+                p.label,
+                after.remaining_ms.div_euclid(60_000) + i64::from(after.remaining_ms % 60_000 != 0)
+            ))
+        }
+        (Some(b), Some(a), _) if a == b && before.remaining_ms > 60_000 && after.remaining_ms <= 60_000 => Some("One minute left.".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::builtin;
+
+    const MIN: i64 = 60_000;
+
+    fn weekly() -> Vec<Phase> {
+        builtin("builtin:weekly-coworking").unwrap().phases
+    }
+
+    #[test]
+    fn phases_flow_on_their_own_and_a_late_joiner_lands_in_the_current_one() {
+        let t = Timer::scheduled(&weekly(), 0);
+        // Before the start: counting down to it.
+        let m = t.at(-3 * MIN);
+        assert_eq!((m.phase, m.remaining_ms, m.ends_at_ms), (None, 3 * MIN, Some(0)));
+        // 5 min welcome, then 25 min focus: at minute 17 we are 12 minutes into focus.
+        let m = t.at(17 * MIN);
+        assert_eq!((m.phase, m.elapsed_ms, m.remaining_ms), (Some(1), 12 * MIN, 13 * MIN));
+        assert_eq!(m.ends_at_ms, Some(30 * MIN));
+        assert!(t.at(65 * MIN).finished);
+    }
+
+    #[test]
+    fn a_phase_boundary_belongs_to_the_next_phase() {
+        let t = Timer::scheduled(&weekly(), 0);
+        assert_eq!(t.at(5 * MIN - 1).phase, Some(0));
+        assert_eq!(t.at(5 * MIN).phase, Some(1));
+        assert_eq!(t.at(5 * MIN).remaining_ms, 25 * MIN);
+        assert!(!t.at(65 * MIN - 1).finished);
+        assert!(t.at(65 * MIN).finished);
+    }
+
+    #[test]
+    fn pause_holds_the_time_left_and_resume_carries_on() {
+        let mut t = Timer::scheduled(&weekly(), 0);
+        assert!(t.apply(Control::Pause, &weekly(), 10 * MIN));
+        assert!(!t.apply(Control::Pause, &weekly(), 11 * MIN), "pausing twice changes nothing");
+        let m = t.at(40 * MIN);
+        assert_eq!((m.phase, m.remaining_ms, m.running, m.ends_at_ms), (Some(1), 20 * MIN, false, None));
+        t.apply(Control::Resume, &weekly(), 40 * MIN);
+        assert_eq!(t.at(50 * MIN).remaining_ms, 10 * MIN);
+        assert_eq!(t.at(60 * MIN).phase, Some(2), "the break follows once focus is over");
+    }
+
+    #[test]
+    fn skip_and_extend_act_on_the_current_phase() {
+        let mut t = Timer::scheduled(&weekly(), 0);
+        t.apply(Control::Skip, &weekly(), 2 * MIN);
+        let m = t.at(2 * MIN);
+        assert_eq!((m.phase, m.remaining_ms), (Some(1), 25 * MIN), "skipping starts the next phase now");
+        t.apply(Control::Extend(5), &weekly(), 10 * MIN);
+        assert_eq!(t.at(10 * MIN).remaining_ms, 22 * MIN, "17 left plus 5");
+        assert_eq!(t.at(32 * MIN).phase, Some(2));
+        // Extending while paused keeps it paused.
+        t.apply(Control::Pause, &weekly(), 33 * MIN);
+        t.apply(Control::Extend(1), &weekly(), 34 * MIN);
+        assert!(!t.at(40 * MIN).running);
+        // Skipping past the last phase ends the session; skipping again changes nothing.
+        for _ in 0..5 {
+            t.apply(Control::Skip, &weekly(), 35 * MIN);
+        }
+        assert!(t.at(35 * MIN).finished);
+        assert!(!t.apply(Control::Skip, &weekly(), 36 * MIN));
+    }
+
+    #[test]
+    fn restart_and_an_early_start() {
+        let mut t = Timer::scheduled(&weekly(), 10 * MIN);
+        assert!(t.apply(Control::Start, &weekly(), 7 * MIN), "starting three minutes early");
+        assert_eq!(t.at(7 * MIN).phase, Some(0));
+        assert_eq!(t.at(12 * MIN).phase, Some(1));
+        t.apply(Control::Extend(10), &weekly(), 20 * MIN);
+        t.apply(Control::Restart, &weekly(), 30 * MIN);
+        assert_eq!(t, Timer::scheduled(&weekly(), 30 * MIN), "restart forgets extensions");
+    }
+
+    #[test]
+    fn everyone_computing_from_the_same_timer_agrees() {
+        // Two clients whose clocks differ are told the same end instant; each counts down
+        // to it with its own offset to the server, so they agree as closely as the offsets do.
+        let t = Timer::scheduled(&weekly(), 0);
+        let server_now = 17 * MIN + 123;
+        assert_eq!(t.at(server_now).ends_at_ms, t.at(server_now + 40_000).ends_at_ms);
+    }
+
+    #[test]
+    fn the_agenda_moves_with_the_timer() {
+        let mut t = Timer::scheduled(&weekly(), 0);
+        assert_eq!(t.agenda(0), [0, 5 * MIN, 30 * MIN, 35 * MIN, 60 * MIN]);
+        t.apply(Control::Extend(5), &weekly(), 10 * MIN);
+        assert_eq!(t.agenda(10 * MIN), [0, 5 * MIN, 35 * MIN, 40 * MIN, 65 * MIN]);
+    }
+
+    #[test]
+    fn screen_readers_hear_phase_changes_and_the_last_minute_only() {
+        let p = weekly();
+        let t = Timer::scheduled(&p, 0);
+        let say = |a: i64, b: i64| announcement(&p, &t.at(a), &t.at(b));
+        assert_eq!(say(4 * MIN, 5 * MIN).as_deref(), Some("Focus: Pomodoro 1 for 25 minutes."));
+        assert_eq!(say(28 * MIN, 29 * MIN + 1).as_deref(), Some("One minute left."));
+        assert_eq!(say(10 * MIN, 10 * MIN + 1000), None, "not every second");
+        assert_eq!(say(64 * MIN, 66 * MIN).as_deref(), Some("The session is over. Thank you for coworking!"));
+    }
+}
