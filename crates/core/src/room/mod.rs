@@ -2,5 +2,6 @@
 //! owns each room's timer; clients show what `Timer::at` says.
 
 pub mod chat;
+pub mod goals;
 pub mod notes;
 pub mod timer;
