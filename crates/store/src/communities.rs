@@ -1,6 +1,6 @@
 //! Communities, memberships and invite links.
 
-use crate::{col, is_unique_violation, like_pattern, new_id, Result, Store, StoreError};
+use crate::{col, is_unique_violation, like_pattern, new_id, touched, Result, Store, StoreError};
 use cowork_core::community::{CommunityDraft, JoinPolicy, Visibility};
 use cowork_core::permissions::{Role, Standing};
 use serde::Serialize;
@@ -277,18 +277,14 @@ impl Store {
     }
 
     pub async fn approve_member(&self, community_id: &str, account_id: &str, now: i64) -> Result<()> {
-        let r = sqlx::query(
+        touched(sqlx::query(
             "UPDATE memberships SET status = 'active', joined_at = $3 WHERE community_id = $1 AND account_id = $2 AND status = 'pending'",
         )
         .bind(community_id)
         .bind(account_id)
         .bind(now)
         .execute(&self.pool)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        .await?)
     }
 
     /// Changes a member's role, never leaving the community without an owner.
@@ -304,15 +300,13 @@ impl Store {
 
     /// Lets a removed person join again.
     pub async fn allow_back(&self, community_id: &str, account_id: &str) -> Result<()> {
-        let r = sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2 AND status = 'removed'")
-            .bind(community_id)
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        touched(
+            sqlx::query("DELETE FROM memberships WHERE community_id = $1 AND account_id = $2 AND status = 'removed'")
+                .bind(community_id)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Under the community's lock, so two owners demoting each other at once
@@ -444,16 +438,14 @@ impl Store {
     }
 
     pub async fn revoke_invite(&self, community_id: &str, id: &str, now: i64) -> Result<()> {
-        let r = sqlx::query("UPDATE invites SET revoked_at = $3 WHERE community_id = $1 AND id = $2 AND revoked_at IS NULL")
-            .bind(community_id)
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        touched(
+            sqlx::query("UPDATE invites SET revoked_at = $3 WHERE community_id = $1 AND id = $2 AND revoked_at IS NULL")
+                .bind(community_id)
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// The community an invite code opens, if the code is still good (not used up).

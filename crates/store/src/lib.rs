@@ -142,6 +142,15 @@ fn flag(row: &AnyRow, name: &str) -> Result<bool> {
     Ok(col::<i64>(row, name)? != 0)
 }
 
+/// An UPDATE or DELETE that touched no row: what it was meant for is not there.
+fn touched(r: sqlx::any::AnyQueryResult) -> Result<()> {
+    if r.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

@@ -5,7 +5,7 @@
 //! occurrences a series has (core does the time-zone maths); the functions
 //! here apply such a plan atomically.
 
-use crate::{col, flag, new_id, Result, Store, StoreError};
+use crate::{col, flag, new_id, touched, Result, Store, StoreError};
 use cowork_core::format::Phase;
 use cowork_core::rsvp::{place_for, RsvpStatus};
 use serde::Serialize;
@@ -234,11 +234,7 @@ pub struct MySession {
 /// Serializes changes to one session's places: a row lock on PostgreSQL,
 /// the write lock on SQLite. Fails if the session does not exist.
 async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()> {
-    let r = sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?;
-    if r.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    touched(sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?)
 }
 
 async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {
@@ -452,17 +448,13 @@ impl Store {
 
     /// Removes a host; a series always keeps at least one.
     pub async fn remove_series_host(&self, series_id: &str, account_id: &str) -> Result<()> {
-        let r = sqlx::query(
+        touched(sqlx::query(
             "DELETE FROM series_hosts WHERE series_id = $1 AND account_id = $2 AND (SELECT COUNT(*) FROM series_hosts WHERE series_id = $1) > 1",
         )
         .bind(series_id)
         .bind(account_id)
         .execute(&self.pool)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        .await?)
     }
 
     /// Saves an edit of a whole series: its fields, then its sessions from
@@ -683,16 +675,14 @@ impl Store {
 
     /// Cancels (or restores) one occurrence; it stays cancelled whatever the series does.
     pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, now: i64) -> Result<()> {
-        let r = sqlx::query("UPDATE sessions SET status = $2, detached = 1, sequence = sequence + 1, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(if cancelled { "cancelled" } else { "scheduled" })
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        touched(
+            sqlx::query("UPDATE sessions SET status = $2, detached = 1, sequence = sequence + 1, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(if cancelled { "cancelled" } else { "scheduled" })
+                .bind(now)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     // ---- RSVPs
@@ -840,17 +830,15 @@ impl Store {
     }
 
     pub async fn mark_attendance(&self, session_id: &str, account_id: &str, attendance: &str, now: i64) -> Result<()> {
-        let r = sqlx::query("UPDATE rsvps SET attendance = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2")
-            .bind(session_id)
-            .bind(account_id)
-            .bind(attendance)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        touched(
+            sqlx::query("UPDATE rsvps SET attendance = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2")
+                .bind(session_id)
+                .bind(account_id)
+                .bind(attendance)
+                .bind(now)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn follow_series(&self, series_id: &str, account_id: &str, follow: bool, now: i64) -> Result<()> {
