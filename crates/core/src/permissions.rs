@@ -76,6 +76,9 @@ pub enum Action {
     MarkAttendance,
     /// Say one is going to a session.
     Rsvp,
+    /// Drive a live room: its timer and tables, and keep order in it
+    /// (a session's own hosts may too, and the conduct contacts keep order).
+    RunRoom,
 }
 
 /// Whether a person with `standing` may do `action` in a community with `visibility`.
@@ -85,7 +88,7 @@ pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
         Action::View => visibility != Visibility::Private || standing.role().is_some(),
         Action::ViewMembers => standing.role().is_some(),
         Action::Edit | Action::ManageMembers | Action::ManageInvites | Action::Schedule => standing.at_least(Role::Organizer),
-        Action::MarkAttendance => standing.at_least(Role::Host),
+        Action::MarkAttendance | Action::RunRoom => standing.at_least(Role::Host),
         Action::Rsvp => standing.role().is_some(),
     }
 }
@@ -176,6 +179,8 @@ mod tests {
     #[test]
     fn hosts_mark_attendance_and_organizers_schedule() {
         assert!(may(Standing::Member(Host), Visibility::Public, Action::MarkAttendance));
+        assert!(may(Standing::Member(Host), Visibility::Public, Action::RunRoom));
+        assert!(!may(Standing::Member(Member), Visibility::Public, Action::RunRoom));
         assert!(!may(Standing::Member(Host), Visibility::Public, Action::Schedule));
         assert!(may(Standing::Member(Organizer), Visibility::Public, Action::Schedule));
         assert!(may(Standing::Member(Member), Visibility::Public, Action::Rsvp));

@@ -18,6 +18,10 @@ pub struct Config {
     pub site_name: String,
     /// Take the client address from X-Forwarded-For (only behind a proxy you run).
     pub trust_proxy: bool,
+    /// A session's live room opens this many minutes before its start.
+    pub room_opens_minutes: u32,
+    /// Room chat is deleted this many days after it was written (0: kept).
+    pub chat_retention_days: u32,
 }
 
 impl Default for Config {
@@ -30,6 +34,8 @@ impl Default for Config {
             mail_from: "cowork <cowork@localhost>".into(),
             site_name: "cowork".into(),
             trust_proxy: false,
+            room_opens_minutes: 15,
+            chat_retention_days: 90,
         }
     }
 }

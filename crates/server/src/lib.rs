@@ -23,7 +23,15 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
-    Ok(App { store, mailer, config: Arc::new(config), metrics: Default::default(), feeds: Default::default(), pages: Default::default() })
+    Ok(App {
+        store,
+        mailer,
+        config: Arc::new(config),
+        metrics: Default::default(),
+        feeds: Default::default(),
+        pages: Default::default(),
+        rooms: Default::default(),
+    })
 }
 
 /// Every route: pages, API, health and metrics, static files.

@@ -16,6 +16,10 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+    /// For gauges: a count that also goes down.
+    pub fn dec(&self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -25,6 +29,10 @@ pub struct Metrics {
     pub sign_in_links: Counter,
     pub sign_ins: Counter,
     pub rate_limited: Counter,
+    /// Open live-room connections (a gauge).
+    pub room_connections: Counter,
+    /// Room frames refused with an error frame.
+    pub room_errors: Counter,
     /// (method, status) → count
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     /// cumulative bucket counts, then sum (µs) and count
@@ -60,6 +68,12 @@ impl Metrics {
         counter("cowork_sign_in_links_total", "Sign-in links requested.", self.sign_in_links.get());
         counter("cowork_sign_ins_total", "Successful sign-ins.", self.sign_ins.get());
         counter("cowork_rate_limited_total", "Requests refused by a rate limit.", self.rate_limited.get());
+        counter("cowork_room_errors_total", "Live room frames answered with an error frame.", self.room_errors.get());
+        let _ = writeln!(
+            o,
+            "# HELP cowork_room_connections Open live room connections.\n# TYPE cowork_room_connections gauge\ncowork_room_connections {}",
+            self.room_connections.get()
+        );
         let _ = writeln!(o, "# HELP cowork_accounts Accounts on this instance.\n# TYPE cowork_accounts gauge\ncowork_accounts {accounts}");
         let _ =
             writeln!(o, "# HELP cowork_http_requests_total HTTP requests by method and status.\n# TYPE cowork_http_requests_total counter");

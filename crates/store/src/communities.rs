@@ -1,6 +1,6 @@
 //! Communities, memberships and invite links.
 
-use crate::{col, is_unique_violation, like_pattern, new_id, touched, Result, Store, StoreError};
+use crate::{col, flag, is_unique_violation, like_pattern, new_id, touched, Result, Store, StoreError};
 use cowork_core::community::{CommunityDraft, JoinPolicy, Visibility};
 use cowork_core::permissions::{Role, Standing};
 use serde::Serialize;
@@ -106,6 +106,8 @@ pub struct Member {
     pub pending: bool,
     /// Removed by an organizer; shown to organizers so they can allow them back.
     pub removed: bool,
+    /// Named by an organizer as a contact for the code of conduct.
+    pub conduct_contact: bool,
     pub requested_at: i64,
     pub joined_at: Option<i64>,
 }
@@ -359,7 +361,7 @@ impl Store {
     /// Active members by rank then name, followed by pending requests oldest first.
     pub async fn members(&self, community_id: &str) -> Result<Vec<Member>> {
         let rows = sqlx::query(
-            "SELECT m.account_id, a.display_name, a.pronouns, m.role, m.status, m.requested_at, m.joined_at FROM memberships m \
+            "SELECT m.account_id, a.display_name, a.pronouns, m.role, m.status, m.conduct_contact, m.requested_at, m.joined_at FROM memberships m \
              JOIN accounts a ON a.id = m.account_id WHERE m.community_id = $1 \
              ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, \
                CASE m.role WHEN 'owner' THEN 0 WHEN 'organizer' THEN 1 WHEN 'host' THEN 2 ELSE 3 END, \
@@ -379,6 +381,7 @@ impl Store {
                     role: Role::parse(&role).unwrap_or(Role::Member),
                     pending: status == "pending",
                     removed: status == "removed",
+                    conduct_contact: flag(r, "conduct_contact")?,
                     requested_at: col(r, "requested_at")?,
                     joined_at: col(r, "joined_at")?,
                 })

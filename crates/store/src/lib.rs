@@ -6,11 +6,13 @@ mod accounts;
 mod communities;
 mod migrations;
 mod outbox;
+mod room;
 mod schedule;
 
 pub use accounts::*;
 pub use communities::*;
 pub use outbox::*;
+pub use room::*;
 pub use schedule::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};

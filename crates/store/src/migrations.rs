@@ -5,8 +5,11 @@ use crate::{Backend, Result};
 use sqlx::{AnyPool, Executor};
 
 /// Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_accounts_and_communities.sql")), (2, include_str!("../migrations/0002_schedule.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_accounts_and_communities.sql")),
+    (2, include_str!("../migrations/0002_schedule.sql")),
+    (3, include_str!("../migrations/0003_live_room.sql")),
+];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {
     let mut conn = pool.acquire().await?;

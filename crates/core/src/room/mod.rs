@@ -4,4 +4,6 @@
 pub mod chat;
 pub mod goals;
 pub mod notes;
+pub mod presence;
+pub mod tables;
 pub mod timer;

@@ -8,9 +8,9 @@
 //! gets the same answer as everyone else.
 
 use crate::format::{Phase, PhaseKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timer {
     /// Length of each phase, extensions included.
     pub durations_ms: Vec<i64>,
@@ -168,6 +168,16 @@ impl Timer {
         *self != before
     }
 
+    /// When the last phase ends (or ended), if nobody touches the timer from `now` on.
+    pub fn ends_at(&self, now_ms: i64) -> i64 {
+        let rest = self.durations_ms.get(self.phase..).map_or(0, |d| d.iter().sum::<i64>()) - self.elapsed_ms;
+        if self.running {
+            self.anchor_ms + rest
+        } else {
+            now_ms + rest
+        }
+    }
+
     /// Every phase with the wall-clock moment it starts, as things stand at `now`
     /// (past phases at when they would have started had nothing changed since).
     pub fn agenda(&self, now_ms: i64) -> Vec<i64> {
@@ -300,6 +310,20 @@ mod tests {
         let t = Timer::scheduled(&weekly(), 0);
         let server_now = 17 * MIN + 123;
         assert_eq!(t.at(server_now).ends_at_ms, t.at(server_now + 40_000).ends_at_ms);
+    }
+
+    #[test]
+    fn the_end_moves_with_pauses_and_extensions() {
+        let p = weekly();
+        let mut t = Timer::scheduled(&p, 0);
+        assert_eq!(t.ends_at(-10 * MIN), 65 * MIN);
+        t.apply(Control::Pause, &p, 10 * MIN);
+        // Paused: the end keeps moving away as time passes.
+        assert_eq!(t.ends_at(20 * MIN), 75 * MIN);
+        t.apply(Control::Resume, &p, 20 * MIN);
+        t.apply(Control::Extend(5), &p, 20 * MIN);
+        assert_eq!(t.ends_at(30 * MIN), 80 * MIN);
+        assert!(t.at(80 * MIN).finished && !t.at(80 * MIN - 1).finished);
     }
 
     #[test]

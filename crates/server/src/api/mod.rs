@@ -47,7 +47,7 @@ impl From<AppError> for ApiError {
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
     (status, Json(json!({ "error": { "code": code, "message": message, "fields": fields } }))).into_response()
 }
 

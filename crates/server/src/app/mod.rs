@@ -6,6 +6,7 @@ pub mod communities;
 pub mod demo;
 pub mod feeds;
 pub mod mail;
+pub mod room;
 pub mod schedule;
 
 use crate::config::Config;
@@ -24,6 +25,7 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub feeds: Arc<feeds::FeedCache>,
     pub pages: Arc<crate::page_cache::PageCache>,
+    pub rooms: Arc<room::Rooms>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.

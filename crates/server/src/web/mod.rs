@@ -6,6 +6,7 @@ mod calendar;
 mod communities;
 mod formats;
 mod home;
+mod room;
 mod schedule;
 mod sessions;
 mod settings;
@@ -53,6 +54,7 @@ pub fn router(app: App) -> Router {
         .merge(admin::routes())
         .merge(schedule::routes())
         .merge(sessions::routes())
+        .merge(room::routes())
         .merge(formats::routes())
         .merge(calendar::routes())
         .nest("/api/v1", crate::api::routes())
@@ -60,6 +62,7 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("../../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/app.js"))))
+        .route("/static/room.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room.js"))))
         .route("/static/icon.svg", get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), csrf_cookie))

@@ -1,0 +1,818 @@
+//! The live room of a session: who may come in, and what happens when
+//! someone does something there. Each room that has people in it lives in
+//! memory behind one lock; every change is written to the store, then
+//! published to the room's connections through the [`Bus`], under that lock,
+//! so everyone sees the same events in the same order.
+
+use super::{now, App, AppError, AppResult};
+use crate::app::communities::CommunityView;
+use cowork_core::format::Phase;
+use cowork_core::permissions::Action;
+use cowork_core::room::chat::{self, Span};
+use cowork_core::room::goals::{self, Outcome};
+use cowork_core::room::timer::{Control, Timer};
+use cowork_core::room::{notes, presence, tables};
+use cowork_core::rsvp::RsvpStatus;
+use cowork_core::{input, FieldError, Invalid};
+use cowork_store::{new_id, Account, Goal, Message, Session, Table};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// The protocol version this server speaks (docs/room-protocol.md).
+pub const PROTOCOL: u32 = 1;
+/// How much chat a snapshot carries.
+const RECENT_MESSAGES: usize = 200;
+/// The room stays open this long after the timer ends, for check-out and feedback.
+pub const CLOSE_GRACE_MS: i64 = 30 * 60_000;
+/// Earlier versions of the notes kept in memory, to merge edits made from them.
+const NOTES_HISTORY: usize = 50;
+const MAX_TABLES: usize = 30;
+
+/// The notes a room starts with, after The Turing Way's shared document.
+pub fn notes_template(title: &str) -> String {
+    format!(
+        "# {title}\n\n\
+         ## Sign-up\n\
+         Name (pseudonyms welcome), pronouns, and an icebreaker: what is the best thing you read this month?\n\n\
+         - \n\n\
+         ## Conversation starters\n\
+         - What are you working on today?\n\
+         - What would make this session a good one for you?\n\n\
+         ## Topic proposals\n\
+         Propose a breakout table in the room, or note a topic here.\n\n\
+         - \n\n\
+         ## Notes and questions\n\n\
+         - \n\n\
+         ## Feedback\n\
+         What worked, what could be better?\n\n\
+         - \n"
+    )
+}
+
+// ---- the bus
+
+/// One event, serialized once for every connection of the room.
+#[derive(Debug)]
+pub struct Broadcast {
+    pub seq: u64,
+    pub json: Arc<str>,
+    /// The account a `removed` event removes: its connections close.
+    pub removed: Option<String>,
+}
+
+/// Where a room's events go. In-process now; a NATS bus lets several nodes
+/// share rooms later without changing the hub.
+pub trait Bus: Send + Sync + 'static {
+    fn publish(&self, room: &str, event: Arc<Broadcast>);
+    fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<Broadcast>>;
+}
+
+/// The bus of one process: a broadcast channel per room.
+#[derive(Default)]
+pub struct LocalBus {
+    channels: Mutex<HashMap<String, broadcast::Sender<Arc<Broadcast>>>>,
+}
+
+/// Events a connection may fall behind by before it is resynced from a snapshot.
+const CHANNEL_CAPACITY: usize = 512;
+
+impl Bus for LocalBus {
+    fn publish(&self, room: &str, event: Arc<Broadcast>) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = channels.get(room) {
+            if tx.send(event).is_err() {
+                // Nobody listens any more.
+                channels.remove(room);
+            }
+        }
+    }
+
+    fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<Broadcast>> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels.entry(room.to_string()).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0).subscribe()
+    }
+}
+
+// ---- who is in a room
+
+/// Someone let into a room, and what they may do there.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub account: Account,
+    /// Drives the timer and tables.
+    pub host: bool,
+    /// Deletes messages and removes people (hosts and conduct contacts).
+    pub moderator: bool,
+    /// Tells this connection's own edits apart in events.
+    pub conn: String,
+}
+
+/// Whether someone may come into a session's room, and when it is open.
+pub struct Entry {
+    pub session: Session,
+    pub community: CommunityView,
+    pub participant: Participant,
+    pub opens_at_ms: i64,
+    pub closes_at_ms: i64,
+}
+
+impl Entry {
+    pub fn is_open(&self, now_ms: i64) -> bool {
+        now_ms >= self.opens_at_ms && now_ms < self.closes_at_ms
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub pronouns: String,
+    pub status: &'static str,
+    pub mode: &'static str,
+    pub table: Option<String>,
+    pub host: bool,
+    pub moderator: bool,
+}
+
+#[derive(Serialize)]
+struct MessageView<'a> {
+    #[serde(flatten)]
+    message: &'a Message,
+    spans: Vec<Span>,
+}
+
+fn message_view(m: &Message) -> MessageView<'_> {
+    MessageView { message: m, spans: chat::spans(&m.text) }
+}
+
+#[derive(Serialize)]
+struct Notes {
+    version: i64,
+    text: String,
+    by: String,
+    at_ms: i64,
+}
+
+/// A room with people in it.
+struct State {
+    session: Session,
+    seq: u64,
+    timer: Timer,
+    /// Everyone here, in the order they came, with how many connections each has open.
+    people: Vec<(Person, usize)>,
+    goals: Vec<Goal>,
+    messages: VecDeque<Message>,
+    tables: Vec<Table>,
+    notes: Notes,
+    notes_history: VecDeque<(i64, String)>,
+    removed: HashSet<String>,
+    /// The last instant given to an event, so instants rise with `seq`.
+    last_ms: i64,
+    connections: usize,
+    /// Emptied and forgotten: a newcomer must load the room afresh.
+    retired: bool,
+}
+
+impl State {
+    fn phases(&self) -> &[Phase] {
+        &self.session.content.phases
+    }
+
+    fn instant(&mut self, now_ms: i64) -> i64 {
+        self.last_ms = now_ms.max(self.last_ms + 1);
+        self.last_ms
+    }
+
+    fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|(p, _)| p.id == id).map(|(p, _)| p)
+    }
+
+    fn person_mut(&mut self, id: &str) -> Option<&mut Person> {
+        self.people.iter_mut().find(|(p, _)| p.id == id).map(|(p, _)| p)
+    }
+
+    /// The phase now, for tables (0 before the start, the last after the end).
+    fn current_phase(&self, now_ms: i64) -> usize {
+        let m = self.timer.at(now_ms);
+        match m.phase {
+            Some(p) => p,
+            None if m.finished => self.phases().len().saturating_sub(1),
+            None => 0,
+        }
+    }
+
+    fn table_is_open(&self, t: &Table, now_ms: i64) -> bool {
+        !t.closed && !self.timer.at(now_ms).finished && self.current_phase(now_ms) as i64 <= t.until_phase
+    }
+
+    fn closes_at(&self, now_ms: i64) -> i64 {
+        (self.session.ends_at * 1000).max(self.timer.ends_at(now_ms)) + CLOSE_GRACE_MS
+    }
+
+    fn snapshot(&self, who: &Participant, feedback: Option<(i64, String, bool)>, now_ms: i64) -> String {
+        let s = &self.session;
+        json!({
+            "type": "snapshot",
+            "protocol": PROTOCOL,
+            "seq": self.seq,
+            "server_ms": now_ms,
+            "me": {"id": who.account.id, "name": who.account.display_name, "host": who.host, "moderator": who.moderator, "conn": who.conn},
+            "session": {
+                "id": s.id, "title": s.content.title, "community": s.community_slug, "community_name": s.community_name,
+                "starts_at_ms": s.starts_at * 1000, "ends_at_ms": s.ends_at * 1000, "closes_at_ms": self.closes_at(now_ms),
+                "time_zone": s.content.time_zone, "format_name": s.content.format_name, "video_url": s.content.video_url,
+            },
+            "phases": self.phases(),
+            "timer": self.timer,
+            "people": self.people.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            "goals": self.goals,
+            "messages": self.messages.iter().map(message_view).collect::<Vec<_>>(),
+            "tables": self.tables,
+            "notes": self.notes,
+            "feedback": feedback.map(|(rating, comment, anonymous)| json!({"rating": rating, "comment": comment, "anonymous": anonymous})),
+        })
+        .to_string()
+    }
+}
+
+/// A room, loaded on the first connection and forgotten after the last.
+pub struct Room {
+    pub id: String,
+    state: tokio::sync::Mutex<Option<State>>,
+}
+
+/// Every room with people in it on this node.
+pub struct Rooms {
+    live: Mutex<HashMap<String, Arc<Room>>>,
+    bus: Arc<dyn Bus>,
+}
+
+impl Default for Rooms {
+    fn default() -> Self {
+        Rooms { live: Mutex::default(), bus: Arc::new(LocalBus::default()) }
+    }
+}
+
+impl Rooms {
+    fn room(&self, id: &str) -> Arc<Room> {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.entry(id.to_string()).or_insert_with(|| Arc::new(Room { id: id.to_string(), state: Default::default() })).clone()
+    }
+
+    fn forget(&self, room: &Arc<Room>) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.get(&room.id).is_some_and(|r| Arc::ptr_eq(r, room)) {
+            live.remove(&room.id);
+        }
+    }
+
+    /// How many rooms have people in them, for metrics.
+    pub fn live_count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn publish(&self, st: &mut State, kind: &str, mut body: Value, now_ms: i64, removed: Option<String>) {
+        st.seq += 1;
+        let at = st.instant(now_ms);
+        if let Value::Object(o) = &mut body {
+            o.insert("type".into(), kind.into());
+            o.insert("seq".into(), st.seq.into());
+            o.insert("at_ms".into(), at.into());
+        }
+        self.bus.publish(&st.session.id, Arc::new(Broadcast { seq: st.seq, json: body.to_string().into(), removed }));
+    }
+}
+
+/// What a connection gets on joining, or on resyncing after it fell behind.
+pub struct Joined {
+    pub room: Arc<Room>,
+    pub snapshot: String,
+    pub events: broadcast::Receiver<Arc<Broadcast>>,
+}
+
+/// One frame from a client (docs/room-protocol.md), after its `type`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    Ping {
+        t: f64,
+    },
+    Presence {
+        status: Option<String>,
+        mode: Option<String>,
+    },
+    GoalAdd {
+        text: String,
+    },
+    GoalCheck {
+        id: String,
+        outcome: String,
+        #[serde(default)]
+        note: String,
+    },
+    GoalRemove {
+        id: String,
+    },
+    Chat {
+        text: String,
+        #[serde(default)]
+        table: Option<String>,
+    },
+    ChatDelete {
+        id: String,
+    },
+    Report {
+        id: String,
+        #[serde(default)]
+        reason: String,
+    },
+    Timer {
+        action: String,
+        #[serde(default)]
+        minutes: Option<i64>,
+    },
+    TablePropose {
+        topic: String,
+        #[serde(default)]
+        video_url: String,
+    },
+    TableJoin {
+        id: Option<String>,
+    },
+    TableClose {
+        id: String,
+    },
+    TableOpen {
+        id: String,
+    },
+    NotesEdit {
+        base: i64,
+        text: String,
+    },
+    Remove {
+        account: String,
+    },
+    Feedback {
+        rating: i64,
+        #[serde(default)]
+        comment: String,
+        #[serde(default)]
+        anonymous: bool,
+    },
+}
+
+/// The message types a client may send, to tell an unknown type from a bad field.
+pub const COMMANDS: &[&str] = &[
+    "ping",
+    "presence",
+    "goal_add",
+    "goal_check",
+    "goal_remove",
+    "chat",
+    "chat_delete",
+    "report",
+    "timer",
+    "table_propose",
+    "table_join",
+    "table_close",
+    "table_open",
+    "notes_edit",
+    "remove",
+    "feedback",
+];
+
+/// What a command answers to its own connection, besides the events everyone gets.
+pub enum Reply {
+    Nothing,
+    Ok,
+}
+
+fn control(action: &str, minutes: Option<i64>) -> Result<Control, FieldError> {
+    Ok(match action {
+        "start" => Control::Start,
+        "pause" => Control::Pause,
+        "resume" => Control::Resume,
+        "skip" => Control::Skip,
+        "restart" => Control::Restart,
+        "extend" => match minutes {
+            Some(m @ 1..=60) => Control::Extend(m as u32),
+            _ => return Err(FieldError::new("minutes", "Extend by 1 to 60 minutes.")),
+        },
+        _ => return Err(FieldError::new("action", "Choose start, pause, resume, skip, extend or restart.")),
+    })
+}
+
+fn not_found(what: &str) -> AppError {
+    AppError::Invalid(Invalid::one("id", format!("That {what} is not in this room (any more).")))
+}
+
+impl App {
+    /// Whether `me` may come into the room of session `id`, and when it is open.
+    pub async fn room_entry(&self, me: &Account, id: &str) -> AppResult<Entry> {
+        let v = self.session_view(Some(me), id).await?;
+        if v.session.cancelled {
+            return Err(AppError::Gone("This session was cancelled.".into()));
+        }
+        let community = v.community;
+        if community.role().is_none() {
+            return Err(AppError::Forbidden("The room is for members of the community: join it first.".into()));
+        }
+        let session_host = v.hosts.iter().any(|(a, _)| *a == me.id);
+        let host = session_host || community.may(Action::RunRoom);
+        let going = v.mine.is_some_and(|r| r.status == RsvpStatus::Going);
+        if v.session.content.capacity > 0 && !going && !host {
+            return Err(AppError::Forbidden(
+                "This session has a limited number of places: the room is for the people going. Say you're going on the session's page."
+                    .into(),
+            ));
+        }
+        if self.store.removed_from_room(id, &me.id).await? {
+            return Err(AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into()));
+        }
+        let moderator = host || self.store.is_conduct_contact(&community.community.id, &me.id).await?;
+        let opens_at_ms = v.session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
+        let timer_end = match self.store.room_record(id).await? {
+            Some(r) => serde_json::from_str::<Timer>(&r.timer).map(|t| t.ends_at(now_ms())).unwrap_or(0),
+            None => 0,
+        };
+        let closes_at_ms = (v.session.ends_at * 1000).max(timer_end) + CLOSE_GRACE_MS;
+        let participant = Participant { account: me.clone(), host, moderator, conn: new_id() };
+        Ok(Entry { session: v.session, community, participant, opens_at_ms, closes_at_ms })
+    }
+
+    async fn load_room(&self, session: &Session, now_ms: i64) -> AppResult<State> {
+        let id = &session.id;
+        let fresh = Timer::scheduled(&session.content.phases, session.starts_at * 1000);
+        let record = self
+            .store
+            .open_room(id, &serde_json::to_string(&fresh).unwrap_or_default(), &notes_template(&session.content.title), now_ms)
+            .await?;
+        let timer = serde_json::from_str(&record.timer).unwrap_or(fresh);
+        Ok(State {
+            session: session.clone(),
+            seq: 0,
+            timer,
+            people: Vec::new(),
+            goals: self.store.room_goals(id).await?,
+            messages: self.store.recent_messages(id, RECENT_MESSAGES as i64).await?.into(),
+            tables: self.store.room_tables(id).await?,
+            notes_history: VecDeque::from([(record.notes_version, record.notes.clone())]),
+            notes: Notes { version: record.notes_version, text: record.notes, by: record.notes_by, at_ms: record.notes_at },
+            removed: HashSet::new(),
+            last_ms: 0,
+            connections: 0,
+            retired: false,
+        })
+    }
+
+    fn giver(&self, session_id: &str, account_id: &str) -> String {
+        super::hash_secret(&format!("feedback:{session_id}:{account_id}"))
+    }
+
+    /// Comes into a room: the snapshot to send, and the events after it.
+    pub async fn join_room(&self, entry: &Entry) -> AppResult<Joined> {
+        let who = &entry.participant;
+        let feedback = self.store.my_feedback(&entry.session.id, &self.giver(&entry.session.id, &who.account.id)).await?;
+        let seat = self.store.seats(&entry.session.id).await?.into_iter().find(|(a, _)| *a == who.account.id).map(|(_, t)| t);
+        loop {
+            let room = self.rooms.room(&entry.session.id);
+            let mut guard = room.state.lock().await;
+            if guard.is_none() {
+                *guard = Some(self.load_room(&entry.session, now_ms()).await?);
+            }
+            let st = guard.as_mut().expect("loaded above");
+            if st.retired {
+                drop(guard);
+                continue;
+            }
+            let now = now_ms();
+            st.connections += 1;
+            let events = self.rooms.bus.subscribe(&room.id);
+            if let Some((_, n)) = st.people.iter_mut().find(|(p, _)| p.id == who.account.id) {
+                *n += 1;
+            } else {
+                let a = &who.account;
+                let person = Person {
+                    id: a.id.clone(),
+                    name: a.display_name.clone(),
+                    pronouns: a.pronouns.clone(),
+                    status: "focusing",
+                    mode: presence::mode(&a.social_preference).unwrap_or("either"),
+                    table: seat.clone().filter(|t| st.tables.iter().any(|x| x.id == *t)),
+                    host: who.host,
+                    moderator: who.moderator,
+                };
+                st.people.push((person.clone(), 1));
+                self.rooms.publish(st, "joined", json!({ "person": person }), now, None);
+            }
+            let snapshot = st.snapshot(who, feedback.clone(), now);
+            drop(guard);
+            self.metrics.room_connections.inc();
+            return Ok(Joined { room, snapshot, events });
+        }
+    }
+
+    /// A fresh snapshot and subscription, for a connection that fell behind.
+    pub async fn resync_room(&self, room: &Arc<Room>, who: &Participant) -> AppResult<(String, broadcast::Receiver<Arc<Broadcast>>)> {
+        let feedback = self.store.my_feedback(&room.id, &self.giver(&room.id, &who.account.id)).await?;
+        let guard = room.state.lock().await;
+        let st = guard.as_ref().ok_or(AppError::NotFound)?;
+        let events = self.rooms.bus.subscribe(&room.id);
+        Ok((st.snapshot(who, feedback, now_ms()), events))
+    }
+
+    /// A connection closed; the last one of a person means they left.
+    pub async fn leave_room(&self, room: &Arc<Room>, who: &Participant) {
+        self.metrics.room_connections.dec();
+        let mut guard = room.state.lock().await;
+        let Some(st) = guard.as_mut() else { return };
+        let now = now_ms();
+        if let Some(i) = st.people.iter().position(|(p, _)| p.id == who.account.id) {
+            st.people[i].1 -= 1;
+            if st.people[i].1 == 0 {
+                st.people.remove(i);
+                self.rooms.publish(st, "left", json!({ "account": who.account.id }), now, None);
+            }
+        }
+        st.connections = st.connections.saturating_sub(1);
+        if st.connections == 0 {
+            st.retired = true;
+            *guard = None;
+            self.rooms.forget(room);
+        }
+    }
+
+    /// When the room closes, as things stand now.
+    pub async fn room_closes_at(&self, room: &Arc<Room>) -> Option<i64> {
+        let now = now_ms();
+        room.state.lock().await.as_ref().map(|st| st.closes_at(now))
+    }
+
+    /// Carries out one command of `who` in `room`.
+    pub async fn room_command(&self, room: &Arc<Room>, who: &Participant, cmd: Command, r#ref: Option<&str>) -> AppResult<Reply> {
+        // Reports and feedback touch nothing anyone else sees: no room lock.
+        match cmd {
+            Command::Report { id, reason } => return self.report_message(room, who, &id, &reason).await,
+            Command::Feedback { rating, comment, anonymous } => {
+                let (rating, comment) = goals::feedback(rating, &comment)?;
+                let giver = self.giver(&room.id, &who.account.id);
+                let account = (!anonymous).then_some(who.account.id.as_str());
+                self.store.save_feedback(&room.id, &giver, account, i64::from(rating), &comment, now()).await?;
+                return Ok(Reply::Ok);
+            }
+            _ => {}
+        }
+        let mut guard = room.state.lock().await;
+        let st = guard.as_mut().ok_or(AppError::NotFound)?;
+        if st.removed.contains(&who.account.id) {
+            return Err(AppError::Forbidden("You were removed from this room.".into()));
+        }
+        let now = now_ms();
+        let me = who.account.id.as_str();
+        let sid = room.id.as_str();
+        let rooms = &self.rooms;
+        match cmd {
+            Command::Ping { .. } | Command::Report { .. } | Command::Feedback { .. } => {}
+            Command::Presence { status, mode } => {
+                let status = status.map(|s| presence::status(&s)).transpose()?;
+                let mode = mode.map(|m| presence::mode(&m)).transpose()?;
+                let p = st.person_mut(me).ok_or(AppError::NotFound)?;
+                let before = (p.status, p.mode);
+                p.status = status.unwrap_or(p.status);
+                p.mode = mode.unwrap_or(p.mode);
+                if before != (p.status, p.mode) {
+                    let person = p.clone();
+                    rooms.publish(st, "presence", json!({ "person": person }), now, None);
+                }
+            }
+            Command::GoalAdd { text } => {
+                let text = goals::goal(&text)?;
+                goals::may_add_goal(st.goals.iter().filter(|g| g.account == me).count())?;
+                let at = st.instant(now);
+                let goal = self.store.add_goal(&new_id(), sid, me, &text, at).await?;
+                st.goals.push(goal.clone());
+                rooms.publish(st, "goal", json!({ "goal": goal }), now, None);
+            }
+            Command::GoalCheck { id, outcome, note } => {
+                let outcome =
+                    Outcome::parse(&outcome).ok_or_else(|| FieldError::new("outcome", "Choose open, done, partly or not_yet."))?;
+                let note = goals::check_in_note(&note)?;
+                let goal =
+                    self.store.check_goal(sid, &id, me, outcome.as_str(), &note, now).await.map_err(|_| not_found("goal of yours"))?;
+                if let Some(g) = st.goals.iter_mut().find(|g| g.id == id) {
+                    *g = goal.clone();
+                }
+                rooms.publish(st, "goal", json!({ "goal": goal }), now, None);
+            }
+            Command::GoalRemove { id } => {
+                self.store.remove_goal(sid, &id, me).await.map_err(|_| not_found("goal of yours"))?;
+                st.goals.retain(|g| g.id != id);
+                rooms.publish(st, "goal_removed", json!({ "id": id }), now, None);
+            }
+            Command::Chat { text, table } => {
+                let text = chat::message(&text)?;
+                if let Some(t) = &table {
+                    let seated = st.person(me).and_then(|p| p.table.as_deref()) == Some(t.as_str());
+                    let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
+                    if !open {
+                        return Err(not_found("open table"));
+                    }
+                    if !seated {
+                        return Err(AppError::Forbidden("Sit at the table to write in its chat.".into()));
+                    }
+                }
+                let at = st.instant(now);
+                let id = new_id();
+                self.store.add_message(&id, sid, table.as_deref(), me, &text, at).await?;
+                let m = Message { id, account: me.to_string(), name: who.account.display_name.clone(), table, text, at_ms: at };
+                let body = json!({ "message": message_view(&m) });
+                st.messages.push_back(m);
+                if st.messages.len() > RECENT_MESSAGES {
+                    st.messages.pop_front();
+                }
+                rooms.publish(st, "chat", body, now, None);
+            }
+            Command::ChatDelete { id } => {
+                if !who.moderator {
+                    return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts delete messages.".into()));
+                }
+                self.store.delete_message(sid, &id, me).await.map_err(|_| not_found("message"))?;
+                st.messages.retain(|m| m.id != id);
+                rooms.publish(st, "chat_deleted", json!({ "id": id, "by": who.account.display_name }), now, None);
+            }
+            Command::Timer { action, minutes } => {
+                if !who.host {
+                    return Err(AppError::Forbidden("Only the session's hosts drive the timer.".into()));
+                }
+                let c = control(&action, minutes)?;
+                let phases = st.session.content.phases.clone();
+                if st.timer.apply(c, &phases, now) {
+                    self.store.save_timer(sid, &serde_json::to_string(&st.timer).unwrap_or_default()).await?;
+                    let timer = st.timer.clone();
+                    rooms.publish(st, "timer", json!({ "timer": timer, "action": action, "by": who.account.display_name }), now, None);
+                }
+            }
+            Command::TablePropose { topic, video_url } => {
+                let topic = tables::topic(&topic)?;
+                let video_url = input::optional_url("video_url", &video_url)?;
+                if st.timer.at(now).finished {
+                    return Err(AppError::Invalid(Invalid::one("topic", "The session is over; tables are closed.")));
+                }
+                if st.tables.iter().filter(|t| st.table_is_open(t, now)).count() >= MAX_TABLES {
+                    return Err(AppError::Invalid(Invalid::one("topic", format!("A room has at most {MAX_TABLES} open tables."))));
+                }
+                let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
+                let at = st.instant(now);
+                let t = self.store.add_table(&new_id(), sid, &topic, &video_url, me, until, at).await?;
+                self.store.seat(sid, me, Some(&t.id)).await?;
+                st.tables.push(t.clone());
+                rooms.publish(st, "table", json!({ "table": t }), now, None);
+                self.seat(st, me, Some(t.id), now);
+            }
+            Command::TableJoin { id } => {
+                if let Some(t) = &id {
+                    let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
+                    if !open {
+                        return Err(not_found("open table"));
+                    }
+                }
+                self.store.seat(sid, me, id.as_deref()).await?;
+                self.seat(st, me, id, now);
+            }
+            Command::TableClose { id } => {
+                let t = st.tables.iter().find(|x| x.id == id).ok_or_else(|| not_found("table"))?;
+                if !who.host && t.proposed_by != me {
+                    return Err(AppError::Forbidden("Only hosts and the person who proposed a table close it.".into()));
+                }
+                if t.closed {
+                    return Ok(Reply::Nothing);
+                }
+                let until = t.until_phase;
+                self.store.set_table_closed(sid, &id, true, until).await?;
+                let t = st.tables.iter_mut().find(|x| x.id == id).expect("found above");
+                t.closed = true;
+                let t = t.clone();
+                rooms.publish(st, "table", json!({ "table": t }), now, None);
+                let seated: Vec<String> =
+                    st.people.iter().filter(|(p, _)| p.table.as_deref() == Some(&id)).map(|(p, _)| p.id.clone()).collect();
+                for a in seated {
+                    self.seat(st, &a, None, now);
+                }
+            }
+            Command::TableOpen { id } => {
+                if !who.host {
+                    return Err(AppError::Forbidden("Only hosts reopen tables.".into()));
+                }
+                if !st.tables.iter().any(|x| x.id == id) {
+                    return Err(not_found("table"));
+                }
+                if st.timer.at(now).finished {
+                    return Err(AppError::Invalid(Invalid::one("id", "The session is over; tables are closed.")));
+                }
+                let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
+                self.store.set_table_closed(sid, &id, false, until).await?;
+                let t = st.tables.iter_mut().find(|x| x.id == id).expect("found above");
+                t.closed = false;
+                t.until_phase = until;
+                let t = t.clone();
+                rooms.publish(st, "table", json!({ "table": t }), now, None);
+            }
+            Command::NotesEdit { base, text } => {
+                let ours = notes::check(&text)?;
+                // Made from an older version: merge with what was saved since. A
+                // base too old to remember merges as if from nothing, keeping both.
+                let base_text = st.notes_history.iter().find(|(v, _)| *v == base).map(|(_, t)| t.as_str()).unwrap_or("");
+                let merged = if base == st.notes.version { ours } else { notes::merge(base_text, &ours, &st.notes.text) };
+                let merged = notes::check(&merged)?;
+                let at = st.instant(now);
+                let version = self.store.save_notes(sid, st.notes.version, &merged, &who.account.display_name, at).await?;
+                st.notes = Notes { version, text: merged.clone(), by: who.account.display_name.clone(), at_ms: at };
+                st.notes_history.push_back((version, merged.clone()));
+                if st.notes_history.len() > NOTES_HISTORY {
+                    st.notes_history.pop_front();
+                }
+                let body = json!({ "version": version, "text": merged, "by": who.account.display_name, "conn": who.conn, "ref": r#ref });
+                rooms.publish(st, "notes", body, now, None);
+            }
+            Command::Remove { account } => {
+                if !who.moderator {
+                    return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts remove people.".into()));
+                }
+                if account == me {
+                    return Err(AppError::Invalid(Invalid::one("account", "You can't remove yourself; leave the room instead.")));
+                }
+                let name = st.person(&account).map(|p| p.name.clone()).ok_or_else(|| not_found("person"))?;
+                self.store.remove_from_room(sid, &account, me, super::now()).await?;
+                st.removed.insert(account.clone());
+                if let Some(i) = st.people.iter().position(|(p, _)| p.id == account) {
+                    st.people.remove(i);
+                }
+                rooms.publish(st, "removed", json!({ "account": account, "name": name }), now, Some(account.clone()));
+            }
+        }
+        Ok(Reply::Nothing)
+    }
+
+    /// Seats `account` at a table (or stands them up) and tells the room.
+    fn seat(&self, st: &mut State, account: &str, table: Option<String>, now_ms: i64) {
+        if let Some(p) = st.person_mut(account) {
+            if p.table != table {
+                p.table = table;
+                let person = p.clone();
+                self.rooms.publish(st, "presence", json!({ "person": person }), now_ms, None);
+            }
+        }
+    }
+
+    async fn report_message(&self, room: &Arc<Room>, who: &Participant, id: &str, reason: &str) -> AppResult<Reply> {
+        let reason = input::text("reason", reason, 500)?;
+        let m = self.store.message(&room.id, id).await.map_err(|_| not_found("message"))?;
+        let session = self.store.session(&room.id).await?;
+        let report = cowork_store::Report {
+            id: new_id(),
+            session_id: room.id.clone(),
+            session_title: session.content.title.clone(),
+            message_id: m.id.clone(),
+            author_id: m.account.clone(),
+            author_name: m.name.clone(),
+            message_text: m.text.clone(),
+            reporter_id: who.account.id.clone(),
+            reporter_name: who.account.display_name.clone(),
+            reason: reason.clone(),
+            created_at: now(),
+        };
+        self.store.add_report(&session.community_id, &report).await?;
+        let body = format!(
+            "{} reported a message in the room of “{}”.\n\nMessage by {}:\n{}\n\nReason: {}\n\nReports of the community: {}/c/{}/reports\n",
+            who.account.display_name,
+            session.content.title,
+            m.name,
+            m.text,
+            if reason.is_empty() { "(none given)" } else { &reason },
+            self.config.base_url,
+            session.community_slug
+        );
+        let subject = format!("A message was reported in {}", session.community_name);
+        for to in self.store.report_recipients(&session.community_id).await? {
+            if let Err(e) = self.mailer.send(&to, &subject, &body).await {
+                tracing::warn!(error = %e, "report mail not delivered");
+            }
+        }
+        Ok(Reply::Ok)
+    }
+
+    /// Deletes chat older than the retention setting; notes, goals and reports stay.
+    pub async fn purge_old_chat(&self) -> AppResult<u64> {
+        match self.config.chat_retention_days {
+            0 => Ok(0),
+            days => Ok(self.store.purge_messages(now_ms() - i64::from(days) * 86_400_000).await?),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

@@ -1,0 +1,701 @@
+// The live room (docs/room-protocol.md). The server owns the state; this page
+// shows it. Countdowns are computed from the server's clock, estimated from
+// several pings, so every device agrees even when its own clock is wrong.
+
+const root = document.getElementById('room');
+const wait = document.getElementById('room-wait');
+
+if (!root && wait && wait.dataset.serverNow) {
+  // Waiting for the room to open: reload when it does (timed from the server's clock, not this device's).
+  const due = Number(wait.dataset.opensAt) - Number(wait.dataset.serverNow);
+  if (due > 0) setTimeout(() => location.reload(), Math.min(due + 1500, 2 ** 31 - 1));
+}
+
+if (root) start();
+
+function start() {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'class') e.className = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (v === true) e.setAttribute(k, '');
+      else if (v !== false && v != null) e.setAttribute(k, v);
+    }
+    for (const k of kids.flat()) if (k != null && k !== false) e.append(k);
+    return e;
+  };
+
+  const KINDS = {
+    welcome: 'Welcome', intros: 'Introductions', focus: 'Focus', break: 'Break', discussion: 'Discussion',
+    wrap_up: 'Wrap-up', close: 'Close', open_work: 'Open work', check_in: 'Check-in',
+  };
+  const STATUS = { focusing: 'Focusing', break: 'On a break', away: 'Away', hand: 'Hand raised', dnd: 'Do not disturb' };
+  const MODE = { either: '', quiet: 'Quiet', social: 'Social' };
+  const OUTCOMES = [['open', 'Open'], ['done', 'Done'], ['partly', 'Partly'], ['not_yet', 'Not yet']];
+
+  let state = null; // the last snapshot, kept up to date by events
+  let seq = 0;
+  let offset = 0; // server clock = Date.now() + offset
+  let ws = null;
+  let backoff = 500;
+  let stopped = false;
+  let refs = 0;
+  const pending = new Map(); // ref -> element showing its error
+  let chatTab = 'room';
+  const system = []; // join/leave lines, this page only
+  const title = document.title;
+
+  const serverNow = () => Date.now() + offset;
+
+  // ---- clock sync: NTP-style, outliers (slow round trips) dropped
+  let samples = [];
+  function syncClock() {
+    samples = [];
+    for (let i = 0; i < 8; i++) setTimeout(() => send({ type: 'ping', t: Date.now() }), i * 150);
+  }
+  function onPong(m) {
+    const t3 = Date.now();
+    samples.push({ rtt: t3 - m.t, off: m.server_ms - (m.t + t3) / 2 });
+    if (samples.length < 3) return;
+    const rtts = samples.map((s) => s.rtt).sort((a, b) => a - b);
+    const median = rtts[Math.floor(rtts.length / 2)];
+    const good = samples.filter((s) => s.rtt <= median);
+    offset = good.reduce((a, s) => a + s.off, 0) / good.length;
+    root.dataset.offset = String(Math.round(offset));
+    tick();
+  }
+  setInterval(syncClock, 5 * 60 * 1000);
+
+  // ---- the timer, as the server computes it (crates/core/src/room/timer.rs)
+  function position(t, now) {
+    let phase = t.phase;
+    let e = t.elapsed_ms + (t.running ? now - t.anchor_ms : 0);
+    if (e < 0) return [phase, e];
+    while (phase < t.durations_ms.length && e >= t.durations_ms[phase]) {
+      e -= t.durations_ms[phase];
+      phase++;
+    }
+    return [phase, e];
+  }
+  function moment(t, now) {
+    const [p, e] = position(t, now);
+    if (p >= t.durations_ms.length) return { phase: null, remaining: 0, finished: true, running: false };
+    if (e < 0) return { phase: null, remaining: -e, finished: false, running: t.running };
+    return { phase: p, remaining: t.durations_ms[p] - e, finished: false, running: t.running };
+  }
+  function starts(t, now) {
+    const [p, e] = position(t, now);
+    const d = t.durations_ms;
+    const s = new Array(d.length).fill(0);
+    if (!d.length) return s;
+    if (p < d.length) {
+      s[p] = now - e;
+      for (let i = p - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
+      for (let i = p + 1; i < d.length; i++) s[i] = s[i - 1] + d[i - 1];
+    } else {
+      const last = d.length - 1;
+      s[last] = now - d[last];
+      for (let i = last - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
+    }
+    return s;
+  }
+  const minutesOf = (ms) => Math.ceil(ms / 60000);
+  function announcement(before, after) {
+    if (after.finished && !before.finished) return 'The session is over. Thank you for coworking!';
+    if (after.phase != null && before.phase !== after.phase) {
+      const p = state.phases[after.phase];
+      const kind = p.kind === 'break' ? (p.enforced ? 'Break' : 'Break (optional)') : KINDS[p.kind] || p.kind;
+      return `${kind}: ${p.label} for ${minutesOf(after.remaining)} minutes.`;
+    }
+    if (after.phase != null && after.phase === before.phase && before.remaining > 60000 && after.remaining <= 60000) return 'One minute left.';
+    return null;
+  }
+  const clock = (ms) => {
+    const s = Math.max(0, Math.ceil(ms / 1000));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const r = String(s % 60).padStart(2, '0');
+    return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
+  };
+  const hhmm = (ms) => new Date(ms - offset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+  // ---- chime and notifications, opt-in, remembered on this device
+  const prefChime = $('pref-chime');
+  const prefNotify = $('pref-notify');
+  prefChime.checked = localStorage.getItem('cowork.chime') === '1';
+  prefNotify.checked = localStorage.getItem('cowork.notify') === '1' && 'Notification' in window && Notification.permission === 'granted';
+  let audio = null;
+  prefChime.addEventListener('change', () => {
+    localStorage.setItem('cowork.chime', prefChime.checked ? '1' : '0');
+    if (prefChime.checked) chime();
+  });
+  prefNotify.addEventListener('change', async () => {
+    if (prefNotify.checked && 'Notification' in window && Notification.permission !== 'granted') {
+      prefNotify.checked = (await Notification.requestPermission()) === 'granted';
+    }
+    localStorage.setItem('cowork.notify', prefNotify.checked ? '1' : '0');
+  });
+  function chime() {
+    try {
+      audio = audio || new AudioContext();
+      [660, 880].forEach((f, i) => {
+        const o = audio.createOscillator();
+        const g = audio.createGain();
+        const t0 = audio.currentTime + i * 0.18;
+        o.frequency.value = f;
+        g.gain.setValueAtTime(0.0001, t0);
+        g.gain.exponentialRampToValueAtTime(0.2, t0 + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, t0 + 0.35);
+        o.connect(g).connect(audio.destination);
+        o.start(t0);
+        o.stop(t0 + 0.4);
+      });
+    } catch { /* no sound on this device */ }
+  }
+
+  // ---- the timer card, every quarter second, from wall time
+  let last = null;
+  function tick() {
+    if (!state) return;
+    const now = serverNow();
+    const m = moment(state.timer, now);
+    const p = m.phase != null ? state.phases[m.phase] : null;
+    $('phase-kind').textContent = m.finished ? 'Finished' : p ? (KINDS[p.kind] || p.kind) + (m.running ? '' : ' · paused') : m.running ? 'Starting soon' : 'Waiting for the host';
+    $('phase-name').textContent = m.finished ? 'Thank you for coworking!' : p ? p.label : state.session.title;
+    $('countdown').textContent = m.finished ? '0:00' : clock(m.remaining);
+    const timerCard = $('timer-card');
+    timerCard.dataset.kind = p ? p.kind : m.finished ? 'close' : 'welcome';
+    timerCard.classList.toggle('paused', !m.running && !m.finished);
+    const nextIndex = m.phase == null ? (m.finished ? null : 0) : m.phase + 1;
+    const next = nextIndex != null ? state.phases[nextIndex] : null;
+    $('phase-next').textContent = m.finished ? '' : next ? `${m.phase == null ? 'First' : 'Next'}: ${next.label} (${next.minutes} min)` : 'Last step';
+    document.title = m.finished ? title : `${clock(m.remaining)} · ${p ? p.label : 'Starting soon'} · ${title}`;
+    const at = starts(state.timer, now);
+    document.querySelectorAll('#agenda li').forEach((li, i) => {
+      const cur = m.phase === i;
+      li.classList.toggle('current', cur);
+      li.classList.toggle('done', m.finished || (m.phase != null && i < m.phase));
+      if (cur) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
+      const t = li.querySelector('.at');
+      if (t && at[i] != null) t.textContent = hhmm(at[i]);
+    });
+    if (last) {
+      const said = announcement(last, m);
+      if (said) {
+        $('announcer').textContent = said;
+        if (last.phase !== m.phase || (m.finished && !last.finished)) {
+          if (prefChime.checked) chime();
+          if (prefNotify.checked && 'Notification' in window && Notification.permission === 'granted' && document.hidden) {
+            try { new Notification(state.session.title, { body: said, tag: 'cowork-room' }); } catch { /* not allowed here */ }
+          }
+        }
+      }
+    }
+    last = m;
+    const wrapUp = m.finished || (p && ['wrap_up', 'close', 'check_in'].includes(p.kind));
+    $('feedback-card').classList.toggle('highlight', !!wrapUp);
+    renderTables(); // tables close by themselves when their focus blocks end
+  }
+  setInterval(tick, 250);
+  document.addEventListener('visibilitychange', tick);
+
+  // ---- connection
+  function connect() {
+    const url = new URL(root.dataset.ws, location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    setLink('Connecting…', 'connecting');
+    ws = new WebSocket(url);
+    ws.onopen = () => { backoff = 500; };
+    ws.onmessage = (e) => {
+      let m;
+      try { m = JSON.parse(e.data); } catch { return; }
+      onMessage(m);
+    };
+    ws.onclose = (e) => {
+      ws = null;
+      if (stopped) return;
+      if (e.code === 4000) { location.reload(); return; }
+      setLink('Reconnecting…', 'connecting');
+      const delay = backoff * (0.75 + Math.random() * 0.5);
+      backoff = Math.min(backoff * 2, 15000);
+      setTimeout(connect, delay);
+    };
+  }
+  function setLink(text, cls) {
+    const s = $('link-state');
+    s.textContent = text;
+    s.className = `link-state ${cls}`;
+  }
+  function send(msg, errorEl) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      if (errorEl) showError(errorEl, 'Not connected right now; try again in a moment.');
+      return null;
+    }
+    const ref = `r${++refs}`;
+    if (errorEl) {
+      pending.set(ref, errorEl);
+      clearError(errorEl);
+    }
+    ws.send(JSON.stringify({ ...msg, ref }));
+    return ref;
+  }
+  function showError(e, text) {
+    e.textContent = text;
+    e.hidden = false;
+  }
+  function clearError(e) {
+    e.textContent = '';
+    e.hidden = true;
+  }
+
+  function onMessage(m) {
+    if (m.type === 'snapshot') {
+      const first = !state;
+      state = m;
+      seq = m.seq;
+      if (first) offset = m.server_ms - Date.now();
+      setLink('Connected', 'connected');
+      renderAll();
+      notesFromSnapshot(m.notes);
+      syncClock();
+      return;
+    }
+    if (m.type === 'pong') return onPong(m);
+    if (m.type === 'ok') {
+      if (m.ref && pending.get(m.ref) === $('feedback-error')) $('feedback-state').textContent = 'Thank you! Your feedback was sent.';
+      pending.delete(m.ref);
+      return;
+    }
+    if (m.type === 'error') {
+      const target = m.ref && pending.get(m.ref);
+      if (m.ref) pending.delete(m.ref);
+      if (m.code === 'removed') {
+        stopped = true;
+        setLink('You were removed from this room', 'gone');
+        root.querySelectorAll('input, textarea, select, button').forEach((x) => { x.disabled = true; });
+        $('announcer').textContent = 'A host removed you from this room.';
+        return;
+      }
+      if (target) showError(target, m.message);
+      else setLink(m.message, 'connected');
+      return;
+    }
+    if (!state || typeof m.seq !== 'number' || m.seq <= seq) return; // seen already (or before a snapshot)
+    seq = m.seq;
+    switch (m.type) {
+      case 'joined':
+        state.people = state.people.filter((p) => p.id !== m.person.id).concat([m.person]);
+        note(`${m.person.name} joined`, m.at_ms);
+        break;
+      case 'left': {
+        const p = state.people.find((x) => x.id === m.account);
+        state.people = state.people.filter((x) => x.id !== m.account);
+        if (p) note(`${p.name} left`, m.at_ms);
+        break;
+      }
+      case 'removed':
+        state.people = state.people.filter((x) => x.id !== m.account);
+        note(`${m.name} was removed by a host`, m.at_ms);
+        break;
+      case 'presence':
+        state.people = state.people.map((p) => (p.id === m.person.id ? m.person : p));
+        break;
+      case 'timer':
+        state.timer = m.timer;
+        note(`${m.by} ${{ start: 'started', pause: 'paused', resume: 'resumed', skip: 'skipped to the next step of', extend: 'extended', restart: 'restarted' }[m.action] || 'changed'} the timer`, m.at_ms);
+        tick();
+        break;
+      case 'goal': {
+        const i = state.goals.findIndex((g) => g.id === m.goal.id);
+        if (i >= 0) state.goals[i] = m.goal;
+        else state.goals.push(m.goal);
+        break;
+      }
+      case 'goal_removed':
+        state.goals = state.goals.filter((g) => g.id !== m.id);
+        break;
+      case 'chat':
+        state.messages.push(m.message);
+        if (state.messages.length > 500) state.messages.shift();
+        break;
+      case 'chat_deleted':
+        state.messages = state.messages.filter((x) => x.id !== m.id);
+        break;
+      case 'table': {
+        const i = state.tables.findIndex((t) => t.id === m.table.id);
+        if (i >= 0) state.tables[i] = m.table;
+        else state.tables.push(m.table);
+        break;
+      }
+      case 'notes':
+        notesIncoming(m);
+        return;
+      default:
+        return;
+    }
+    renderAll();
+  }
+  function note(text, at) {
+    system.push({ text, at_ms: at });
+    if (system.length > 100) system.shift();
+  }
+
+  // ---- rendering
+  const me = () => state.me;
+  const myPerson = () => state.people.find((p) => p.id === me().id);
+  function renderAll() {
+    $('host-controls').hidden = !me().host;
+    const mine = myPerson();
+    if (mine) {
+      $('my-status').value = mine.status;
+      $('my-mode').value = mine.mode;
+    }
+    renderPeople();
+    renderGoals();
+    renderTables();
+    renderChat();
+    renderFeedback();
+    tick();
+  }
+
+  function renderPeople() {
+    $('people-count').textContent = String(state.people.length);
+    const tableName = (id) => state.tables.find((t) => t.id === id)?.topic;
+    $('people').replaceChildren(...state.people.map((p) => el('li', { class: `person status-${p.status}` },
+      el('span', { class: 'dot', 'aria-hidden': 'true' }),
+      el('span', { class: 'who' },
+        el('strong', {}, p.name), p.pronouns ? el('span', { class: 'pronouns' }, ` (${p.pronouns})`) : null,
+        p.host ? el('span', { class: 'badge role-host' }, 'Host') : null,
+        el('span', { class: 'sub' }, [STATUS[p.status] || p.status, MODE[p.mode], p.table ? `at “${tableName(p.table) || 'a table'}”` : ''].filter(Boolean).join(' · '))),
+      me().moderator && p.id !== me().id
+        ? el('button', { type: 'button', class: 'linklike danger small', onclick: () => {
+          if (confirm(`Remove ${p.name} from this room? They won't be able to come back in.`)) send({ type: 'remove', account: p.id });
+        } }, 'Remove', el('span', { class: 'visually-hidden' }, ` ${p.name}`))
+        : null)));
+  }
+
+  function renderGoals() {
+    const byPerson = new Map();
+    for (const g of state.goals) {
+      if (!byPerson.has(g.account)) byPerson.set(g.account, { name: g.name, goals: [] });
+      byPerson.get(g.account).goals.push(g);
+    }
+    // Mine first, then in the order people came in.
+    const order = [me().id, ...state.people.map((p) => p.id), ...byPerson.keys()];
+    const seen = new Set();
+    const groups = [];
+    for (const id of order) {
+      if (seen.has(id) || !byPerson.has(id)) continue;
+      seen.add(id);
+      groups.push([id, byPerson.get(id)]);
+    }
+    const board = $('goals');
+    const focused = document.activeElement && board.contains(document.activeElement) ? document.activeElement.id : null;
+    if (!groups.length) {
+      board.replaceChildren(el('p', { class: 'hint' }, 'No goals yet. Say what you will work on: one line each, small enough to finish today.'));
+      return;
+    }
+    board.replaceChildren(...groups.map(([id, g]) => el('div', { class: 'goal-group' },
+      el('h3', { class: 'small' }, id === me().id ? 'Your goals' : g.name),
+      el('ul', { class: 'goal-list' }, g.goals.map((goal) => goalItem(goal, id === me().id))))));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  }
+  function goalItem(g, mine) {
+    const outcome = el('span', { class: `outcome outcome-${g.outcome}` }, OUTCOMES.find(([k]) => k === g.outcome)?.[1] || g.outcome);
+    const li = el('li', { class: `goal outcome-${g.outcome}`, 'data-goal': g.id },
+      el('span', { class: 'goal-text' }, g.text), outcome, g.note ? el('span', { class: 'goal-note' }, g.note) : null);
+    if (mine) {
+      const err = el('p', { class: 'field-error', hidden: true });
+      const sel = el('select', { id: `outcome-${g.id}`, 'aria-label': `How it went: ${g.text}` },
+        OUTCOMES.map(([k, l]) => el('option', { value: k, selected: k === g.outcome }, l)));
+      const noteInput = el('input', { id: `note-${g.id}`, value: g.note, maxlength: '500', placeholder: 'A note (optional)', 'aria-label': `Note on: ${g.text}` });
+      const save = () => send({ type: 'goal_check', id: g.id, outcome: sel.value, note: noteInput.value }, err);
+      sel.addEventListener('change', save);
+      noteInput.addEventListener('change', save);
+      li.append(el('div', { class: 'goal-check' }, sel, noteInput,
+        el('button', { type: 'button', class: 'linklike small', onclick: () => send({ type: 'goal_remove', id: g.id }, err) }, 'Remove', el('span', { class: 'visually-hidden' }, ` goal: ${g.text}`))), err);
+    }
+    return li;
+  }
+
+  function tableOpen(t) {
+    if (t.closed) return false;
+    const m = moment(state.timer, serverNow());
+    if (m.finished) return false;
+    return (m.phase ?? 0) <= t.until_phase;
+  }
+  let tablesKey = '';
+  function renderTables() {
+    if (!state) return;
+    const mine = myPerson()?.table;
+    const key = JSON.stringify([state.tables, state.people.map((p) => [p.id, p.table]), state.tables.map(tableOpen), me().host]);
+    if (key === tablesKey) return;
+    tablesKey = key;
+    const list = $('tables');
+    if (!state.tables.length) {
+      list.replaceChildren(el('li', { class: 'hint' }, 'No tables yet.'));
+    } else {
+      list.replaceChildren(...state.tables.map((t) => {
+        const open = tableOpen(t);
+        const seated = state.people.filter((p) => p.table === t.id).map((p) => p.name);
+        const until = state.phases[t.until_phase];
+        return el('li', { class: `room-table${open ? '' : ' closed'}${mine === t.id ? ' mine' : ''}` },
+          el('div', {}, el('strong', {}, t.topic), ' ', el('span', { class: 'hint' }, `proposed by ${t.proposed_by_name}`)),
+          el('p', { class: 'sub' }, open ? `${seated.length ? seated.join(', ') : 'Nobody yet'} · open until the end of ${until ? until.label : 'the session'}` : 'Closed'),
+          el('div', { class: 'button-row' },
+            open && mine !== t.id ? el('button', { type: 'button', class: 'small secondary', onclick: () => send({ type: 'table_join', id: t.id }) }, 'Join', el('span', { class: 'visually-hidden' }, ` ${t.topic}`)) : null,
+            mine === t.id ? el('button', { type: 'button', class: 'small secondary', onclick: () => send({ type: 'table_join', id: null }) }, 'Leave table') : null,
+            open && t.video_url ? el('a', { class: 'button small secondary', href: t.video_url, target: '_blank', rel: 'noopener noreferrer' }, 'Video') : null,
+            open && (me().host || t.proposed_by === me().id) ? el('button', { type: 'button', class: 'small linklike danger', onclick: () => send({ type: 'table_close', id: t.id }) }, 'Close', el('span', { class: 'visually-hidden' }, ` ${t.topic}`)) : null,
+            !open && me().host ? el('button', { type: 'button', class: 'small linklike', onclick: () => send({ type: 'table_open', id: t.id }) }, 'Reopen', el('span', { class: 'visually-hidden' }, ` ${t.topic}`)) : null));
+      }));
+    }
+    const tab = $('chat-table');
+    tab.hidden = !mine;
+    if (!mine && chatTab !== 'room') setChatTab('room');
+  }
+
+  function spans(list) {
+    return list.map((s) => {
+      switch (s.t) {
+        case 'bold': return el('strong', {}, s.v);
+        case 'italic': return el('em', {}, s.v);
+        case 'code': return el('code', {}, s.v);
+        case 'link': return /^https?:\/\//i.test(s.v) ? el('a', { href: s.v, target: '_blank', rel: 'noopener noreferrer nofollow ugc' }, s.v) : s.v;
+        case 'break': return el('br');
+        default: return s.v;
+      }
+    });
+  }
+  function setChatTab(t) {
+    chatTab = t;
+    $('chat-room').setAttribute('aria-pressed', String(t === 'room'));
+    $('chat-table').setAttribute('aria-pressed', String(t !== 'room'));
+    $('chat-text').placeholder = t === 'room' ? 'Write to everyone… (*bold*, _italic_, `code`)' : 'Write to your table…';
+    renderChat();
+  }
+  $('chat-room').addEventListener('click', () => setChatTab('room'));
+  $('chat-table').addEventListener('click', () => setChatTab('table'));
+  function renderChat() {
+    const list = $('messages');
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const table = chatTab === 'room' ? null : myPerson()?.table || null;
+    const msgs = state.messages.filter((m) => (m.table || null) === table).map((m) => ({ ...m, kind: 'msg' }));
+    const lines = table ? msgs : msgs.concat(system.map((s) => ({ ...s, kind: 'sys' }))).sort((a, b) => a.at_ms - b.at_ms);
+    if (!lines.length) {
+      list.replaceChildren(el('li', { class: 'hint' }, table ? 'Nothing at this table yet.' : 'Say hello!'));
+      return;
+    }
+    list.replaceChildren(...lines.map((m) => m.kind === 'sys'
+      ? el('li', { class: 'system' }, el('span', {}, m.text), ' ', el('time', {}, hhmm(m.at_ms)))
+      : el('li', { class: `msg${m.account === me().id ? ' mine' : ''}`, 'data-message': m.id },
+        el('div', { class: 'msg-head' }, el('strong', {}, m.name), ' ', el('time', {}, hhmm(m.at_ms)),
+          m.account !== me().id ? el('button', { type: 'button', class: 'linklike small', onclick: () => report(m) }, 'Report', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null,
+          me().moderator ? el('button', { type: 'button', class: 'linklike small danger', onclick: () => send({ type: 'chat_delete', id: m.id }) }, 'Delete', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null),
+        el('p', { class: 'msg-text' }, spans(m.spans)))));
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+  function report(m) {
+    const reason = prompt(`Report this message by ${m.name} to the organizers? Say why (optional):`, '');
+    if (reason === null) return;
+    send({ type: 'report', id: m.id, reason }, $('chat-error'));
+    $('announcer').textContent = 'Report sent to the organizers.';
+  }
+
+  function renderFeedback() {
+    const f = state.feedback;
+    if (!f || $('feedback-form').dataset.filled) return;
+    $('feedback-form').dataset.filled = '1';
+    const r = document.querySelector(`#feedback-form input[name=rating][value="${f.rating}"]`);
+    if (r) r.checked = true;
+    $('feedback-comment').value = f.comment;
+    $('feedback-anonymous').checked = f.anonymous;
+    $('feedback-state').textContent = 'You gave feedback on this session; sending again replaces it.';
+  }
+
+  // ---- forms
+  $('goal-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $('goal-text');
+    if (!input.value.trim()) return showError($('goal-error'), 'Write your goal first.');
+    if (send({ type: 'goal_add', text: input.value }, $('goal-error'))) input.value = '';
+  });
+  $('table-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!$('table-topic').value.trim()) return showError($('table-error'), 'Name the topic first.');
+    if (send({ type: 'table_propose', topic: $('table-topic').value, video_url: $('table-video').value }, $('table-error'))) {
+      $('table-topic').value = '';
+      $('table-video').value = '';
+    }
+  });
+  $('chat-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = $('chat-text');
+    if (!t.value.trim()) return;
+    const table = chatTab === 'room' ? null : myPerson()?.table || null;
+    if (send({ type: 'chat', text: t.value, table }, $('chat-error'))) t.value = '';
+  });
+  $('chat-text').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $('chat-form').requestSubmit();
+    }
+  });
+  $('my-status').addEventListener('change', (e) => send({ type: 'presence', status: e.target.value }));
+  $('my-mode').addEventListener('change', (e) => send({ type: 'presence', mode: e.target.value }));
+  document.querySelectorAll('[data-timer]').forEach((b) => b.addEventListener('click', () => {
+    const action = b.dataset.timer;
+    if (action === 'restart' && !confirm('Restart the whole agenda from the first step?')) return;
+    send(action === 'extend' ? { type: 'timer', action, minutes: Number($('extend-minutes').value) } : { type: 'timer', action });
+  }));
+  $('feedback-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const r = document.querySelector('#feedback-form input[name=rating]:checked');
+    if (!r) return showError($('feedback-error'), 'Choose a rating from 1 to 5.');
+    $('feedback-state').textContent = 'Sending…';
+    send({ type: 'feedback', rating: Number(r.value), comment: $('feedback-comment').value, anonymous: $('feedback-anonymous').checked }, $('feedback-error'));
+  });
+
+  // ---- shared notes: local edits are rebased onto everyone else's with the
+  // same three-way merge as the server (crates/core/src/room/notes.rs).
+  const notesArea = $('notes');
+  let base = { version: 0, text: '' }; // the server's text the local one is made from
+  let inflight = null; // { ref, text } sent, not yet seen back
+  let notesTimer = null;
+  let notesLoaded = false;
+  function notesFromSnapshot(n) {
+    // After a reconnect, keep what was typed meanwhile.
+    const local = notesArea.value;
+    const merged = notesLoaded && local !== base.text ? merge(inflight ? inflight.text : base.text, local, n.text) : n.text;
+    notesLoaded = true;
+    inflight = null;
+    base = { version: n.version, text: n.text };
+    setNotes(merged);
+    if (merged !== n.text) scheduleNotes();
+    $('notes-state').textContent = n.by ? `Last edited by ${n.by}.` : 'Everyone here can edit. Saved as you type; edits made at the same time are merged.';
+  }
+  function notesIncoming(m) {
+    const ours = inflight && m.conn === me().conn && m.ref === inflight.ref;
+    if (inflight && !ours) {
+      // Our edit is on its way; the server merges it with this one. Wait for ours.
+      return;
+    }
+    const from = ours ? inflight.text : base.text;
+    inflight = null;
+    const local = notesArea.value;
+    const merged = local === from ? m.text : merge(from, local, m.text);
+    base = { version: m.version, text: m.text };
+    setNotes(merged);
+    if (merged !== m.text) scheduleNotes();
+    $('notes-state').textContent = `Saved · last edited by ${m.by}.`;
+  }
+  function setNotes(text) {
+    if (notesArea.value === text) return;
+    // Keep the caret on the same line and column when others' edits land.
+    const before = notesArea.value.slice(0, notesArea.selectionStart);
+    const line = before.split('\n').length - 1;
+    const col = before.length - before.lastIndexOf('\n') - 1;
+    const focused = document.activeElement === notesArea;
+    notesArea.value = text;
+    if (focused) {
+      const lines = text.split('\n');
+      let pos = 0;
+      for (let i = 0; i < Math.min(line, lines.length - 1); i++) pos += lines[i].length + 1;
+      pos += Math.min(col, (lines[Math.min(line, lines.length - 1)] || '').length);
+      notesArea.setSelectionRange(pos, pos);
+    }
+  }
+  function scheduleNotes() {
+    clearTimeout(notesTimer);
+    notesTimer = setTimeout(sendNotes, 600);
+  }
+  function sendNotes() {
+    if (inflight) return scheduleNotes();
+    const text = notesArea.value;
+    if (text === base.text) return;
+    const ref = send({ type: 'notes_edit', base: base.version, text });
+    if (ref) {
+      inflight = { ref, text };
+      $('notes-state').textContent = 'Saving…';
+    } else scheduleNotes();
+  }
+  notesArea.addEventListener('input', () => {
+    $('notes-state').textContent = 'Editing…';
+    scheduleNotes();
+  });
+
+  function diff(b, o) {
+    const n = b.length;
+    const m = o.length;
+    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = b[i] === o[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    let i = 0;
+    let j = 0;
+    const hunks = [];
+    let open = null;
+    while (i < n || j < m) {
+      if (i < n && j < m && b[i] === o[j]) {
+        if (open) { hunks.push(open); open = null; }
+        i++; j++;
+      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
+        open = open || { start: i, end: i, lines: [] };
+        open.lines.push(o[j]);
+        j++;
+      } else {
+        open = open || { start: i, end: i, lines: [] };
+        open.end = i + 1;
+        i++;
+      }
+    }
+    if (open) hunks.push(open);
+    return hunks;
+  }
+  function apply(b, from, to, hunks) {
+    const out = [];
+    let i = from;
+    for (const h of hunks) {
+      out.push(...b.slice(i, h.start), ...h.lines);
+      i = h.end;
+    }
+    out.push(...b.slice(i, to));
+    return out;
+  }
+  function merge(baseText, ours, theirs) {
+    if (ours === baseText) return theirs;
+    if (theirs === baseText || ours === theirs) return ours;
+    const b = baseText.split('\n');
+    const all = diff(b, ours.split('\n')).map((h) => [true, h]).concat(diff(b, theirs.split('\n')).map((h) => [false, h]));
+    all.sort((x, y) => x[1].start - y[1].start || x[1].end - y[1].end || (x[0] === y[0] ? 0 : x[0] ? 1 : -1));
+    const out = [];
+    let i = 0;
+    let k = 0;
+    while (k < all.length) {
+      const gs = all[k][1].start;
+      let ge = all[k][1].end;
+      let g = k + 1;
+      while (g < all.length && (all[g][1].start < ge || all[g][1].start === gs)) {
+        ge = Math.max(ge, all[g][1].end);
+        g++;
+      }
+      out.push(...b.slice(i, gs));
+      const group = all.slice(k, g);
+      const mine = group.filter(([o]) => o).map(([, h]) => h);
+      const their = group.filter(([o]) => !o).map(([, h]) => h);
+      const mineText = apply(b, gs, ge, mine);
+      const theirText = apply(b, gs, ge, their);
+      if (mine.length && !their.length) out.push(...mineText);
+      else if (!mine.length && their.length) out.push(...theirText);
+      else if (mineText.join('\n') === theirText.join('\n')) out.push(...mineText);
+      else out.push(...theirText, ...mineText);
+      i = ge;
+      k = g;
+    }
+    out.push(...b.slice(i));
+    return out.join('\n');
+  }
+
+  connect();
+}

@@ -1,0 +1,621 @@
+//! What a live room keeps: its timer and notes, goals, chat, breakout tables,
+//! removals, reports and feedback. Presence is not stored; it lives in the
+//! server's memory for as long as a connection is open.
+//!
+//! Instants here are milliseconds (the room's clock), unlike the rest of the
+//! store, which counts seconds.
+
+use crate::{col, flag, touched, Result, Store, StoreError};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+/// The row of a room: its timer (JSON, read by the server) and notes.
+#[derive(Debug, Clone)]
+pub struct RoomRecord {
+    pub timer: String,
+    pub notes: String,
+    pub notes_version: i64,
+    pub notes_by: String,
+    pub notes_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Goal {
+    pub id: String,
+    pub account: String,
+    pub name: String,
+    pub text: String,
+    pub outcome: String,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+fn goal(r: &AnyRow) -> Result<Goal> {
+    Ok(Goal {
+        id: col(r, "id")?,
+        account: col(r, "account_id")?,
+        name: col(r, "display_name")?,
+        text: col(r, "text")?,
+        outcome: col(r, "outcome")?,
+        note: col(r, "note")?,
+        at_ms: col(r, "created_at")?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub account: String,
+    pub name: String,
+    pub table: Option<String>,
+    pub text: String,
+    pub at_ms: i64,
+}
+
+fn message(r: &AnyRow) -> Result<Message> {
+    Ok(Message {
+        id: col(r, "id")?,
+        account: col(r, "account_id")?,
+        name: col(r, "display_name")?,
+        table: col(r, "table_id")?,
+        text: col(r, "text")?,
+        at_ms: col(r, "created_at")?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Table {
+    pub id: String,
+    pub topic: String,
+    pub video_url: String,
+    pub proposed_by: String,
+    pub proposed_by_name: String,
+    pub closed: bool,
+    pub until_phase: i64,
+}
+
+fn table(r: &AnyRow) -> Result<Table> {
+    Ok(Table {
+        id: col(r, "id")?,
+        topic: col(r, "topic")?,
+        video_url: col(r, "video_url")?,
+        proposed_by: col(r, "proposed_by")?,
+        proposed_by_name: col(r, "display_name")?,
+        closed: flag(r, "closed")?,
+        until_phase: col(r, "until_phase")?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub session_id: String,
+    pub session_title: String,
+    pub message_id: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub message_text: String,
+    pub reporter_id: String,
+    pub reporter_name: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// Feedback as organizers see it: the name only when the giver allowed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Feedback {
+    pub session_id: String,
+    pub starts_at: i64,
+    pub name: Option<String>,
+    pub rating: i64,
+    pub comment: String,
+    pub created_at: i64,
+}
+
+/// A past session someone was in, with the goals they set there.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalHistory {
+    pub session_id: String,
+    pub title: String,
+    pub community_name: String,
+    pub starts_at: i64,
+    pub goals: Vec<Goal>,
+}
+
+impl Store {
+    /// The room's row, made from `timer` and `notes` the first time it is asked for.
+    pub async fn open_room(&self, session_id: &str, timer: &str, notes: &str, now_ms: i64) -> Result<RoomRecord> {
+        sqlx::query(
+            "INSERT INTO room_state (session_id, timer, notes, notes_version, notes_by, notes_at) VALUES ($1, $2, $3, 0, '', $4) \
+             ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(session_id)
+        .bind(timer)
+        .bind(notes)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.room_record(session_id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The room's row, if it was ever opened (the notes stay archived there).
+    pub async fn room_record(&self, session_id: &str) -> Result<Option<RoomRecord>> {
+        let r = sqlx::query("SELECT timer, notes, notes_version, notes_by, notes_at FROM room_state WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| {
+            Ok(RoomRecord {
+                timer: col(&r, "timer")?,
+                notes: col(&r, "notes")?,
+                notes_version: col(&r, "notes_version")?,
+                notes_by: col(&r, "notes_by")?,
+                notes_at: col(&r, "notes_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn save_timer(&self, session_id: &str, timer: &str) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE room_state SET timer = $2 WHERE session_id = $1").bind(session_id).bind(timer).execute(&self.pool).await?,
+        )
+    }
+
+    /// Saves notes over version `base`; `Stale` if someone saved since.
+    pub async fn save_notes(&self, session_id: &str, base: i64, text: &str, by: &str, now_ms: i64) -> Result<i64> {
+        let r = sqlx::query(
+            "UPDATE room_state SET notes = $3, notes_version = notes_version + 1, notes_by = $4, notes_at = $5 \
+             WHERE session_id = $1 AND notes_version = $2",
+        )
+        .bind(session_id)
+        .bind(base)
+        .bind(text)
+        .bind(by)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        Ok(base + 1)
+    }
+
+    // ---- goals
+
+    pub async fn add_goal(&self, id: &str, session_id: &str, account_id: &str, text: &str, now_ms: i64) -> Result<Goal> {
+        sqlx::query(
+            "INSERT INTO room_goals (id, session_id, account_id, text, outcome, note, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', '', $5, $5)",
+        )
+        .bind(id)
+        .bind(session_id)
+        .bind(account_id)
+        .bind(text)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.goal(session_id, id).await
+    }
+
+    pub async fn goal(&self, session_id: &str, id: &str) -> Result<Goal> {
+        let r = sqlx::query(
+            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
+             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 AND g.id = $2",
+        )
+        .bind(session_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        goal(&r)
+    }
+
+    /// Checks one of `account_id`'s goals: how it went and a note.
+    pub async fn check_goal(&self, session_id: &str, id: &str, account_id: &str, outcome: &str, note: &str, now_ms: i64) -> Result<Goal> {
+        touched(
+            sqlx::query(
+                "UPDATE room_goals SET outcome = $4, note = $5, updated_at = $6 WHERE session_id = $1 AND id = $2 AND account_id = $3",
+            )
+            .bind(session_id)
+            .bind(id)
+            .bind(account_id)
+            .bind(outcome)
+            .bind(note)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?,
+        )?;
+        self.goal(session_id, id).await
+    }
+
+    pub async fn remove_goal(&self, session_id: &str, id: &str, account_id: &str) -> Result<()> {
+        touched(
+            sqlx::query("DELETE FROM room_goals WHERE session_id = $1 AND id = $2 AND account_id = $3")
+                .bind(session_id)
+                .bind(id)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn room_goals(&self, session_id: &str) -> Result<Vec<Goal>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
+             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 ORDER BY g.created_at, g.id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(goal).collect()
+    }
+
+    /// Someone's sessions with goals, newest first.
+    pub async fn goal_history(&self, account_id: &str, before: i64, limit: i64) -> Result<Vec<GoalHistory>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at, s.id AS session_id, s.title, \
+             s.starts_at, c.name AS community_name FROM room_goals g JOIN accounts a ON a.id = g.account_id \
+             JOIN sessions s ON s.id = g.session_id JOIN communities c ON c.id = s.community_id \
+             WHERE g.session_id IN (SELECT s2.id FROM sessions s2 JOIN room_goals g2 ON g2.session_id = s2.id \
+                WHERE g2.account_id = $1 AND s2.starts_at < $2 GROUP BY s2.id, s2.starts_at ORDER BY s2.starts_at DESC LIMIT $3) \
+             AND g.account_id = $1 ORDER BY s.starts_at DESC, s.id, g.created_at, g.id",
+        )
+        .bind(account_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<GoalHistory> = Vec::new();
+        for r in &rows {
+            let session_id: String = col(r, "session_id")?;
+            if out.last().is_none_or(|h| h.session_id != session_id) {
+                out.push(GoalHistory {
+                    session_id,
+                    title: col(r, "title")?,
+                    community_name: col(r, "community_name")?,
+                    starts_at: col(r, "starts_at")?,
+                    goals: Vec::new(),
+                });
+            }
+            out.last_mut().expect("pushed above").goals.push(goal(r)?);
+        }
+        Ok(out)
+    }
+
+    // ---- chat
+
+    pub async fn add_message(
+        &self,
+        id: &str,
+        session_id: &str,
+        table_id: Option<&str>,
+        account_id: &str,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO room_messages (id, session_id, table_id, account_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(session_id)
+            .bind(table_id)
+            .bind(account_id)
+            .bind(text)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A message still shown (not deleted).
+    pub async fn message(&self, session_id: &str, id: &str) -> Result<Message> {
+        let r = sqlx::query(
+            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.id = $2 AND m.deleted_by IS NULL",
+        )
+        .bind(session_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        message(&r)
+    }
+
+    /// Hides a message from everyone; its row stays for reports, without its text.
+    pub async fn delete_message(&self, session_id: &str, id: &str, by: &str) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE room_messages SET deleted_by = $3, text = '' WHERE session_id = $1 AND id = $2 AND deleted_by IS NULL")
+                .bind(session_id)
+                .bind(id)
+                .bind(by)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The last `limit` messages shown in a room, oldest first.
+    pub async fn recent_messages(&self, session_id: &str, limit: i64) -> Result<Vec<Message>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.deleted_by IS NULL \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
+        )
+        .bind(session_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut v = rows.iter().map(message).collect::<Result<Vec<_>>>()?;
+        v.reverse();
+        Ok(v)
+    }
+
+    /// Deletes chat older than `before_ms` (the retention setting). Returns how many.
+    pub async fn purge_messages(&self, before_ms: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM room_messages WHERE created_at < $1 AND id NOT IN (SELECT message_id FROM room_reports)")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    // ---- breakout tables
+
+    pub async fn add_table(
+        &self,
+        id: &str,
+        session_id: &str,
+        topic: &str,
+        video_url: &str,
+        by: &str,
+        until_phase: i64,
+        now_ms: i64,
+    ) -> Result<Table> {
+        sqlx::query(
+            "INSERT INTO room_tables (id, session_id, topic, video_url, proposed_by, until_phase, closed, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        )
+        .bind(id)
+        .bind(session_id)
+        .bind(topic)
+        .bind(video_url)
+        .bind(by)
+        .bind(until_phase)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.room_tables(session_id).await?.into_iter().find(|t| t.id == id).ok_or(StoreError::NotFound)?)
+    }
+
+    /// Closes a table (its seats are given up) or reopens it until `until_phase`.
+    pub async fn set_table_closed(&self, session_id: &str, id: &str, closed: bool, until_phase: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        touched(
+            sqlx::query("UPDATE room_tables SET closed = $3, until_phase = $4 WHERE session_id = $1 AND id = $2")
+                .bind(session_id)
+                .bind(id)
+                .bind(closed as i64)
+                .bind(until_phase)
+                .execute(&mut *tx)
+                .await?,
+        )?;
+        if closed {
+            sqlx::query("DELETE FROM room_seats WHERE table_id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn room_tables(&self, session_id: &str) -> Result<Vec<Table>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.topic, t.video_url, t.proposed_by, a.display_name, t.closed, t.until_phase FROM room_tables t \
+             JOIN accounts a ON a.id = t.proposed_by WHERE t.session_id = $1 ORDER BY t.created_at, t.id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(table).collect()
+    }
+
+    /// Seats someone at a table, or (None) stands them up.
+    pub async fn seat(&self, session_id: &str, account_id: &str, table_id: Option<&str>) -> Result<()> {
+        match table_id {
+            Some(t) => sqlx::query(
+                "INSERT INTO room_seats (session_id, account_id, table_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id, account_id) DO UPDATE SET table_id = $3",
+            )
+            .bind(session_id)
+            .bind(account_id)
+            .bind(t),
+            None => sqlx::query("DELETE FROM room_seats WHERE session_id = $1 AND account_id = $2").bind(session_id).bind(account_id),
+        }
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Who sits where: (account, table).
+    pub async fn seats(&self, session_id: &str) -> Result<Vec<(String, String)>> {
+        let rows =
+            sqlx::query("SELECT account_id, table_id FROM room_seats WHERE session_id = $1").bind(session_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((col(r, "account_id")?, col(r, "table_id")?))).collect()
+    }
+
+    // ---- removals
+
+    pub async fn remove_from_room(&self, session_id: &str, account_id: &str, by: &str, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO room_removals (session_id, account_id, removed_by, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id, account_id) DO NOTHING",
+        )
+        .bind(session_id)
+        .bind(account_id)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM room_seats WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn removed_from_room(&self, session_id: &str, account_id: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM room_removals WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    // ---- reports
+
+    pub async fn add_report(&self, community_id: &str, r: &Report) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO room_reports (id, community_id, session_id, message_id, author_id, author_name, message_text, reporter_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&r.id)
+        .bind(community_id)
+        .bind(&r.session_id)
+        .bind(&r.message_id)
+        .bind(&r.author_id)
+        .bind(&r.author_name)
+        .bind(&r.message_text)
+        .bind(&r.reporter_id)
+        .bind(&r.reason)
+        .bind(r.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn reports(&self, community_id: &str, limit: i64) -> Result<Vec<Report>> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.session_id, s.title, r.message_id, r.author_id, r.author_name, r.message_text, r.reporter_id, \
+             a.display_name AS reporter_name, r.reason, r.created_at FROM room_reports r JOIN sessions s ON s.id = r.session_id \
+             JOIN accounts a ON a.id = r.reporter_id WHERE r.community_id = $1 ORDER BY r.created_at DESC, r.id LIMIT $2",
+        )
+        .bind(community_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Report {
+                    id: col(r, "id")?,
+                    session_id: col(r, "session_id")?,
+                    session_title: col(r, "title")?,
+                    message_id: col(r, "message_id")?,
+                    author_id: col(r, "author_id")?,
+                    author_name: col(r, "author_name")?,
+                    message_text: col(r, "message_text")?,
+                    reporter_id: col(r, "reporter_id")?,
+                    reporter_name: col(r, "reporter_name")?,
+                    reason: col(r, "reason")?,
+                    created_at: col(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether an organizer named this member a code of conduct contact.
+    pub async fn is_conduct_contact(&self, community_id: &str, account_id: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND account_id = $2 AND status = 'active' AND conduct_contact = 1",
+        )
+        .bind(community_id)
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn set_conduct_contact(&self, community_id: &str, account_id: &str, on: bool) -> Result<()> {
+        touched(
+            sqlx::query("UPDATE memberships SET conduct_contact = $3 WHERE community_id = $1 AND account_id = $2 AND status = 'active'")
+                .bind(community_id)
+                .bind(account_id)
+                .bind(on as i64)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Addresses that hear about reports: organizers, owners and conduct contacts.
+    pub async fn report_recipients(&self, community_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.community_id = $1 AND m.status = 'active' \
+             AND (m.role IN ('organizer', 'owner') OR m.conduct_contact = 1) ORDER BY a.email",
+        )
+        .bind(community_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // ---- feedback
+
+    /// Saves someone's feedback (replacing what they gave before). `account_id`
+    /// is None for anonymous feedback; `giver` is an opaque hash of the person.
+    pub async fn save_feedback(
+        &self,
+        session_id: &str,
+        giver: &str,
+        account_id: Option<&str>,
+        rating: i64,
+        comment: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO room_feedback (session_id, giver, account_id, rating, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (session_id, giver) DO UPDATE SET account_id = $3, rating = $4, comment = $5, created_at = $6",
+        )
+        .bind(session_id)
+        .bind(giver)
+        .bind(account_id)
+        .bind(rating)
+        .bind(comment)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// What one giver said: (rating, comment, anonymous).
+    pub async fn my_feedback(&self, session_id: &str, giver: &str) -> Result<Option<(i64, String, bool)>> {
+        let r = sqlx::query("SELECT rating, comment, account_id FROM room_feedback WHERE session_id = $1 AND giver = $2")
+            .bind(session_id)
+            .bind(giver)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| Ok((col(&r, "rating")?, col(&r, "comment")?, col::<Option<String>>(&r, "account_id")?.is_none()))).transpose()
+    }
+
+    /// Feedback on one session, or (with `series`) on every session of a series, newest first.
+    pub async fn feedback(&self, session_id: Option<&str>, series_id: Option<&str>, limit: i64) -> Result<Vec<Feedback>> {
+        let rows = sqlx::query(
+            "SELECT f.session_id, s.starts_at, a.display_name, f.rating, f.comment, f.created_at FROM room_feedback f \
+             JOIN sessions s ON s.id = f.session_id LEFT JOIN accounts a ON a.id = f.account_id \
+             WHERE ($1 IS NULL OR f.session_id = $1) AND ($2 IS NULL OR s.series_id = $2) \
+             ORDER BY s.starts_at DESC, f.created_at DESC LIMIT $3",
+        )
+        .bind(session_id)
+        .bind(series_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Feedback {
+                    session_id: col(r, "session_id")?,
+                    starts_at: col(r, "starts_at")?,
+                    name: col(r, "display_name")?,
+                    rating: col(r, "rating")?,
+                    comment: col(r, "comment")?,
+                    created_at: col(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+}
