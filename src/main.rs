@@ -39,6 +39,12 @@ struct Cli {
     /// Trust X-Forwarded-For for client addresses (only behind your own proxy)
     #[arg(long, env = "COWORK_TRUST_PROXY", global = true)]
     trust_proxy: Option<bool>,
+    /// Minutes before its start that a session's live room opens [default: 15]
+    #[arg(long, env = "COWORK_ROOM_OPENS_MINUTES", global = true)]
+    room_opens_minutes: Option<u32>,
+    /// Days room chat is kept; 0 keeps it for good [default: 90]
+    #[arg(long, env = "COWORK_CHAT_RETENTION_DAYS", global = true)]
+    chat_retention_days: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -93,6 +99,8 @@ struct FileConfig {
     mail_from: Option<String>,
     site_name: Option<String>,
     trust_proxy: Option<bool>,
+    room_opens_minutes: Option<u32>,
+    chat_retention_days: Option<u32>,
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -112,6 +120,8 @@ fn config(cli: &Cli) -> Result<Config, String> {
         mail_from: cli.mail_from.clone().or(file.mail_from).unwrap_or(d.mail_from),
         site_name: cli.site_name.clone().or(file.site_name).unwrap_or(d.site_name),
         trust_proxy: cli.trust_proxy.or(file.trust_proxy).unwrap_or(d.trust_proxy),
+        room_opens_minutes: cli.room_opens_minutes.or(file.room_opens_minutes).unwrap_or(d.room_opens_minutes).min(24 * 60),
+        chat_retention_days: cli.chat_retention_days.or(file.chat_retention_days).unwrap_or(d.chat_retention_days),
     })
 }
 

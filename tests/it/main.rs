@@ -1,6 +1,7 @@
 //! One integration-test binary (link time matters on a small machine):
 //! the store suite on SQLite and PostgreSQL, the HTTP server driven like a
-//! client, the authorization table, the API, and the browser test.
+//! client, the authorization table, the API, the live room over WebSockets,
+//! and the browser tests.
 
 mod api;
 mod authz;
@@ -8,6 +9,7 @@ mod browser;
 mod cli;
 mod mail;
 mod pages;
+mod room;
 mod schedule;
 mod store;
 mod support;

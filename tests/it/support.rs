@@ -150,6 +150,36 @@ impl Server {
         self.app().store.account_for_email(email, email.split('@').next().unwrap(), 1).await.unwrap().0
     }
 
+    /// A session of `format` starting `starts_in` seconds from now, in a new
+    /// open community owned by `owner_email` (its room opens 15 minutes before).
+    pub async fn live_session(&self, owner_email: &str, slug: &str, format: &str, starts_in: i64) -> cowork_store::Session {
+        self.community(owner_email, slug, "public", "open").await;
+        let owner = self.account(owner_email).await;
+        let tomorrow = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).date().tomorrow().unwrap().to_string();
+        let input = cowork_core::schedule::SeriesInput {
+            title: "Weekly Coworking".into(),
+            format: format.into(),
+            start_date: tomorrow,
+            start_time: "09:00".into(),
+            time_zone: "Europe/London".into(),
+            video_url: "https://meet.example.org/weekly".into(),
+            ..Default::default()
+        };
+        let series = self.app().create_series(&owner, slug, &input).await.unwrap();
+        let session = self.app().store.series_sessions(&series.id, 0, 1).await.unwrap().remove(0);
+        let starts_at = cowork_server::app::now() + starts_in;
+        let minutes: i64 = session.content.phases.iter().map(|p| i64::from(p.minutes)).sum();
+        self.app().store.update_session(&session.id, &session.content, starts_at, starts_at + minutes * 60, 1).await.unwrap();
+        self.app().store.session(&session.id).await.unwrap()
+    }
+
+    /// A member of the community of `session`, signed in through a magic link.
+    pub async fn member_of(&self, session: &cowork_store::Session, email: &str) -> Browser {
+        let a = self.account(email).await;
+        self.app().store.add_member(&session.community_id, &a.id, false, 1).await.unwrap();
+        self.signed_in(email).await
+    }
+
     /// A personal API token for `email`.
     pub async fn token(&self, email: &str) -> String {
         let a = self.account(email).await;

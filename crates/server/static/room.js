@@ -411,7 +411,7 @@ function start() {
       const err = el('p', { class: 'field-error', hidden: true });
       const sel = el('select', { id: `outcome-${g.id}`, 'aria-label': `How it went: ${g.text}` },
         OUTCOMES.map(([k, l]) => el('option', { value: k, selected: k === g.outcome }, l)));
-      const noteInput = el('input', { id: `note-${g.id}`, value: g.note, maxlength: '500', placeholder: 'A note (optional)', 'aria-label': `Note on: ${g.text}` });
+      const noteInput = el('input', { type: 'text', id: `note-${g.id}`, value: g.note, maxlength: '500', placeholder: 'A note (optional)', 'aria-label': `Note on: ${g.text}` });
       const save = () => send({ type: 'goal_check', id: g.id, outcome: sel.value, note: noteInput.value }, err);
       sel.addEventListener('change', save);
       noteInput.addEventListener('change', save);

@@ -12,7 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{FromRequestParts, State};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use cowork_core::format::agenda;
 use cowork_core::room::presence::{MODES, STATUSES};
@@ -20,7 +20,15 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<App> {
-    Router::new().route("/s/{id}/room", get(page)).route("/s/{id}/room/ws", get(socket))
+    Router::new()
+        .route("/s/{id}/room", get(page))
+        .route("/s/{id}/room/ws", get(socket))
+        .route("/s/{id}/notes", get(notes))
+        .route("/s/{id}/feedback", get(session_feedback))
+        .route("/c/{slug}/series/{id}/feedback", get(series_feedback))
+        .route("/c/{slug}/reports", get(reports))
+        .route("/c/{slug}/members/{account}/conduct-contact", post(conduct_contact))
+        .route("/me/history", get(history))
 }
 
 /// A frame larger than this gets an error frame; notes are the largest (100 KB).
@@ -69,6 +77,80 @@ async fn page(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> Pa
     let open = entry.is_open(now);
     let ended = now >= entry.closes_at_ms;
     ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES })
+}
+
+#[derive(Template)]
+#[template(path = "room_notes.html")]
+struct NotesPage {
+    ctx: Ctx,
+    session: cowork_store::Session,
+    html: Option<String>,
+}
+
+async fn notes(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    let (session, text) = app.session_notes(&s.me, &id).await?;
+    ok(&NotesPage { ctx: s.ctx, session, html: text.map(|t| crate::markdown::to_html(&t)) })
+}
+
+#[derive(Template)]
+#[template(path = "room_feedback.html")]
+struct FeedbackPage {
+    ctx: Ctx,
+    v: crate::app::room::FeedbackView,
+    /// The session's id, or empty for a whole series.
+    session: String,
+    series: String,
+}
+
+async fn session_feedback(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    let (session, v) = app.session_feedback(&s.me, &id).await?;
+    ok(&FeedbackPage { ctx: s.ctx, v, session: session.id, series: session.series_id })
+}
+
+async fn series_feedback(State(app): State<App>, s: SignedIn, Path((slug, id)): Path<(String, String)>) -> PageResult {
+    let v = app.series_feedback(&s.me, &slug, &id).await?;
+    ok(&FeedbackPage { ctx: s.ctx, v, session: String::new(), series: id })
+}
+
+#[derive(Template)]
+#[template(path = "room_history.html")]
+struct HistoryPage {
+    ctx: Ctx,
+    sessions: Vec<cowork_store::GoalHistory>,
+}
+
+async fn history(State(app): State<App>, s: SignedIn) -> PageResult {
+    let sessions = app.goal_history(&s.me).await?;
+    ok(&HistoryPage { ctx: s.ctx, sessions })
+}
+
+#[derive(Template)]
+#[template(path = "room_reports.html")]
+struct ReportsPage {
+    ctx: Ctx,
+    view: crate::app::communities::CommunityView,
+    reports: Vec<cowork_store::Report>,
+}
+
+async fn reports(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+    let (view, reports) = app.reports(&s.me, &slug).await?;
+    ok(&ReportsPage { ctx: s.ctx, view, reports })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ContactForm {
+    on: String,
+}
+
+async fn conduct_contact(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, account)): Path<(String, String)>,
+    super::CsrfForm(f): super::CsrfForm<ContactForm>,
+) -> PageResult {
+    app.set_conduct_contact(&s.me, &slug, &account, f.on == "yes").await?;
+    super::see_other(&format!("/c/{slug}/members"))
 }
 
 /// Who opens a connection: the browser's session, or a personal API token.
