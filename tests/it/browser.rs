@@ -75,3 +75,32 @@ async fn an_organizer_schedules_a_cafe_and_a_new_yorker_follows_it() {
             .await;
     assert!(stdout.contains("feed events matched"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_cowork_in_the_live_room_across_the_world() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let session = server.live_session("host@example.org", "room-club", "builtin:weekly-coworking", 120).await;
+    let host = server.account("host@example.org").await;
+    let member = server.account("member@example.org").await;
+    server.app().store.add_member(&session.community_id, &member.id, false, 1).await.unwrap();
+    let profile = |name: &str, zone: &str| cowork_store::Profile {
+        display_name: name.into(),
+        pronouns: String::new(),
+        time_zone: zone.into(),
+        bio: String::new(),
+        social_preference: "either".into(),
+    };
+    server.app().store.update_profile(&host.id, &profile("host", "Europe/London")).await.unwrap();
+    server.app().store.update_profile(&member.id, &profile("member", "Asia/Tokyo")).await.unwrap();
+    let host_link = server.app().issue_sign_in_link(&email("host@example.org")).await.unwrap();
+    let member_link = server.app().issue_sign_in_link(&email("member@example.org")).await.unwrap();
+    let stdout = run(
+        "room.mjs",
+        vec![("BASE_URL", server.base.clone()), ("HOST_LINK", host_link), ("MEMBER_LINK", member_link), ("SESSION", session.id.clone())],
+    )
+    .await;
+    assert!(stdout.contains("the room agreed between London and Tokyo"));
+}

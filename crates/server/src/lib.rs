@@ -55,7 +55,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         config.base_url = format!("http://{addr}");
     }
     let app = open(config).await?;
-    tokio::spawn(keep_schedules_ahead(app.clone()));
+    tokio::spawn(hourly_jobs(app.clone()));
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -66,9 +66,10 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
     Ok(Running { addr, app, task })
 }
 
-/// Every hour (and at start), adds the sessions recurring series gained as
-/// time moved on. Harmless on several nodes at once.
-async fn keep_schedules_ahead(app: App) {
+/// Every hour (and at start): adds the sessions recurring series gained as
+/// time moved on, and deletes room chat past its retention. Harmless on
+/// several nodes at once.
+async fn hourly_jobs(app: App) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
@@ -76,6 +77,11 @@ async fn keep_schedules_ahead(app: App) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "extended recurring series"),
             Err(e) => tracing::warn!(error = %e, "could not extend recurring series"),
+        }
+        match app.purge_old_chat().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "deleted room chat past its retention"),
+            Err(e) => tracing::warn!(error = %e, "could not delete old room chat"),
         }
     }
 }

@@ -119,7 +119,7 @@ function start() {
     const r = String(s % 60).padStart(2, '0');
     return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
   };
-  const hhmm = (ms) => new Date(ms - offset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const hhmm = (ms) => new Date(ms - offset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
   // ---- chime and notifications, opt-in, remembered on this device
   const prefChime = $('pref-chime');
@@ -165,6 +165,12 @@ function start() {
     $('phase-kind').textContent = m.finished ? 'Finished' : p ? (KINDS[p.kind] || p.kind) + (m.running ? '' : ' · paused') : m.running ? 'Starting soon' : 'Waiting for the host';
     $('phase-name').textContent = m.finished ? 'Thank you for coworking!' : p ? p.label : state.session.title;
     $('countdown').textContent = m.finished ? '0:00' : clock(m.remaining);
+    if (me().host) {
+      const before = !m.finished && m.phase == null;
+      const show = { start: before, pause: m.running && !before && !m.finished, resume: !m.running && !before && !m.finished, skip: !m.finished, extend: m.phase != null, restart: true };
+      document.querySelectorAll('[data-timer]').forEach((b) => { b.hidden = !show[b.dataset.timer]; });
+      $('extend-minutes').hidden = !show.extend;
+    }
     const timerCard = $('timer-card');
     timerCard.dataset.kind = p ? p.kind : m.finished ? 'close' : 'welcome';
     timerCard.classList.toggle('paused', !m.running && !m.finished);
@@ -195,7 +201,7 @@ function start() {
       }
     }
     last = m;
-    const wrapUp = m.finished || (p && ['wrap_up', 'close', 'check_in'].includes(p.kind));
+    const wrapUp = m.finished || m.phase === state.phases.length - 1 || (p && ['wrap_up', 'close', 'check_in'].includes(p.kind));
     $('feedback-card').classList.toggle('highlight', !!wrapUp);
     renderTables(); // tables close by themselves when their focus blocks end
   }
@@ -305,7 +311,7 @@ function start() {
         break;
       case 'timer':
         state.timer = m.timer;
-        note(`${m.by} ${{ start: 'started', pause: 'paused', resume: 'resumed', skip: 'skipped to the next step of', extend: 'extended', restart: 'restarted' }[m.action] || 'changed'} the timer`, m.at_ms);
+        note(`${m.by} ${{ start: 'started the session', pause: 'paused the timer', resume: 'resumed the timer', skip: 'moved on to the next step', extend: 'gave this step more time', restart: 'restarted the agenda' }[m.action] || 'changed the timer'}`, m.at_ms);
         tick();
         break;
       case 'goal': {
@@ -346,6 +352,11 @@ function start() {
   // ---- rendering
   const me = () => state.me;
   const myPerson = () => state.people.find((p) => p.id === me().id);
+  // Where someone sits, if that table is still open (tables close by themselves after two focus blocks).
+  const openTableOf = (p) => {
+    const t = p && p.table && state.tables.find((x) => x.id === p.table);
+    return t && tableOpen(t) ? t : null;
+  };
   function renderAll() {
     $('host-controls').hidden = !me().host;
     const mine = myPerson();
@@ -363,13 +374,12 @@ function start() {
 
   function renderPeople() {
     $('people-count').textContent = String(state.people.length);
-    const tableName = (id) => state.tables.find((t) => t.id === id)?.topic;
     $('people').replaceChildren(...state.people.map((p) => el('li', { class: `person status-${p.status}` },
       el('span', { class: 'dot', 'aria-hidden': 'true' }),
       el('span', { class: 'who' },
         el('strong', {}, p.name), p.pronouns ? el('span', { class: 'pronouns' }, ` (${p.pronouns})`) : null,
         p.host ? el('span', { class: 'badge role-host' }, 'Host') : null,
-        el('span', { class: 'sub' }, [STATUS[p.status] || p.status, MODE[p.mode], p.table ? `at “${tableName(p.table) || 'a table'}”` : ''].filter(Boolean).join(' · '))),
+        el('span', { class: 'sub' }, [STATUS[p.status] || p.status, MODE[p.mode], openTableOf(p) ? `at “${openTableOf(p).topic}”` : ''].filter(Boolean).join(' · '))),
       me().moderator && p.id !== me().id
         ? el('button', { type: 'button', class: 'linklike danger small', onclick: () => {
           if (confirm(`Remove ${p.name} from this room? They won't be able to come back in.`)) send({ type: 'remove', account: p.id });
@@ -430,17 +440,18 @@ function start() {
   let tablesKey = '';
   function renderTables() {
     if (!state) return;
-    const mine = myPerson()?.table;
+    const mine = openTableOf(myPerson())?.id;
     const key = JSON.stringify([state.tables, state.people.map((p) => [p.id, p.table]), state.tables.map(tableOpen), me().host]);
     if (key === tablesKey) return;
     tablesKey = key;
+    renderPeople();
     const list = $('tables');
     if (!state.tables.length) {
       list.replaceChildren(el('li', { class: 'hint' }, 'No tables yet.'));
     } else {
       list.replaceChildren(...state.tables.map((t) => {
         const open = tableOpen(t);
-        const seated = state.people.filter((p) => p.table === t.id).map((p) => p.name);
+        const seated = state.people.filter((p) => openTableOf(p)?.id === t.id).map((p) => p.name);
         const until = state.phases[t.until_phase];
         return el('li', { class: `room-table${open ? '' : ' closed'}${mine === t.id ? ' mine' : ''}` },
           el('div', {}, el('strong', {}, t.topic), ' ', el('span', { class: 'hint' }, `proposed by ${t.proposed_by_name}`)),
@@ -482,7 +493,7 @@ function start() {
   function renderChat() {
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    const table = chatTab === 'room' ? null : myPerson()?.table || null;
+    const table = chatTab === 'room' ? null : openTableOf(myPerson())?.id || null;
     const msgs = state.messages.filter((m) => (m.table || null) === table).map((m) => ({ ...m, kind: 'msg' }));
     const lines = table ? msgs : msgs.concat(system.map((s) => ({ ...s, kind: 'sys' }))).sort((a, b) => a.at_ms - b.at_ms);
     if (!lines.length) {
@@ -535,7 +546,7 @@ function start() {
     e.preventDefault();
     const t = $('chat-text');
     if (!t.value.trim()) return;
-    const table = chatTab === 'room' ? null : myPerson()?.table || null;
+    const table = chatTab === 'room' ? null : openTableOf(myPerson())?.id || null;
     if (send({ type: 'chat', text: t.value, table }, $('chat-error'))) t.value = '';
   });
   $('chat-text').addEventListener('keydown', (e) => {

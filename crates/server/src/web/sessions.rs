@@ -111,6 +111,9 @@ struct SessionPage {
     notice: String,
     google: String,
     started: bool,
+    /// The live room: "later" (not open yet), "open", or "over".
+    room: &'static str,
+    room_opens_minutes: u32,
 }
 
 impl SessionPage {
@@ -203,7 +206,15 @@ async fn page(State(app): State<App>, ctx: Ctx, Path(id): Path<String>, Query(q)
     let strip = zone_strip(&ctx, &v.session.content.time_zone, v.session.starts_at);
     let google = google_link(&v, &app.config.base_url);
     let started = v.session.starts_at <= now();
-    ok(&SessionPage { ctx, agenda, strip, notice: notice(&q.notice).to_string(), google, started, v })
+    let room_opens_minutes = app.config.room_opens_minutes;
+    let room = if now() < v.session.starts_at - i64::from(room_opens_minutes) * 60 {
+        "later"
+    } else if now() * 1000 < v.session.ends_at * 1000 + crate::app::room::CLOSE_GRACE_MS {
+        "open"
+    } else {
+        "over"
+    };
+    ok(&SessionPage { ctx, agenda, strip, notice: notice(&q.notice).to_string(), google, started, room, room_opens_minutes, v })
 }
 
 async fn ics(State(app): State<App>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
