@@ -539,8 +539,9 @@ impl App {
         }
         st.connections = st.connections.saturating_sub(1);
         if st.connections == 0 {
+            // Kept (not emptied) so that a newcomer who already holds this room
+            // sees it is retired and loads a fresh one from the map.
             st.retired = true;
-            *guard = None;
             self.rooms.forget(room);
         }
     }

@@ -34,7 +34,7 @@ pub fn routes() -> Router<App> {
 /// A frame larger than this gets an error frame; notes are the largest (100 KB).
 const MAX_FRAME: usize = 128 * 1024;
 /// Larger than this, the connection is closed by the WebSocket layer itself.
-const HARD_MAX_FRAME: usize = 1024 * 1024;
+const HARD_MAX_FRAME: usize = 256 * 1024;
 /// Per connection: a burst of this many frames, then this many per second.
 const BURST: f64 = 30.0;
 const PER_SECOND: f64 = 10.0;
