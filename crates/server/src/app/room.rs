@@ -412,35 +412,38 @@ fn not_found(what: &str) -> AppError {
 impl App {
     /// Whether `me` may come into the room of session `id`, and when it is open.
     pub async fn room_entry(&self, me: &Account, id: &str) -> AppResult<Entry> {
-        let v = self.session_view(Some(me), id).await?;
-        if v.session.cancelled {
+        // Lighter than the session page's view: a room fills with hundreds at once.
+        let session = self.store.session(id).await?;
+        if session.cancelled {
             return Err(AppError::Gone("This session was cancelled.".into()));
         }
-        let community = v.community;
+        let community = self.community(Some(me), &session.community_slug).await?;
         if community.role().is_none() {
             return Err(AppError::Forbidden("The room is for members of the community: join it first.".into()));
         }
-        let session_host = v.hosts.iter().any(|(a, _)| *a == me.id);
+        let session_host = self.store.series_hosts(&session.series_id).await?.iter().any(|(a, _)| *a == me.id);
         let host = session_host || community.may(Action::RunRoom);
-        let going = v.mine.is_some_and(|r| r.status == RsvpStatus::Going);
-        if v.session.content.capacity > 0 && !going && !host {
-            return Err(AppError::Forbidden(
-                "This session has a limited number of places: the room is for the people going. Say you're going on the session's page."
-                    .into(),
-            ));
+        if session.content.capacity > 0 && !host {
+            let going = self.store.rsvp_status(id, &me.id).await?.is_some_and(|r| r.status == RsvpStatus::Going);
+            if !going {
+                return Err(AppError::Forbidden(
+                    "This session has a limited number of places: the room is for the people going. Say you're going on the session's page."
+                        .into(),
+                ));
+            }
         }
         if self.store.removed_from_room(id, &me.id).await? {
             return Err(AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into()));
         }
         let moderator = host || self.store.is_conduct_contact(&community.community.id, &me.id).await?;
-        let opens_at_ms = v.session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
+        let opens_at_ms = session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
         let timer_end = match self.store.room_record(id).await? {
             Some(r) => serde_json::from_str::<Timer>(&r.timer).map(|t| t.ends_at(now_ms())).unwrap_or(0),
             None => 0,
         };
-        let closes_at_ms = (v.session.ends_at * 1000).max(timer_end) + CLOSE_GRACE_MS;
+        let closes_at_ms = (session.ends_at * 1000).max(timer_end) + CLOSE_GRACE_MS;
         let participant = Participant { account: me.clone(), host, moderator, conn: new_id() };
-        Ok(Entry { session: v.session, community, participant, opens_at_ms, closes_at_ms })
+        Ok(Entry { session, community, participant, opens_at_ms, closes_at_ms })
     }
 
     async fn load_room(&self, session: &Session, now_ms: i64) -> AppResult<State> {
