@@ -15,6 +15,11 @@
 //! (at most --rate): latency under a load the server can sustain.
 //!
 //! Usage: ./bench/run [--runs 3] [--seconds 10] [--clients 200] [--rate 2000]
+//!
+//! `./bench/run room …` runs the live room benchmark instead: see room.rs.
+//! The server binary is $COWORK_BIN, by default target/release/cowork.
+
+mod room;
 
 use cowork_core::community::CommunityInput;
 use cowork_core::format::builtin;
@@ -39,10 +44,9 @@ struct Args {
     rate: u64,
 }
 
-fn args() -> Args {
+fn args(v: &[String]) -> Args {
     let mut a = Args { runs: 3, seconds: 10, clients: 200, rate: 2000 };
-    let v: Vec<String> = std::env::args().collect();
-    let mut i = 1;
+    let mut i = 0;
     while i + 1 < v.len() {
         let n: u64 = v[i + 1].parse().unwrap_or(0);
         match v[i].as_str() {
@@ -288,16 +292,31 @@ fn median_range(v: &mut [f64]) -> String {
     format!("{:.1} ({:.1}–{:.1})", v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
+/// The repository's root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The server to measure: $COWORK_BIN, or the repository's target/release/cowork.
+fn server_binary(root: &Path) -> PathBuf {
+    let binary = std::env::var_os("COWORK_BIN").map(PathBuf::from).unwrap_or_else(|| root.join("target/release/cowork"));
+    assert!(binary.exists(), "build the server first (cargo build --release), or set COWORK_BIN: {} is missing", binary.display());
+    binary
+}
+
 #[tokio::main]
 async fn main() {
-    let a = args();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("room") {
+        return room::main(&argv[1..]).await;
+    }
+    let a = args(&argv);
+    let root = root();
     let data = root.join("bench/data");
     std::fs::create_dir_all(&data).unwrap();
     let db = data.join("schedule.db");
     seed(&db).await;
-    let binary = root.join("target/release/cowork");
-    assert!(binary.exists(), "build the server first: cargo build --release");
+    let binary = server_binary(&root);
     let port = 18_080;
     let mut server = tokio::process::Command::new(&binary)
         .args(["--database-url", &format!("sqlite://{}", db.display()), "--bind", &format!("127.0.0.1:{port}")])

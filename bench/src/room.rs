@@ -1,0 +1,636 @@
+//! Live room benchmark (issue 4): N WebSocket clients in R rooms, each room
+//! with a steady, open-loop rate of chat messages and goals.
+//!
+//! Every client is a signed-in member with its own browser session cookie.
+//! Clients connect at most 100 at a time and the measurement starts only once
+//! all of them hold their `snapshot`. Then, in each room, the members take turns to send
+//! the room's events on a fixed schedule (whatever the answers do), each event
+//! carrying the moment it was due; every client records, for each `chat` and
+//! `goal` event it receives, latency = arrival − due (one machine, one clock),
+//! so a late sender or a queue in the server is never hidden.
+//!
+//! Reported per level (median and range over the runs): deliveries/s,
+//! delivery latency p50/p99/max, events that never arrived, connect failures,
+//! error frames and unexpected closes, and the server's RSS sampled at the
+//! end of the sending window while every client is still connected.
+//!
+//! The target level runs first, then the "beyond" levels, heavier ones. Both
+//! processes (generator and server) may hold at most `ulimit -Hn` files, which
+//! bounds the clients of one level (20,000 here): heavier levels add events.
+//!
+//! Usage: ./bench/run room [--clients 10000] [--rooms 500] [--rate 1]
+//!        [--seconds 30] [--runs 3] [--beyond 18000x900x1,10000x500x4 | none]
+
+use crate::{median_range, now, rss_mb};
+use cowork_core::format::builtin;
+use cowork_store::{Content, Planned, Store, Timing};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::WebSocketStream;
+
+/// Bump when the seed changes, so an old database is not reused.
+const SEED_VERSION: u32 = 1;
+const PORT: u16 = 18_081;
+const SLUG: &str = "room-bench";
+/// Clients connecting at once (a new one starts as soon as one holds its
+/// snapshot): below the server's listen backlog (128 with std's default), so a
+/// storm of SYNs does not overflow it and wait out a 1 s retransmission.
+const CONNECTING: usize = 100;
+/// Source addresses 127.0.0.2 ..= 127.0.0.(1 + SOURCES), so no one address runs out of ports
+/// (nor stands for thousands of people to a per-address limit).
+const SOURCES: usize = 200;
+/// After the last event is due, how long its deliveries may still arrive.
+const DRAIN: Duration = Duration::from_secs(3);
+/// Connecting (handshake and snapshot) may take this long before it counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Goals a person may add in one session (core::room::goals::MAX_GOALS_PER_PERSON).
+const MAX_GOALS: u8 = 10;
+
+/// One load level: clients spread evenly over rooms, `rate` events per room per second.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    clients: usize,
+    rooms: usize,
+    rate: f64,
+}
+
+impl Level {
+    fn parse(s: &str) -> Level {
+        let p: Vec<&str> = s.split('x').collect();
+        let bad = || -> ! { panic!("a level is CLIENTSxROOMSxRATE, e.g. 10000x500x4, not {s}") };
+        if p.len() != 3 {
+            bad();
+        }
+        let l = Level { clients: p[0].parse().unwrap_or_else(|_| bad()), rooms: p[1].parse().unwrap_or_else(|_| bad()), rate: p[2].parse().unwrap_or_else(|_| bad()) };
+        assert!(l.rooms > 0 && l.clients >= l.rooms && l.rate > 0.0, "level {s}: at least one client per room and a positive rate");
+        l
+    }
+
+    fn label(&self) -> String {
+        format!("{}x{}x{}", self.clients, self.rooms, self.rate)
+    }
+}
+
+struct Args {
+    target: Level,
+    beyond: Vec<Level>,
+    seconds: u64,
+    runs: usize,
+}
+
+fn args(v: &[String]) -> Args {
+    let mut target = Level { clients: 10_000, rooms: 500, rate: 1.0 };
+    let mut a = Args { target, beyond: Vec::new(), seconds: 30, runs: 3 };
+    let mut beyond = "18000x900x1,10000x500x4".to_string();
+    let mut i = 0;
+    while i < v.len() {
+        let value = v.get(i + 1).unwrap_or_else(|| panic!("{} needs a value", v[i]));
+        let num = || value.parse::<f64>().unwrap_or_else(|_| panic!("{} takes a number, not {value}", v[i]));
+        match v[i].as_str() {
+            "--clients" => target.clients = num() as usize,
+            "--rooms" => target.rooms = num() as usize,
+            "--rate" => target.rate = num(),
+            "--seconds" => a.seconds = num() as u64,
+            "--runs" => a.runs = (num() as usize).max(1),
+            "--beyond" => beyond = value.clone(),
+            other => panic!("unknown flag {other} (room mode takes --clients --rooms --rate --seconds --runs --beyond)"),
+        }
+        i += 2;
+    }
+    a.target = Level::parse(&format!("{}x{}x{}", target.clients, target.rooms, target.rate));
+    if beyond != "none" && !beyond.is_empty() {
+        a.beyond = beyond.split(',').map(Level::parse).collect();
+    }
+    a
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The browser session token (the cookie's value) of bench member `i`.
+fn token(i: usize) -> String {
+    format!("room-bench-{i:06}-0123456789abcdef0123456789abcdef")
+}
+
+/// Raises the soft limit of open files to the hard one; the server, started
+/// from here, inherits it. Returns the limit.
+fn raise_open_files() -> u64 {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+            return 1024;
+        }
+        r.rlim_cur = r.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        r.rlim_cur as u64
+    }
+}
+
+/// Seeds, once a day, one open public community with `members` active members,
+/// each with a browser session; later runs add members if more are asked for.
+/// The schema is the server binary's own (`cowork migrate`), so a bench built
+/// from another tree never applies migrations the server does not know.
+async fn seed(binary: &Path, db: &Path, members: usize) -> (Store, String, String) {
+    let url = format!("sqlite://{}", db.display());
+    let marker = db.with_extension(format!("seeded-v{SEED_VERSION}"));
+    let fresh = std::fs::metadata(&marker).ok().and_then(|m| m.modified().ok()).map(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(86_400)).unwrap_or(false);
+    if !(fresh && db.exists()) {
+        let _ = std::fs::remove_file(&marker);
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+        }
+    }
+    let status = std::process::Command::new(binary).args(["migrate", "--database-url", &url]).env("COWORK_LOG", "warn").stdout(std::process::Stdio::null()).status().expect("cowork migrate runs");
+    assert!(status.success(), "cowork migrate failed");
+    let store = Store::connect(&url).await.expect("bench database");
+    let (owner, community) = match store.community(SLUG).await {
+        Ok(c) => {
+            let owner = store.account_by_email("organizer@room.bench").await.unwrap().expect("the bench organizer");
+            (owner.id, c.id)
+        }
+        Err(_) => {
+            let owner = store.create_account("organizer@room.bench", "Room Organizer", "Europe/London", now()).await.unwrap();
+            let input = cowork_core::community::CommunityInput {
+                slug: SLUG.into(),
+                name: "Room bench".into(),
+                description: "Coworking for benchmarks of the live room.".into(),
+                topics: "writing, research software".into(),
+                code_of_conduct: cowork_core::community::DEFAULT_CODE_OF_CONDUCT.into(),
+                visibility: "public".into(),
+                join_policy: "open".into(),
+                time_zone: "Europe/London".into(),
+                ..Default::default()
+            };
+            let c = store.create_community(&input.parse().unwrap(), &owner.id, now()).await.unwrap();
+            (owner.id, c.id)
+        }
+    };
+    // Every account but the organizer is a member: m000000@room.bench, …
+    let have = (store.count_accounts().await.unwrap() - 1).max(0) as usize;
+    if have < members {
+        let started = Instant::now();
+        for i in have..members {
+            let a = store.create_account(&format!("m{i:06}@room.bench"), &format!("Member {i}"), "Europe/Berlin", now()).await.unwrap();
+            store.add_member(&community, &a.id, false, now()).await.unwrap();
+            store.insert_web_session(&sha256_hex(&token(i)), &a.id, now(), now() + 30 * 86_400).await.unwrap();
+            if (i + 1) % 5000 == 0 {
+                eprintln!("  seeded {} members ({:.0?})", i + 1, started.elapsed());
+            }
+        }
+        eprintln!("seeded members {have}..{members} in {:.1?}", started.elapsed());
+        std::fs::write(&marker, b"ok").unwrap();
+    }
+    (store, owner, community)
+}
+
+/// Creates `rooms` sessions starting 5 minutes ago, fresh for each invocation
+/// (a room is open from 15 minutes before the start until 30 minutes after
+/// the timer ends: 90 minutes from now with the weekly-coworking format).
+async fn sessions(store: &Store, owner: &str, community: &str, rooms: usize) -> Vec<String> {
+    let format = builtin("builtin:weekly-coworking").unwrap();
+    let starts_at = now() - 300;
+    let ends_at = starts_at + i64::from(format.total_minutes()) * 60;
+    let items: Vec<(Content, Timing, Vec<Planned>, String)> = (0..rooms)
+        .map(|k| {
+            let content = Content {
+                title: format!("Bench room {k:05}"),
+                description: "A room for the benchmark.".into(),
+                format_name: format.name.clone(),
+                phases: format.phases.clone(),
+                time_zone: "Europe/London".into(),
+                capacity: 0,
+                place: "online".into(),
+                video_url: String::new(),
+                address: String::new(),
+                language: "en".into(),
+            };
+            let timing = Timing { format_key: "builtin:weekly-coworking".into(), start_date: "2026-01-01".into(), start_time: "10:00".into(), rrule: String::new() };
+            let plan = vec![Planned { occurrence: "00000".into(), starts_at, ends_at }];
+            (content, timing, plan, format!("room-bench-{starts_at}-{k}"))
+        })
+        .collect();
+    store.create_one_offs(community, &items, owner, now()).await.unwrap();
+    let mut s = store.community_sessions(community, starts_at, starts_at + 1, rooms as i64 * 2).await.unwrap();
+    s.sort_by(|a, b| a.content.title.cmp(&b.content.title));
+    assert_eq!(s.len(), rooms, "the sessions just created");
+    s.into_iter().map(|s| s.id).collect()
+}
+
+/// What every client watches: when to send, when to stop.
+#[derive(Clone, Copy, PartialEq)]
+enum Control {
+    Connecting,
+    Go { t0: Instant, end: Instant },
+    Stop,
+}
+
+/// One client's part in a run.
+struct Spec {
+    index: usize,
+    room: usize,
+    /// Its place among the room's members (they take turns to send).
+    member: usize,
+    members: usize,
+    rooms: usize,
+    rate: f64,
+    url: String,
+}
+
+#[derive(Default)]
+struct Report {
+    room: usize,
+    connected: bool,
+    sent: u64,
+    /// Delivery latencies of chat and goal events, in microseconds.
+    latency_us: Vec<u32>,
+    /// Error frames by code, closes, read and send failures.
+    errors: BTreeMap<String, u64>,
+    /// Fresh snapshots after the start (the server found the client too slow).
+    resyncs: u64,
+    /// Events whose `seq` skipped, with no snapshot in between.
+    gaps: u64,
+}
+
+type Ws = WebSocketStream<tokio::net::TcpStream>;
+/// Goals added per (room, client), so nobody goes past the limit of a session.
+type Goals = Arc<Mutex<HashMap<(usize, usize), u8>>>;
+
+async fn connect(spec: &Spec) -> Result<(Ws, Option<i64>), String> {
+    let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (spec.index % SOURCES) as u8));
+    let sock = tokio::net::TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
+    sock.bind(SocketAddr::new(source, 0)).map_err(|e| format!("bind: {e}"))?;
+    let stream = sock.connect(SocketAddr::from(([127, 0, 0, 1], PORT))).await.map_err(|e| format!("connect: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
+    let mut req = spec.url.as_str().into_client_request().map_err(|e| e.to_string())?;
+    req.headers_mut().insert("cookie", format!("cowork_session={}", token(spec.index)).parse().unwrap());
+    // A browser sends the page's origin: the site's own.
+    req.headers_mut().insert("origin", format!("http://127.0.0.1:{PORT}").parse().unwrap());
+    // Small buffers: 10,000 clients with the default 128 KiB each would be 2.5 GB.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
+    let (mut ws, _) = match tokio_tungstenite::client_async_with_config(req, stream, Some(config)).await {
+        Ok(ok) => ok,
+        Err(tungstenite::Error::Http(resp)) => {
+            let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).split_whitespace().collect::<Vec<_>>().join(" ").chars().take(100).collect::<String>()).unwrap_or_default();
+            return Err(format!("HTTP {} {body}", resp.status().as_u16()));
+        }
+        Err(e) => return Err(format!("handshake: {e}")),
+    };
+    // The first frame must be the snapshot.
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).map_err(|_| "first frame is not JSON".to_string())?;
+                return match v["type"].as_str() {
+                    Some("snapshot") => Ok((ws, v["seq"].as_i64())),
+                    Some("error") => Err(format!("error frame {} before the snapshot", v["code"])),
+                    other => Err(format!("first frame is {other:?}, not a snapshot")),
+                };
+            }
+            Some(Ok(Message::Close(f))) => return Err(format!("closed before the snapshot: {}", f.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default())),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(format!("read before the snapshot: {e}")),
+            None => return Err("connection ended before the snapshot".into()),
+        }
+    }
+}
+
+/// `bench <due_us> <n>` → due_us.
+fn due_of(text: &str) -> Option<u64> {
+    text.strip_prefix("bench ")?.split(' ').next()?.parse().ok()
+}
+
+impl Report {
+    fn error(&mut self, kind: String) {
+        *self.errors.entry(kind).or_default() += 1;
+    }
+
+    fn frame(&mut self, text: &str, seq: &mut Option<i64>, started: bool, epoch: Instant) {
+        let arrived = epoch.elapsed().as_micros() as u64;
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return self.error("frame not JSON".into());
+        };
+        match v["type"].as_str() {
+            Some("snapshot") => {
+                self.resyncs += started as u64;
+                *seq = v["seq"].as_i64();
+            }
+            Some("error") => self.error(format!("error frame: {}", v["code"].as_str().unwrap_or("?"))),
+            Some(kind) => {
+                if let Some(s) = v["seq"].as_i64() {
+                    match *seq {
+                        Some(last) if s <= last => return, // already in the snapshot
+                        Some(last) if s != last + 1 => self.gaps += 1,
+                        _ => {}
+                    }
+                    *seq = Some(s);
+                }
+                let text = match kind {
+                    "chat" => v["message"]["text"].as_str(),
+                    "goal" => v["goal"]["text"].as_str(),
+                    _ => None,
+                };
+                if let Some(due) = text.and_then(due_of) {
+                    self.latency_us.push(arrived.saturating_sub(due).min(u32::MAX as u64) as u32);
+                }
+            }
+            None => self.error("frame without type".into()),
+        }
+    }
+}
+
+async fn client(spec: Spec, mut control: watch::Receiver<Control>, ready: mpsc::UnboundedSender<Result<(), String>>, epoch: Instant, goals: Goals) -> Report {
+    let mut report = Report { room: spec.room, ..Default::default() };
+    let (mut ws, mut seq) = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)).await.unwrap_or_else(|_| Err("timed out".into())) {
+        Ok(ok) => ok,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return report;
+        }
+    };
+    report.connected = true;
+    let _ = ready.send(Ok(()));
+    // Room r's events are due at t0 + (r/R + n)/rate, event n sent by member n % members.
+    let interval = Duration::from_secs_f64(1.0 / spec.rate);
+    let offset = interval.mul_f64(spec.room as f64 / spec.rooms as f64);
+    let mut n = spec.member as u64;
+    let mut due: Option<Instant> = None;
+    let mut end = Instant::now();
+    let mut started = false;
+    loop {
+        tokio::select! {
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Text(t))) => report.frame(&t, &mut seq, started, epoch),
+                Some(Ok(Message::Close(f))) => {
+                    report.error(format!("closed by the server: {}", f.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default()));
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    report.error(format!("read: {e}"));
+                    break;
+                }
+                None => {
+                    report.error("connection ended".into());
+                    break;
+                }
+            },
+            _ = tokio::time::sleep_until(due.unwrap_or(end).into()), if due.is_some() => {
+                let at = due.unwrap();
+                let due_us = (at - epoch).as_micros();
+                // Each member's every tenth event is a goal, while it may add one.
+                let mine = n / spec.members as u64;
+                let goal = mine % 10 == 9 && {
+                    let mut g = goals.lock().unwrap();
+                    let c = g.entry((spec.room, spec.index)).or_default();
+                    *c += 1;
+                    *c <= MAX_GOALS
+                };
+                let frame = if goal {
+                    format!(r#"{{"type":"goal_add","text":"bench {due_us} {n}"}}"#)
+                } else {
+                    format!(r#"{{"type":"chat","text":"bench {due_us} {n}"}}"#)
+                };
+                if let Err(e) = ws.send(Message::text(frame)).await {
+                    report.error(format!("send: {e}"));
+                    break;
+                }
+                report.sent += 1;
+                n += spec.members as u64;
+                let next = at + interval.mul_f64(spec.members as f64);
+                due = (next < end).then_some(next);
+            },
+            changed = control.changed() => {
+                let c = *control.borrow_and_update();
+                match (changed, c) {
+                    (Ok(()), Control::Go { t0, end: e }) => {
+                        started = true;
+                        end = e;
+                        let first = t0 + offset + interval.mul_f64(n as f64);
+                        due = (first < end).then_some(first);
+                    }
+                    (Ok(()), Control::Connecting) => {}
+                    _ => break,
+                }
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    report
+}
+
+/// What one run of one level measured.
+struct Outcome {
+    connect_s: f64,
+    connect_failures: usize,
+    offered: f64,
+    sent_per_s: f64,
+    deliveries_per_s: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    undelivered: u64,
+    errors: u64,
+    resyncs: u64,
+    gaps: u64,
+    rss_mb: f64,
+    kinds: BTreeMap<String, u64>,
+}
+
+async fn run_level(level: Level, sessions: &[String], seconds: u64, pid: u32, epoch: Instant, goals: &Goals) -> Outcome {
+    let (control_tx, control) = watch::channel(Control::Connecting);
+    let (ready_tx, mut ready) = mpsc::unbounded_channel();
+    let mut tasks = Vec::with_capacity(level.clients);
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut connect_failures = 0;
+    let started = Instant::now();
+    let mut in_flight = 0;
+    let mut settle = |r: Option<Result<(), String>>, kinds: &mut BTreeMap<String, u64>| {
+        if let Err(e) = r.expect("a client reports") {
+            connect_failures += 1;
+            *kinds.entry(format!("connect: {e}")).or_default() += 1;
+        }
+    };
+    for index in 0..level.clients {
+        // At most CONNECTING handshakes at once: a new one starts when one is in.
+        if in_flight == CONNECTING {
+            settle(ready.recv().await, &mut kinds);
+            in_flight -= 1;
+        }
+        let room = index % level.rooms;
+        let members = level.clients / level.rooms + usize::from(room < level.clients % level.rooms);
+        let spec = Spec { index, room, member: index / level.rooms, members, rooms: level.rooms, rate: level.rate, url: format!("ws://127.0.0.1:{PORT}/s/{}/room/ws?v=1", sessions[room]) };
+        tasks.push(tokio::spawn(client(spec, control.clone(), ready_tx.clone(), epoch, goals.clone())));
+        in_flight += 1;
+    }
+    for _ in 0..in_flight {
+        settle(ready.recv().await, &mut kinds);
+    }
+    let connect_s = started.elapsed().as_secs_f64();
+    // A second for the last joins to settle, then the sending window.
+    let t0 = Instant::now() + Duration::from_secs(1);
+    let end = t0 + Duration::from_secs(seconds);
+    control_tx.send(Control::Go { t0, end }).unwrap();
+    tokio::time::sleep_until(end.into()).await;
+    let rss_mb = rss_mb(pid);
+    tokio::time::sleep(DRAIN).await;
+    control_tx.send(Control::Stop).unwrap();
+    let mut reports = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        reports.push(t.await.unwrap());
+    }
+    let mut in_room = vec![0u64; level.rooms];
+    for r in &reports {
+        in_room[r.room] += r.connected as u64;
+    }
+    let expected: u64 = reports.iter().map(|r| r.sent * in_room[r.room]).sum();
+    let sent: u64 = reports.iter().map(|r| r.sent).sum();
+    let mut all: Vec<u32> = Vec::with_capacity(reports.iter().map(|r| r.latency_us.len()).sum());
+    let (mut errors, mut resyncs, mut gaps) = (0, 0, 0);
+    for r in reports {
+        all.extend_from_slice(&r.latency_us);
+        resyncs += r.resyncs;
+        gaps += r.gaps;
+        for (k, n) in r.errors {
+            errors += n;
+            *kinds.entry(k).or_default() += n;
+        }
+    }
+    all.sort_unstable();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|&us| us as f64 / 1000.0).unwrap_or(f64::NAN);
+    Outcome {
+        connect_s,
+        connect_failures,
+        offered: level.rooms as f64 * level.rate,
+        sent_per_s: sent as f64 / seconds as f64,
+        deliveries_per_s: all.len() as f64 / seconds as f64,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        max: all.last().map(|&us| us as f64 / 1000.0).unwrap_or(f64::NAN),
+        undelivered: expected.saturating_sub(all.len() as u64),
+        errors,
+        resyncs,
+        gaps,
+        rss_mb,
+        kinds,
+    }
+}
+
+fn vm(pid: u32, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| s.lines().find(|l| l.starts_with(field)).map(|l| l[field.len()..].trim().to_string())).unwrap_or_default()
+}
+
+pub async fn main(argv: &[String]) {
+    let a = args(argv);
+    let levels: Vec<Level> = std::iter::once(a.target).chain(a.beyond.iter().copied()).collect();
+    let most_clients = levels.iter().map(|l| l.clients).max().unwrap();
+    let most_rooms = levels.iter().map(|l| l.rooms).max().unwrap();
+    let files = raise_open_files();
+    assert!(most_clients as u64 + 100 <= files, "{most_clients} clients need more open files than the limit of {files} (ulimit -Hn)");
+
+    let root = crate::root();
+    let binary = crate::server_binary(&root);
+    let data = root.join("bench/data");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = data.join("room.db");
+    let (store, owner, community) = seed(&binary, &db, most_clients).await;
+    let sessions = sessions(&store, &owner, &community, most_rooms).await;
+    store.close().await;
+    let estimate = levels.len() as u64 * a.runs as u64 * (a.seconds + 60);
+    if estimate > 80 * 60 {
+        eprintln!("warning: the rooms close 90 minutes from now; this may take about {} minutes", estimate / 60);
+    }
+
+    let mut server = tokio::process::Command::new(&binary)
+        .args(["--database-url", &format!("sqlite://{}", db.display()), "--bind", &format!("127.0.0.1:{PORT}"), "--base-url", &format!("http://127.0.0.1:{PORT}")])
+        .env("COWORK_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server starts");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", PORT)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = server.id().unwrap_or(0);
+    eprintln!("server {} (pid {pid}), {} open files allowed, levels {}", binary.display(), files, levels.iter().map(Level::label).collect::<Vec<_>>().join(", "));
+
+    let epoch = Instant::now();
+    let goals: Goals = Arc::default();
+    let mut results: Vec<Vec<Outcome>> = levels.iter().map(|_| Vec::new()).collect();
+    // The target first, all its runs, so its RSS is not that of a heavier level before it.
+    'levels: for (li, level) in levels.iter().enumerate() {
+        for run in 0..a.runs {
+            let o = run_level(*level, &sessions[..level.rooms], a.seconds, pid, epoch, &goals).await;
+            eprintln!(
+                "{} run {}: connected in {:.1} s ({} failed); {:.0} events/s sent of {:.0}; {:.0} deliveries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} undelivered, {} errors, {} resyncs, {} seq gaps; server RSS {:.0} MB",
+                level.label(), run + 1, o.connect_s, o.connect_failures, o.sent_per_s, o.offered, o.deliveries_per_s, o.p50, o.p99, o.max, o.undelivered, o.errors, o.resyncs, o.gaps, o.rss_mb
+            );
+            for (k, n) in &o.kinds {
+                eprintln!("    {n} × {k}");
+            }
+            results[li].push(o);
+            if let Ok(Some(status)) = server.try_wait() {
+                eprintln!("the server exited ({status}); stopping");
+                break 'levels;
+            }
+            // Let the server see everyone leave before the next run.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+    let peak = vm(pid, "VmHWM:");
+
+    let beyond = if a.beyond.is_empty() { "none".to_string() } else { a.beyond.iter().map(Level::label).collect::<Vec<_>>().join(",") };
+    println!(
+        "\n`./bench/run room --clients {} --rooms {} --rate {} --seconds {} --runs {} --beyond {beyond}`",
+        a.target.clients, a.target.rooms, a.target.rate, a.seconds, a.runs
+    );
+    println!("{} runs of {} s per level; median (range) over the runs; server peak RSS {peak}; {} cores", a.runs, a.seconds, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!("| level | clients | rooms | events/s offered | deliveries/s | p50 ms | p99 ms | max ms | undelivered | connect failures | errors | server RSS MB | connect s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (li, (level, r)) in levels.iter().zip(&results).enumerate() {
+        if r.is_empty() {
+            continue;
+        }
+        let col = |f: fn(&Outcome) -> f64| median_range(&mut r.iter().map(f).collect::<Vec<f64>>());
+        let sum = |f: fn(&Outcome) -> u64| r.iter().map(f).sum::<u64>();
+        println!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            if li == 0 { "target" } else { "beyond" },
+            level.clients,
+            level.rooms,
+            level.rooms as f64 * level.rate,
+            col(|o| o.deliveries_per_s),
+            col(|o| o.p50),
+            col(|o| o.p99),
+            col(|o| o.max),
+            sum(|o| o.undelivered),
+            sum(|o| o.connect_failures as u64),
+            sum(|o| o.errors),
+            col(|o| o.rss_mb),
+            col(|o| o.connect_s),
+        );
+    }
+    let t = &results[0];
+    if !t.is_empty() {
+        let mut p99: Vec<f64> = t.iter().map(|o| o.p99).collect();
+        let mut rss: Vec<f64> = t.iter().map(|o| o.rss_mb).collect();
+        p99.sort_by(f64::total_cmp);
+        rss.sort_by(f64::total_cmp);
+        let (p, m) = (p99[p99.len() / 2], rss[rss.len() / 2]);
+        println!("\ntarget (p99 < 100 ms, RSS < 500 MB): p99 {p:.1} ms, RSS {m:.0} MB: {}", if p < 100.0 && m < 500.0 { "met" } else { "NOT met" });
+    }
+    let _ = server.kill().await;
+}
