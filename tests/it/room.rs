@@ -185,7 +185,8 @@ async fn bad_frames_get_an_error_frame_and_disturb_nobody() {
         (Message::Text(r#"{"type":"chat","text":"   "}"#.into()), "invalid"),
         (Message::Text(json!({"type": "chat", "text": "x".repeat(2001)}).to_string().into()), "invalid"),
         (Message::Text(json!({"type": "chat", "text": "x".repeat(200 * 1024)}).to_string().into()), "too_large"),
-        (Message::Text(r#"{"type":"goal_check","id":"nope","outcome":"done"}"#.into()), "invalid"),
+        (Message::Text(r#"{"type":"goal_check","id":"nope","outcome":"done"}"#.into()), "not_found"),
+        (Message::Text(r#"{"type":"goal_check","id":"x","outcome":"maybe"}"#.into()), "invalid"),
         (Message::Text(r#"{"type":"presence","status":"asleep"}"#.into()), "invalid"),
         (Message::Text(r#"{"type":"timer","action":"pause"}"#.into()), "forbidden"),
         (Message::Text(r#"{"type":"chat_delete","id":"x"}"#.into()), "forbidden"),
@@ -339,6 +340,22 @@ async fn notes_edited_at_the_same_time_keep_both_edits() {
     // Archived: the notes page of the session shows them.
     let page = member.get_ok(&format!("/s/{}/notes", session.id)).await;
     assert!(page.contains("how do I cite software?"));
+    // Edits cost a merge each, so they have a tighter limit of their own.
+    for i in 0..12 {
+        b.send(json!({"type": "notes_edit", "base": base, "text": format!("flood {i}"), "ref": format!("n{i}")})).await;
+    }
+    let mut refused = Vec::new();
+    let mut saved = 0;
+    while refused.len() + saved < 12 {
+        let v = b.next().await;
+        match v["type"].as_str() {
+            Some("error") => refused.push(v),
+            Some("notes") => saved += 1,
+            _ => {}
+        }
+    }
+    assert!(saved <= 7 && refused.len() >= 5, "{saved} saved");
+    assert!(refused.iter().all(|e| e["code"] == "rate_limited" && e["ref"].as_str().is_some_and(|r| r.starts_with('n'))));
 }
 
 #[tokio::test]
@@ -352,7 +369,7 @@ async fn goals_tables_chat_and_moderation() {
     let goal = a.next_of("goal").await["goal"].clone();
     assert_eq!((goal["name"].as_str(), goal["outcome"].as_str()), (Some("member"), Some("open")));
     a.send(json!({"type": "goal_check", "id": goal["id"], "outcome": "done"})).await;
-    assert_eq!(a.next_of("error").await["code"], "invalid");
+    assert_eq!(a.next_of("error").await["code"], "not_found", "not the host's goal");
     b.send(json!({"type": "goal_check", "id": goal["id"], "outcome": "partly", "note": "Half of it"})).await;
     let checked = a.next_of("goal").await["goal"].clone();
     assert_eq!((checked["outcome"].as_str(), checked["note"].as_str()), (Some("partly"), Some("Half of it")));
@@ -376,8 +393,11 @@ async fn goals_tables_chat_and_moderation() {
     // Moderation: report (to organizers, by mail), delete.
     a.send(json!({"type": "report", "id": m["id"], "reason": "testing reports", "ref": "rep"})).await;
     assert_eq!(a.next_of("ok").await["ref"], "rep");
+    a.send(json!({"type": "report", "id": m["id"], "reason": "testing reports", "ref": "rep2"})).await;
+    assert_eq!(a.next_of("ok").await["ref"], "rep2");
     let reports = host.get_ok("/c/tables/reports").await;
     assert!(reports.contains("testing reports") && reports.contains("Table *chat*"));
+    assert_eq!(reports.matches("testing reports").count(), 1, "reported once, however often it is sent");
     assert_eq!(member.get("/c/tables/reports").await.status().as_u16(), 403);
     a.send(json!({"type": "chat_delete", "id": m["id"]})).await;
     assert_eq!(b.next_of("chat_deleted").await["id"], m["id"]);
@@ -387,7 +407,7 @@ async fn goals_tables_chat_and_moderation() {
     assert_eq!(b.next_of("table").await["table"]["closed"], true);
     assert_eq!(b.next_of("presence").await["person"]["table"], Value::Null);
     b.send(json!({"type": "table_join", "id": table["id"]})).await;
-    assert_eq!(b.next_of("error").await["code"], "invalid", "a closed table");
+    assert_eq!(b.next_of("error").await["code"], "not_found", "a closed table");
     a.send(json!({"type": "table_open", "id": table["id"]})).await;
     assert_eq!(b.next_of("table").await["table"]["closed"], false);
     b.send(json!({"type": "table_join", "id": table["id"]})).await;
@@ -399,27 +419,41 @@ async fn feedback_is_seen_by_organizers_and_anonymous_when_asked() {
     let server = Server::start().await;
     let (session, host, member) = room_of_two(&server, "feedback").await;
     let mut b = open(&server, &member, &session.id).await.unwrap();
-    b.send(json!({"type": "feedback", "rating": 4, "comment": "Lovely focus", "anonymous": false, "ref": "f"})).await;
+    b.send(json!({"type": "feedback", "rating": 2, "comment": "Too loud", "anonymous": false, "ref": "f"})).await;
     assert_eq!(b.next_of("ok").await["ref"], "f");
+    // Named feedback given again replaces the first.
+    b.send(json!({"type": "feedback", "rating": 4, "comment": "Lovely focus", "anonymous": false})).await;
+    b.next_of("ok").await;
     let third = server.member_of(&session, "shy@example.org").await;
     let mut c = open(&server, &third, &session.id).await.unwrap();
-    c.send(json!({"type": "feedback", "rating": 2, "comment": "Too loud", "anonymous": true})).await;
+    c.send(json!({"type": "feedback", "rating": 3, "comment": "A bit quiet", "anonymous": true})).await;
     c.next_of("ok").await;
-    // Given again: replaced, not added.
-    c.send(json!({"type": "feedback", "rating": 3, "comment": "A bit loud", "anonymous": true})).await;
-    c.next_of("ok").await;
+    // Anonymous feedback is linked to nobody, so it can't be replaced.
+    c.send(json!({"type": "feedback", "rating": 1, "comment": "Changed my mind", "anonymous": true, "ref": "again"})).await;
+    let e = c.next_of("error").await;
+    assert_eq!((e["code"].as_str(), e["ref"].as_str()), (Some("invalid"), Some("again")));
     let page = host.get_ok(&format!("/s/{}/feedback", session.id)).await;
-    assert!(page.contains("Lovely focus") && page.contains("A bit loud") && !page.contains("Too loud"));
+    assert!(page.contains("Lovely focus") && page.contains("A bit quiet"));
+    assert!(!page.contains("Too loud") && !page.contains("Changed my mind"));
     assert!(page.contains("member") && page.contains("Anonymous"));
     assert!(!page.contains("shy"), "anonymous feedback names nobody");
     assert!(page.contains("3.5"), "the average rating");
     let series = host.get_ok(&format!("/c/feedback/series/{}/feedback", session.series_id)).await;
     assert!(series.contains("Lovely focus"));
     assert_eq!(member.get(&format!("/s/{}/feedback", session.id)).await.status().as_u16(), 403);
-    // The snapshot remembers one's own feedback.
+    // Nothing in the database ties the anonymous answer to its giver.
+    let shy = server.account("shy@example.org").await.id;
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as("SELECT account_id, comment FROM room_feedback")
+        .fetch_all(&sqlx::AnyPool::connect(&server.app().config.database_url).await.unwrap())
+        .await
+        .unwrap();
+    assert!(rows.iter().any(|(a, c)| a.is_none() && c == "A bit quiet"));
+    assert!(rows.iter().all(|(a, _)| a.as_deref() != Some(shy.as_str())));
+    // The snapshot remembers one's own feedback (and, for anonymous, only that it was given).
     let again = open(&server, &third, &session.id).await.unwrap();
-    assert_eq!(again.snapshot["feedback"]["rating"], 3);
-    assert_eq!(again.snapshot["feedback"]["anonymous"], true);
+    assert_eq!(again.snapshot["feedback"], json!({"kind": "anonymous"}));
+    let named = open(&server, &member, &session.id).await.unwrap();
+    assert_eq!(named.snapshot["feedback"]["rating"], 4);
 }
 
 #[tokio::test]

@@ -42,6 +42,7 @@ function start() {
   let backoff = 500;
   let stopped = false;
   let refs = 0;
+  let failures = 0;
   const pending = new Map(); // ref -> element showing its error
   let chatTab = 'room';
   const system = []; // join/leave lines, this page only
@@ -104,7 +105,7 @@ function start() {
   const minutesOf = (ms) => Math.ceil(ms / 60000);
   function announcement(before, after) {
     if (after.finished && !before.finished) return 'The session is over. Thank you for coworking!';
-    if (after.phase != null && before.phase !== after.phase) {
+    if (after.phase != null && before.phase !== after.phase && state.phases[after.phase]) {
       const p = state.phases[after.phase];
       const kind = p.kind === 'break' ? (p.enforced ? 'Break' : 'Break (optional)') : KINDS[p.kind] || p.kind;
       return `${kind}: ${p.label} for ${minutesOf(after.remaining)} minutes.`;
@@ -214,7 +215,7 @@ function start() {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     setLink('Connecting…', 'connecting');
     ws = new WebSocket(url);
-    ws.onopen = () => { backoff = 500; };
+    ws.onopen = () => { backoff = 500; failures = 0; };
     ws.onmessage = (e) => {
       let m;
       try { m = JSON.parse(e.data); } catch { return; }
@@ -223,12 +224,23 @@ function start() {
     ws.onclose = (e) => {
       ws = null;
       if (stopped) return;
-      if (e.code === 4000) { location.reload(); return; }
+      // Closed, or no longer allowed in: the page itself says why.
+      if (e.code === 4000 || e.code === 4003) { location.reload(); return; }
+      failures += 1;
+      if (failures >= 3) probe();
       setLink('Reconnecting…', 'connecting');
       const delay = backoff * (0.75 + Math.random() * 0.5);
       backoff = Math.min(backoff * 2, 15000);
       setTimeout(connect, delay);
     };
+  }
+  // After a few failed reconnects, ask for the page: if the room closed, or we were
+  // signed out or refused, reloading shows why; if the server is down, keep trying.
+  async function probe() {
+    try {
+      const r = await fetch(location.href, { redirect: 'manual', cache: 'no-store' });
+      if (!r.ok || !(await r.text()).includes('id="room"')) location.reload();
+    } catch { /* offline: the next attempt will tell */ }
   }
   function setLink(text, cls) {
     const s = $('link-state');
@@ -271,7 +283,10 @@ function start() {
     }
     if (m.type === 'pong') return onPong(m);
     if (m.type === 'ok') {
-      if (m.ref && pending.get(m.ref) === $('feedback-error')) $('feedback-state').textContent = 'Thank you! Your feedback was sent.';
+      if (m.ref && pending.get(m.ref) === $('feedback-error')) {
+        if ($('feedback-anonymous').checked) feedbackSentAnonymously();
+        else $('feedback-state').textContent = 'Thank you! Your feedback was sent.';
+      }
       pending.delete(m.ref);
       return;
     }
@@ -285,6 +300,7 @@ function start() {
         $('announcer').textContent = 'A host removed you from this room.';
         return;
       }
+      if (inflight && m.ref === inflight.ref) return notesRefused(m);
       if (target) showError(target, m.message);
       else setLink(m.message, 'connected');
       return;
@@ -387,7 +403,12 @@ function start() {
         : null)));
   }
 
+  const noteDrafts = new Map(); // goal id -> a check-in note being typed
+  let goalsKey = '';
   function renderGoals() {
+    const key = JSON.stringify([state.goals, state.people.map((p) => p.id), me().id]);
+    if (key === goalsKey) return;
+    goalsKey = key;
     const byPerson = new Map();
     for (const g of state.goals) {
       if (!byPerson.has(g.account)) byPerson.set(g.account, { name: g.name, goals: [] });
@@ -411,7 +432,11 @@ function start() {
     board.replaceChildren(...groups.map(([id, g]) => el('div', { class: 'goal-group' },
       el('h3', { class: 'small' }, id === me().id ? 'Your goals' : g.name),
       el('ul', { class: 'goal-list' }, g.goals.map((goal) => goalItem(goal, id === me().id))))));
-    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    const again = focused && document.getElementById(focused);
+    if (again) {
+      again.focus();
+      if (again.setSelectionRange && again.type === 'text') again.setSelectionRange(again.value.length, again.value.length);
+    }
   }
   function goalItem(g, mine) {
     const outcome = el('span', { class: `outcome outcome-${g.outcome}` }, OUTCOMES.find(([k]) => k === g.outcome)?.[1] || g.outcome);
@@ -421,8 +446,12 @@ function start() {
       const err = el('p', { class: 'field-error', hidden: true });
       const sel = el('select', { id: `outcome-${g.id}`, 'aria-label': `How it went: ${g.text}` },
         OUTCOMES.map(([k, l]) => el('option', { value: k, selected: k === g.outcome }, l)));
-      const noteInput = el('input', { type: 'text', id: `note-${g.id}`, value: g.note, maxlength: '500', placeholder: 'A note (optional)', 'aria-label': `Note on: ${g.text}` });
-      const save = () => send({ type: 'goal_check', id: g.id, outcome: sel.value, note: noteInput.value }, err);
+      const noteInput = el('input', { type: 'text', id: `note-${g.id}`, value: noteDrafts.get(g.id) ?? g.note, maxlength: '500', placeholder: 'A note (optional)', 'aria-label': `Note on: ${g.text}` });
+      noteInput.addEventListener('input', () => noteDrafts.set(g.id, noteInput.value));
+      const save = () => {
+        noteDrafts.delete(g.id);
+        send({ type: 'goal_check', id: g.id, outcome: sel.value, note: noteInput.value }, err);
+      };
       sel.addEventListener('change', save);
       noteInput.addEventListener('change', save);
       li.append(el('div', { class: 'goal-check' }, sel, noteInput,
@@ -485,7 +514,7 @@ function start() {
     chatTab = t;
     $('chat-room').setAttribute('aria-pressed', String(t === 'room'));
     $('chat-table').setAttribute('aria-pressed', String(t !== 'room'));
-    $('chat-text').placeholder = t === 'room' ? 'Write to everyone… (*bold*, _italic_, `code`)' : 'Write to your table…';
+    $('chat-text').placeholder = t === 'room' ? 'Write to everyone… (*bold*, _italic_, `code`)' : 'Write at your table (others in the room can read it too)…';
     renderChat();
   }
   $('chat-room').addEventListener('click', () => setChatTab('room'));
@@ -520,11 +549,15 @@ function start() {
     const f = state.feedback;
     if (!f || $('feedback-form').dataset.filled) return;
     $('feedback-form').dataset.filled = '1';
+    if (f.kind === 'anonymous') return feedbackSentAnonymously();
     const r = document.querySelector(`#feedback-form input[name=rating][value="${f.rating}"]`);
     if (r) r.checked = true;
     $('feedback-comment').value = f.comment;
-    $('feedback-anonymous').checked = f.anonymous;
     $('feedback-state').textContent = 'You gave feedback on this session; sending again replaces it.';
+  }
+  function feedbackSentAnonymously() {
+    $('feedback-form').querySelectorAll('input, textarea, button').forEach((x) => { x.disabled = true; });
+    $('feedback-state').textContent = 'You sent anonymous feedback. Thank you! Nothing links it to you, so it can\'t be changed.';
   }
 
   // ---- forms
@@ -578,9 +611,10 @@ function start() {
   let notesTimer = null;
   let notesLoaded = false;
   function notesFromSnapshot(n) {
-    // After a reconnect, keep what was typed meanwhile.
+    // After a reconnect, keep what was typed meanwhile (whether or not the
+    // edit in flight arrived, merging from the base loses neither).
     const local = notesArea.value;
-    const merged = notesLoaded && local !== base.text ? merge(inflight ? inflight.text : base.text, local, n.text) : n.text;
+    const merged = notesLoaded && local !== base.text ? merge(base.text, local, n.text) : n.text;
     notesLoaded = true;
     inflight = null;
     base = { version: n.version, text: n.text };
@@ -602,6 +636,12 @@ function start() {
     setNotes(merged);
     if (merged !== m.text) scheduleNotes();
     $('notes-state').textContent = `Saved · last edited by ${m.by}.`;
+  }
+  function notesRefused(m) {
+    // Not saved: keep the text here, and try again (later, if it was too fast).
+    inflight = null;
+    $('notes-state').textContent = m.code === 'rate_limited' ? 'Saving…' : `Not saved: ${m.message}`;
+    if (m.code === 'rate_limited') scheduleNotes();
   }
   function setNotes(text) {
     if (notesArea.value === text) return;

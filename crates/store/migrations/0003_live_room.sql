@@ -82,18 +82,26 @@ CREATE TABLE room_reports (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX room_reports_community ON room_reports (community_id, created_at);
+CREATE UNIQUE INDEX room_reports_once ON room_reports (reporter_id, message_id);
 
--- Feedback at the close. `giver` identifies the person only as a hash, so an
--- anonymous answer can be replaced by its giver yet not traced; `account_id`
--- is NULL when it is anonymous.
+-- Feedback at the close. Anonymous feedback has no account, and nothing links
+-- it to its giver: `room_feedback_givers` only records that someone gave
+-- feedback (so they give it once), not which row is theirs.
 CREATE TABLE room_feedback (
+    id TEXT PRIMARY KEY,
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    giver TEXT NOT NULL,
     account_id TEXT REFERENCES accounts (id) ON DELETE SET NULL,
     rating BIGINT NOT NULL,
     comment TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (session_id, giver)
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX room_feedback_session ON room_feedback (session_id, created_at);
+
+CREATE TABLE room_feedback_givers (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    anonymous BIGINT NOT NULL,
+    PRIMARY KEY (session_id, account_id)
 );
 
 -- Members an organizer names as the code of conduct's contacts: they see

@@ -112,6 +112,14 @@ pub struct Feedback {
     pub created_at: i64,
 }
 
+/// One's own feedback on a session, as the room shows it back.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MyFeedback {
+    Named { rating: i64, comment: String },
+    Anonymous,
+}
+
 /// A past session someone was in, with the goals they set there.
 #[derive(Debug, Clone, Serialize)]
 pub struct GoalHistory {
@@ -471,10 +479,11 @@ impl Store {
 
     // ---- reports
 
-    pub async fn add_report(&self, community_id: &str, r: &Report) -> Result<()> {
-        sqlx::query(
+    /// Records a report; false if this person had reported that message already.
+    pub async fn add_report(&self, community_id: &str, r: &Report) -> Result<bool> {
+        let done = sqlx::query(
             "INSERT INTO room_reports (id, community_id, session_id, message_id, author_id, author_name, message_text, reporter_id, reason, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reporter_id, message_id) DO NOTHING",
         )
         .bind(&r.id)
         .bind(community_id)
@@ -488,7 +497,7 @@ impl Store {
         .bind(r.created_at)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn reports(&self, community_id: &str, limit: i64) -> Result<Vec<Report>> {
@@ -556,40 +565,79 @@ impl Store {
 
     // ---- feedback
 
-    /// Saves someone's feedback (replacing what they gave before). `account_id`
-    /// is None for anonymous feedback; `giver` is an opaque hash of the person.
+    /// Saves someone's feedback. Named feedback replaces their earlier named
+    /// feedback; anonymous feedback is stored with no account and can't be
+    /// replaced (nothing links it to them), so a second one is `Taken`.
     pub async fn save_feedback(
         &self,
         session_id: &str,
-        giver: &str,
-        account_id: Option<&str>,
+        account_id: &str,
         rating: i64,
         comment: &str,
+        anonymous: bool,
         now: i64,
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let before: Option<i64> =
+            sqlx::query_scalar("SELECT anonymous FROM room_feedback_givers WHERE session_id = $1 AND account_id = $2")
+                .bind(session_id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match before {
+            Some(1) => return Err(StoreError::Taken("feedback")),
+            Some(_) => {
+                sqlx::query("DELETE FROM room_feedback WHERE session_id = $1 AND account_id = $2")
+                    .bind(session_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {}
+        }
         sqlx::query(
-            "INSERT INTO room_feedback (session_id, giver, account_id, rating, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (session_id, giver) DO UPDATE SET account_id = $3, rating = $4, comment = $5, created_at = $6",
+            "INSERT INTO room_feedback_givers (session_id, account_id, anonymous) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_id, account_id) DO UPDATE SET anonymous = $3",
         )
         .bind(session_id)
-        .bind(giver)
         .bind(account_id)
-        .bind(rating)
-        .bind(comment)
-        .bind(now)
-        .execute(&self.pool)
+        .bind(anonymous as i64)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO room_feedback (id, session_id, account_id, rating, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(crate::new_id())
+            .bind(session_id)
+            .bind((!anonymous).then_some(account_id))
+            .bind(rating)
+            .bind(comment)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// What one giver said: (rating, comment, anonymous).
-    pub async fn my_feedback(&self, session_id: &str, giver: &str) -> Result<Option<(i64, String, bool)>> {
-        let r = sqlx::query("SELECT rating, comment, account_id FROM room_feedback WHERE session_id = $1 AND giver = $2")
-            .bind(session_id)
-            .bind(giver)
-            .fetch_optional(&self.pool)
-            .await?;
-        r.map(|r| Ok((col(&r, "rating")?, col(&r, "comment")?, col::<Option<String>>(&r, "account_id")?.is_none()))).transpose()
+    /// What someone gave: None if nothing; `Anonymous` hides what it was.
+    pub async fn my_feedback(&self, session_id: &str, account_id: &str) -> Result<Option<MyFeedback>> {
+        let anonymous: Option<i64> =
+            sqlx::query_scalar("SELECT anonymous FROM room_feedback_givers WHERE session_id = $1 AND account_id = $2")
+                .bind(session_id)
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match anonymous {
+            None => Ok(None),
+            Some(1) => Ok(Some(MyFeedback::Anonymous)),
+            Some(_) => {
+                let r = sqlx::query("SELECT rating, comment FROM room_feedback WHERE session_id = $1 AND account_id = $2")
+                    .bind(session_id)
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok(Some(MyFeedback::Named { rating: col(&r, "rating")?, comment: col(&r, "comment")? }))
+            }
+        }
     }
 
     /// Feedback on one session, or (with `series`) on every session of a series, newest first.

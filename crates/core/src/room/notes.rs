@@ -24,8 +24,32 @@ struct Hunk<'a> {
     lines: Vec<&'a str>,
 }
 
-/// The changes that turn `base` into `other`, from a longest common subsequence of lines.
+/// Past this many cells the line table is not built: the changed middle is
+/// taken as one change (merging then keeps both sides; nothing is lost). It
+/// bounds the time and memory one edit can cost the room.
+const MAX_CELLS: usize = 1_000_000;
+
+/// The changes that turn `base` into `other`, from a longest common subsequence
+/// of the lines between their common start and end.
 fn diff<'a>(base: &[&'a str], other: &[&'a str]) -> Vec<Hunk<'a>> {
+    let prefix = base.iter().zip(other).take_while(|(a, b)| a == b).count();
+    let suffix = base[prefix..].iter().rev().zip(other[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (b, o) = (&base[prefix..base.len() - suffix], &other[prefix..other.len() - suffix]);
+    if b.is_empty() && o.is_empty() {
+        return Vec::new();
+    }
+    if (b.len() + 1) * (o.len() + 1) > MAX_CELLS {
+        return vec![Hunk { start: prefix, end: prefix + b.len(), lines: o.to_vec() }];
+    }
+    let mut hunks = lcs_diff(b, o);
+    for h in &mut hunks {
+        h.start += prefix;
+        h.end += prefix;
+    }
+    hunks
+}
+
+fn lcs_diff<'a>(base: &[&'a str], other: &[&'a str]) -> Vec<Hunk<'a>> {
     let (n, m) = (base.len(), other.len());
     // lcs[i][j]: length of the LCS of base[i..] and other[j..].
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
@@ -161,6 +185,25 @@ mod tests {
         }
         assert_eq!(merge(base, base, "new"), "new");
         assert_eq!(merge(base, "new", base), "new");
+    }
+
+    #[test]
+    fn huge_rewrites_are_cheap_and_keep_both() {
+        // 4,000 different lines on each side: no 16-million-cell table, and nothing lost.
+        let base = (0..4000).map(|i| format!("b{i}")).collect::<Vec<_>>().join("\n");
+        let ours = (0..4000).map(|i| format!("o{i}")).collect::<Vec<_>>().join("\n");
+        let theirs = (0..4000).map(|i| format!("t{i}")).collect::<Vec<_>>().join("\n");
+        let m = merge(&base, &ours, &theirs);
+        assert!(m.contains("o3999") && m.contains("t0") && !m.contains("b17"));
+        // A small edit inside long notes still merges line by line.
+        let long: Vec<String> = (0..4000).map(|i| format!("line {i}")).collect();
+        let mut o = long.clone();
+        o[10] = "ours".into();
+        let mut t = long.clone();
+        t[3990] = "theirs".into();
+        let m = merge(&long.join("\n"), &o.join("\n"), &t.join("\n"));
+        let lines: Vec<&str> = m.split('\n').collect();
+        assert_eq!((lines.len(), lines[10], lines[3990]), (4000, "ours", "theirs"));
     }
 
     #[test]

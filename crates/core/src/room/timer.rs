@@ -147,6 +147,10 @@ impl Timer {
                     self.running = true;
                 }
             }
+            // Before the start, the next step is the first: skipping starts it.
+            Control::Skip if self.phase == 0 && self.position(now_ms).1 < 0 => {
+                return self.apply(Control::Start, original, now_ms);
+            }
             Control::Skip => {
                 self.settle(now_ms);
                 if self.phase < self.len() {
@@ -170,6 +174,10 @@ impl Timer {
 
     /// When the last phase ends (or ended), if nobody touches the timer from `now` on.
     pub fn ends_at(&self, now_ms: i64) -> i64 {
+        if self.phase >= self.len() {
+            // Skipped past the end: it ended when it was anchored there.
+            return self.anchor_ms;
+        }
         let rest = self.durations_ms.get(self.phase..).map_or(0, |d| d.iter().sum::<i64>()) - self.elapsed_ms;
         if self.running {
             self.anchor_ms + rest
@@ -310,6 +318,28 @@ mod tests {
         let t = Timer::scheduled(&weekly(), 0);
         let server_now = 17 * MIN + 123;
         assert_eq!(t.at(server_now).ends_at_ms, t.at(server_now + 40_000).ends_at_ms);
+    }
+
+    #[test]
+    fn skipping_before_the_start_starts_the_first_step() {
+        let p = weekly();
+        let mut t = Timer::scheduled(&p, 10 * MIN);
+        assert!(t.apply(Control::Skip, &p, 2 * MIN));
+        let m = t.at(2 * MIN);
+        assert_eq!((m.phase, m.remaining_ms), (Some(0), 5 * MIN));
+    }
+
+    #[test]
+    fn a_paused_timer_skipped_to_the_end_has_ended() {
+        let p = weekly();
+        let mut t = Timer::scheduled(&p, 0);
+        t.apply(Control::Pause, &p, MIN);
+        for _ in 0..5 {
+            t.apply(Control::Skip, &p, 2 * MIN);
+        }
+        assert!(t.at(3 * MIN).finished);
+        assert_eq!(t.ends_at(3 * MIN), 2 * MIN);
+        assert_eq!(t.ends_at(60 * MIN), 2 * MIN, "the end no longer moves");
     }
 
     #[test]

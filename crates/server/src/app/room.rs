@@ -14,7 +14,7 @@ use cowork_core::room::timer::{Control, Timer};
 use cowork_core::room::{notes, presence, tables};
 use cowork_core::rsvp::RsvpStatus;
 use cowork_core::{input, FieldError, Invalid};
-use cowork_store::{new_id, Account, Goal, Message, Session, Table};
+use cowork_store::{new_id, Account, Goal, Message, MyFeedback, Session, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -29,7 +29,13 @@ const RECENT_MESSAGES: usize = 200;
 pub const CLOSE_GRACE_MS: i64 = 30 * 60_000;
 /// Earlier versions of the notes kept in memory, to merge edits made from them.
 const NOTES_HISTORY: usize = 50;
-const MAX_TABLES: usize = 30;
+/// Open tables at once, and tables in all (closed ones stay listed).
+const MAX_OPEN_TABLES: usize = 30;
+const MAX_TABLES: usize = 100;
+/// Tabs one person may have open in a room.
+const MAX_CONNECTIONS_PER_PERSON: usize = 5;
+/// The room closes at the latest this long after its scheduled end, paused timer or not.
+const LONGEST_OVERRUN_MS: i64 = 4 * 3600 * 1000;
 
 /// The notes a room starts with, after The Turing Way's shared document.
 pub fn notes_template(title: &str) -> String {
@@ -77,7 +83,7 @@ pub struct LocalBus {
 }
 
 /// Events a connection may fall behind by before it is resynced from a snapshot.
-const CHANNEL_CAPACITY: usize = 512;
+const CHANNEL_CAPACITY: usize = 128;
 
 impl Bus for LocalBus {
     fn publish(&self, room: &str, event: Arc<Broadcast>) {
@@ -209,10 +215,10 @@ impl State {
     }
 
     fn closes_at(&self, now_ms: i64) -> i64 {
-        (self.session.ends_at * 1000).max(self.timer.ends_at(now_ms)) + CLOSE_GRACE_MS
+        closes_at(&self.session, &self.timer, now_ms)
     }
 
-    fn snapshot(&self, who: &Participant, feedback: Option<(i64, String, bool)>, now_ms: i64) -> String {
+    fn snapshot(&self, who: &Participant, feedback: Option<MyFeedback>, now_ms: i64) -> String {
         let s = &self.session;
         json!({
             "type": "snapshot",
@@ -232,7 +238,7 @@ impl State {
             "messages": self.messages.iter().map(message_view).collect::<Vec<_>>(),
             "tables": self.tables,
             "notes": self.notes,
-            "feedback": feedback.map(|(rating, comment, anonymous)| json!({"rating": rating, "comment": comment, "anonymous": anonymous})),
+            "feedback": feedback,
         })
         .to_string()
     }
@@ -405,8 +411,19 @@ fn control(action: &str, minutes: Option<i64>) -> Result<Control, FieldError> {
     })
 }
 
-fn not_found(what: &str) -> AppError {
-    AppError::Invalid(Invalid::one("id", format!("That {what} is not in this room (any more).")))
+fn not_found(_what: &str) -> AppError {
+    AppError::NotFound
+}
+
+fn removed() -> AppError {
+    AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into())
+}
+
+/// When a room closes: a while after the later of its scheduled end and its
+/// timer's end, and never more than a few hours after the scheduled end.
+fn closes_at(session: &Session, timer: &Timer, now_ms: i64) -> i64 {
+    let scheduled = session.ends_at * 1000;
+    scheduled.max(timer.ends_at(now_ms)).min(scheduled + LONGEST_OVERRUN_MS) + CLOSE_GRACE_MS
 }
 
 impl App {
@@ -437,11 +454,12 @@ impl App {
         }
         let moderator = host || self.store.is_conduct_contact(&community.community.id, &me.id).await?;
         let opens_at_ms = session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
-        let timer_end = match self.store.room_record(id).await? {
-            Some(r) => serde_json::from_str::<Timer>(&r.timer).map(|t| t.ends_at(now_ms())).unwrap_or(0),
-            None => 0,
+        let timer = match self.store.room_record(id).await? {
+            Some(r) => serde_json::from_str::<Timer>(&r.timer).ok(),
+            None => None,
         };
-        let closes_at_ms = (session.ends_at * 1000).max(timer_end) + CLOSE_GRACE_MS;
+        let timer = timer.unwrap_or_else(|| Timer::scheduled(&session.content.phases, session.starts_at * 1000));
+        let closes_at_ms = closes_at(&session, &timer, now_ms());
         let participant = Participant { account: me.clone(), host, moderator, conn: new_id() };
         Ok(Entry { session, community, participant, opens_at_ms, closes_at_ms })
     }
@@ -453,7 +471,14 @@ impl App {
             .store
             .open_room(id, &serde_json::to_string(&fresh).unwrap_or_default(), &notes_template(&session.content.title), now_ms)
             .await?;
-        let timer = serde_json::from_str(&record.timer).unwrap_or(fresh);
+        let stored: Option<Timer> = serde_json::from_str(&record.timer).ok();
+        // A timer nobody has touched yet follows the session as it is now (it
+        // may have been moved or given another format since the room first opened).
+        let untouched = |t: &Timer| t.phase == 0 && t.elapsed_ms == 0 && t.running && now_ms < t.anchor_ms;
+        let timer = match stored {
+            Some(t) if t.durations_ms.len() == fresh.durations_ms.len() && !untouched(&t) => t,
+            _ => fresh,
+        };
         Ok(State {
             session: session.clone(),
             seq: 0,
@@ -471,14 +496,10 @@ impl App {
         })
     }
 
-    fn giver(&self, session_id: &str, account_id: &str) -> String {
-        super::hash_secret(&format!("feedback:{session_id}:{account_id}"))
-    }
-
     /// Comes into a room: the snapshot to send, and the events after it.
     pub async fn join_room(&self, entry: &Entry) -> AppResult<Joined> {
         let who = &entry.participant;
-        let feedback = self.store.my_feedback(&entry.session.id, &self.giver(&entry.session.id, &who.account.id)).await?;
+        let feedback = self.store.my_feedback(&entry.session.id, &who.account.id).await?;
         let seat = self.store.seats(&entry.session.id).await?.into_iter().find(|(a, _)| *a == who.account.id).map(|(_, t)| t);
         loop {
             let room = self.rooms.room(&entry.session.id);
@@ -490,6 +511,15 @@ impl App {
             if st.retired {
                 drop(guard);
                 continue;
+            }
+            // Removed since the door checked, or too many tabs: not in.
+            if st.removed.contains(&who.account.id) {
+                return Err(removed());
+            }
+            if st.people.iter().any(|(p, n)| p.id == who.account.id && *n >= MAX_CONNECTIONS_PER_PERSON) {
+                return Err(AppError::Forbidden(format!(
+                    "You have the room open {MAX_CONNECTIONS_PER_PERSON} times already; close a tab."
+                )));
             }
             let now = now_ms();
             st.connections += 1;
@@ -520,9 +550,12 @@ impl App {
 
     /// A fresh snapshot and subscription, for a connection that fell behind.
     pub async fn resync_room(&self, room: &Arc<Room>, who: &Participant) -> AppResult<(String, broadcast::Receiver<Arc<Broadcast>>)> {
-        let feedback = self.store.my_feedback(&room.id, &self.giver(&room.id, &who.account.id)).await?;
+        let feedback = self.store.my_feedback(&room.id, &who.account.id).await?;
         let guard = room.state.lock().await;
         let st = guard.as_ref().ok_or(AppError::NotFound)?;
+        if st.removed.contains(&who.account.id) {
+            return Err(removed());
+        }
         let events = self.rooms.bus.subscribe(&room.id);
         Ok((st.snapshot(who, feedback, now_ms()), events))
     }
@@ -557,22 +590,30 @@ impl App {
 
     /// Carries out one command of `who` in `room`.
     pub async fn room_command(&self, room: &Arc<Room>, who: &Participant, cmd: Command, r#ref: Option<&str>) -> AppResult<Reply> {
-        // Reports and feedback touch nothing anyone else sees: no room lock.
-        match cmd {
-            Command::Report { id, reason } => return self.report_message(room, who, &id, &reason).await,
-            Command::Feedback { rating, comment, anonymous } => {
-                let (rating, comment) = goals::feedback(rating, &comment)?;
-                let giver = self.giver(&room.id, &who.account.id);
-                let account = (!anonymous).then_some(who.account.id.as_str());
-                self.store.save_feedback(&room.id, &giver, account, i64::from(rating), &comment, now()).await?;
-                return Ok(Reply::Ok);
-            }
-            _ => {}
-        }
         let mut guard = room.state.lock().await;
         let st = guard.as_mut().ok_or(AppError::NotFound)?;
         if st.removed.contains(&who.account.id) {
-            return Err(AppError::Forbidden("You were removed from this room.".into()));
+            return Err(removed());
+        }
+        // Reports and feedback touch nothing anyone else sees: the room's lock is let go.
+        match cmd {
+            Command::Report { id, reason } => {
+                drop(guard);
+                return self.report_message(room, who, &id, &reason).await;
+            }
+            Command::Feedback { rating, comment, anonymous } => {
+                drop(guard);
+                let (rating, comment) = goals::feedback(rating, &comment)?;
+                return match self.store.save_feedback(&room.id, &who.account.id, i64::from(rating), &comment, anonymous, now()).await {
+                    Ok(()) => Ok(Reply::Ok),
+                    Err(cowork_store::StoreError::Taken(_)) => Err(AppError::Invalid(Invalid::one(
+                        "anonymous",
+                        "You already sent anonymous feedback on this session. Nothing links it to you, so it can't be changed.",
+                    ))),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            _ => {}
         }
         let now = now_ms();
         let me = who.account.id.as_str();
@@ -652,10 +693,11 @@ impl App {
                     return Err(AppError::Forbidden("Only the session's hosts drive the timer.".into()));
                 }
                 let c = control(&action, minutes)?;
-                let phases = st.session.content.phases.clone();
-                if st.timer.apply(c, &phases, now) {
-                    self.store.save_timer(sid, &serde_json::to_string(&st.timer).unwrap_or_default()).await?;
-                    let timer = st.timer.clone();
+                let mut timer = st.timer.clone();
+                if timer.apply(c, st.phases(), now) {
+                    // Saved first: a failed save leaves the room's timer as it was.
+                    self.store.save_timer(sid, &serde_json::to_string(&timer).unwrap_or_default()).await?;
+                    st.timer = timer.clone();
                     rooms.publish(st, "timer", json!({ "timer": timer, "action": action, "by": who.account.display_name }), now, None);
                 }
             }
@@ -665,8 +707,11 @@ impl App {
                 if st.timer.at(now).finished {
                     return Err(AppError::Invalid(Invalid::one("topic", "The session is over; tables are closed.")));
                 }
-                if st.tables.iter().filter(|t| st.table_is_open(t, now)).count() >= MAX_TABLES {
-                    return Err(AppError::Invalid(Invalid::one("topic", format!("A room has at most {MAX_TABLES} open tables."))));
+                if st.tables.iter().filter(|t| st.table_is_open(t, now)).count() >= MAX_OPEN_TABLES || st.tables.len() >= MAX_TABLES {
+                    return Err(AppError::Invalid(Invalid::one(
+                        "topic",
+                        "This room has as many tables as it can; join one, or ask a host to reopen one.",
+                    )));
                 }
                 let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
                 let at = st.instant(now);
@@ -773,6 +818,8 @@ impl App {
 
     async fn report_message(&self, room: &Arc<Room>, who: &Participant, id: &str, reason: &str) -> AppResult<Reply> {
         let reason = input::text("reason", reason, 500)?;
+        // Reports mail people: a few an hour per person, and each message once.
+        self.rate_limit(&[(format!("room-report:{}", who.account.id), 20, 3600)]).await?;
         let m = self.store.message(&room.id, id).await.map_err(|_| not_found("message"))?;
         let session = self.store.session(&room.id).await?;
         let report = cowork_store::Report {
@@ -788,7 +835,9 @@ impl App {
             reason: reason.clone(),
             created_at: now(),
         };
-        self.store.add_report(&session.community_id, &report).await?;
+        if !self.store.add_report(&session.community_id, &report).await? {
+            return Ok(Reply::Ok);
+        }
         let body = format!(
             "{} reported a message in the room of “{}”.\n\nMessage by {}:\n{}\n\nReason: {}\n\nReports of the community: {}/c/{}/reports\n",
             who.account.display_name,
@@ -800,11 +849,16 @@ impl App {
             session.community_slug
         );
         let subject = format!("A message was reported in {}", session.community_name);
-        for to in self.store.report_recipients(&session.community_id).await? {
-            if let Err(e) = self.mailer.send(&to, &subject, &body).await {
-                tracing::warn!(error = %e, "report mail not delivered");
+        let recipients = self.store.report_recipients(&session.community_id).await?;
+        // Sent in the background: a slow mail server must not hold up the room.
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            for to in recipients {
+                if let Err(e) = mailer.send(&to, &subject, &body).await {
+                    tracing::warn!(error = %e, "report mail not delivered");
+                }
             }
-        }
+        });
         Ok(Reply::Ok)
     }
 

@@ -38,6 +38,11 @@ const HARD_MAX_FRAME: usize = 256 * 1024;
 /// Per connection: a burst of this many frames, then this many per second.
 const BURST: f64 = 30.0;
 const PER_SECOND: f64 = 10.0;
+/// Notes edits cost a merge each: fewer of them (the page sends at most ~2/s).
+const NOTES_BURST: f64 = 5.0;
+const NOTES_PER_SECOND: f64 = 2.0;
+/// How often an open connection's right to be there is checked again.
+const RECHECK: Duration = Duration::from_secs(300);
 /// A client that does not read for this long is dropped (its events would pile up).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -286,12 +291,18 @@ fn parse(text: &str) -> (Option<String>, Result<Command, Refusal>) {
 struct Bucket {
     tokens: f64,
     at: Instant,
+    burst: f64,
+    per_second: f64,
 }
 
 impl Bucket {
+    fn new(burst: f64, per_second: f64) -> Self {
+        Bucket { tokens: burst, at: Instant::now(), burst, per_second }
+    }
+
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * PER_SECOND).min(BURST);
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_second).min(self.burst);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -343,8 +354,10 @@ async fn run(
     seq: &mut u64,
 ) {
     use tokio::sync::broadcast::error::RecvError;
-    let mut bucket = Bucket { tokens: BURST, at: Instant::now() };
+    let mut bucket = Bucket::new(BURST, PER_SECOND);
+    let mut notes_bucket = Bucket::new(NOTES_BURST, NOTES_PER_SECOND);
     let mut closing = tokio::time::interval(Duration::from_secs(30));
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
     loop {
         tokio::select! {
             frame = socket.recv() => {
@@ -358,12 +371,9 @@ async fn run(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                 };
-                if !bucket.take() {
-                    app.metrics.room_errors.inc();
-                    if !send(socket, error_frame(&Refusal::new("rate_limited", "Too many messages; slow down."), None)).await { return; }
-                    continue;
-                }
                 let (r#ref, cmd) = parse(text.as_str());
+                let over = !bucket.take() || (matches!(cmd, Ok(Command::NotesEdit { .. })) && !notes_bucket.take());
+                let cmd = if over { Err(Refusal::new("rate_limited", "Too many messages; slow down.")) } else { cmd };
                 let answer = match cmd {
                     Ok(Command::Ping { t }) => Some(json!({ "type": "pong", "t": t, "server_ms": now_ms() }).to_string()),
                     Ok(cmd) => match app.room_command(room, who, cmd, r#ref.as_deref()).await {
@@ -398,11 +408,23 @@ async fn run(
                             *seq = snapshot_seq(&snapshot);
                             if !send(socket, snapshot).await { return; }
                         }
-                        Err(_) => return,
+                        Err(e) => {
+                            let _ = send(socket, error_frame(&e.into(), None)).await;
+                            close(socket, 4003, "not allowed").await;
+                            return;
+                        }
                     }
                 }
                 Err(RecvError::Closed) => return,
             },
+            _ = recheck.tick() => {
+                // Membership, a place, or the room itself may have gone since the door checked.
+                if let Err(e) = app.room_entry(&who.account, &room.id).await {
+                    let _ = send(socket, error_frame(&e.into(), None)).await;
+                    close(socket, 4003, "not allowed").await;
+                    return;
+                }
+            }
             _ = closing.tick() => {
                 if app.room_closes_at(room).await.is_some_and(|at| now_ms() >= at) {
                     let _ = send(socket, error_frame(&Refusal::new("closed", "The room has closed. Thank you for coworking!"), None)).await;
