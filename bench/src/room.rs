@@ -2,24 +2,28 @@
 //! with a steady, open-loop rate of chat messages and goals.
 //!
 //! Every client is a signed-in member with its own browser session cookie.
-//! Clients connect at most 100 at a time and the measurement starts only once
-//! all of them hold their `snapshot`. Then, in each room, the members take turns to send
-//! the room's events on a fixed schedule (whatever the answers do), each event
-//! carrying the moment it was due; every client records, for each `chat` and
-//! `goal` event it receives, latency = arrival − due (one machine, one clock),
-//! so a late sender or a queue in the server is never hidden.
+//! Clients connect at most 100 at a time, and a level's runs start only once
+//! all of them hold their `snapshot`; they stay connected for all its runs
+//! (and for the next level's, when it has the same clients and rooms). In a
+//! run, the members of each room take turns to send the room's events on a
+//! fixed schedule (whatever the answers do), each event carrying the moment
+//! it was due; every client records, for each `chat` and `goal` event it
+//! receives, latency = arrival − due (one machine, one clock), so a late
+//! sender or a queue in the server is never hidden.
 //!
 //! Reported per level (median and range over the runs): deliveries/s,
 //! delivery latency p50/p99/max, events that never arrived, connect failures,
 //! error frames and unexpected closes, and the server's RSS sampled at the
 //! end of the sending window while every client is still connected.
 //!
-//! The target level runs first, then the "beyond" levels, heavier ones. Both
-//! processes (generator and server) may hold at most `ulimit -Hn` files, which
-//! bounds the clients of one level (20,000 here): heavier levels add events.
+//! The target level runs first, then the "beyond" levels: by default the same
+//! 10,000 clients with 4, 6, 8 and 16 events per room per second, then
+//! 18,000 clients. Each set of clients gets a fresh server. Each process
+//! (generator, server) may hold at most `ulimit -Hn` open files (20,000
+//! here), which bounds the clients of a level.
 //!
 //! Usage: ./bench/run room [--clients 10000] [--rooms 500] [--rate 1]
-//!        [--seconds 30] [--runs 3] [--beyond 18000x900x1,10000x500x4 | none]
+//!        [--seconds 30] [--runs 3] [--beyond CLIENTSxROOMSxRATE,… | none]
 
 use crate::{median_range, now, rss_mb};
 use cowork_core::format::builtin;
@@ -90,7 +94,7 @@ struct Args {
 fn args(v: &[String]) -> Args {
     let mut target = Level { clients: 10_000, rooms: 500, rate: 1.0 };
     let mut a = Args { target, beyond: Vec::new(), seconds: 30, runs: 3 };
-    let mut beyond = "18000x900x1,10000x500x4".to_string();
+    let mut beyond = "10000x500x4,10000x500x6,10000x500x8,10000x500x16,18000x900x1".to_string();
     let mut i = 0;
     while i < v.len() {
         let value = v.get(i + 1).unwrap_or_else(|| panic!("{} needs a value", v[i]));
@@ -228,15 +232,19 @@ async fn sessions(store: &Store, owner: &str, community: &str, rooms: usize) -> 
     s.into_iter().map(|s| s.id).collect()
 }
 
-/// What every client watches: when to send, when to stop.
+/// What every client watches: when to send, when to hand in its figures.
 #[derive(Clone, Copy, PartialEq)]
 enum Control {
-    Connecting,
-    Go { t0: Instant, end: Instant },
+    /// Connected, not sending (while the others connect, and between runs).
+    Idle,
+    /// A run: the room's events are due from `t0` until `end`, `rate` per room per second.
+    Go { t0: Instant, end: Instant, rate: f64 },
+    /// The run is over: hand in its report, then idle.
+    Collect,
     Stop,
 }
 
-/// One client's part in a run.
+/// One client: who it is and where it sits.
 struct Spec {
     index: usize,
     room: usize,
@@ -244,20 +252,19 @@ struct Spec {
     member: usize,
     members: usize,
     rooms: usize,
-    rate: f64,
     url: String,
 }
 
+/// What one client saw during one run.
 #[derive(Default)]
 struct Report {
     room: usize,
-    connected: bool,
     sent: u64,
-    /// Delivery latencies of chat and goal events, in microseconds.
+    /// Delivery latencies of this run's chat and goal events, in microseconds.
     latency_us: Vec<u32>,
     /// Error frames by code, closes, read and send failures.
     errors: BTreeMap<String, u64>,
-    /// Fresh snapshots after the start (the server found the client too slow).
+    /// Fresh snapshots after the first (the server found the client too slow).
     resyncs: u64,
     /// Events whose `seq` skipped, with no snapshot in between.
     gaps: u64,
@@ -311,19 +318,22 @@ fn due_of(text: &str) -> Option<u64> {
     text.strip_prefix("bench ")?.split(' ').next()?.parse().ok()
 }
 
+
 impl Report {
     fn error(&mut self, kind: String) {
         *self.errors.entry(kind).or_default() += 1;
     }
 
-    fn frame(&mut self, text: &str, seq: &mut Option<i64>, started: bool, epoch: Instant) {
+    /// One frame from the server; deliveries of events due before `since_us`
+    /// (an earlier run's, arriving past its drain) are not this run's.
+    fn frame(&mut self, text: &str, seq: &mut Option<i64>, since_us: u64, epoch: Instant) {
         let arrived = epoch.elapsed().as_micros() as u64;
         let Ok(v) = serde_json::from_str::<Value>(text) else {
             return self.error("frame not JSON".into());
         };
         match v["type"].as_str() {
             Some("snapshot") => {
-                self.resyncs += started as u64;
+                self.resyncs += 1;
                 *seq = v["seq"].as_i64();
             }
             Some("error") => self.error(format!("error frame: {}", v["code"].as_str().unwrap_or("?"))),
@@ -341,7 +351,7 @@ impl Report {
                     "goal" => v["goal"]["text"].as_str(),
                     _ => None,
                 };
-                if let Some(due) = text.and_then(due_of) {
+                if let Some(due) = text.and_then(due_of).filter(|&d| d >= since_us) {
                     self.latency_us.push(arrived.saturating_sub(due).min(u32::MAX as u64) as u32);
                 }
             }
@@ -350,91 +360,105 @@ impl Report {
     }
 }
 
-async fn client(spec: Spec, mut control: watch::Receiver<Control>, ready: mpsc::UnboundedSender<Result<(), String>>, epoch: Instant, goals: Goals) -> Report {
-    let mut report = Report { room: spec.room, ..Default::default() };
-    let (mut ws, mut seq) = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)).await.unwrap_or_else(|_| Err("timed out".into())) {
+/// Channels of one client to the conductor.
+struct Links {
+    control: watch::Receiver<Control>,
+    /// Its room once connected, or why it could not connect.
+    ready: mpsc::UnboundedSender<Result<usize, String>>,
+    reports: mpsc::UnboundedSender<Report>,
+    epoch: Instant,
+    goals: Goals,
+}
+
+async fn client(spec: Spec, mut l: Links) {
+    let (ws, mut seq) = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)).await.unwrap_or_else(|_| Err("timed out".into())) {
         Ok(ok) => ok,
         Err(e) => {
-            let _ = ready.send(Err(e));
-            return report;
+            let _ = l.ready.send(Err(e));
+            return;
         }
     };
-    report.connected = true;
-    let _ = ready.send(Ok(()));
-    // Room r's events are due at t0 + (r/R + n)/rate, event n sent by member n % members.
-    let interval = Duration::from_secs_f64(1.0 / spec.rate);
-    let offset = interval.mul_f64(spec.room as f64 / spec.rooms as f64);
-    let mut n = spec.member as u64;
+    let _ = l.ready.send(Ok(spec.room));
+    // Once the connection is lost the client still hands in its reports.
+    let mut ws = Some(ws);
+    let fresh = || Report { room: spec.room, ..Default::default() };
+    let mut report = fresh();
+    // In a run at `rate`, room r's event n is due at t0 + (r/R + n)/rate, sent by member n % members.
+    let mut interval = Duration::ZERO;
+    let mut since_us = u64::MAX;
+    let mut n = 0u64;
     let mut due: Option<Instant> = None;
     let mut end = Instant::now();
-    let mut started = false;
     loop {
         tokio::select! {
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Text(t))) => report.frame(&t, &mut seq, started, epoch),
-                Some(Ok(Message::Close(f))) => {
-                    report.error(format!("closed by the server: {}", f.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default()));
-                    break;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    report.error(format!("read: {e}"));
-                    break;
-                }
-                None => {
-                    report.error("connection ended".into());
-                    break;
+            frame = async { ws.as_mut().unwrap().next().await }, if ws.is_some() => {
+                let lost = match frame {
+                    Some(Ok(Message::Text(t))) => {
+                        report.frame(&t, &mut seq, since_us, l.epoch);
+                        None
+                    }
+                    Some(Ok(Message::Close(f))) => Some(format!("closed by the server: {}", f.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default())),
+                    Some(Ok(_)) => None,
+                    Some(Err(e)) => Some(format!("read: {e}")),
+                    None => Some("connection ended".into()),
+                };
+                if let Some(why) = lost {
+                    report.error(why);
+                    ws = None;
+                    due = None;
                 }
             },
             _ = tokio::time::sleep_until(due.unwrap_or(end).into()), if due.is_some() => {
                 let at = due.unwrap();
-                let due_us = (at - epoch).as_micros();
+                let due_us = (at - l.epoch).as_micros();
                 // Each member's every tenth event is a goal, while it may add one.
-                let mine = n / spec.members as u64;
-                let goal = mine % 10 == 9 && {
-                    let mut g = goals.lock().unwrap();
+                let goal = (n / spec.members as u64) % 10 == 9 && {
+                    let mut g = l.goals.lock().unwrap();
                     let c = g.entry((spec.room, spec.index)).or_default();
                     *c += 1;
                     *c <= MAX_GOALS
                 };
-                let frame = if goal {
-                    format!(r#"{{"type":"goal_add","text":"bench {due_us} {n}"}}"#)
-                } else {
-                    format!(r#"{{"type":"chat","text":"bench {due_us} {n}"}}"#)
-                };
-                if let Err(e) = ws.send(Message::text(frame)).await {
+                let kind = if goal { "goal_add" } else { "chat" };
+                let frame = format!(r#"{{"type":"{kind}","text":"bench {due_us} {n}"}}"#);
+                if let Err(e) = ws.as_mut().unwrap().send(Message::text(frame)).await {
                     report.error(format!("send: {e}"));
-                    break;
+                    ws = None;
+                    due = None;
+                    continue;
                 }
                 report.sent += 1;
                 n += spec.members as u64;
                 let next = at + interval.mul_f64(spec.members as f64);
                 due = (next < end).then_some(next);
             },
-            changed = control.changed() => {
-                let c = *control.borrow_and_update();
+            changed = l.control.changed() => {
+                let c = *l.control.borrow_and_update();
                 match (changed, c) {
-                    (Ok(()), Control::Go { t0, end: e }) => {
-                        started = true;
+                    (Ok(()), Control::Go { t0, end: e, rate }) => {
+                        interval = Duration::from_secs_f64(1.0 / rate);
                         end = e;
-                        let first = t0 + offset + interval.mul_f64(n as f64);
-                        due = (first < end).then_some(first);
+                        since_us = (t0 - l.epoch).as_micros() as u64;
+                        n = spec.member as u64;
+                        let first = t0 + interval.mul_f64(spec.room as f64 / spec.rooms as f64 + n as f64);
+                        due = (ws.is_some() && first < end).then_some(first);
                     }
-                    (Ok(()), Control::Connecting) => {}
+                    (Ok(()), Control::Collect) => {
+                        due = None;
+                        let _ = l.reports.send(std::mem::replace(&mut report, fresh()));
+                    }
+                    (Ok(()), Control::Idle) => {}
                     _ => break,
                 }
             }
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
-    report
+    if let Some(mut ws) = ws {
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    }
 }
 
-/// What one run of one level measured.
+/// What one run measured.
 struct Outcome {
-    connect_s: f64,
-    connect_failures: usize,
-    offered: f64,
     sent_per_s: f64,
     deliveries_per_s: f64,
     p50: f64,
@@ -448,82 +472,164 @@ struct Outcome {
     kinds: BTreeMap<String, u64>,
 }
 
-async fn run_level(level: Level, sessions: &[String], seconds: u64, pid: u32, epoch: Instant, goals: &Goals) -> Outcome {
-    let (control_tx, control) = watch::channel(Control::Connecting);
-    let (ready_tx, mut ready) = mpsc::unbounded_channel();
-    let mut tasks = Vec::with_capacity(level.clients);
-    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
-    let mut connect_failures = 0;
-    let started = Instant::now();
-    let mut in_flight = 0;
-    let mut settle = |r: Option<Result<(), String>>, kinds: &mut BTreeMap<String, u64>| {
-        if let Err(e) = r.expect("a client reports") {
-            connect_failures += 1;
-            *kinds.entry(format!("connect: {e}")).or_default() += 1;
+/// Clients connected to their rooms, kept for every run of a level (and of
+/// the next level, when it has the same clients and rooms).
+struct Swarm {
+    clients: usize,
+    rooms: usize,
+    control: watch::Sender<Control>,
+    reports: mpsc::UnboundedReceiver<Report>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Clients connected in each room.
+    in_room: Vec<u64>,
+    connected: usize,
+    connect_s: f64,
+    /// Why clients could not connect.
+    failures: BTreeMap<String, u64>,
+}
+
+impl Swarm {
+    async fn connect(clients: usize, rooms: usize, sessions: &[String], epoch: Instant, goals: &Goals) -> Swarm {
+        let (control_tx, control) = watch::channel(Control::Idle);
+        let (ready_tx, mut ready) = mpsc::unbounded_channel();
+        let (reports_tx, reports) = mpsc::unbounded_channel();
+        let mut swarm = Swarm {
+            clients,
+            rooms,
+            control: control_tx,
+            reports,
+            tasks: Vec::with_capacity(clients),
+            in_room: vec![0; rooms],
+            connected: 0,
+            connect_s: 0.0,
+            failures: BTreeMap::new(),
+        };
+        let started = Instant::now();
+        let settle = |r: Option<Result<usize, String>>, s: &mut Swarm| match r.expect("a client reports") {
+            Ok(room) => {
+                s.in_room[room] += 1;
+                s.connected += 1;
+            }
+            Err(e) => *s.failures.entry(e).or_default() += 1,
+        };
+        let mut in_flight = 0;
+        for index in 0..clients {
+            // At most CONNECTING handshakes at once: a new one starts when one is in.
+            if in_flight == CONNECTING {
+                settle(ready.recv().await, &mut swarm);
+                in_flight -= 1;
+            }
+            let room = index % rooms;
+            let members = clients / rooms + usize::from(room < clients % rooms);
+            let url = format!("ws://127.0.0.1:{PORT}/s/{}/room/ws?v=1", sessions[room]);
+            let spec = Spec { index, room, member: index / rooms, members, rooms, url };
+            let links = Links { control: control.clone(), ready: ready_tx.clone(), reports: reports_tx.clone(), epoch, goals: goals.clone() };
+            swarm.tasks.push(tokio::spawn(client(spec, links)));
+            in_flight += 1;
         }
-    };
-    for index in 0..level.clients {
-        // At most CONNECTING handshakes at once: a new one starts when one is in.
-        if in_flight == CONNECTING {
-            settle(ready.recv().await, &mut kinds);
-            in_flight -= 1;
+        for _ in 0..in_flight {
+            settle(ready.recv().await, &mut swarm);
         }
-        let room = index % level.rooms;
-        let members = level.clients / level.rooms + usize::from(room < level.clients % level.rooms);
-        let spec = Spec { index, room, member: index / level.rooms, members, rooms: level.rooms, rate: level.rate, url: format!("ws://127.0.0.1:{PORT}/s/{}/room/ws?v=1", sessions[room]) };
-        tasks.push(tokio::spawn(client(spec, control.clone(), ready_tx.clone(), epoch, goals.clone())));
-        in_flight += 1;
+        swarm.connect_s = started.elapsed().as_secs_f64();
+        swarm
     }
-    for _ in 0..in_flight {
-        settle(ready.recv().await, &mut kinds);
-    }
-    let connect_s = started.elapsed().as_secs_f64();
-    // A second for the last joins to settle, then the sending window.
-    let t0 = Instant::now() + Duration::from_secs(1);
-    let end = t0 + Duration::from_secs(seconds);
-    control_tx.send(Control::Go { t0, end }).unwrap();
-    tokio::time::sleep_until(end.into()).await;
-    let rss_mb = rss_mb(pid);
-    tokio::time::sleep(DRAIN).await;
-    control_tx.send(Control::Stop).unwrap();
-    let mut reports = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        reports.push(t.await.unwrap());
-    }
-    let mut in_room = vec![0u64; level.rooms];
-    for r in &reports {
-        in_room[r.room] += r.connected as u64;
-    }
-    let expected: u64 = reports.iter().map(|r| r.sent * in_room[r.room]).sum();
-    let sent: u64 = reports.iter().map(|r| r.sent).sum();
-    let mut all: Vec<u32> = Vec::with_capacity(reports.iter().map(|r| r.latency_us.len()).sum());
-    let (mut errors, mut resyncs, mut gaps) = (0, 0, 0);
-    for r in reports {
-        all.extend_from_slice(&r.latency_us);
-        resyncs += r.resyncs;
-        gaps += r.gaps;
-        for (k, n) in r.errors {
-            errors += n;
-            *kinds.entry(k).or_default() += n;
+
+    /// One run: events for `seconds`, the drain, then everyone's figures.
+    async fn run(&mut self, rate: f64, seconds: u64, pid: u32) -> Outcome {
+        // A second for the last joins to settle, then the sending window.
+        let t0 = Instant::now() + Duration::from_secs(1);
+        let end = t0 + Duration::from_secs(seconds);
+        self.control.send(Control::Go { t0, end, rate }).unwrap();
+        tokio::time::sleep_until(end.into()).await;
+        let rss_mb = rss_mb(pid);
+        tokio::time::sleep(DRAIN).await;
+        self.control.send(Control::Collect).unwrap();
+        let mut reports = Vec::with_capacity(self.connected);
+        for _ in 0..self.connected {
+            reports.push(self.reports.recv().await.expect("every connected client reports"));
+        }
+        self.control.send(Control::Idle).unwrap();
+        let expected: u64 = reports.iter().map(|r| r.sent * self.in_room[r.room]).sum();
+        let sent: u64 = reports.iter().map(|r| r.sent).sum();
+        let mut all: Vec<u32> = Vec::with_capacity(reports.iter().map(|r| r.latency_us.len()).sum());
+        let (mut errors, mut resyncs, mut gaps, mut kinds) = (0, 0, 0, BTreeMap::new());
+        for r in reports {
+            all.extend_from_slice(&r.latency_us);
+            resyncs += r.resyncs;
+            gaps += r.gaps;
+            for (k, n) in r.errors {
+                errors += n;
+                *kinds.entry(k).or_default() += n;
+            }
+        }
+        all.sort_unstable();
+        let ms = |us: u32| us as f64 / 1000.0;
+        let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|&us| ms(us)).unwrap_or(f64::NAN);
+        Outcome {
+            sent_per_s: sent as f64 / seconds as f64,
+            deliveries_per_s: all.len() as f64 / seconds as f64,
+            p50: pct(0.50),
+            p99: pct(0.99),
+            max: all.last().map(|&us| ms(us)).unwrap_or(f64::NAN),
+            undelivered: expected.saturating_sub(all.len() as u64),
+            errors,
+            resyncs,
+            gaps,
+            rss_mb,
+            kinds,
         }
     }
-    all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|&us| us as f64 / 1000.0).unwrap_or(f64::NAN);
-    Outcome {
-        connect_s,
-        connect_failures,
-        offered: level.rooms as f64 * level.rate,
-        sent_per_s: sent as f64 / seconds as f64,
-        deliveries_per_s: all.len() as f64 / seconds as f64,
-        p50: pct(0.50),
-        p99: pct(0.99),
-        max: all.last().map(|&us| us as f64 / 1000.0).unwrap_or(f64::NAN),
-        undelivered: expected.saturating_sub(all.len() as u64),
-        errors,
-        resyncs,
-        gaps,
-        rss_mb,
-        kinds,
+
+    async fn close(self) {
+        let _ = self.control.send(Control::Stop);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// All the runs of one level.
+struct LevelResult {
+    level: Level,
+    /// Connecting its clients (seconds, failures), unless they stayed from the level before.
+    connect: Option<(f64, u64)>,
+    runs: Vec<Outcome>,
+}
+
+/// The server under test, started with the bench database.
+struct Server {
+    child: tokio::process::Child,
+    pid: u32,
+}
+
+impl Server {
+    async fn start(binary: &Path, db: &Path) -> Server {
+        let child = tokio::process::Command::new(binary)
+            .args(["--database-url", &format!("sqlite://{}", db.display()), "--bind", &format!("127.0.0.1:{PORT}"), "--base-url", &format!("http://127.0.0.1:{PORT}")])
+            .env("COWORK_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server starts");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", PORT)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let pid = child.id().unwrap_or(0);
+        Server { child, pid }
+    }
+
+    /// Closes the clients, tells what memory the server keeps once they are
+    /// gone (a leak shows here), and stops it; returns its peak RSS.
+    async fn retire(mut self, swarm: Swarm) -> String {
+        let label = format!("{}x{}", swarm.clients, swarm.rooms);
+        swarm.close().await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let peak = vm(self.pid, "VmHWM:").trim_end_matches(" kB").parse::<f64>().map(|kb| kb / 1024.0).unwrap_or(f64::NAN);
+        eprintln!("{label}: everyone left; server RSS {:.0} MB (peak {peak:.0} MB)", rss_mb(self.pid));
+        let _ = self.child.kill().await;
+        format!("{label} {peak:.0} MB")
     }
 }
 
@@ -547,90 +653,112 @@ pub async fn main(argv: &[String]) {
     let (store, owner, community) = seed(&binary, &db, most_clients).await;
     let sessions = sessions(&store, &owner, &community, most_rooms).await;
     store.close().await;
-    let estimate = levels.len() as u64 * a.runs as u64 * (a.seconds + 60);
-    if estimate > 80 * 60 {
-        eprintln!("warning: the rooms close 90 minutes from now; this may take about {} minutes", estimate / 60);
-    }
 
-    let mut server = tokio::process::Command::new(&binary)
-        .args(["--database-url", &format!("sqlite://{}", db.display()), "--bind", &format!("127.0.0.1:{PORT}"), "--base-url", &format!("http://127.0.0.1:{PORT}")])
-        .env("COWORK_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("server starts");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", PORT)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let pid = server.id().unwrap_or(0);
-    eprintln!("server {} (pid {pid}), {} open files allowed, levels {}", binary.display(), files, levels.iter().map(Level::label).collect::<Vec<_>>().join(", "));
+    eprintln!("server {}, {} open files allowed, levels {}", binary.display(), files, levels.iter().map(Level::label).collect::<Vec<_>>().join(", "));
 
     let epoch = Instant::now();
     let goals: Goals = Arc::default();
-    let mut results: Vec<Vec<Outcome>> = levels.iter().map(|_| Vec::new()).collect();
+    let mut results: Vec<LevelResult> = Vec::new();
+    // Each set of clients gets a fresh server, so a level that overloaded
+    // the server leaves nothing (queues, memory) to the next set.
+    let mut current: Option<(Swarm, Server)> = None;
+    let mut peaks = Vec::new();
     // The target first, all its runs, so its RSS is not that of a heavier level before it.
-    'levels: for (li, level) in levels.iter().enumerate() {
+    'levels: for level in &levels {
+        let mut result = LevelResult { level: *level, connect: None, runs: Vec::new() };
+        if current.as_ref().is_none_or(|(s, _)| (s.clients, s.rooms) != (level.clients, level.rooms)) {
+            if let Some((s, server)) = current.take() {
+                peaks.push(server.retire(s).await);
+            }
+            let server = Server::start(&binary, &db).await;
+            let s = Swarm::connect(level.clients, level.rooms, &sessions[..level.rooms], epoch, &goals).await;
+            let failed: u64 = s.failures.values().sum();
+            eprintln!("{}: {} clients connected in {:.1} s ({failed} failed); server RSS {:.0} MB", level.label(), s.connected, s.connect_s, rss_mb(server.pid));
+            for (k, n) in &s.failures {
+                eprintln!("    {n} × connect: {k}");
+            }
+            result.connect = Some((s.connect_s, failed));
+            current = Some((s, server));
+        }
+        let (s, server) = current.as_mut().unwrap();
         for run in 0..a.runs {
-            let o = run_level(*level, &sessions[..level.rooms], a.seconds, pid, epoch, &goals).await;
+            let o = s.run(level.rate, a.seconds, server.pid).await;
             eprintln!(
-                "{} run {}: connected in {:.1} s ({} failed); {:.0} events/s sent of {:.0}; {:.0} deliveries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} undelivered, {} errors, {} resyncs, {} seq gaps; server RSS {:.0} MB",
-                level.label(), run + 1, o.connect_s, o.connect_failures, o.sent_per_s, o.offered, o.deliveries_per_s, o.p50, o.p99, o.max, o.undelivered, o.errors, o.resyncs, o.gaps, o.rss_mb
+                "{} run {}: {:.0} events/s sent of {:.0}; {:.0} deliveries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} undelivered, {} errors, {} resyncs, {} seq gaps; server RSS {:.0} MB",
+                level.label(),
+                run + 1,
+                o.sent_per_s,
+                level.rooms as f64 * level.rate,
+                o.deliveries_per_s,
+                o.p50,
+                o.p99,
+                o.max,
+                o.undelivered,
+                o.errors,
+                o.resyncs,
+                o.gaps,
+                o.rss_mb
             );
             for (k, n) in &o.kinds {
                 eprintln!("    {n} × {k}");
             }
-            results[li].push(o);
-            if let Ok(Some(status)) = server.try_wait() {
+            result.runs.push(o);
+            if let Ok(Some(status)) = server.child.try_wait() {
                 eprintln!("the server exited ({status}); stopping");
+                results.push(result);
                 break 'levels;
             }
-            // Let the server see everyone leave before the next run.
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
+        results.push(result);
     }
-    let peak = vm(pid, "VmHWM:");
+    if let Some((s, server)) = current.take() {
+        peaks.push(server.retire(s).await);
+    }
 
     let beyond = if a.beyond.is_empty() { "none".to_string() } else { a.beyond.iter().map(Level::label).collect::<Vec<_>>().join(",") };
+    println!("\n`./bench/run room --clients {} --rooms {} --rate {} --seconds {} --runs {} --beyond {beyond}`", a.target.clients, a.target.rooms, a.target.rate, a.seconds, a.runs);
     println!(
-        "\n`./bench/run room --clients {} --rooms {} --rate {} --seconds {} --runs {} --beyond {beyond}`",
-        a.target.clients, a.target.rooms, a.target.rate, a.seconds, a.runs
+        "{} runs of {} s per level, clients staying connected between runs; median (range) over the runs; a fresh server for each set of clients, peak RSS {}; {} cores; {:.0} minutes in all",
+        a.runs,
+        a.seconds,
+        peaks.join(", "),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        epoch.elapsed().as_secs_f64() / 60.0
     );
-    println!("{} runs of {} s per level; median (range) over the runs; server peak RSS {peak}; {} cores", a.runs, a.seconds, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
     println!("| level | clients | rooms | events/s offered | deliveries/s | p50 ms | p99 ms | max ms | undelivered | connect failures | errors | server RSS MB | connect s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (li, (level, r)) in levels.iter().zip(&results).enumerate() {
-        if r.is_empty() {
+    for (i, r) in results.iter().enumerate() {
+        if r.runs.is_empty() {
             continue;
         }
-        let col = |f: fn(&Outcome) -> f64| median_range(&mut r.iter().map(f).collect::<Vec<f64>>());
-        let sum = |f: fn(&Outcome) -> u64| r.iter().map(f).sum::<u64>();
+        let col = |f: fn(&Outcome) -> f64| median_range(&mut r.runs.iter().map(f).collect::<Vec<f64>>());
+        let errors: u64 = r.runs.iter().map(|o| o.errors).sum();
+        let undelivered: u64 = r.runs.iter().map(|o| o.undelivered).sum();
+        let (connect_s, failures) = match r.connect {
+            Some((s, f)) => (format!("{s:.0}"), f.to_string()),
+            None => ("(same clients)".into(), "–".into()),
+        };
         println!(
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            if li == 0 { "target" } else { "beyond" },
-            level.clients,
-            level.rooms,
-            level.rooms as f64 * level.rate,
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {undelivered} | {failures} | {errors} | {} | {connect_s} |",
+            if i == 0 { "target" } else { "beyond" },
+            r.level.clients,
+            r.level.rooms,
+            r.level.rooms as f64 * r.level.rate,
             col(|o| o.deliveries_per_s),
             col(|o| o.p50),
             col(|o| o.p99),
             col(|o| o.max),
-            sum(|o| o.undelivered),
-            sum(|o| o.connect_failures as u64),
-            sum(|o| o.errors),
             col(|o| o.rss_mb),
-            col(|o| o.connect_s),
         );
     }
-    let t = &results[0];
-    if !t.is_empty() {
-        let mut p99: Vec<f64> = t.iter().map(|o| o.p99).collect();
-        let mut rss: Vec<f64> = t.iter().map(|o| o.rss_mb).collect();
-        p99.sort_by(f64::total_cmp);
-        rss.sort_by(f64::total_cmp);
-        let (p, m) = (p99[p99.len() / 2], rss[rss.len() / 2]);
+    if let Some(t) = results.first().filter(|t| !t.runs.is_empty()) {
+        let median = |f: fn(&Outcome) -> f64| {
+            let mut v: Vec<f64> = t.runs.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (p, m) = (median(|o| o.p99), median(|o| o.rss_mb));
         println!("\ntarget (p99 < 100 ms, RSS < 500 MB): p99 {p:.1} ms, RSS {m:.0} MB: {}", if p < 100.0 && m < 500.0 { "met" } else { "NOT met" });
     }
-    let _ = server.kill().await;
 }
