@@ -22,8 +22,13 @@
 //! (generator, server) may hold at most `ulimit -Hn` open files (20,000
 //! here), which bounds the clients of a level.
 //!
+//! Rooms start with `--history` earlier chat messages (200: a snapshot
+//! carries the last 200, as it does once a room has run a few minutes at the
+//! target rate), so every client gets a snapshot of realistic size.
+//!
 //! Usage: ./bench/run room [--clients 10000] [--rooms 500] [--rate 1]
-//!        [--seconds 30] [--runs 3] [--beyond CLIENTSxROOMSxRATE,… | none]
+//!        [--seconds 30] [--runs 3] [--history 200]
+//!        [--beyond CLIENTSxROOMSxRATE,… | none]
 
 use crate::{median_range, now, rss_mb};
 use cowork_core::format::builtin;
@@ -89,11 +94,13 @@ struct Args {
     beyond: Vec<Level>,
     seconds: u64,
     runs: usize,
+    /// Earlier chat messages in each room before the clients come in.
+    history: usize,
 }
 
 fn args(v: &[String]) -> Args {
     let mut target = Level { clients: 10_000, rooms: 500, rate: 1.0 };
-    let mut a = Args { target, beyond: Vec::new(), seconds: 30, runs: 3 };
+    let mut a = Args { target, beyond: Vec::new(), seconds: 30, runs: 3, history: 200 };
     let mut beyond = "10000x500x4,10000x500x6,10000x500x8,10000x500x16,18000x900x1".to_string();
     let mut i = 0;
     while i < v.len() {
@@ -105,8 +112,9 @@ fn args(v: &[String]) -> Args {
             "--rate" => target.rate = num(),
             "--seconds" => a.seconds = num() as u64,
             "--runs" => a.runs = (num() as usize).max(1),
+            "--history" => a.history = num() as usize,
             "--beyond" => beyond = value.clone(),
-            other => panic!("unknown flag {other} (room mode takes --clients --rooms --rate --seconds --runs --beyond)"),
+            other => panic!("unknown flag {other} (room mode takes --clients --rooms --rate --seconds --runs --beyond --history)"),
         }
         i += 2;
     }
@@ -142,15 +150,22 @@ fn raise_open_files() -> u64 {
     }
 }
 
-/// Seeds, once a day, one open public community with `members` active members,
-/// each with a browser session; later runs add members if more are asked for.
+/// Seeds, once a day (and again after the server is rebuilt), one open public
+/// community with `members` active members, each with a browser session;
+/// later runs add members if more are asked for.
 /// The schema is the server binary's own (`cowork migrate`), so a bench built
 /// from another tree never applies migrations the server does not know.
 async fn seed(binary: &Path, db: &Path, members: usize) -> (Store, String, String) {
     let url = format!("sqlite://{}", db.display());
     let marker = db.with_extension(format!("seeded-v{SEED_VERSION}"));
-    let fresh = std::fs::metadata(&marker).ok().and_then(|m| m.modified().ok()).map(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(86_400)).unwrap_or(false);
-    if !(fresh && db.exists()) {
+    // Seeded today, with this very server binary: another build may carry a
+    // migration edited since (before it shipped), which the database lacks.
+    let server_id = std::fs::metadata(binary).map(|m| format!("{} {} {:?}", binary.display(), m.len(), m.modified().ok())).unwrap_or_default();
+    let seeded = std::fs::metadata(&marker).and_then(|m| m.modified()).ok();
+    let fresh = seeded.is_some_and(|t| t.elapsed().unwrap_or_default() < Duration::from_secs(86_400))
+        && std::fs::read_to_string(&marker).is_ok_and(|s| s == server_id);
+    let reseed = !(fresh && db.exists());
+    if reseed {
         let _ = std::fs::remove_file(&marker);
         for ext in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
@@ -194,7 +209,9 @@ async fn seed(binary: &Path, db: &Path, members: usize) -> (Store, String, Strin
             }
         }
         eprintln!("seeded members {have}..{members} in {:.1?}", started.elapsed());
-        std::fs::write(&marker, b"ok").unwrap();
+    }
+    if reseed {
+        std::fs::write(&marker, server_id).unwrap();
     }
     (store, owner, community)
 }
@@ -230,6 +247,29 @@ async fn sessions(store: &Store, owner: &str, community: &str, rooms: usize) -> 
     s.sort_by(|a, b| a.content.title.cmp(&b.content.title));
     assert_eq!(s.len(), rooms, "the sessions just created");
     s.into_iter().map(|s| s.id).collect()
+}
+
+/// Fills each room's chat with `n` earlier messages, as a room has after a
+/// few minutes at the target rate: a snapshot then carries the last 200, as
+/// it does for anyone who comes in or reconnects during a busy session.
+async fn history(store: &Store, sessions: &[String], n: usize) {
+    if n == 0 {
+        return;
+    }
+    let started = Instant::now();
+    let mut authors = Vec::new();
+    for i in 0..20 {
+        authors.push(store.account_by_email(&format!("m{i:06}@room.bench")).await.unwrap().expect("a bench member").id);
+    }
+    let now_ms = now() * 1000;
+    for (r, session) in sessions.iter().enumerate() {
+        for k in 0..n {
+            let text = format!("Earlier message {k}: two more pages of the draft, then a break. Anyone else on chapter {}?", r % 12 + 1);
+            let at = now_ms - (n - k) as i64 * 1000;
+            store.add_message(&cowork_store::new_id(), session, None, &authors[(r + k) % authors.len()], &text, at).await.unwrap();
+        }
+    }
+    eprintln!("{n} earlier messages in each of {} rooms ({:.1?})", sessions.len(), started.elapsed());
 }
 
 /// What every client watches: when to send, when to hand in its figures.
@@ -274,7 +314,8 @@ type Ws = WebSocketStream<tokio::net::TcpStream>;
 /// Goals added per (room, client), so nobody goes past the limit of a session.
 type Goals = Arc<Mutex<HashMap<(usize, usize), u8>>>;
 
-async fn connect(spec: &Spec) -> Result<(Ws, Option<i64>), String> {
+/// Opens one client's connection; returns it with the snapshot's `seq` and size.
+async fn connect(spec: &Spec) -> Result<(Ws, Option<i64>, usize), String> {
     let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (spec.index % SOURCES) as u8));
     let sock = tokio::net::TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
     sock.bind(SocketAddr::new(source, 0)).map_err(|e| format!("bind: {e}"))?;
@@ -300,7 +341,7 @@ async fn connect(spec: &Spec) -> Result<(Ws, Option<i64>), String> {
             Some(Ok(Message::Text(t))) => {
                 let v: Value = serde_json::from_str(&t).map_err(|_| "first frame is not JSON".to_string())?;
                 return match v["type"].as_str() {
-                    Some("snapshot") => Ok((ws, v["seq"].as_i64())),
+                    Some("snapshot") => Ok((ws, v["seq"].as_i64(), t.len())),
                     Some("error") => Err(format!("error frame {} before the snapshot", v["code"])),
                     other => Err(format!("first frame is {other:?}, not a snapshot")),
                 };
@@ -363,22 +404,22 @@ impl Report {
 /// Channels of one client to the conductor.
 struct Links {
     control: watch::Receiver<Control>,
-    /// Its room once connected, or why it could not connect.
-    ready: mpsc::UnboundedSender<Result<usize, String>>,
+    /// Its room and the size of its snapshot once connected, or why it could not connect.
+    ready: mpsc::UnboundedSender<Result<(usize, usize), String>>,
     reports: mpsc::UnboundedSender<Report>,
     epoch: Instant,
     goals: Goals,
 }
 
 async fn client(spec: Spec, mut l: Links) {
-    let (ws, mut seq) = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)).await.unwrap_or_else(|_| Err("timed out".into())) {
+    let (ws, mut seq, snapshot) = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)).await.unwrap_or_else(|_| Err("timed out".into())) {
         Ok(ok) => ok,
         Err(e) => {
             let _ = l.ready.send(Err(e));
             return;
         }
     };
-    let _ = l.ready.send(Ok(spec.room));
+    let _ = l.ready.send(Ok((spec.room, snapshot)));
     // Once the connection is lost the client still hands in its reports.
     let mut ws = Some(ws);
     let fresh = || Report { room: spec.room, ..Default::default() };
@@ -459,6 +500,8 @@ async fn client(spec: Spec, mut l: Links) {
 
 /// What one run measured.
 struct Outcome {
+    /// When its events began, in seconds after the clients were all in.
+    from_s: f64,
     sent_per_s: f64,
     deliveries_per_s: f64,
     p50: f64,
@@ -486,6 +529,9 @@ struct Swarm {
     connect_s: f64,
     /// Why clients could not connect.
     failures: BTreeMap<String, u64>,
+    /// Bytes of the snapshots the clients got on connecting.
+    snapshot_bytes: usize,
+    connected_at: Instant,
 }
 
 impl Swarm {
@@ -503,11 +549,14 @@ impl Swarm {
             connected: 0,
             connect_s: 0.0,
             failures: BTreeMap::new(),
+            snapshot_bytes: 0,
+            connected_at: Instant::now(),
         };
         let started = Instant::now();
-        let settle = |r: Option<Result<usize, String>>, s: &mut Swarm| match r.expect("a client reports") {
-            Ok(room) => {
+        let settle = |r: Option<Result<(usize, usize), String>>, s: &mut Swarm| match r.expect("a client reports") {
+            Ok((room, snapshot)) => {
                 s.in_room[room] += 1;
+                s.snapshot_bytes += snapshot;
                 s.connected += 1;
             }
             Err(e) => *s.failures.entry(e).or_default() += 1,
@@ -531,6 +580,7 @@ impl Swarm {
             settle(ready.recv().await, &mut swarm);
         }
         swarm.connect_s = started.elapsed().as_secs_f64();
+        swarm.connected_at = Instant::now();
         swarm
     }
 
@@ -539,16 +589,16 @@ impl Swarm {
         // A second for the last joins to settle, then the sending window.
         let t0 = Instant::now() + Duration::from_secs(1);
         let end = t0 + Duration::from_secs(seconds);
-        self.control.send(Control::Go { t0, end, rate }).unwrap();
+        self.control.send_replace(Control::Go { t0, end, rate });
         tokio::time::sleep_until(end.into()).await;
         let rss_mb = rss_mb(pid);
         tokio::time::sleep(DRAIN).await;
-        self.control.send(Control::Collect).unwrap();
+        self.control.send_replace(Control::Collect);
         let mut reports = Vec::with_capacity(self.connected);
         for _ in 0..self.connected {
             reports.push(self.reports.recv().await.expect("every connected client reports"));
         }
-        self.control.send(Control::Idle).unwrap();
+        self.control.send_replace(Control::Idle);
         let expected: u64 = reports.iter().map(|r| r.sent * self.in_room[r.room]).sum();
         let sent: u64 = reports.iter().map(|r| r.sent).sum();
         let mut all: Vec<u32> = Vec::with_capacity(reports.iter().map(|r| r.latency_us.len()).sum());
@@ -566,6 +616,7 @@ impl Swarm {
         let ms = |us: u32| us as f64 / 1000.0;
         let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|&us| ms(us)).unwrap_or(f64::NAN);
         Outcome {
+            from_s: (t0 - self.connected_at).as_secs_f64(),
             sent_per_s: sent as f64 / seconds as f64,
             deliveries_per_s: all.len() as f64 / seconds as f64,
             p50: pct(0.50),
@@ -607,6 +658,8 @@ impl Server {
         let child = tokio::process::Command::new(binary)
             .args(["--database-url", &format!("sqlite://{}", db.display()), "--bind", &format!("127.0.0.1:{PORT}"), "--base-url", &format!("http://127.0.0.1:{PORT}")])
             .env("COWORK_LOG", "warn")
+            // Its log (to standard output) goes with the bench's progress, not into the table.
+            .stdout(std::io::stderr())
             .kill_on_drop(true)
             .spawn()
             .expect("server starts");
@@ -652,6 +705,7 @@ pub async fn main(argv: &[String]) {
     let db = data.join("room.db");
     let (store, owner, community) = seed(&binary, &db, most_clients).await;
     let sessions = sessions(&store, &owner, &community, most_rooms).await;
+    history(&store, &sessions, a.history).await;
     store.close().await;
 
     eprintln!("server {}, {} open files allowed, levels {}", binary.display(), files, levels.iter().map(Level::label).collect::<Vec<_>>().join(", "));
@@ -673,7 +727,14 @@ pub async fn main(argv: &[String]) {
             let server = Server::start(&binary, &db).await;
             let s = Swarm::connect(level.clients, level.rooms, &sessions[..level.rooms], epoch, &goals).await;
             let failed: u64 = s.failures.values().sum();
-            eprintln!("{}: {} clients connected in {:.1} s ({failed} failed); server RSS {:.0} MB", level.label(), s.connected, s.connect_s, rss_mb(server.pid));
+            eprintln!(
+                "{}: {} clients connected in {:.1} s ({failed} failed), snapshots of {:.0} KB on average; server RSS {:.0} MB",
+                level.label(),
+                s.connected,
+                s.connect_s,
+                s.snapshot_bytes as f64 / s.connected.max(1) as f64 / 1024.0,
+                rss_mb(server.pid)
+            );
             for (k, n) in &s.failures {
                 eprintln!("    {n} × connect: {k}");
             }
@@ -681,12 +742,18 @@ pub async fn main(argv: &[String]) {
             current = Some((s, server));
         }
         let (s, server) = current.as_mut().unwrap();
+        if s.connected == 0 {
+            eprintln!("{}: no client connected; skipping its runs", level.label());
+            results.push(result);
+            continue;
+        }
         for run in 0..a.runs {
             let o = s.run(level.rate, a.seconds, server.pid).await;
             eprintln!(
-                "{} run {}: {:.0} events/s sent of {:.0}; {:.0} deliveries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} undelivered, {} errors, {} resyncs, {} seq gaps; server RSS {:.0} MB",
+                "{} run {} (from {:.0} s after connecting): {:.0} events/s sent of {:.0}; {:.0} deliveries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} undelivered, {} errors, {} resyncs, {} seq gaps; server RSS {:.0} MB",
                 level.label(),
                 run + 1,
+                o.from_s,
                 o.sent_per_s,
                 level.rooms as f64 * level.rate,
                 o.deliveries_per_s,
@@ -717,7 +784,10 @@ pub async fn main(argv: &[String]) {
     }
 
     let beyond = if a.beyond.is_empty() { "none".to_string() } else { a.beyond.iter().map(Level::label).collect::<Vec<_>>().join(",") };
-    println!("\n`./bench/run room --clients {} --rooms {} --rate {} --seconds {} --runs {} --beyond {beyond}`", a.target.clients, a.target.rooms, a.target.rate, a.seconds, a.runs);
+    println!(
+        "\n`./bench/run room --clients {} --rooms {} --rate {} --seconds {} --runs {} --history {} --beyond {beyond}`",
+        a.target.clients, a.target.rooms, a.target.rate, a.seconds, a.runs, a.history
+    );
     println!(
         "{} runs of {} s per level, clients staying connected between runs; median (range) over the runs; a fresh server for each set of clients, peak RSS {}; {} cores; {:.0} minutes in all",
         a.runs,
@@ -729,7 +799,10 @@ pub async fn main(argv: &[String]) {
     println!("| level | clients | rooms | events/s offered | deliveries/s | p50 ms | p99 ms | max ms | undelivered | connect failures | errors | server RSS MB | connect s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (i, r) in results.iter().enumerate() {
+        let level = if i == 0 { "target" } else { "beyond" };
         if r.runs.is_empty() {
+            let failures = r.connect.map(|(_, f)| f.to_string()).unwrap_or_default();
+            println!("| {level} | {} | {} | {:.0} | no client connected | | | | | {failures} | | | |", r.level.clients, r.level.rooms, r.level.rooms as f64 * r.level.rate);
             continue;
         }
         let col = |f: fn(&Outcome) -> f64| median_range(&mut r.runs.iter().map(f).collect::<Vec<f64>>());
@@ -740,8 +813,7 @@ pub async fn main(argv: &[String]) {
             None => ("(same clients)".into(), "–".into()),
         };
         println!(
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {undelivered} | {failures} | {errors} | {} | {connect_s} |",
-            if i == 0 { "target" } else { "beyond" },
+            "| {level} | {} | {} | {:.0} | {} | {} | {} | {} | {undelivered} | {failures} | {errors} | {} | {connect_s} |",
             r.level.clients,
             r.level.rooms,
             r.level.rooms as f64 * r.level.rate,
@@ -751,6 +823,9 @@ pub async fn main(argv: &[String]) {
             col(|o| o.max),
             col(|o| o.rss_mb),
         );
+    }
+    if results.first().is_none_or(|t| t.runs.is_empty()) {
+        println!("\ntarget (p99 < 100 ms, RSS < 500 MB): NOT met: no run");
     }
     if let Some(t) = results.first().filter(|t| !t.runs.is_empty()) {
         let median = |f: fn(&Outcome) -> f64| {
