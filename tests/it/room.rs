@@ -31,6 +31,13 @@ async fn open_with(server: &Server, session: &str, headers: &[(&'static str, Str
         Ok((stream, _)) => {
             let mut ws = Ws { stream, snapshot: Value::Null };
             ws.snapshot = ws.next_of("snapshot").await;
+            // The chat follows in `history` frames, before any event.
+            for _ in 0..ws.snapshot["history"].as_u64().unwrap() {
+                let h = ws.next().await;
+                assert_eq!(h["type"], "history");
+                let messages = ws.snapshot["messages"].as_array_mut().unwrap();
+                messages.extend(h["messages"].as_array().unwrap().iter().cloned());
+            }
             Ok(ws)
         }
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
@@ -496,4 +503,21 @@ async fn the_room_works_the_same_on_postgresql() {
     assert!(page.contains("Anonymous"));
     let history = member.get_ok("/me/history").await;
     assert!(history.contains("Review a pull request"));
+}
+
+#[tokio::test]
+async fn long_chat_reaches_a_newcomer_in_small_frames_in_order() {
+    let server = Server::start().await;
+    let (session, _host, member) = room_of_two(&server, "history").await;
+    let author = server.account("host@example.org").await.id;
+    let at = cowork_server::app::room::now_ms() - 60_000;
+    for i in 0..150 {
+        let text = format!("message {i:03} {}", "x".repeat(200));
+        server.app().store.add_message(&format!("m{i:03}"), &session.id, None, &author, &text, at + i).await.unwrap();
+    }
+    let b = open(&server, &member, &session.id).await.unwrap();
+    assert!(b.snapshot["history"].as_u64().unwrap() >= 3, "split into frames of about 8 KB");
+    let texts: Vec<String> =
+        b.snapshot["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()[..11].to_string()).collect();
+    assert_eq!(texts, (0..150).map(|i| format!("message {i:03}")).collect::<Vec<_>>());
 }

@@ -281,6 +281,12 @@ function start() {
       syncClock();
       return;
     }
+    if (m.type === 'history') {
+      // The chat of the snapshot, oldest first, before any event.
+      if (state) state.messages.push(...m.messages);
+      renderChat();
+      return;
+    }
     if (m.type === 'pong') return onPong(m);
     if (m.type === 'ok') {
       if (m.ref && pending.get(m.ref) === $('feedback-error')) {

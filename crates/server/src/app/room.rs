@@ -23,6 +23,8 @@ use tokio::sync::broadcast;
 
 /// The protocol version this server speaks (docs/room-protocol.md).
 pub const PROTOCOL: u32 = 1;
+/// Chat in a snapshot's `history` frames: how much, and in frames of about this size.
+const HISTORY_FRAME_BYTES: usize = 8 * 1024;
 /// How much chat a snapshot carries.
 const RECENT_MESSAGES: usize = 200;
 /// The room stays open this long after the timer ends, for check-out and feedback.
@@ -218,7 +220,31 @@ impl State {
         closes_at(&self.session, &self.timer, now_ms)
     }
 
-    fn snapshot(&self, who: &Participant, feedback: Option<MyFeedback>, now_ms: i64) -> String {
+    /// The snapshot frame, then the chat in `history` frames of a few KB each:
+    /// a connection's write buffer keeps the size of the largest frame it sent,
+    /// so no frame is made larger than it has to be.
+    fn snapshot(&self, who: &Participant, feedback: Option<MyFeedback>, now_ms: i64) -> Snapshot {
+        let mut frames = Vec::new();
+        let mut chunk: Vec<String> = Vec::new();
+        let mut size = 0;
+        for m in &self.messages {
+            let one = serde_json::to_string(&message_view(m)).unwrap_or_default();
+            size += one.len();
+            chunk.push(one);
+            if size >= HISTORY_FRAME_BYTES {
+                frames.push(format!(r#"{{"type":"history","messages":[{}]}}"#, chunk.join(",")));
+                chunk.clear();
+                size = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            frames.push(format!(r#"{{"type":"history","messages":[{}]}}"#, chunk.join(",")));
+        }
+        frames.insert(0, self.snapshot_frame(who, feedback, frames.len(), now_ms));
+        Snapshot { seq: self.seq, frames }
+    }
+
+    fn snapshot_frame(&self, who: &Participant, feedback: Option<MyFeedback>, history: usize, now_ms: i64) -> String {
         let s = &self.session;
         json!({
             "type": "snapshot",
@@ -235,7 +261,8 @@ impl State {
             "timer": self.timer,
             "people": self.people.iter().map(|(p, _)| p).collect::<Vec<_>>(),
             "goals": self.goals,
-            "messages": self.messages.iter().map(message_view).collect::<Vec<_>>(),
+            "messages": [],
+            "history": history,
             "tables": self.tables,
             "notes": self.notes,
             "feedback": feedback,
@@ -292,10 +319,16 @@ impl Rooms {
     }
 }
 
+/// A room as it is at `seq`: the `snapshot` frame and the `history` frames after it.
+pub struct Snapshot {
+    pub seq: u64,
+    pub frames: Vec<String>,
+}
+
 /// What a connection gets on joining, or on resyncing after it fell behind.
 pub struct Joined {
     pub room: Arc<Room>,
-    pub snapshot: String,
+    pub snapshot: Snapshot,
     pub events: broadcast::Receiver<Arc<Broadcast>>,
 }
 
@@ -549,7 +582,7 @@ impl App {
     }
 
     /// A fresh snapshot and subscription, for a connection that fell behind.
-    pub async fn resync_room(&self, room: &Arc<Room>, who: &Participant) -> AppResult<(String, broadcast::Receiver<Arc<Broadcast>>)> {
+    pub async fn resync_room(&self, room: &Arc<Room>, who: &Participant) -> AppResult<(Snapshot, broadcast::Receiver<Arc<Broadcast>>)> {
         let feedback = self.store.my_feedback(&room.id, &who.account.id).await?;
         let guard = room.state.lock().await;
         let st = guard.as_ref().ok_or(AppError::NotFound)?;

@@ -5,7 +5,7 @@
 
 use super::{ok, Ctx, PageResult, Path, SignedIn, SESSION_COOKIE};
 use crate::api::ApiError;
-use crate::app::room::{now_ms, Command, Entry, Participant, Reply, COMMANDS, PROTOCOL};
+use crate::app::room::{now_ms, Command, Entry, Participant, Reply, Snapshot, COMMANDS, PROTOCOL};
 use crate::app::{App, AppError};
 use askama::Template;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -321,9 +321,15 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))).await;
 }
 
-fn snapshot_seq(snapshot: &str) -> u64 {
-    // The snapshot was made here; its seq is always there.
-    serde_json::from_str::<Value>(snapshot).ok().and_then(|v| v.get("seq").and_then(Value::as_u64)).unwrap_or(0)
+/// Sends a snapshot's frames; false if the connection is gone.
+async fn send_snapshot(socket: &mut WebSocket, snapshot: Snapshot, seq: &mut u64) -> bool {
+    *seq = snapshot.seq;
+    for frame in snapshot.frames {
+        if !send(socket, frame).await {
+            return false;
+        }
+    }
+    true
 }
 
 async fn connection(app: App, entry: Entry, mut socket: WebSocket) {
@@ -338,8 +344,8 @@ async fn connection(app: App, entry: Entry, mut socket: WebSocket) {
     };
     let room = joined.room;
     let mut events = joined.events;
-    let mut seq = snapshot_seq(&joined.snapshot);
-    if send(&mut socket, joined.snapshot).await {
+    let mut seq = 0;
+    if send_snapshot(&mut socket, joined.snapshot, &mut seq).await {
         run(&app, &room, &who, &mut socket, &mut events, &mut seq).await;
     }
     app.leave_room(&room, &who).await;
@@ -405,8 +411,7 @@ async fn run(
                     match app.resync_room(room, who).await {
                         Ok((snapshot, rx)) => {
                             *events = rx;
-                            *seq = snapshot_seq(&snapshot);
-                            if !send(socket, snapshot).await { return; }
+                            if !send_snapshot(socket, snapshot, seq).await { return; }
                         }
                         Err(e) => {
                             let _ = send(socket, error_frame(&e.into(), None)).await;
