@@ -49,7 +49,7 @@ pub struct Running {
 /// Binds `config.bind` (port 0 picks a free port), fills in the base URL if
 /// none was given, and serves until the process ends.
 pub async fn start(mut config: Config) -> Result<Running, String> {
-    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let listener = listen(config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if config.base_url.is_empty() {
         config.base_url = format!("http://{addr}");
@@ -64,6 +64,16 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         }
     });
     Ok(Running { addr, app, task })
+}
+
+/// A listener with a long accept queue: when a session starts, hundreds of
+/// people open its room in the same second (the default queue is 128).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Every hour (and at start): adds the sessions recurring series gained as

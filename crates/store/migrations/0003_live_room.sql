@@ -107,3 +107,7 @@ CREATE TABLE room_feedback_givers (
 -- Members an organizer names as the code of conduct's contacts: they see
 -- reports and may delete messages and remove people in any room.
 ALTER TABLE memberships ADD COLUMN conduct_contact BIGINT NOT NULL DEFAULT 0;
+
+-- Member counts are read on every community page and room entry: counted from
+-- an index, not from every membership row (18,000 members took ~50 ms).
+CREATE INDEX memberships_status ON memberships (community_id, status);

@@ -363,7 +363,10 @@ async fn run(
     let mut bucket = Bucket::new(BURST, PER_SECOND);
     let mut notes_bucket = Bucket::new(NOTES_BURST, NOTES_PER_SECOND);
     let mut closing = tokio::time::interval(Duration::from_secs(30));
-    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    // Spread over the period: people who came in together are not all checked at once.
+    let spread = u64::from_str_radix(who.conn.get(..4).unwrap_or("0"), 16).unwrap_or(0) as f64 / 65_536.0;
+    let first = RECHECK.mul_f64(0.5 + spread);
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first, RECHECK);
     loop {
         tokio::select! {
             frame = socket.recv() => {
