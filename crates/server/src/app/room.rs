@@ -444,10 +444,6 @@ fn control(action: &str, minutes: Option<i64>) -> Result<Control, FieldError> {
     })
 }
 
-fn not_found(_what: &str) -> AppError {
-    AppError::NotFound
-}
-
 fn removed() -> AppError {
     AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into())
 }
@@ -678,15 +674,14 @@ impl App {
                 let outcome =
                     Outcome::parse(&outcome).ok_or_else(|| FieldError::new("outcome", "Choose open, done, partly or not_yet."))?;
                 let note = goals::check_in_note(&note)?;
-                let goal =
-                    self.store.check_goal(sid, &id, me, outcome.as_str(), &note, now).await.map_err(|_| not_found("goal of yours"))?;
+                let goal = self.store.check_goal(sid, &id, me, outcome.as_str(), &note, now).await?;
                 if let Some(g) = st.goals.iter_mut().find(|g| g.id == id) {
                     *g = goal.clone();
                 }
                 rooms.publish(st, "goal", json!({ "goal": goal }), now, None);
             }
             Command::GoalRemove { id } => {
-                self.store.remove_goal(sid, &id, me).await.map_err(|_| not_found("goal of yours"))?;
+                self.store.remove_goal(sid, &id, me).await?;
                 st.goals.retain(|g| g.id != id);
                 rooms.publish(st, "goal_removed", json!({ "id": id }), now, None);
             }
@@ -696,7 +691,7 @@ impl App {
                     let seated = st.person(me).and_then(|p| p.table.as_deref()) == Some(t.as_str());
                     let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
                     if !open {
-                        return Err(not_found("open table"));
+                        return Err(AppError::NotFound);
                     }
                     if !seated {
                         return Err(AppError::Forbidden("Sit at the table to write in its chat.".into()));
@@ -717,7 +712,7 @@ impl App {
                 if !who.moderator {
                     return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts delete messages.".into()));
                 }
-                self.store.delete_message(sid, &id, me).await.map_err(|_| not_found("message"))?;
+                self.store.delete_message(sid, &id, me).await?;
                 st.messages.retain(|m| m.id != id);
                 rooms.publish(st, "chat_deleted", json!({ "id": id, "by": who.account.display_name }), now, None);
             }
@@ -758,14 +753,14 @@ impl App {
                 if let Some(t) = &id {
                     let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
                     if !open {
-                        return Err(not_found("open table"));
+                        return Err(AppError::NotFound);
                     }
                 }
                 self.store.seat(sid, me, id.as_deref()).await?;
                 self.seat(st, me, id, now);
             }
             Command::TableClose { id } => {
-                let t = st.tables.iter().find(|x| x.id == id).ok_or_else(|| not_found("table"))?;
+                let t = st.tables.iter().find(|x| x.id == id).ok_or(AppError::NotFound)?;
                 if !who.host && t.proposed_by != me {
                     return Err(AppError::Forbidden("Only hosts and the person who proposed a table close it.".into()));
                 }
@@ -789,7 +784,7 @@ impl App {
                     return Err(AppError::Forbidden("Only hosts reopen tables.".into()));
                 }
                 if !st.tables.iter().any(|x| x.id == id) {
-                    return Err(not_found("table"));
+                    return Err(AppError::NotFound);
                 }
                 if st.timer.at(now).finished {
                     return Err(AppError::Invalid(Invalid::one("id", "The session is over; tables are closed.")));
@@ -826,7 +821,7 @@ impl App {
                 if account == me {
                     return Err(AppError::Invalid(Invalid::one("account", "You can't remove yourself; leave the room instead.")));
                 }
-                let name = st.person(&account).map(|p| p.name.clone()).ok_or_else(|| not_found("person"))?;
+                let name = st.person(&account).map(|p| p.name.clone()).ok_or(AppError::NotFound)?;
                 self.store.remove_from_room(sid, &account, me, super::now()).await?;
                 st.removed.insert(account.clone());
                 if let Some(i) = st.people.iter().position(|(p, _)| p.id == account) {
@@ -853,7 +848,7 @@ impl App {
         let reason = input::text("reason", reason, 500)?;
         // Reports mail people: a few an hour per person, and each message once.
         self.rate_limit(&[(format!("room-report:{}", who.account.id), 20, 3600)]).await?;
-        let m = self.store.message(&room.id, id).await.map_err(|_| not_found("message"))?;
+        let m = self.store.message(&room.id, id).await?;
         let session = self.store.session(&room.id).await?;
         let report = cowork_store::Report {
             id: new_id(),
