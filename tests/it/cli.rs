@@ -62,6 +62,14 @@ fn migrate_demo_and_admin_create() {
     assert!(String::from_utf8_lossy(&demo.stdout).contains("3 new communities"), "{demo:?}");
     let demo = cowork(&dir).args(["--database-url", &db, "demo"]).output().unwrap();
     assert!(String::from_utf8_lossy(&demo.stdout).contains("0 new communities"), "running it again changes nothing");
+    // One demo session starts within minutes, so its live room is open to try.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let soon = rt.block_on(async {
+        let store = cowork_store::Store::open(&db).await.unwrap();
+        let c = store.community("open-science-cowork").await.unwrap();
+        store.community_sessions(&c.id, now(), now() + 900, 10).await.unwrap()
+    });
+    assert!(soon.iter().any(|s| s.content.title.contains("try the live room")), "{soon:?}");
 
     let mut admin = cowork(&dir)
         .args([

@@ -105,6 +105,22 @@ impl App {
                 }
             }
         }
+        if slug == "open-science-cowork" {
+            // One starting within minutes, so its live room can be tried at once.
+            let soon = cowork_core::time::Zone::utc().local((now() / 300 + 2) * 300);
+            let input = SeriesInput {
+                title: "Drop-in Weekly Coworking (try the live room)".into(),
+                format: "builtin:weekly-coworking".into(),
+                start_date: soon.date.to_string(),
+                start_time: format!("{:02}:{:02}", soon.time.hour(), soon.time.minute()),
+                time_zone: "UTC".into(),
+                place: "online".into(),
+                video_url: "https://meet.jit.si/cowork-demo".into(),
+                language: "en".into(),
+                ..Default::default()
+            };
+            self.create_series(owner, slug, &input).await?;
+        }
         Ok(())
     }
 }
