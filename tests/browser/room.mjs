@@ -28,8 +28,11 @@ try {
   await useLink(member, MEMBER_LINK);
   assert.ok(await member.evaluate(() => Date.now() - performance.timeOrigin - performance.now()) > 170000, 'the member clock is fast');
 
+  // The session page leads into the room once it is open.
+  await member.goto(`${BASE_URL}/s/${SESSION}`);
+  await audit(member, 'room-session-page');
+  await member.getByRole('link', { name: 'Enter the live room' }).click();
   await host.goto(room);
-  await member.goto(room);
   for (const p of [host, member]) await p.locator('#link-state.connected').waitFor();
   // Both know each other is there.
   await host.locator('#people', { hasText: 'member' }).waitFor();

@@ -56,18 +56,11 @@ async fn an_organizer_schedules_a_cafe_and_a_new_yorker_follows_it() {
     }
     let server = Server::start().await;
     let c = server.community("organizer@example.org", "cafe-club", "public", "open").await;
-    let profile = |name: &str, zone: &str| cowork_store::Profile {
-        display_name: name.into(),
-        pronouns: String::new(),
-        time_zone: zone.into(),
-        bio: String::new(),
-        social_preference: "either".into(),
-    };
     let member = server.account("ny@example.org").await;
     server.app().store.add_member(&c.id, &member.id, false, 1).await.unwrap();
-    server.app().store.update_profile(&member.id, &profile("Dana in New York", "America/New_York")).await.unwrap();
+    server.name_and_zone(&member, "Dana in New York", "America/New_York").await;
     let organizer = server.account("organizer@example.org").await;
-    server.app().store.update_profile(&organizer.id, &profile("Ada in London", "Europe/London")).await.unwrap();
+    server.name_and_zone(&organizer, "Ada in London", "Europe/London").await;
     let organizer_link = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
     let member_link = server.app().issue_sign_in_link(&email("ny@example.org")).await.unwrap();
     let stdout =
@@ -86,15 +79,8 @@ async fn two_people_cowork_in_the_live_room_across_the_world() {
     let host = server.account("host@example.org").await;
     let member = server.account("member@example.org").await;
     server.app().store.add_member(&session.community_id, &member.id, false, 1).await.unwrap();
-    let profile = |name: &str, zone: &str| cowork_store::Profile {
-        display_name: name.into(),
-        pronouns: String::new(),
-        time_zone: zone.into(),
-        bio: String::new(),
-        social_preference: "either".into(),
-    };
-    server.app().store.update_profile(&host.id, &profile("host", "Europe/London")).await.unwrap();
-    server.app().store.update_profile(&member.id, &profile("member", "Asia/Tokyo")).await.unwrap();
+    server.name_and_zone(&host, "host", "Europe/London").await;
+    server.name_and_zone(&member, "member", "Asia/Tokyo").await;
     let host_link = server.app().issue_sign_in_link(&email("host@example.org")).await.unwrap();
     let member_link = server.app().issue_sign_in_link(&email("member@example.org")).await.unwrap();
     let stdout = run(

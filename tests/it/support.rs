@@ -180,6 +180,18 @@ impl Server {
         self.signed_in(email).await
     }
 
+    /// Gives an account a display name and a time zone, as its profile page would.
+    pub async fn name_and_zone(&self, account: &cowork_store::Account, name: &str, zone: &str) {
+        let profile = cowork_store::Profile {
+            display_name: name.into(),
+            pronouns: String::new(),
+            time_zone: zone.into(),
+            bio: String::new(),
+            social_preference: "either".into(),
+        };
+        self.app().store.update_profile(&account.id, &profile).await.unwrap();
+    }
+
     /// A personal API token for `email`.
     pub async fn token(&self, email: &str) -> String {
         let a = self.account(email).await;
