@@ -32,6 +32,12 @@ pub fn place_for(capacity: i64, going: i64) -> RsvpStatus {
     }
 }
 
+/// Who may come into a session's live room: members; when places are
+/// limited, only the people going and the hosts.
+pub fn may_enter_room(member: bool, limited_places: bool, going: bool, host: bool) -> bool {
+    member && (!limited_places || going || host)
+}
+
 /// Cancelling less than this long before the start counts as late.
 pub const LATE_CANCEL_SECONDS: i64 = 2 * 3600;
 

@@ -473,3 +473,8 @@ mod tests {
         assert!(i.parse(|_| true).is_err());
     }
 }
+
+/// The organizer's optional word when cancelling a session: a few lines at most.
+pub fn cancel_note(raw: &str) -> Result<String, crate::FieldError> {
+    crate::input::text("note", raw, 1000)
+}

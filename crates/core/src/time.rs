@@ -49,6 +49,21 @@ impl Zone {
             Err(_) => String::from("—"),
         }
     }
+    /// A stretch of time, the one style of every page and mail:
+    /// "Wed 16 Dec 2026, 10:00–12:00 EST", or across midnight
+    /// "Wed 16 Dec 2026, 23:00 – Thu 17 Dec, 01:00 GMT".
+    pub fn format_span(&self, start: i64, end: i64) -> String {
+        let (Ok(a), Ok(b)) = (Timestamp::from_second(start), Timestamp::from_second(end)) else {
+            return String::from("—");
+        };
+        let (a, b) = (a.to_zoned(self.tz()), b.to_zoned(self.tz()));
+        let first = a.strftime("%a %-d %b %Y, %H:%M");
+        if a.date() == b.date() {
+            format!("{first}–{}", b.strftime("%H:%M %Z"))
+        } else {
+            format!("{first} – {}", b.strftime("%a %-d %b, %H:%M %Z"))
+        }
+    }
     /// A calendar date in this zone: "21 Nov 2026".
     pub fn format_date(&self, unix_seconds: i64) -> String {
         match Timestamp::from_second(unix_seconds) {
@@ -213,6 +228,15 @@ mod tests {
         let t = 1_782_914_400;
         assert_eq!(Zone::parse("tz", "Europe/London").unwrap().format(t), "Wed 1 Jul 2026, 15:00 BST");
         assert_eq!(Zone::parse("tz", "UTC").unwrap().format(t), "Wed 1 Jul 2026, 14:00 UTC");
+    }
+
+    #[test]
+    fn a_span_is_one_line_in_one_style() {
+        // 2026-12-16T15:00:00Z, two hours.
+        let t = 1_797_433_200;
+        assert_eq!(zone("America/New_York").format_span(t, t + 7200), "Wed 16 Dec 2026, 10:00–12:00 EST");
+        assert_eq!(zone("Asia/Tokyo").format_span(t, t + 7200), "Thu 17 Dec 2026, 00:00–02:00 JST");
+        assert_eq!(zone("Europe/London").format_span(t + 8 * 3600, t + 11 * 3600), "Wed 16 Dec 2026, 23:00 – Thu 17 Dec, 02:00 GMT");
     }
 
     fn zone(n: &str) -> Zone {

@@ -31,6 +31,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         feeds: Default::default(),
         pages: Default::default(),
         rooms: Default::default(),
+        job_signal: Default::default(),
     })
 }
 
@@ -56,6 +57,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
     }
     let app = open(config).await?;
     tokio::spawn(hourly_jobs(app.clone()));
+    tokio::spawn(app::jobs::job_runner(app.clone()));
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -3,14 +3,20 @@
 //! (text ids, integer instants, `$1` placeholders, `RETURNING`, `ON CONFLICT`).
 
 mod accounts;
+mod cancellations;
 mod communities;
+mod happening;
+mod jobs;
 mod migrations;
 mod outbox;
 mod room;
 mod schedule;
 
 pub use accounts::*;
+pub use cancellations::*;
 pub use communities::*;
+pub use happening::*;
+pub use jobs::*;
 pub use outbox::*;
 pub use room::*;
 pub use schedule::*;

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_accounts_and_communities.sql")),
     (2, include_str!("../migrations/0002_schedule.sql")),
     (3, include_str!("../migrations/0003_live_room.sql")),
+    (4, include_str!("../migrations/0004_cancellations_arrivals_jobs.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -138,6 +138,8 @@ pub struct Session {
     #[serde(flatten)]
     pub content: Content,
     pub cancelled: bool,
+    /// The organizer's word when cancelling ('' for none).
+    pub cancel_note: String,
     pub detached: bool,
     pub sequence: i64,
     pub going_count: i64,
@@ -151,12 +153,12 @@ impl Session {
     }
 }
 
-const SESSION_COLUMNS: &str =
+pub(crate) const SESSION_COLUMNS: &str =
     "s.id, s.series_id, s.community_id, c.slug AS community_slug, c.name AS community_name, s.occurrence, s.starts_at, \
      s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.address, s.language, \
-     s.status, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
+     s.status, s.cancel_note, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
 
-fn session(r: &AnyRow) -> Result<Session> {
+pub(crate) fn session(r: &AnyRow) -> Result<Session> {
     let status: String = col(r, "status")?;
     Ok(Session {
         id: col(r, "id")?,
@@ -169,6 +171,7 @@ fn session(r: &AnyRow) -> Result<Session> {
         ends_at: col(r, "ends_at")?,
         content: content(r)?,
         cancelled: status == "cancelled",
+        cancel_note: col(r, "cancel_note")?,
         detached: flag(r, "detached")?,
         sequence: col(r, "sequence")?,
         going_count: col(r, "going_count")?,
@@ -233,7 +236,7 @@ pub struct MySession {
 
 /// Serializes changes to one session's places: a row lock on PostgreSQL,
 /// the write lock on SQLite. Fails if the session does not exist.
-async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()> {
+pub(crate) async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()> {
     touched(sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?)
 }
 
@@ -674,17 +677,6 @@ impl Store {
     }
 
     /// Cancels (or restores) one occurrence; it stays cancelled whatever the series does.
-    pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, now: i64) -> Result<()> {
-        touched(
-            sqlx::query("UPDATE sessions SET status = $2, detached = 1, sequence = sequence + 1, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(if cancelled { "cancelled" } else { "scheduled" })
-                .bind(now)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
     // ---- RSVPs
 
     /// Answers "going": a place if one is free, else the end of the waitlist.

@@ -240,14 +240,32 @@ async fn edit_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Pa
     Ok(Json(session_json(&app, &s, true)).into_response())
 }
 
-async fn cancel_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
-    app.cancel_session(&me, &id, true).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+/// An optional JSON body `{"message": "…"}`: the organizers' word to the people told.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CancelBody {
+    message: String,
+}
+
+async fn cancel_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult {
+    let body: CancelBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                let message = format!("The body could not be read as JSON: {e}");
+                return Ok(super::error(StatusCode::BAD_REQUEST, "bad_json", &message, json!([])));
+            }
+        }
+    };
+    let told = app.cancel_session(&me, &id, true, &body.message).await?;
+    Ok(Json(json!({ "cancelled": true, "told": told })).into_response())
 }
 
 async fn restore_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
-    app.cancel_session(&me, &id, false).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let told = app.cancel_session(&me, &id, false, "").await?;
+    Ok(Json(json!({ "cancelled": false, "told": told })).into_response())
 }
 
 /// `?all_upcoming=true`: this session and every later one of its series.

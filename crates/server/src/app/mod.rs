@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod communities;
 pub mod demo;
 pub mod feeds;
+pub mod jobs;
 pub mod mail;
+mod notices;
 pub mod room;
 pub mod schedule;
 
@@ -26,6 +28,8 @@ pub struct App {
     pub feeds: Arc<feeds::FeedCache>,
     pub pages: Arc<crate::page_cache::PageCache>,
     pub rooms: Arc<room::Rooms>,
+    /// Wakes this node's job runner when a job was enqueued here.
+    pub job_signal: Arc<tokio::sync::Notify>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.

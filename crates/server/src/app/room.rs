@@ -471,7 +471,7 @@ impl App {
         let host = session_host || community.may(Action::RunRoom);
         if session.content.capacity > 0 && !host {
             let going = self.store.rsvp_status(id, &me.id).await?.is_some_and(|r| r.status == RsvpStatus::Going);
-            if !going {
+            if !cowork_core::rsvp::may_enter_room(true, true, going, host) {
                 return Err(AppError::Forbidden(
                     "This session has a limited number of places: the room is for the people going. Say you're going on the session's page."
                         .into(),
@@ -528,6 +528,8 @@ impl App {
     /// Comes into a room: the snapshot to send, and the events after it.
     pub async fn join_room(&self, entry: &Entry) -> AppResult<Joined> {
         let who = &entry.participant;
+        // Coming into the room is coming to the session, RSVP or not.
+        self.store.record_arrival(&entry.session.id, &who.account.id, now()).await?;
         let feedback = self.store.my_feedback(&entry.session.id, &who.account.id).await?;
         let seat = self.store.seats(&entry.session.id).await?.into_iter().find(|(a, _)| *a == who.account.id).map(|(_, t)| t);
         loop {

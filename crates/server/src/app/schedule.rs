@@ -37,6 +37,8 @@ pub struct SessionView {
     pub rsvps: Vec<Rsvp>,
     pub mine: Option<RsvpResult>,
     pub following_series: bool,
+    /// Who entered the live room; only members get this list.
+    pub arrivals: Vec<cowork_store::Arrival>,
 }
 
 impl SessionView {
@@ -48,6 +50,19 @@ impl SessionView {
     }
     pub fn may_mark_attendance(&self) -> bool {
         self.community.may(Action::MarkAttendance)
+    }
+    fn going(&self) -> bool {
+        self.mine.is_some_and(|r| r.status == RsvpStatus::Going)
+    }
+    /// One of the series' hosts, or a community host or organizer.
+    pub fn is_host(&self, viewer: Option<&Account>) -> bool {
+        let series_host = viewer.is_some_and(|a| self.hosts.iter().any(|(id, _)| *id == a.id));
+        self.community.role().is_some() && (series_host || self.community.may(Action::RunRoom))
+    }
+    /// The same rule as the room's door (which also keeps out people a host removed).
+    pub fn may_enter_room(&self, viewer: Option<&Account>) -> bool {
+        let member = self.community.role().is_some();
+        !self.session.cancelled && cowork_core::rsvp::may_enter_room(member, self.session.content.capacity > 0, self.going(), self.is_host(viewer))
     }
     /// The video link is for people taking part: those going, and the hosts and organizers.
     pub fn shows_video_link(&self) -> bool {
@@ -429,11 +444,12 @@ impl App {
         let hosts = self.store.series_hosts(&session.series_id).await?;
         let is_member = community.role().is_some();
         let rsvps = if is_member { self.store.rsvps(id).await? } else { Vec::new() };
+        let arrivals = if is_member && session.starts_at - 3600 <= now() { self.store.arrivals(id).await? } else { Vec::new() };
         let (mine, following_series) = match viewer {
             Some(a) => (self.store.rsvp_status(id, &a.id).await?, self.store.follows_series(&session.series_id, &a.id).await?),
             None => (None, false),
         };
-        Ok(SessionView { community, session, hosts, rsvps, mine, following_series })
+        Ok(SessionView { community, session, hosts, rsvps, mine, following_series, arrivals })
     }
 
     async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {
@@ -526,14 +542,28 @@ impl App {
         }
     }
 
-    pub async fn cancel_session(&self, me: &Account, id: &str, cancel: bool) -> AppResult<()> {
+    /// Cancels a future session (or puts it back), with an optional word for
+    /// the people going and waiting, who are told by mail. Returns how many.
+    pub async fn cancel_session(&self, me: &Account, id: &str, cancel: bool, note: &str) -> AppResult<usize> {
         let v = self.session_for(me, id, Action::Schedule).await?;
-        if v.session.starts_at <= now() {
-            return Err(AppError::Forbidden("That session has already started; only future sessions can be changed.".into()));
+        let note = cowork_core::schedule::cancel_note(note)?;
+        let t = now();
+        if v.session.ends_at <= t {
+            return Err(AppError::Conflict("This session is over; there is nothing left to cancel or restore.".into()));
         }
-        self.store.set_session_cancelled(id, cancel, now()).await?;
+        if v.session.starts_at <= t {
+            return Err(AppError::Conflict("This session has already started; only sessions still to come can be cancelled or restored.".into()));
+        }
+        let told = match self.store.set_session_cancelled(id, cancel, &note, t).await? {
+            cowork_store::CancelOutcome::Done { told } => told,
+            cowork_store::CancelOutcome::AlreadyThat if cancel => {
+                return Err(AppError::Conflict("This session is already cancelled.".into()))
+            }
+            cowork_store::CancelOutcome::AlreadyThat => return Err(AppError::Conflict("This session is already on the schedule.".into())),
+        };
         self.invalidate_feeds(&v.community.community.id);
-        Ok(())
+        self.jobs_due();
+        Ok(told)
     }
 
     /// Says "going" to a session, or to it and every later one of its series.

@@ -162,6 +162,11 @@ impl Ctx {
     pub fn date(&self, unix: &i64) -> String {
         self.zone.format_date(*unix)
     }
+    /// A stretch of time in the viewer's zone, in the one style of every
+    /// page: "Wed 16 Dec 2026, 10:00–12:00 EST".
+    pub fn span(&self, start: &i64, end: &i64) -> String {
+        self.zone.format_span(*start, *end)
+    }
     /// "15:00" in the viewer's zone.
     pub fn clock(&self, unix: &i64) -> String {
         self.zone.clock(*unix)

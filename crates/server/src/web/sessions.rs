@@ -25,7 +25,7 @@ pub fn routes() -> Router<App> {
         .route("/s/{id}/rsvp", post(rsvp))
         .route("/s/{id}/rsvp/cancel", post(cancel_rsvp))
         .route("/s/{id}/edit", get(edit_form).post(edit))
-        .route("/s/{id}/cancel", post(cancel))
+        .route("/s/{id}/cancel", get(cancel_form).post(cancel))
         .route("/s/{id}/restore", post(restore))
         .route("/s/{id}/attendance/{account}", post(attendance))
 }
@@ -114,11 +114,42 @@ struct SessionPage {
     /// The live room: "later" (not open yet), "open", or "over".
     room: &'static str,
     room_opens_minutes: u32,
+    /// The session's scheduled end has passed.
+    over: bool,
+    /// The viewer may come into the live room (the room's own rule).
+    may_enter: bool,
+    /// The viewer hosts this session.
+    host: bool,
 }
 
 impl SessionPage {
     fn going(&self) -> Vec<&Rsvp> {
         self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Going).collect()
+    }
+    /// Before the start, everyone going; after it, those going who were not seen in the room.
+    fn going_listed(&self, started: &bool) -> Vec<&Rsvp> {
+        if *started {
+            self.going_not_seen()
+        } else {
+            self.going()
+        }
+    }
+    fn going_not_seen(&self) -> Vec<&Rsvp> {
+        self.going().into_iter().filter(|r| !self.v.arrivals.iter().any(|a| a.account_id == r.account_id)).collect()
+    }
+    /// "4 came" after the session, counting the room and the hosts' marks.
+    fn came_line(&self) -> String {
+        let marked = self.going().into_iter().filter(|r| r.attendance == "attended" && !self.v.arrivals.iter().any(|a| a.account_id == r.account_id));
+        let n = self.v.arrivals.len() + marked.count();
+        match n {
+            0 if !self.is_member() => "see you at the next one".into(),
+            0 => "nobody came into its live room".into(),
+            1 => "1 person came".into(),
+            n => format!("{n} people came"),
+        }
+    }
+    fn video_link_shown(&self) -> bool {
+        self.v.shows_video_link() && !self.v.session.content.video_url.is_empty() && !self.v.session.cancelled && !self.over
     }
     fn waiting(&self) -> Vec<&Rsvp> {
         self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Waitlisted).collect()
@@ -214,7 +245,11 @@ async fn page(State(app): State<App>, ctx: Ctx, Path(id): Path<String>, Query(q)
     } else {
         "over"
     };
-    ok(&SessionPage { ctx, agenda, strip, notice: notice(&q.notice).to_string(), google, started, room, room_opens_minutes, v })
+    let over = v.session.ends_at <= now();
+    let may_enter = v.may_enter_room(ctx.viewer.as_ref());
+    let host = v.is_host(ctx.viewer.as_ref());
+    let notice = notice(&q.notice).to_string();
+    ok(&SessionPage { ctx, agenda, strip, notice, google, started, room, room_opens_minutes, over, may_enter, host, v })
 }
 
 async fn ics(State(app): State<App>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
@@ -272,13 +307,56 @@ async fn edit(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfF
 #[serde(default)]
 struct Empty {}
 
-async fn cancel(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
-    app.cancel_session(&s.me, &id, true).await?;
-    see_other(&format!("/s/{id}?notice=cancelled"))
+#[derive(Template)]
+#[template(path = "session_cancel.html")]
+struct CancelPage {
+    ctx: Ctx,
+    v: SessionView,
+    note: String,
+    errors: FormErrors,
+}
+
+impl CancelPage {
+    fn who_is_told(&self) -> String {
+        let going = self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Going).count();
+        let waiting = self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Waitlisted).count();
+        let people = |n: usize| if n == 1 { "1 person".to_string() } else { format!("{n} people") };
+        match (going, waiting) {
+            (0, 0) => "Nobody has said they're coming yet, so nobody needs to be told.".into(),
+            (g, 0) => format!("The {} going will get an e-mail.", people(g)),
+            (0, w) => format!("The {} on the waitlist will get an e-mail.", people(w)),
+            (g, w) => format!("The {} going and the {} on the waitlist will get an e-mail.", people(g), people(w)),
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CancelForm {
+    note: String,
+}
+
+async fn cancel_form(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    let v = app.session_view(Some(&s.me), &id).await?;
+    if !v.may_schedule() {
+        return Err(crate::app::AppError::forbidden().into());
+    }
+    ok(&CancelPage { ctx: s.ctx, v, note: String::new(), errors: FormErrors::default() })
+}
+
+async fn cancel(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<CancelForm>) -> PageResult {
+    let errors = match app.cancel_session(&s.me, &id, true, &f.note).await {
+        Ok(_) => return see_other(&format!("/s/{id}?notice=cancelled")),
+        Err(crate::app::AppError::Conflict(m)) => FormErrors::conflict(&m),
+        Err(e) => form_errors::<()>(Err(e))?.err().unwrap_or_default(),
+    };
+    let v = app.session_view(Some(&s.me), &id).await?;
+    let status = errors.status();
+    super::render(status, &CancelPage { ctx: s.ctx, v, note: f.note, errors })
 }
 
 async fn restore(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
-    app.cancel_session(&s.me, &id, false).await?;
+    app.cancel_session(&s.me, &id, false, "").await?;
     see_other(&format!("/s/{id}?notice=restored"))
 }
 

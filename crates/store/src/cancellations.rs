@@ -1,0 +1,61 @@
+//! Cancelling one session ahead (and putting it back), with the notices to
+//! the people going and waiting enqueued in the same transaction.
+
+use crate::jobs::{enqueue, NewJob};
+use crate::schedule::lock_session;
+use crate::{Result, Store};
+
+/// What cancelling or restoring came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Done; this many people will be told.
+    Done { told: usize },
+    /// The session was already in that state: nothing was written.
+    AlreadyThat,
+}
+
+/// The notices a change of status sends: one job per person going or waiting.
+pub const SESSION_CANCELLED: &str = "mail.session_cancelled";
+pub const SESSION_RESTORED: &str = "mail.session_restored";
+
+impl Store {
+    /// Cancels (or restores) a session under its lock: the status, the
+    /// organizer's note, a new calendar SEQUENCE, and a notice job for every
+    /// person going or waiting, all or nothing.
+    pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, note: &str, now: i64) -> Result<CancelOutcome> {
+        let mut tx = self.pool.begin().await?;
+        lock_session(&mut tx, id).await?;
+        let (status, sequence): (String, i64) =
+            sqlx::query_as("SELECT status, sequence FROM sessions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        if (status == "cancelled") == cancelled {
+            return Ok(CancelOutcome::AlreadyThat);
+        }
+        let sequence = sequence + 1;
+        sqlx::query("UPDATE sessions SET status = $2, cancel_note = $3, detached = 1, sequence = $4, updated_at = $5 WHERE id = $1")
+            .bind(id)
+            .bind(if cancelled { "cancelled" } else { "scheduled" })
+            .bind(if cancelled { note } else { "" })
+            .bind(sequence)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let people: Vec<String> = sqlx::query_scalar(
+            "SELECT account_id FROM rsvps WHERE session_id = $1 AND status IN ('going', 'waitlisted') ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let kind = if cancelled { SESSION_CANCELLED } else { SESSION_RESTORED };
+        for account in &people {
+            let job = NewJob {
+                kind,
+                payload: serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note }),
+                dedupe_key: format!("{kind}:{id}:{sequence}:{account}"),
+                run_at: now,
+            };
+            enqueue(&mut tx, &job, now).await?;
+        }
+        tx.commit().await?;
+        Ok(CancelOutcome::Done { told: people.len() })
+    }
+}
