@@ -252,125 +252,30 @@ function phaseEditor() {
 }
 
 /**
- * For visitors who are not signed in the server shows UTC: show session
- * times in the browser's own zone instead. Signed-in people already see
- * their chosen zone, so their pages are left alone.
+ * Visitors who are not signed in see times in their browser's zone: the
+ * server renders them, told the zone by a cookie, so a page reads the same
+ * with or without this script. On the first visit (or after travelling) the
+ * cookie is set and a page that shows times is loaded once more.
  */
-function localTimes() {
+function rememberBrowserZone() {
   if (document.querySelector('form[action="/signout"]')) return;
-  let clock, full, zoneName, zoneShort, dayShort;
+  let zone = "";
   try {
-    clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", numberingSystem: "latn" });
-    full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short", hourCycle: "h23" });
-    zoneShort = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
-    dayShort = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
-    zoneName = clock.resolvedOptions().timeZone || "";
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   } catch {
     return;
   }
-  const part = (parts, type) => (parts.find((p) => p.type === type) || {}).value || "";
-  const hhmm = (date) => {
-    const parts = clock.formatToParts(date);
-    return `${part(parts, "hour").padStart(2, "0")}:${part(parts, "minute")}`;
-  };
-  const minutesOf = (text) => {
-    const m = /(\d{1,2}):(\d{2})(?!.*\d:\d)/.exec(text || "");
-    return m ? Number(m[1]) * 60 + Number(m[2]) : null;
-  };
-  const fromMinutes = (total) => {
-    const t = ((total % 1440) + 1440) % 1440;
-    return `${String(Math.floor(t / 60)).padStart(2, "0")}:${String(t % 60).padStart(2, "0")}`;
-  };
-  /** Shifts the first "HH:MM" in a text node by `delta` minutes. */
-  const shiftText = (node, delta) => {
-    if (!node || node.nodeType !== Node.TEXT_NODE) return;
-    node.textContent = node.textContent.replace(/(\d{1,2}):(\d{2})/, (_, h, m) => fromMinutes(Number(h) * 60 + Number(m) + delta));
-  };
-  /** The date (y-m-d) of an instant in the zone that is `offset` minutes from UTC. */
-  const dayAt = (date, offset) => new Date(date.getTime() + offset * 60000).toISOString().slice(0, 10);
-
-  let changed = false;
-  // The names the server gave its zone, to correct the page's "Times in UTC" below.
-  const serverZones = new Set();
-  for (const el of document.querySelectorAll("li.session .when .hint, .when-big .zone")) {
-    const name = (el.textContent || "").trim();
-    if (name) serverZones.add(name);
-  }
-  for (const when of document.querySelectorAll("li.session .when")) {
-    const times = when.querySelectorAll("time[datetime]");
-    let first = true;
-    for (const time of times) {
-      const date = new Date(time.getAttribute("datetime") || "");
-      if (Number.isNaN(date.getTime())) continue;
-      const before = minutesOf(time.textContent);
-      const now = hhmm(date);
-      time.textContent = now;
-      changed = true;
-      if (!first || before === null) continue;
-      first = false;
-      const delta = minutesOf(now) - before;
-      // Only the start is marked up: the end follows it as "–10:00"; move it by as much.
-      if (times.length === 1) shiftText(time.nextSibling, delta);
-      // The zone's abbreviation after the times.
-      const abbrev = when.querySelector(".hint");
-      if (abbrev) abbrev.textContent = part(zoneShort.formatToParts(date), "timeZoneName") || zoneName;
-      // Under a heading for the server's day, say so when it is another day here.
-      const utcMinutes = date.getUTCHours() * 60 + date.getUTCMinutes();
-      let serverOffset = (((before - utcMinutes) % 1440) + 1440) % 1440;
-      if (serverOffset > 780) serverOffset -= 1440;
-      const localOffset = -date.getTimezoneOffset();
-      if (dayAt(date, serverOffset) !== dayAt(date, localOffset) && !when.querySelector(".local-day")) {
-        const day = document.createElement("span");
-        day.className = "hint local-day";
-        day.textContent = dayShort.format(date);
-        when.append(" ", day);
-      }
-    }
-  }
-
-  const big = document.querySelector("time[data-local='full'][datetime]");
-  if (big) {
-    const date = new Date(big.getAttribute("datetime") || "");
-    if (!Number.isNaN(date.getTime())) {
-      const before = minutesOf(big.textContent);
-      big.textContent = full.format(date);
-      changed = true;
-      if (before !== null) {
-        const delta = minutesOf(hhmm(date)) - before;
-        shiftText(big.nextSibling, delta);
-        // The agenda's times are in the same zone as the heading was.
-        for (const cell of document.querySelectorAll("table.agenda tbody td:first-child")) {
-          for (const node of cell.childNodes) shiftText(node, delta);
-        }
-        const caption = document.querySelector("table.agenda caption");
-        if (caption && zoneName) caption.textContent = `Agenda, times in ${zoneName}`;
-      }
-      const zone = big.closest(".when-big") && big.closest(".when-big").querySelector(".zone");
-      if (zone && zoneName) zone.textContent = zoneName;
-    }
-  }
-
-  // Other marked-up times: an end time beside the heading, the community page's "Coming up".
-  for (const time of document.querySelectorAll(".when-big time[datetime]:not([data-local]), time[data-local='day'][datetime]")) {
-    const date = new Date(time.getAttribute("datetime") || "");
-    if (Number.isNaN(date.getTime())) continue;
-    time.textContent = time.dataset.local === "day" ? `${dayShort.format(date)}, ${hhmm(date)}` : hhmm(date);
-    changed = true;
-  }
-
-  if (!changed || !zoneName) return;
-  // Elements the page marks as naming the zone its times are in.
-  for (const el of document.querySelectorAll("[data-zone-name]")) el.textContent = zoneName;
-  // The page's lede says which zone the times are in ("Times in UTC"): name ours.
-  for (const lede of document.querySelectorAll(".page-head .lede")) {
-    const walker = document.createTreeWalker(lede, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      for (const name of serverZones) {
-        if (name === zoneName) continue;
-        const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        node.textContent = node.textContent.replace(new RegExp(`(^|[\\s(])${escaped}(?=$|[\\s.,;:)])`, "g"), `$1${zoneName}`);
-      }
-    }
+  if (!zone || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone)) return;
+  const current = (document.cookie.match(/(?:^|;\s*)cowork_zone=([^;]*)/) || [])[1] || "";
+  if (decodeURIComponent(current) === zone) return;
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `cowork_zone=${encodeURIComponent(zone)}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+  const stored = (document.cookie.match(/(?:^|;\s*)cowork_zone=([^;]*)/) || [])[1] || "";
+  // Reload only once per zone, and only when the cookie took (no loop if cookies are off).
+  const tried = sessionStorage.getItem("cowork-zone-reload");
+  if (decodeURIComponent(stored) === zone && tried !== zone && document.querySelector("time[datetime], [data-zone-name]")) {
+    sessionStorage.setItem("cowork-zone-reload", zone);
+    location.reload();
   }
 }
 
@@ -391,7 +296,7 @@ function init() {
   suggestSlug();
   seriesForm();
   phaseEditor();
-  localTimes();
+  rememberBrowserZone();
   addCopyButtons();
   focusErrors();
 }

@@ -58,6 +58,11 @@ pub struct InviteInput {
 }
 
 impl App {
+    /// Whether the viewer is the only owner (who may not leave: a community keeps an owner).
+    pub async fn is_sole_owner(&self, view: &CommunityView) -> AppResult<bool> {
+        Ok(view.role() == Some(Role::Owner) && self.store.count_owners(&view.community.id).await? <= 1)
+    }
+
     pub async fn directory(&self, search: &DirectorySearch) -> AppResult<Vec<Community>> {
         let q: String = search.q.chars().take(100).collect();
         let t: String = search.topic.chars().take(30).collect();

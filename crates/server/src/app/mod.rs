@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod communities;
 pub mod demo;
 pub mod feeds;
+pub mod happening;
 pub mod jobs;
 pub mod mail;
 mod notices;

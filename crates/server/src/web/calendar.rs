@@ -190,6 +190,7 @@ async fn revoke_feed(State(app): State<App>, s: SignedIn, CsrfForm(_): CsrfForm<
 struct UpcomingPage {
     ctx: Ctx,
     search: UpcomingSearch,
+    happening: Vec<cowork_store::Session>,
     days: Vec<Day>,
     page: i64,
     more: bool,
@@ -220,7 +221,7 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
         }
     }
     // Anonymous visitors all see the same page (in UTC), so it is shared for a moment.
-    let key = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let key = format!("{}|{}", uri.path_and_query().map(|p| p.as_str()).unwrap_or_default(), ctx.zone.name());
     let anonymous = ctx.viewer.is_none();
     if anonymous {
         if let Some(page) = app.pages.get(&key) {
@@ -230,8 +231,10 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     let sessions = app.upcoming(&ctx.zone, &search).await?;
     let more = sessions.len() == UPCOMING_PAGE_SIZE;
     let page = search.page();
+    // Running sessions lead the first page: the moment a drop-in is most joinable.
+    let happening = if page == 1 { app.happening_public(&search).await? } else { Vec::new() };
     let days = by_day(&ctx, sessions);
-    let html = UpcomingPage { ctx, search, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    let html = UpcomingPage { ctx, search, happening, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
     let html = axum::body::Bytes::from(html);
     if anonymous {
         app.pages.put(key, html.clone());

@@ -133,6 +133,9 @@ struct CommunityPage {
     coc_html: String,
     notice: &'static str,
     upcoming: Vec<cowork_store::Session>,
+    happening: Vec<cowork_store::Session>,
+    /// The viewer is the community's only owner, who can't leave it.
+    sole_owner: bool,
 }
 
 impl CommunityPage {
@@ -165,13 +168,19 @@ fn notice_text(code: &str) -> &'static str {
 }
 
 async fn show(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(n): Query<NoticeQuery>) -> PageResult {
-    let (view, mut upcoming) =
-        app.community_schedule(ctx.viewer.as_ref(), &slug, crate::app::now(), crate::app::now() + 60 * 86_400).await?;
-    upcoming.retain(|s| !s.cancelled);
+    let t = crate::app::now();
+    // From a day back, so sessions that started and still run come first, marked "now".
+    let (view, mut upcoming) = app.community_schedule(ctx.viewer.as_ref(), &slug, t - 86_400, t + 60 * 86_400).await?;
+    upcoming.retain(|s| !s.cancelled && s.ends_at > t);
+    let happening: Vec<_> = upcoming.iter().filter(|s| s.starts_at <= t).cloned().collect();
+    upcoming.retain(|s| s.starts_at > t);
     upcoming.truncate(5);
     let c = view.community.clone();
+    let sole_owner = app.is_sole_owner(&view).await?;
     ok(&CommunityPage {
         upcoming,
+        happening,
+        sole_owner,
         ctx,
         description_html: markdown::to_html(&c.description),
         coc_html: markdown::to_html(&c.code_of_conduct),
@@ -187,6 +196,8 @@ async fn show(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Query(
 #[serde(default)]
 struct JoinQuery {
     invite: String,
+    /// Where to return after joining, e.g. the session that asked ("join to say you're coming").
+    next: String,
 }
 
 #[derive(Template)]
@@ -196,13 +207,24 @@ struct JoinPage {
     c: Community,
     coc_html: String,
     invite: String,
+    /// A local path to return to after joining, or "".
+    next: String,
     errors: FormErrors,
+}
+
+/// The page to return to after joining: only a local path, never elsewhere.
+fn return_to(next: &str) -> String {
+    if next.is_empty() {
+        String::new()
+    } else {
+        super::safe_next(next)
+    }
 }
 
 async fn join_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Query(q): Query<JoinQuery>) -> PageResult {
     let c = app.join_target(&s.me, &slug, Some(&q.invite)).await?;
     let coc_html = markdown::to_html(&c.code_of_conduct);
-    ok(&JoinPage { ctx: s.ctx, c, coc_html, invite: q.invite, errors: FormErrors::default() })
+    ok(&JoinPage { ctx: s.ctx, c, coc_html, invite: q.invite, next: return_to(&q.next), errors: FormErrors::default() })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -210,19 +232,23 @@ async fn join_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>
 struct JoinForm {
     accept_code_of_conduct: String,
     invite: String,
+    next: String,
 }
 
 async fn join(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(f): CsrfForm<JoinForm>) -> PageResult {
     let accepted = !f.accept_code_of_conduct.is_empty();
     let invite = Some(f.invite.as_str()).filter(|i| !i.is_empty());
     match form_errors(app.join(&s.me, &slug, accepted, invite).await)? {
-        Ok(JoinOutcome::Member) => see_other(&format!("/c/{slug}?notice=joined")),
+        Ok(JoinOutcome::Member) => match return_to(&f.next).as_str() {
+            "" | "/" => see_other(&format!("/c/{slug}?notice=joined")),
+            next => see_other(&format!("{next}{}notice=joined", if next.contains('?') { '&' } else { '?' })),
+        },
         Ok(JoinOutcome::Pending) => see_other(&format!("/c/{slug}?notice=requested")),
         Ok(JoinOutcome::NeedsInvite) => Err(AppError::forbidden().into()),
         Err(errors) => {
             let c = app.join_target(&s.me, &slug, Some(&f.invite)).await?;
             let coc_html = markdown::to_html(&c.code_of_conduct);
-            render(errors.status(), &JoinPage { ctx: s.ctx, c, coc_html, invite: f.invite, errors })
+            render(errors.status(), &JoinPage { ctx: s.ctx, c, coc_html, invite: f.invite, next: return_to(&f.next), errors })
         }
     }
 }

@@ -29,6 +29,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub const SESSION_COOKIE: &str = "cowork_session";
+/// A visitor's browser zone, set by the page script (not a secret).
+pub const ZONE_COOKIE: &str = "cowork_zone";
 /// Behind https the CSRF cookie takes the `__Host-` prefix, which browsers only
 /// accept from this very host over https, so a sibling subdomain cannot plant one.
 pub const CSRF_COOKIE: &str = "cowork_csrf";
@@ -214,7 +216,13 @@ impl FromRequestParts<App> for Ctx {
             _ => None,
         };
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        let zone = viewer.as_ref().and_then(|a| Zone::parse("tz", &a.time_zone).ok()).unwrap_or_else(Zone::utc);
+        // Signed in: the zone of the profile. Otherwise the browser's, which the
+        // page script keeps in a cookie, so times read the same with or without it.
+        let zone = match &viewer {
+            Some(a) => Zone::parse("tz", &a.time_zone).ok(),
+            None => cookie(&parts.headers, ZONE_COOKIE).and_then(|z| Zone::parse("tz", &z.replace("%2F", "/")).ok()),
+        }
+        .unwrap_or_else(Zone::utc);
         let path = parts.extensions.get::<OriginalUri>().map(|u| u.0.path().to_string()).unwrap_or_else(|| parts.uri.path().to_string());
         Ok(Ctx { viewer, csrf, zone, path, site_name: app.config.site_name.clone() })
     }

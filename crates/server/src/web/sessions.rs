@@ -3,6 +3,7 @@
 
 use super::schedule::{series_form, SeriesFormBody};
 use super::{form_errors, ok, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
+use crate::app::happening::JoinNow;
 use crate::app::schedule::SessionView;
 use crate::app::{now, App};
 use askama::Template;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<App> {
         .route("/s/{id}", get(page))
         .route("/s/{id}/calendar.ics", get(ics))
         .route("/s/{id}/rsvp", post(rsvp))
+        .route("/s/{id}/join-now", post(join_now))
         .route("/s/{id}/rsvp/cancel", post(cancel_rsvp))
         .route("/s/{id}/edit", get(edit_form).post(edit))
         .route("/s/{id}/cancel", get(cancel_form).post(cancel))
@@ -196,8 +198,10 @@ fn notice(code: &str) -> &'static str {
         "waitlisted" => "The session is full, so you're on the waitlist. If a place frees, it's yours and we'll mail you.",
         "cancelled_rsvp" => "You're no longer going. Thanks for freeing the place.",
         "saved" => "This session is saved. Changes made to the series from now on leave it as it is.",
-        "cancelled" => "The session is cancelled. Calendars that follow it show it as cancelled.",
-        "restored" => "The session is back on the schedule.",
+        "cancelled" => "The session is cancelled. Everyone going or waiting is told by mail, and calendars that follow it show it as cancelled.",
+        "restored" => "The session is back on the schedule. Everyone going or waiting is told by mail.",
+        "over" => "This session is over.",
+        "joined" => "Welcome! You're now a member, so you can say you're coming.",
         _ => "",
     }
 }
@@ -275,6 +279,15 @@ async fn rsvp(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfF
     let r = app.rsvp(&s.me, &id, f.scope == "all").await?;
     let code = if r.status == RsvpStatus::Going { "going" } else { "waitlisted" };
     see_other(&format!("/s/{id}?notice={code}"))
+}
+
+/// "Join now" from a list of sessions happening now.
+async fn join_now(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    match app.join_now(&s.me, &id).await? {
+        JoinNow::Room => see_other(&format!("/s/{id}/room")),
+        JoinNow::JoinCommunity { slug } => see_other(&format!("/c/{slug}/join?next=/s/{id}")),
+        JoinNow::SessionPage { notice } => see_other(&format!("/s/{id}?notice={notice}")),
+    }
 }
 
 async fn cancel_rsvp(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<RsvpForm>) -> PageResult {
