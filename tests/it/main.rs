@@ -11,5 +11,6 @@ mod mail;
 mod pages;
 mod room;
 mod schedule;
+mod session_life;
 mod store;
 mod support;

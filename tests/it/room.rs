@@ -284,7 +284,7 @@ async fn only_those_who_may_attend_come_in_and_only_when_it_is_open() {
     let page = early.get_ok(&format!("/s/{}/room", later.id)).await;
     assert!(page.contains("The room opens at"), "{page}");
     // Cancelled: gone.
-    server.app().store.set_session_cancelled(&session.id, true, 4).await.unwrap();
+    server.app().store.set_session_cancelled(&session.id, true, "", 4).await.unwrap();
     assert_eq!(open(&server, &member, &session.id).await.err(), Some(410));
 }
 

@@ -438,7 +438,7 @@ on_both!(upcoming_sessions_filter_and_personal_schedules, |s: Store| async move 
     assert!(s.upcoming_public(&f("gardening", "", ""), 0, 10, 0).await.unwrap().is_empty());
 
     let jelly_session = s.series_sessions(&jelly.id, 0, 1).await.unwrap().remove(0);
-    s.set_session_cancelled(&jelly_session.id, true, 20).await.unwrap();
+    s.set_session_cancelled(&jelly_session.id, true, "", 20).await.unwrap();
     assert_eq!(s.upcoming_public(&Default::default(), 0, 10, 0).await.unwrap().len(), 1, "cancelled sessions leave the directory");
     assert_eq!(s.community_sessions(&c.id, 0, i64::MAX, 10).await.unwrap().len(), 2, "but stay in the community's calendar");
     assert!(matches!(s.rsvp(&jelly_session.id, &a.id, 21).await, Err(StoreError::NotFound)), "no RSVP to a cancelled session");

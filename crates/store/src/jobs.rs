@@ -117,6 +117,11 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Jobs still to do or being done, due or not.
+    pub async fn unfinished_jobs(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").fetch_one(&self.pool).await?)
+    }
+
     /// Jobs of one kind, newest first (for admins and tests).
     pub async fn jobs_of_kind(&self, kind: &str, limit: i64) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))

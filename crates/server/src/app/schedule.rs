@@ -62,7 +62,8 @@ impl SessionView {
     /// The same rule as the room's door (which also keeps out people a host removed).
     pub fn may_enter_room(&self, viewer: Option<&Account>) -> bool {
         let member = self.community.role().is_some();
-        !self.session.cancelled && cowork_core::rsvp::may_enter_room(member, self.session.content.capacity > 0, self.going(), self.is_host(viewer))
+        !self.session.cancelled
+            && cowork_core::rsvp::may_enter_room(member, self.session.content.capacity > 0, self.going(), self.is_host(viewer))
     }
     /// The video link is for people taking part: those going, and the hosts and organizers.
     pub fn shows_video_link(&self) -> bool {
@@ -552,7 +553,9 @@ impl App {
             return Err(AppError::Conflict("This session is over; there is nothing left to cancel or restore.".into()));
         }
         if v.session.starts_at <= t {
-            return Err(AppError::Conflict("This session has already started; only sessions still to come can be cancelled or restored.".into()));
+            return Err(AppError::Conflict(
+                "This session has already started; only sessions still to come can be cancelled or restored.".into(),
+            ));
         }
         let told = match self.store.set_session_cancelled(id, cancel, &note, t).await? {
             cowork_store::CancelOutcome::Done { told } => told,

@@ -234,7 +234,8 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     // Running sessions lead the first page: the moment a drop-in is most joinable.
     let happening = if page == 1 { app.happening_public(&search).await? } else { Vec::new() };
     let days = by_day(&ctx, sessions);
-    let html = UpcomingPage { ctx, search, happening, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    let html =
+        UpcomingPage { ctx, search, happening, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
     let html = axum::body::Bytes::from(html);
     if anonymous {
         app.pages.put(key, html.clone());

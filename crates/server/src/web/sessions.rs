@@ -141,7 +141,10 @@ impl SessionPage {
     }
     /// "4 came" after the session, counting the room and the hosts' marks.
     fn came_line(&self) -> String {
-        let marked = self.going().into_iter().filter(|r| r.attendance == "attended" && !self.v.arrivals.iter().any(|a| a.account_id == r.account_id));
+        let marked = self
+            .going()
+            .into_iter()
+            .filter(|r| r.attendance == "attended" && !self.v.arrivals.iter().any(|a| a.account_id == r.account_id));
         let n = self.v.arrivals.len() + marked.count();
         match n {
             0 if !self.is_member() => "see you at the next one".into(),
@@ -151,7 +154,9 @@ impl SessionPage {
         }
     }
     fn video_link_shown(&self) -> bool {
-        self.v.shows_video_link() && !self.v.session.content.video_url.is_empty() && !self.v.session.cancelled && !self.over
+        // Whoever may enter the open room finds the link there anyway.
+        let allowed = self.v.shows_video_link() || (self.may_enter && self.room == "open");
+        allowed && !self.v.session.content.video_url.is_empty() && !self.v.session.cancelled && !self.over
     }
     fn waiting(&self) -> Vec<&Rsvp> {
         self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Waitlisted).collect()
@@ -198,7 +203,9 @@ fn notice(code: &str) -> &'static str {
         "waitlisted" => "The session is full, so you're on the waitlist. If a place frees, it's yours and we'll mail you.",
         "cancelled_rsvp" => "You're no longer going. Thanks for freeing the place.",
         "saved" => "This session is saved. Changes made to the series from now on leave it as it is.",
-        "cancelled" => "The session is cancelled. Everyone going or waiting is told by mail, and calendars that follow it show it as cancelled.",
+        "cancelled" => {
+            "The session is cancelled. Everyone going or waiting is told by mail, and calendars that follow it show it as cancelled."
+        }
         "restored" => "The session is back on the schedule. Everyone going or waiting is told by mail.",
         "over" => "This session is over.",
         "joined" => "Welcome! You're now a member, so you can say you're coming.",
