@@ -319,7 +319,7 @@ async fn scheduling_authorization_table() {
                     [401, 403, 403, 200, 200],
                 ),
                 "/s/{session}/cancel" => {
-                    ("POST", format!("/api/v1/sessions/{}/restore", session.id), serde_json::json!({}), [401, 403, 403, 204, 204])
+                    ("POST", format!("/api/v1/sessions/{}/restore", session.id), serde_json::json!({}), [401, 403, 403, 200, 200])
                 }
                 "/s/{session}/rsvp" => {
                     ("DELETE", format!("/api/v1/sessions/{}/rsvp", session.id), serde_json::json!({}), [401, 404, 204, 204, 204])

@@ -86,7 +86,7 @@ async fn a_series_is_materialized_six_months_ahead_and_shown_in_each_viewers_zon
     // The member in New York sees every session at New York's time, with the zone named.
     for s in sessions.iter().take(12) {
         let page = member.get_ok(&format!("/s/{}", s.id)).await;
-        let expected = ny.format(s.starts_at);
+        let expected = ny.format_span(s.starts_at, s.ends_at);
         assert!(page.contains(&expected), "session {} should show {expected}", s.occurrence);
         assert!(page.contains("America/New_York"));
         assert!(page.contains("London") && page.contains("15:00"), "the zone strip shows London's wall time");
@@ -369,7 +369,8 @@ async fn past_sessions_cannot_be_changed() {
     c.title = "Happened".into();
     server.app().store.update_session(&s.id, &c, now() - 7200, now() - 3600, now()).await.unwrap();
     let r = owner.post(&format!("/s/{}/cancel", s.id), &[]).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("This session is over"));
     let r = owner
         .post(
             &format!("/s/{}/edit", s.id),

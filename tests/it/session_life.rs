@@ -271,12 +271,12 @@ async fn a_visitor_sees_times_in_the_zone_their_browser_reported_in_one_style() 
     let server = Server::start().await;
     let session = server.live_session("host@example.org", "zones", "builtin:weekly-coworking", 2 * 86_400).await;
     let utc = server.client().get_ok(&format!("/s/{}", session.id)).await;
-    assert!(utc.contains("UTC <span class=\"zone\">(UTC)</span>"), "without a zone, UTC, named");
+    assert!(utc.contains("UTC</time> <span class=\"zone\">(UTC)</span>"), "without a zone, UTC, named");
     let tokyo = server.client();
     let r = tokyo.http.get(tokyo.url(&format!("/s/{}", session.id))).header("cookie", "cowork_zone=Asia%2FTokyo").send().await.unwrap();
     let html = r.text().await.unwrap();
     let zone = cowork_core::time::Zone::parse("tz", "Asia/Tokyo").unwrap();
-    let expected = format!("{} <span class=\"zone\">(Asia/Tokyo)</span>", zone.format_span(session.starts_at, session.ends_at));
+    let expected = format!("{}</time> <span class=\"zone\">(Asia/Tokyo)</span>", zone.format_span(session.starts_at, session.ends_at));
     assert!(html.contains(&expected), "expected {expected}");
     // The community's "Coming up" names the zone too.
     let r = tokyo.http.get(tokyo.url("/c/zones")).header("cookie", "cowork_zone=Asia%2FTokyo").send().await.unwrap();
