@@ -90,3 +90,41 @@ async fn two_people_cowork_in_the_live_room_across_the_world() {
     .await;
     assert!(stdout.contains("the room agreed between London and Tokyo"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_cancels_ahead_and_a_member_on_a_phone_joins_what_is_happening_now() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let running = server.live_session("organizer@example.org", "now-club", "builtin:weekly-coworking", -5 * 60).await;
+    let later = server.live_session("organizer@example.org", "later-club", "builtin:weekly-coworking", 7 * 86_400).await;
+    let member = server.account("kolkata@example.org").await;
+    for c in [&running.community_id, &later.community_id] {
+        server.app().store.add_member(c, &member.id, false, 1).await.unwrap();
+    }
+    server.name_and_zone(&member, "Meera in Kolkata", "Asia/Kolkata").await;
+    server.app().rsvp(&member, &later.id, false).await.unwrap();
+    let organizer = server.account("organizer@example.org").await;
+    server.name_and_zone(&organizer, "Ada in London", "Europe/London").await;
+    let organizer_link = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
+    let member_link = server.app().issue_sign_in_link(&email("kolkata@example.org")).await.unwrap();
+    let stdout = run(
+        "session_life.mjs",
+        vec![
+            ("BASE_URL", server.base.clone()),
+            ("ORGANIZER_LINK", organizer_link),
+            ("MEMBER_LINK", member_link),
+            ("RUNNING", running.id.clone()),
+            ("LATER", later.id.clone()),
+        ],
+    )
+    .await;
+    assert!(stdout.contains("join now led into the live room"));
+    server.deliver_jobs().await;
+    let mails = server.app().store.outbox(Some("kolkata@example.org"), 10).await.unwrap();
+    assert!(
+        mails.iter().any(|m| m.subject.starts_with("Cancelled:") && m.body.contains("(Asia/Kolkata)")),
+        "the member is told, in her zone"
+    );
+}

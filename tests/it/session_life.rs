@@ -5,18 +5,8 @@
 use crate::support::{location, Server};
 use reqwest::StatusCode;
 
-/// Runs the job runner until nothing is due, and waits for jobs the
-/// server's own background runner took meanwhile (bounded).
 async fn deliver(server: &Server) {
-    for _ in 0..500 {
-        server.app().run_due_jobs().await;
-        if server.app().store.unfinished_jobs().await.unwrap() == 0 {
-            return;
-        }
-        tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("jobs still unfinished after 5 s");
+    server.deliver_jobs().await;
 }
 
 fn body_of_mail_to(mails: &[cowork_store::Mail], to: &str, subject_starts: &str) -> String {

@@ -192,6 +192,19 @@ impl Server {
         self.app().store.update_profile(&account.id, &profile).await.unwrap();
     }
 
+    /// Runs the job runner until nothing is due, and waits for jobs the
+    /// server's own background runner took meanwhile (bounded).
+    pub async fn deliver_jobs(&self) {
+        for _ in 0..500 {
+            self.app().run_due_jobs().await;
+            if self.app().store.unfinished_jobs().await.unwrap() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("jobs still unfinished after 5 s");
+    }
+
     /// A personal API token for `email`.
     pub async fn token(&self, email: &str) -> String {
         let a = self.account(email).await;
