@@ -274,3 +274,29 @@ async fn a_visitor_sees_times_in_the_zone_their_browser_reported_in_one_style() 
     assert!(html.contains(&zone.format_span(session.starts_at, session.ends_at)));
     assert!(html.contains("Times in <span data-zone-name>Asia/Tokyo</span>"));
 }
+
+#[tokio::test]
+async fn hints_lead_somewhere_the_host_of_a_full_session_and_a_session_without_a_link() {
+    let server = Server::start().await;
+    let session = server.live_session("host@example.org", "full-club", "builtin:weekly-coworking", 2 * 86_400).await;
+    let mut content = session.content.clone();
+    content.capacity = 1;
+    content.video_url = String::new();
+    server.app().store.update_session(&session.id, &content, session.starts_at, session.ends_at, 2).await.unwrap();
+    let member = server.member_of(&session, "m@example.org").await;
+    assert_eq!(member.post(&format!("/s/{}/rsvp", session.id), &[]).await.status(), StatusCode::SEE_OTHER);
+
+    // The host of the full session is not offered the waitlist: hosts need no place.
+    let host = server.signed_in("host@example.org").await;
+    let page = host.get_ok(&format!("/s/{}", session.id)).await;
+    assert!(!page.contains("Join the waitlist"), "no waitlist for the host");
+    assert!(page.contains("You're hosting"));
+    // No link to wait for when there is none.
+    let other = server.member_of(&session, "o@example.org").await;
+    let page = other.get_ok(&format!("/s/{}", session.id)).await;
+    assert!(!page.contains("The link to join shows here once you're going"));
+    assert!(page.contains("Join the waitlist"), "a member is offered the waitlist");
+    // A visitor who may not enter gets no room hint.
+    let page = server.client().get_ok(&format!("/s/{}", session.id)).await;
+    assert!(!page.contains("live room"), "no room hint for a visitor");
+}
