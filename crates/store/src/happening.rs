@@ -10,11 +10,7 @@ const LONGEST_SESSION: i64 = 24 * 3600;
 impl Store {
     /// Running sessions of public communities, the latest started first.
     pub async fn happening_public(&self, f: &UpcomingFilter, now: i64, limit: i64) -> Result<Vec<Session>> {
-        let topic = if f.topic.trim().is_empty() {
-            String::new()
-        } else {
-            format!("%,{},%", f.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
-        };
+        let topic = f.topic_pattern();
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
              WHERE c.id = s.community_id AND s.starts_at <= $1 AND s.starts_at > $2 AND s.ends_at > $1 \

@@ -207,6 +207,17 @@ pub struct UpcomingFilter {
     pub place: String,
 }
 
+impl UpcomingFilter {
+    /// A LIKE pattern for one topic in a community's comma-separated topics ('' for any).
+    pub(crate) fn topic_pattern(&self) -> String {
+        if self.topic.trim().is_empty() {
+            String::new()
+        } else {
+            format!("%,{},%", self.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Rsvp {
     pub account_id: String,
@@ -617,11 +628,7 @@ impl Store {
 
     /// Scheduled sessions of public communities from `from` on, soonest first.
     pub async fn upcoming_public(&self, f: &UpcomingFilter, from: i64, limit: i64, offset: i64) -> Result<Vec<Session>> {
-        let topic = if f.topic.trim().is_empty() {
-            String::new()
-        } else {
-            format!("%,{},%", f.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
-        };
+        let topic = f.topic_pattern();
         let sql = format!(
             // CROSS JOIN keeps SQLite walking sessions in time order (PostgreSQL plans it like any join);
             // led by communities it would sort every upcoming session for one page.

@@ -4,7 +4,7 @@
 use super::schedule::UpcomingSearch;
 use super::{now, App, AppResult};
 use cowork_core::rsvp::RsvpStatus;
-use cowork_store::{Account, Session, UpcomingFilter};
+use cowork_store::{Account, Session};
 
 /// At most this many running sessions lead a list.
 const HAPPENING_LIMIT: i64 = 12;
@@ -22,11 +22,7 @@ pub enum JoinNow {
 impl App {
     /// Running sessions of public communities, with the directory's filters.
     pub async fn happening_public(&self, search: &UpcomingSearch) -> AppResult<Vec<Session>> {
-        let filter = UpcomingFilter {
-            topic: search.topic.chars().take(30).collect(),
-            language: search.language.chars().take(8).collect(),
-            place: if matches!(search.place.as_str(), "online" | "in_person") { search.place.clone() } else { String::new() },
-        };
+        let filter = search.filter();
         Ok(self.store.happening_public(&filter, now(), HAPPENING_LIMIT).await?)
     }
 

@@ -96,6 +96,14 @@ pub struct UpcomingSearch {
 }
 
 impl UpcomingSearch {
+    /// The filters the store applies (time of day is applied after, in the viewer's zone).
+    pub fn filter(&self) -> UpcomingFilter {
+        UpcomingFilter {
+            topic: self.topic.chars().take(30).collect(),
+            language: self.language.chars().take(8).collect(),
+            place: if matches!(self.place.as_str(), "online" | "in_person") { self.place.clone() } else { String::new() },
+        }
+    }
     pub fn page(&self) -> i64 {
         self.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 200)
     }
@@ -684,11 +692,7 @@ impl App {
     /// The public directory of upcoming sessions. The time-of-day filter is
     /// in the viewer's zone, so it is applied here, over chunks of the list.
     pub async fn upcoming(&self, zone: &Zone, search: &UpcomingSearch) -> AppResult<Vec<Session>> {
-        let filter = UpcomingFilter {
-            topic: search.topic.chars().take(30).collect(),
-            language: search.language.chars().take(8).collect(),
-            place: if matches!(search.place.as_str(), "online" | "in_person") { search.place.clone() } else { String::new() },
-        };
+        let filter = search.filter();
         let t = now();
         let want = search.page() as usize * UPCOMING_PAGE_SIZE;
         if search.time_of_day.is_empty() {
