@@ -32,7 +32,10 @@ impl Zone {
         let name = crate::zones::canonical(v).unwrap_or(v);
         match jiff::tz::db().get(name) {
             Ok(tz) => Ok(Zone(tz.iana_name().unwrap_or(name).to_string(), tz)),
-            Err(_) => Err(FieldError::new(field, format!("“{v}” is not a time zone we know; use a name such as America/New_York."))),
+            Err(_) => Err(FieldError::new(
+                field,
+                format!("“{v}” is not one time zone we know; type a city or a country, or a name such as America/New_York."),
+            )),
         }
     }
     pub fn utc() -> Zone {

@@ -130,7 +130,6 @@ pub struct Found {
     /// Whether the best match is clearly the one meant: a zone's exact name or
     /// city, its country's main zone, or the only match, so a form may take
     /// it without asking.
-    #[serde(skip)]
     pub certain: bool,
 }
 

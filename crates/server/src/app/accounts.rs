@@ -159,6 +159,8 @@ impl App {
     }
 
     pub async fn update_profile(&self, me: &Account, input: &ProfileInput) -> AppResult<Account> {
+        let mut input = input.clone();
+        input.time_zone = super::zones::settle(&input.time_zone);
         let profile = input.parse()?;
         Ok(self.store.update_profile(&me.id, &profile).await?)
     }

@@ -91,7 +91,9 @@ impl App {
     }
 
     pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
-        let draft = input.clone().or_defaults(&me.time_zone).parse()?;
+        let mut input = input.clone().or_defaults(&me.time_zone);
+        input.time_zone = super::zones::settle(&input.time_zone);
+        let draft = input.parse()?;
         self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)]).await?;
         Ok(self.store.create_community(&draft, &me.id, now()).await?)
     }
@@ -139,6 +141,8 @@ impl App {
 
     pub async fn update_community(&self, me: &Account, slug: &str, input: &CommunityInput) -> AppResult<Community> {
         let view = self.community_for(me, slug, Action::Edit).await?;
+        let mut input = input.clone();
+        input.time_zone = super::zones::settle(&input.time_zone);
         let draft = input.parse()?;
         Ok(self.store.update_community(&view.community.id, &draft, now()).await?)
     }

@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod mail;
 pub mod room;
 pub mod schedule;
+pub mod zones;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
