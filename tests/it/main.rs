@@ -13,3 +13,4 @@ mod room;
 mod schedule;
 mod store;
 mod support;
+mod zones;

@@ -4,6 +4,7 @@
 //! The data is generated from the IANA database by `scripts/zone-data` and
 //! compiled in; offsets and abbreviations come from jiff at the given instant.
 
+use crate::input::FieldError;
 use crate::time::Zone;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -247,18 +248,23 @@ fn describe(e: &Entry, at: Timestamp) -> ZoneMatch {
     ZoneMatch { name: e.name.to_string(), place, now }
 }
 
-/// What a zone field holds once read: a zone's name (legacy ones made
-/// canonical), or text that clearly means one zone ("New York", "India").
-/// Anything else is left as typed, for `Zone::parse` to refuse and the form
-/// to offer the matches.
-pub fn settle(typed: &str, now: i64) -> String {
-    if let Ok(z) = Zone::parse("time_zone", typed) {
-        return z.name().to_string();
+/// What a zone field holds once read: the canonical name of the zone typed
+/// ("Asia/Calcutta" → "Asia/Kolkata"), or of the one zone that text clearly
+/// means ("New York", "India"). Text that finds several zones ("CET",
+/// "+05:30", "Brazil") is refused, for the person to choose among them, even
+/// where the database has a zone of that name: "EST" is not what people in
+/// New York mean.
+pub fn settle(field: &'static str, typed: &str, now: i64) -> Result<String, FieldError> {
+    if typed.contains('/') {
+        if let Ok(z) = Zone::parse(field, typed) {
+            return Ok(z.name().to_string());
+        }
     }
     let found = search(typed, now);
     match found.matches.first() {
-        Some(m) if found.certain => m.name.clone(),
-        _ => typed.to_string(),
+        Some(m) if found.certain => Ok(m.name.clone()),
+        Some(_) => Err(FieldError::new(field, format!("“{}” matches {} time zones; choose one.", typed.trim(), found.total))),
+        None => Zone::parse(field, typed).map(|z| z.name().to_string()),
     }
 }
 
@@ -334,13 +340,18 @@ mod tests {
     }
 
     #[test]
-    fn clear_text_is_taken_and_unclear_text_is_left() {
-        assert_eq!(settle("Asia/Calcutta", DEC), "Asia/Kolkata");
-        assert_eq!(settle("New York", DEC), "America/New_York");
-        assert_eq!(settle("india", DEC), "Asia/Kolkata");
-        assert_eq!(settle("London", DEC), "Europe/London");
-        assert_eq!(settle("+05:30", DEC), "+05:30");
-        assert_eq!(settle("Mars/Olympus", DEC), "Mars/Olympus");
+    fn clear_text_is_taken_and_unclear_text_is_refused() {
+        let settle = |t: &str| super::settle("tz", t, DEC);
+        assert_eq!(settle("Asia/Calcutta").unwrap(), "Asia/Kolkata");
+        assert_eq!(settle("New York").unwrap(), "America/New_York");
+        assert_eq!(settle("india").unwrap(), "Asia/Kolkata");
+        assert_eq!(settle("London").unwrap(), "Europe/London");
+        assert_eq!(settle("UTC").unwrap(), "UTC");
+        assert_eq!(settle("PRC").unwrap(), "Asia/Shanghai", "a legacy name nothing else matches");
+        for several in ["+05:30", "CET", "EST", "Brazil"] {
+            assert!(settle(several).unwrap_err().message.contains("time zones; choose one"), "{several}");
+        }
+        assert!(settle("Mars/Olympus").unwrap_err().message.contains("not one time zone we know"));
     }
 
     #[test]

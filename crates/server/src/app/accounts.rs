@@ -159,9 +159,7 @@ impl App {
     }
 
     pub async fn update_profile(&self, me: &Account, input: &ProfileInput) -> AppResult<Account> {
-        let mut input = input.clone();
-        input.time_zone = super::zones::settle(&input.time_zone);
-        let profile = input.parse()?;
+        let profile = super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse())?;
         Ok(self.store.update_profile(&me.id, &profile).await?)
     }
 

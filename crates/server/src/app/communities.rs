@@ -91,9 +91,7 @@ impl App {
     }
 
     pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
-        let mut input = input.clone().or_defaults(&me.time_zone);
-        input.time_zone = super::zones::settle(&input.time_zone);
-        let draft = input.parse()?;
+        let draft = super::zones::parse_with_zone(input.clone().or_defaults(&me.time_zone), |i| &mut i.time_zone, |i| i.parse())?;
         self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)]).await?;
         Ok(self.store.create_community(&draft, &me.id, now()).await?)
     }
@@ -141,9 +139,7 @@ impl App {
 
     pub async fn update_community(&self, me: &Account, slug: &str, input: &CommunityInput) -> AppResult<Community> {
         let view = self.community_for(me, slug, Action::Edit).await?;
-        let mut input = input.clone();
-        input.time_zone = super::zones::settle(&input.time_zone);
-        let draft = input.parse()?;
+        let draft = super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse())?;
         Ok(self.store.update_community(&view.community.id, &draft, now()).await?)
     }
 
