@@ -90,3 +90,22 @@ async fn two_people_cowork_in_the_live_room_across_the_world() {
     .await;
     assert!(stdout.contains("the room agreed between London and Tokyo"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_in_india_ends_up_with_asia_kolkata_and_zones_are_found_by_city_offset_or_country() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    server.community("kavya@example.org", "chai-club", "public", "open").await;
+    let kavya = email("kavya@example.org");
+    let mut links = Vec::new();
+    for name in ["LINK_1280", "LINK_390", "LINK_NOJS"] {
+        links.push((name, server.app().issue_sign_in_link(&kavya).await.unwrap()));
+    }
+    let mut env = vec![("BASE_URL", server.base.clone())];
+    env.extend(links);
+    let stdout = run("zones.mjs", env).await;
+    assert!(stdout.contains("chromium reported Asia/Calcutta"), "the browser reports the legacy name");
+    assert_eq!(server.account("kavya@example.org").await.time_zone, "Asia/Kolkata");
+}

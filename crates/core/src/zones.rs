@@ -31,6 +31,10 @@ struct Entry {
     /// Country names, the main one first, and whether it is the main one.
     countries: Vec<(&'static str, bool)>,
     comment: &'static str,
+    /// The main zone of its region: it has legacy names (US/Eastern,
+    /// Brazil/East) or serves "most areas" of its country. Listed first among
+    /// equals, since the database has no populations.
+    prominent: bool,
 }
 
 struct Data {
@@ -83,7 +87,8 @@ fn data() -> &'static Data {
                     .enumerate()
                     .filter_map(|(i, c)| countries.get(c).map(|n| (*n, i == 0)))
                     .collect();
-                Some(Entry { name, tz, cities, names, countries, comment })
+                let prominent = all.len() > 1 || comment.contains("most");
+                Some(Entry { name, tz, cities, names, countries, comment, prominent })
             })
             .collect();
         Data { links, entries }
@@ -140,6 +145,8 @@ enum Rank {
     Name,
     City,
     Country,
+    /// An abbreviation typed in capitals ("EST") before words that start with it (Estonia).
+    Shouted,
     CityWord,
     OtherCountry,
     Region,
@@ -192,9 +199,11 @@ pub fn search(query: &str, now: i64) -> Found {
     let later = Timestamp::from_second(now + 182 * 86_400).unwrap_or(at);
     let offset = offset_query(&raw.to_lowercase());
     let abbreviation = (2..=6).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphabetic());
+    let shouted = abbreviation && raw.bytes().all(|b| b.is_ascii_uppercase());
     let raw_name = raw.to_ascii_lowercase();
     let mut ranked: Vec<(Rank, usize)> = Vec::new();
     for (i, e) in data().entries.iter().enumerate() {
+        let abbreviated = || abbreviation && [at, later].iter().any(|t| e.tz.to_offset_info(*t).abbreviation().eq_ignore_ascii_case(raw));
         let rank = if e.name.eq_ignore_ascii_case(&raw_name) || canonical(&raw_name) == Some(e.name) {
             Some(Rank::Name)
         } else if q.is_empty() {
@@ -203,13 +212,15 @@ pub fn search(query: &str, now: i64) -> Found {
             Some(Rank::City)
         } else if e.countries.iter().any(|(c, main)| *main && c.eq_ignore_ascii_case(raw)) {
             Some(Rank::Country)
+        } else if shouted && abbreviated() {
+            Some(Rank::Shouted)
         } else if e.cities.iter().any(|c| word_prefix(c, &q)) {
             Some(Rank::CityWord)
         } else if e.countries.iter().any(|(c, _)| word_prefix(&words(c), &q)) {
             Some(Rank::OtherCountry)
         } else if e.names.iter().any(|n| word_prefix(n, &q)) || word_prefix(&words(e.comment), &q) {
             Some(Rank::Region)
-        } else if abbreviation && [at, later].iter().any(|t| e.tz.to_offset_info(*t).abbreviation().eq_ignore_ascii_case(raw)) {
+        } else if abbreviated() {
             Some(Rank::Abbreviation)
         } else if offset.is_some_and(|o| e.tz.to_offset(at).seconds() == o) {
             Some(Rank::Offset)
@@ -220,9 +231,9 @@ pub fn search(query: &str, now: i64) -> Found {
             ranked.push((r, i));
         }
     }
-    // Zones of the same rank keep the database's order: by country, the most
-    // populous region first.
-    ranked.sort_by_key(|&(r, i)| (r, i));
+    // Among equals: the main zones of their regions, then the database's order (by country).
+    let entries = &data().entries;
+    ranked.sort_by_key(|&(r, i)| (r, !entries[i].prominent, i));
     let certain = match ranked.as_slice() {
         [_] => true,
         [(best, _), (next, _), ..] => *best <= Rank::Country && next > best,
@@ -323,6 +334,9 @@ mod tests {
         assert!(ist.contains(&"Asia/Kolkata".to_string()) && ist.contains(&"Asia/Colombo".to_string()), "{ist:?}");
         assert_eq!(names_of("UTC+5:30"), ist);
         assert_eq!(names_of("+0530"), ist);
+        let est = names_of("EST");
+        assert!(est.contains(&"America/New_York".to_string()) && est.contains(&"America/Toronto".to_string()), "{est:?}");
+        assert!(!est.contains(&"Europe/Tallinn".to_string()), "EST is not Estonia: {est:?}");
         let minus_five = search("-05:00", DEC);
         assert!(minus_five.total > LIMIT && minus_five.matches.iter().all(|m| m.now.starts_with("UTC−05:00")), "{minus_five:?}");
         let us = search("United States", DEC);
