@@ -30,7 +30,9 @@ struct Entry {
     names: Vec<String>,
     /// Country names, the main one first, and whether it is the main one.
     countries: Vec<(&'static str, bool)>,
-    comment: &'static str,
+    /// The same, lowercase, and the comment's words, for matching.
+    country_words: Vec<String>,
+    comment_words: String,
     /// The main zone of its region: it has legacy names (US/Eastern,
     /// Brazil/East) or serves "most areas" of its country. Listed first among
     /// equals, since the database has no populations.
@@ -81,14 +83,15 @@ fn data() -> &'static Data {
                 let all: Vec<&str> = std::iter::once(name).chain(aliases.get(name).into_iter().flatten().copied()).collect();
                 let cities = all.iter().map(|n| words(n.rsplit('/').next().unwrap_or(n))).collect();
                 let names = all.iter().map(|n| words(n)).collect();
-                let countries = codes
+                let countries: Vec<(&str, bool)> = codes
                     .split(',')
                     .filter(|c| !c.is_empty())
                     .enumerate()
                     .filter_map(|(i, c)| countries.get(c).map(|n| (*n, i == 0)))
                     .collect();
                 let prominent = all.len() > 1 || comment.contains("most");
-                Some(Entry { name, tz, cities, names, countries, comment, prominent })
+                let country_words = countries.iter().map(|(c, _)| words(c)).collect();
+                Some(Entry { name, tz, cities, names, countries, country_words, comment_words: words(comment), prominent })
             })
             .collect();
         Data { links, entries }
@@ -201,10 +204,11 @@ pub fn search(query: &str, now: i64) -> Found {
     let abbreviation = (2..=6).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphabetic());
     let shouted = abbreviation && raw.bytes().all(|b| b.is_ascii_uppercase());
     let raw_name = raw.to_ascii_lowercase();
+    let legacy_of = canonical(&raw_name);
     let mut ranked: Vec<(Rank, usize)> = Vec::new();
     for (i, e) in data().entries.iter().enumerate() {
         let abbreviated = || abbreviation && [at, later].iter().any(|t| e.tz.to_offset_info(*t).abbreviation().eq_ignore_ascii_case(raw));
-        let rank = if e.name.eq_ignore_ascii_case(&raw_name) || canonical(&raw_name) == Some(e.name) {
+        let rank = if e.name.eq_ignore_ascii_case(&raw_name) || legacy_of == Some(e.name) {
             Some(Rank::Name)
         } else if q.is_empty() {
             None
@@ -216,9 +220,9 @@ pub fn search(query: &str, now: i64) -> Found {
             Some(Rank::Shouted)
         } else if e.cities.iter().any(|c| word_prefix(c, &q)) {
             Some(Rank::CityWord)
-        } else if e.countries.iter().any(|(c, _)| word_prefix(&words(c), &q)) {
+        } else if e.country_words.iter().any(|c| word_prefix(c, &q)) {
             Some(Rank::OtherCountry)
-        } else if e.names.iter().any(|n| word_prefix(n, &q)) || word_prefix(&words(e.comment), &q) {
+        } else if e.names.iter().any(|n| word_prefix(n, &q)) || word_prefix(&e.comment_words, &q) {
             Some(Rank::Region)
         } else if abbreviated() {
             Some(Rank::Abbreviation)
