@@ -98,7 +98,7 @@ fn data() -> &'static Data {
     })
 }
 
-/// Lowercase, with `_`, `/` and runs of spaces made single spaces.
+/// Lowercase, with `_`, `/`, `-` and runs of spaces made single spaces.
 fn words(s: &str) -> String {
     s.to_lowercase().replace(['_', '/', '-'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -168,7 +168,7 @@ fn offset_query(q: &str) -> Option<i32> {
     let rest = rest.trim();
     let (h, m) = match rest.split_once(':') {
         Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at(2),
+        None if rest.len() == 4 && rest.bytes().all(|b| b.is_ascii_digit()) => rest.split_at(2),
         None => (rest, "0"),
     };
     let ok = |s: &str, n: usize| !s.is_empty() && s.len() <= n && s.bytes().all(|b| b.is_ascii_digit());
@@ -375,8 +375,24 @@ mod tests {
     #[test]
     fn odd_text_finds_nothing() {
         let long = "a".repeat(10_000);
-        for q in ["", "   ", long.as_str(), "😀", "'; DROP TABLE accounts; --", "%", "+99:00", "/", "Mars/Olympus", "\0"] {
+        for q in ["", "   ", long.as_str(), "😀", "'; DROP TABLE accounts; --", "%", "+99:00", "/", "Mars/Olympus", "\0", "+a€", "+€"]
+        {
             assert_eq!(search(q, DEC).total, 0, "{q:?}");
+        }
+        // Random text, multi-byte characters included, never panics.
+        const PIECES: [&str; 16] = ["+", "-", "−", ":", "0", "5", "3", "utc", "€", "é", "😀", " ", "/", "_", "a", "Z"];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..1_500 {
+            let mut text = String::new();
+            for _ in 0..(seed % 9) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(PIECES[(seed % 16) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            let _ = search(&text, DEC);
+            let _ = settle("tz", &text, DEC);
         }
     }
 }
