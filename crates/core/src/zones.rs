@@ -212,7 +212,7 @@ pub fn search(query: &str, now: i64) -> Found {
             Some(Rank::Name)
         } else if q.is_empty() {
             None
-        } else if e.cities.iter().any(|c| *c == q) {
+        } else if e.cities.contains(&q) {
             Some(Rank::City)
         } else if e.countries.iter().any(|(c, main)| *main && c.eq_ignore_ascii_case(raw)) {
             Some(Rank::Country)
