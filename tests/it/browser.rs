@@ -128,3 +128,22 @@ async fn an_organizer_cancels_ahead_and_a_member_on_a_phone_joins_what_is_happen
         "the member is told, in her zone"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_in_india_ends_up_with_asia_kolkata_and_zones_are_found_by_city_offset_or_country() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    server.community("kavya@example.org", "chai-club", "public", "open").await;
+    let kavya = email("kavya@example.org");
+    let mut links = Vec::new();
+    for name in ["LINK_1280", "LINK_390", "LINK_NOJS"] {
+        links.push((name, server.app().issue_sign_in_link(&kavya).await.unwrap()));
+    }
+    let mut env = vec![("BASE_URL", server.base.clone())];
+    env.extend(links);
+    let stdout = run("zones.mjs", env).await;
+    assert!(stdout.contains("chromium reported Asia/Calcutta"), "the browser reports the legacy name");
+    assert_eq!(server.account("kavya@example.org").await.time_zone, "Asia/Kolkata");
+}

@@ -14,3 +14,4 @@ mod schedule;
 mod session_life;
 mod store;
 mod support;
+mod zones;

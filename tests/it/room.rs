@@ -477,6 +477,23 @@ async fn chat_older_than_the_retention_is_deleted() {
 }
 
 #[tokio::test]
+async fn chat_reads_formatting_as_people_type_it() {
+    let server = Server::start().await;
+    let (session, host, member) = room_of_two(&server, "formatting").await;
+    let mut a = open(&server, &host, &session.id).await.unwrap();
+    let mut b = open(&server, &member, &session.id).await.unwrap();
+    b.send(json!({"type": "chat", "text": "*two words*, *bold*. Run `pytest -k` (see https://example.org/docs)."})).await;
+    let m = a.next_of("chat").await["message"].clone();
+    assert_eq!(
+        m["spans"],
+        json!([
+            {"t": "bold", "v": "two words"}, {"t": "text", "v": ", "}, {"t": "bold", "v": "bold"}, {"t": "text", "v": ". Run "},
+            {"t": "code", "v": "pytest -k"}, {"t": "text", "v": " (see "}, {"t": "link", "v": "https://example.org/docs"}, {"t": "text", "v": ")."}
+        ])
+    );
+}
+
+#[tokio::test]
 async fn the_room_works_the_same_on_postgresql() {
     let server = Server::start_on("postgres").await;
     let (session, host, member) = room_of_two(&server, "pg-room").await;

@@ -458,3 +458,15 @@ on_both!(upcoming_sessions_filter_and_personal_schedules, |s: Store| async move 
     let (n, _, _) = s.community_sessions_version(&c.id).await.unwrap();
     assert_eq!(n, 2);
 });
+
+on_both!(legacy_zone_names_stored_before_are_made_canonical, |s: Store| async move {
+    let kolkata = s.create_account("kolkata@example.org", "K", "Asia/Calcutta", 1).await.unwrap();
+    let kyiv = s.create_account("kyiv@example.org", "Y", "Europe/Kiev", 1).await.unwrap();
+    let london = s.create_account("london@example.org", "L", "Europe/London", 1).await.unwrap();
+    assert_eq!(s.migrate().await.unwrap(), 0, "no migration, only the rewrite");
+    for (a, zone) in [(&kolkata, "Asia/Kolkata"), (&kyiv, "Europe/Kyiv"), (&london, "Europe/London")] {
+        assert_eq!(s.account(&a.id).await.unwrap().time_zone, zone);
+    }
+    assert_eq!(s.migrate().await.unwrap(), 0, "a second run changes nothing");
+    assert_eq!(s.account(&kolkata.id).await.unwrap().time_zone, "Asia/Kolkata");
+});

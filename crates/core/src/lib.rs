@@ -12,5 +12,6 @@ pub mod schedule;
 #[cfg(test)]
 mod schedule_properties;
 pub mod time;
+pub mod zones;
 
 pub use input::{FieldError, Invalid};

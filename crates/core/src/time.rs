@@ -27,10 +27,15 @@ impl Zone {
         if v.len() > 64 {
             return Err(FieldError::new(field, "That is not a time zone name."));
         }
-        // Accept any spelling the database knows, but store its canonical name.
-        match jiff::tz::db().get(v) {
-            Ok(tz) => Ok(Zone(tz.iana_name().unwrap_or(v).to_string(), tz)),
-            Err(_) => Err(FieldError::new(field, format!("“{v}” is not a time zone we know; use a name such as America/New_York."))),
+        // Accept any spelling the database knows, but store its canonical name:
+        // browsers still report legacy ones such as Asia/Calcutta.
+        let name = crate::zones::canonical(v).unwrap_or(v);
+        match jiff::tz::db().get(name) {
+            Ok(tz) => Ok(Zone(tz.iana_name().unwrap_or(name).to_string(), tz)),
+            Err(_) => Err(FieldError::new(
+                field,
+                format!("“{v}” is not one time zone we know; type a city or a country, or a name such as America/New_York."),
+            )),
         }
     }
     pub fn utc() -> Zone {
@@ -194,19 +199,9 @@ pub fn parse_time(field: &'static str, raw: &str) -> Result<Time, FieldError> {
     Time::new(h, m, 0, 0).map_err(|_| bad())
 }
 
-/// Every zone name people may choose, sorted, for a picker.
+/// Every zone name people may choose, sorted, for a picker: no legacy names.
 pub fn zone_names() -> Vec<String> {
-    let mut names: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|n| n.to_string())
-        .filter(|n| {
-            n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("SystemV/") && !n.starts_with("posix/") && !n.starts_with("right/")
-        })
-        .collect();
-    names.push("UTC".into());
-    names.sort();
-    names.dedup();
-    names
+    crate::zones::names().into_iter().map(String::from).collect()
 }
 
 #[cfg(test)]

@@ -17,6 +17,145 @@ function proposeBrowserZone() {
     note.textContent = `Proposed from your browser: ${zone}. Save to keep it.`;
     note.hidden = false;
   }
+  // Browsers still report legacy names (Chromium says Asia/Calcutta): propose the current one.
+  fetch(`/api/v1/zones?q=${encodeURIComponent(zone)}`)
+    .then((r) => (r.ok ? r.json() : null))
+    .then((found) => {
+      const current = found && found.certain && found.matches[0] ? found.matches[0].name : "";
+      if (!current || current === zone || input.value !== zone) return;
+      input.value = current;
+      if (note) note.textContent = `Proposed from your browser: ${current} (your browser calls it ${zone}). Save to keep it.`;
+    })
+    .catch(() => {});
+}
+
+/**
+ * Zone fields suggest zones as people type — a city, a country, an
+ * abbreviation, an offset — from the server's search: a combobox with a
+ * listbox, as in the ARIA Authoring Practices. Without this file the field
+ * takes the same free text and the form offers the matches.
+ */
+function zoneCombobox() {
+  for (const input of document.querySelectorAll("input[data-zone-search]")) {
+    const id = `${input.id}-options`;
+    const list = document.createElement("ul");
+    list.id = id;
+    list.className = "zone-options";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Zone suggestions");
+    list.hidden = true;
+    const status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    const wrap = document.createElement("div");
+    wrap.className = "combo";
+    input.before(wrap);
+    wrap.append(input, list);
+    wrap.after(status);
+    input.removeAttribute("list");
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", id);
+    const field = input.closest(".field");
+    const picks = field ? [...field.querySelectorAll('input[name="zone_pick"]')] : [];
+    let options = [];
+    let active = -1;
+    let asked = 0;
+    let timer = 0;
+
+    const close = () => {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    };
+    const highlight = (i) => {
+      active = i;
+      options.forEach((li, j) => li.setAttribute("aria-selected", String(j === i)));
+      input.setAttribute("aria-activedescendant", options[i].id);
+      options[i].scrollIntoView({ block: "nearest" });
+    };
+    const choose = (li) => {
+      input.value = li.dataset.name;
+      for (const p of picks) p.checked = p.value === li.dataset.name;
+      close();
+      status.textContent = `${li.dataset.name} chosen.`;
+    };
+    const show = (found) => {
+      options = found.matches.map((m, i) => {
+        const li = document.createElement("li");
+        li.id = `${id}-${i}`;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.dataset.name = m.name;
+        const place = document.createElement("strong");
+        place.textContent = m.place;
+        const detail = document.createElement("span");
+        detail.className = "hint";
+        detail.textContent = `${m.name} · ${m.now}`;
+        li.append(place, " ", detail);
+        // Keep the focus in the field, so the click picks rather than blurs.
+        li.addEventListener("mousedown", (e) => e.preventDefault());
+        li.addEventListener("click", () => choose(li));
+        return li;
+      });
+      list.replaceChildren(...options);
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      list.hidden = options.length === 0;
+      input.setAttribute("aria-expanded", String(options.length > 0));
+      const n = options.length;
+      status.textContent =
+        n === 0 ? "No time zone matches."
+        : found.total > n ? `${found.total} time zones match; the first ${n} are listed. Use the arrow keys to choose.`
+        : `${n} time zone${n === 1 ? "" : "s"} match. Use the arrow keys to choose.`;
+    };
+    const search = async () => {
+      const q = input.value.trim();
+      const mine = ++asked;
+      if (!q) {
+        close();
+        status.textContent = "";
+        return;
+      }
+      try {
+        const r = await fetch(`/api/v1/zones?q=${encodeURIComponent(q)}`);
+        if (!r.ok) return;
+        const found = await r.json();
+        // Only the answer to the latest text, and only while the person is still here.
+        if (mine === asked && document.activeElement === input) show(found);
+      } catch {
+        /* the field still takes free text */
+      }
+    };
+
+    input.addEventListener("input", () => {
+      for (const p of picks) p.checked = false;
+      clearTimeout(timer);
+      timer = setTimeout(search, 150);
+    });
+    input.addEventListener("keydown", (e) => {
+      const open = !list.hidden && options.length > 0;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (!open) {
+          search();
+          return;
+        }
+        const n = options.length;
+        highlight(e.key === "ArrowDown" ? (active + 1) % n : active <= 0 ? n - 1 : active - 1);
+      } else if (e.key === "Enter" && open && active >= 0) {
+        e.preventDefault();
+        choose(options[active]);
+      } else if (e.key === "Escape" && open) {
+        e.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", close);
+    for (const p of picks) p.addEventListener("change", () => p.checked && (input.value = p.value));
+  }
 }
 
 /** Select an element's text so the person can copy it by hand. */
@@ -293,6 +432,7 @@ function sendBrowserZone() {
 function init() {
   sendBrowserZone();
   proposeBrowserZone();
+  zoneCombobox();
   suggestSlug();
   seriesForm();
   phaseEditor();

@@ -103,7 +103,9 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<usize> {
-        migrations::apply(&self.pool, self.backend).await
+        let applied = migrations::apply(&self.pool, self.backend).await?;
+        migrations::canonical_zones(&self.pool).await?;
+        Ok(applied)
     }
 
     /// Cheap liveness probe for `/healthz`.

@@ -51,6 +51,38 @@ async fn apply_locked(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Resul
     Ok(applied)
 }
 
+/// Rewrites legacy zone names (Asia/Calcutta, US/Eastern) to their canonical
+/// ones wherever a zone is stored. It runs at every migration rather than once,
+/// since a newer time zone database may rename more zones; it touches only the
+/// rows that need it, so a second run changes nothing.
+pub async fn canonical_zones(pool: &AnyPool) -> Result<u64> {
+    const SELECT: [&str; 4] = [
+        "SELECT DISTINCT time_zone FROM accounts",
+        "SELECT DISTINCT time_zone FROM communities",
+        "SELECT DISTINCT time_zone FROM series",
+        "SELECT DISTINCT time_zone FROM sessions",
+    ];
+    const UPDATE: [&str; 4] = [
+        "UPDATE accounts SET time_zone = $1 WHERE time_zone = $2",
+        "UPDATE communities SET time_zone = $1 WHERE time_zone = $2",
+        "UPDATE series SET time_zone = $1 WHERE time_zone = $2",
+        "UPDATE sessions SET time_zone = $1 WHERE time_zone = $2",
+    ];
+    let mut changed = 0;
+    for (select, update) in SELECT.iter().zip(UPDATE) {
+        let names: Vec<String> = sqlx::query_scalar(select).fetch_all(pool).await?;
+        for legacy in names {
+            if let Some(canonical) = cowork_core::zones::canonical(&legacy).filter(|c| *c != legacy) {
+                changed += sqlx::query(update).bind(canonical).bind(&legacy).execute(pool).await?.rows_affected();
+            }
+        }
+    }
+    if changed > 0 {
+        tracing::info!(changed, "legacy time zone names made canonical");
+    }
+    Ok(changed)
+}
+
 /// Splits a migration into statements. Comments go first, since they may
 /// hold semicolons; our migrations put no `--` or `;` inside string literals.
 fn statements(sql: &str) -> Vec<String> {

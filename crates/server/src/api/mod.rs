@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/openapi.json", get(openapi))
+        .route("/zones", get(zones))
         .route("/me", get(me).patch(update_me))
         .route("/me/communities", get(my_communities))
         .route("/me/tokens", get(tokens))
@@ -227,6 +228,17 @@ async fn tokens(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
 async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
     app.revoke_api_token(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ZoneQuery {
+    q: String,
+}
+
+/// Zones matching what someone typed; no token needed, so forms can use it.
+async fn zones(State(app): State<App>, Query(q): Query<ZoneQuery>) -> Json<cowork_core::zones::Found> {
+    Json(app.find_zones(&q.q))
 }
 
 async fn directory(State(app): State<App>, Query(search): Query<DirectorySearch>) -> ApiResult {

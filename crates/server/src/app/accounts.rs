@@ -159,7 +159,7 @@ impl App {
     }
 
     pub async fn update_profile(&self, me: &Account, input: &ProfileInput) -> AppResult<Account> {
-        let profile = input.parse()?;
+        let profile = super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse())?;
         Ok(self.store.update_profile(&me.id, &profile).await?)
     }
 

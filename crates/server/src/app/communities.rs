@@ -96,7 +96,7 @@ impl App {
     }
 
     pub async fn create_community(&self, me: &Account, input: &CommunityInput) -> AppResult<Community> {
-        let draft = input.clone().or_defaults(&me.time_zone).parse()?;
+        let draft = super::zones::parse_with_zone(input.clone().or_defaults(&me.time_zone), |i| &mut i.time_zone, |i| i.parse())?;
         self.rate_limit(&[(format!("create-community:{}", me.id), 10, 86_400)]).await?;
         Ok(self.store.create_community(&draft, &me.id, now()).await?)
     }
@@ -144,7 +144,7 @@ impl App {
 
     pub async fn update_community(&self, me: &Account, slug: &str, input: &CommunityInput) -> AppResult<Community> {
         let view = self.community_for(me, slug, Action::Edit).await?;
-        let draft = input.parse()?;
+        let draft = super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse())?;
         Ok(self.store.update_community(&view.community.id, &draft, now()).await?)
     }
 

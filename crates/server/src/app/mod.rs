@@ -11,6 +11,7 @@ pub mod mail;
 mod notices;
 pub mod room;
 pub mod schedule;
+pub mod zones;
 
 use crate::config::Config;
 use crate::metrics::Metrics;

@@ -238,7 +238,8 @@ impl App {
 
     async fn parse_series(&self, community_id: &str, input: &SeriesInput) -> AppResult<(SeriesDraft, Format)> {
         let formats = self.formats_of(community_id).await?;
-        let draft = input.parse(|k| formats.iter().any(|f| f.key == k))?;
+        let draft =
+            super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse(|k| formats.iter().any(|f| f.key == k)))?;
         let format = formats.into_iter().find(|f| f.key == draft.format_key).ok_or_else(|| Invalid::one("format", "Choose a format."))?;
         Ok((draft, format))
     }

@@ -76,6 +76,23 @@ struct CommunityForm {
     /// None when creating.
     slug: Option<String>,
     zones: Vec<String>,
+    zone_choices: cowork_core::zones::Found,
+}
+
+/// The community form as sent: the input, and a zone picked from those offered.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CommunityFields {
+    #[serde(flatten)]
+    input: CommunityInput,
+    zone_pick: String,
+}
+
+impl CommunityFields {
+    fn input(mut self) -> CommunityInput {
+        super::picked_zone(&mut self.input.time_zone, &self.zone_pick);
+        self.input
+    }
 }
 
 impl CommunityForm {
@@ -88,7 +105,8 @@ impl CommunityForm {
 }
 
 fn form_page(ctx: Ctx, form: CommunityInput, errors: FormErrors, slug: Option<String>) -> CommunityForm {
-    CommunityForm { ctx, form, errors, slug, zones: zone_names() }
+    let zone_choices = super::zone_choices(&form.time_zone, &errors);
+    CommunityForm { ctx, form, errors, slug, zones: zone_names(), zone_choices }
 }
 
 async fn new_form(s: SignedIn) -> PageResult {
@@ -96,7 +114,8 @@ async fn new_form(s: SignedIn) -> PageResult {
     ok(&form_page(s.ctx, form, FormErrors::default(), None))
 }
 
-async fn create(State(app): State<App>, s: SignedIn, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
+async fn create(State(app): State<App>, s: SignedIn, CsrfForm(form): CsrfForm<CommunityFields>) -> PageResult {
+    let form = form.input();
     match form_errors(app.create_community(&s.me, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=created", c.slug)),
         Err(errors) => render(errors.status(), &form_page(s.ctx, form, errors, None)),
@@ -108,7 +127,8 @@ async fn edit_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>
     ok(&form_page(s.ctx, form, FormErrors::default(), Some(slug)))
 }
 
-async fn update(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<CommunityInput>) -> PageResult {
+async fn update(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<CommunityFields>) -> PageResult {
+    let form = form.input();
     match form_errors(app.update_community(&s.me, &slug, &form).await)? {
         Ok(c) => see_other(&format!("/c/{}?notice=saved", c.slug)),
         Err(errors) => render(errors.status(), &form_page(s.ctx, form, errors, Some(slug))),

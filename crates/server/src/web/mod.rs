@@ -464,6 +464,21 @@ impl FormErrors {
 
 /// Splits a service result into "show the form again with these errors" and
 /// everything else; what was typed is never lost to a validation error or a limit.
+/// The zones to offer beside a zone field whose text was not one zone.
+pub fn zone_choices(typed: &str, errors: &FormErrors) -> cowork_core::zones::Found {
+    match errors.get("time_zone") {
+        Some(_) => crate::app::zones::search(typed),
+        None => Default::default(),
+    }
+}
+
+/// A zone picked from those offered wins over the text that found them.
+pub fn picked_zone(typed: &mut String, pick: &str) {
+    if !pick.trim().is_empty() {
+        *typed = pick.trim().to_string();
+    }
+}
+
 pub fn form_errors<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, PageError> {
     match r {
         Ok(v) => Ok(Ok(v)),

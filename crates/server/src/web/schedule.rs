@@ -126,6 +126,7 @@ pub struct SeriesForm {
     pub errors: FormErrors,
     pub formats: Vec<Format>,
     pub zones: Vec<String>,
+    pub zone_choices: cowork_core::zones::Found,
     /// Where the form posts.
     pub action: String,
     pub heading: String,
@@ -232,10 +233,13 @@ pub struct SeriesFields {
     /// A rule the fields cannot show, kept as it is unless `drop_rrule` is ticked.
     rrule: String,
     drop_rrule: String,
+    /// A zone picked from those offered when the typed one was not a zone.
+    zone_pick: String,
 }
 
 impl SeriesFields {
-    pub fn input(self) -> SeriesInput {
+    pub fn input(mut self) -> SeriesInput {
+        super::picked_zone(&mut self.time_zone, &self.zone_pick);
         let on = |s: &str| !s.is_empty();
         SeriesInput {
             wd_mo: on(&self.wd_mo),
@@ -287,7 +291,11 @@ pub async fn series_form(
 ) -> PageResult {
     let status = if errors.any() { errors.status() } else { axum::http::StatusCode::OK };
     let formats = app.formats_of(&community.community.id).await?;
-    render(status, &SeriesForm { ctx, community, form, errors, formats, zones: zone_names(), action, heading, one_off, version, note })
+    let zone_choices = super::zone_choices(&form.time_zone, &errors);
+    render(
+        status,
+        &SeriesForm { ctx, community, form, errors, formats, zones: zone_names(), zone_choices, action, heading, one_off, version, note },
+    )
 }
 
 async fn new_series(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {

@@ -31,6 +31,7 @@ struct ProfilePage {
     errors: FormErrors,
     password_errors: FormErrors,
     zones: Vec<String>,
+    zone_choices: cowork_core::zones::Found,
     welcome: bool,
     notice: &'static str,
     has_password: bool,
@@ -70,7 +71,9 @@ fn profile_page(
     let email = s.me.email.clone();
     let zone_confirmed = s.me.time_zone_confirmed;
     let next = if next.is_empty() { String::new() } else { safe_next(next) };
+    let zone_choices = super::zone_choices(&form.time_zone, &errors);
     ProfilePage {
+        zone_choices,
         ctx: s.ctx,
         form,
         errors,
@@ -96,9 +99,11 @@ struct ProfileForm {
     #[serde(flatten)]
     profile: ProfileInput,
     next: String,
+    zone_pick: String,
 }
 
-async fn save_profile(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm<ProfileForm>) -> PageResult {
+async fn save_profile(State(app): State<App>, s: SignedIn, CsrfForm(mut f): CsrfForm<ProfileForm>) -> PageResult {
+    super::picked_zone(&mut f.profile.time_zone, &f.zone_pick);
     match form_errors(app.update_profile(&s.me, &f.profile).await)? {
         Ok(_) if !f.next.is_empty() => see_other(&safe_next(&f.next)),
         Ok(_) => see_other("/settings/profile?saved=profile"),
