@@ -10,6 +10,7 @@ mod cli;
 mod mail;
 mod pages;
 mod room;
+mod room_timer;
 mod schedule;
 mod store;
 mod support;

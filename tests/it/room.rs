@@ -95,7 +95,7 @@ impl Ws {
 }
 
 /// Host and member of a session starting in a minute, both signed in.
-async fn room_of_two(server: &Server, slug: &str) -> (cowork_store::Session, Browser, Browser) {
+pub async fn room_of_two(server: &Server, slug: &str) -> (cowork_store::Session, Browser, Browser) {
     let session = server.live_session("host@example.org", slug, "builtin:weekly-coworking", 60).await;
     let host = server.signed_in("host@example.org").await;
     let member = server.member_of(&session, "member@example.org").await;
