@@ -10,7 +10,7 @@ use cowork_core::format::Phase;
 use cowork_core::permissions::Action;
 use cowork_core::room::chat::{self, Span};
 use cowork_core::room::goals::{self, Outcome};
-use cowork_core::room::timer::{Control, Timer};
+use cowork_core::room::timer::{Control, SkipUndo, Timer, UNDO_SKIP_MS};
 use cowork_core::room::{notes, presence, tables};
 use cowork_core::rsvp::RsvpStatus;
 use cowork_core::{input, FieldError, Invalid};
@@ -169,6 +169,8 @@ struct State {
     session: Session,
     seq: u64,
     timer: Timer,
+    /// The last skip, while a host may still take it back.
+    undo: Option<SkipUndo>,
     /// Everyone here, in the order they came, with how many connections each has open.
     people: Vec<(Person, usize)>,
     goals: Vec<Goal>,
@@ -440,7 +442,7 @@ fn control(action: &str, minutes: Option<i64>) -> Result<Control, FieldError> {
             Some(m @ 1..=60) => Control::Extend(m as u32),
             _ => return Err(FieldError::new("minutes", "Extend by 1 to 60 minutes.")),
         },
-        _ => return Err(FieldError::new("action", "Choose start, pause, resume, skip, extend or restart.")),
+        _ => return Err(FieldError::new("action", "Choose start, pause, resume, skip, undo, extend or restart.")),
     })
 }
 
@@ -512,6 +514,7 @@ impl App {
             session: session.clone(),
             seq: 0,
             timer,
+            undo: None,
             people: Vec::new(),
             goals: self.store.room_goals(id).await?,
             messages: self.store.recent_messages(id, RECENT_MESSAGES as i64).await?.into(),
@@ -720,14 +723,35 @@ impl App {
                 if !who.host {
                     return Err(AppError::Forbidden("Only the session's hosts drive the timer.".into()));
                 }
-                let c = control(&action, minutes)?;
-                let mut timer = st.timer.clone();
-                if timer.apply(c, st.phases(), now) {
-                    // Saved first: a failed save leaves the room's timer as it was.
-                    self.store.save_timer(sid, &serde_json::to_string(&timer).unwrap_or_default()).await?;
-                    st.timer = timer.clone();
-                    rooms.publish(st, "timer", json!({ "timer": timer, "action": action, "by": who.account.display_name }), now, None);
-                }
+                let mut body = json!({ "action": action, "by": who.account.display_name });
+                let (timer, undo) = if action == "undo" {
+                    let back = st.undo.clone().and_then(|u| u.restore(now)).ok_or_else(|| {
+                        FieldError::new(
+                            "action",
+                            "There is no skip to undo: a skip can be undone for 10 seconds, until the timer is changed again.",
+                        )
+                    })?;
+                    (back, None)
+                } else {
+                    let c = control(&action, minutes)?;
+                    let mut timer = st.timer.clone();
+                    if !timer.apply(c, st.phases(), now) {
+                        return Ok(Reply::Nothing);
+                    }
+                    match c {
+                        Control::Extend(m) => body["minutes"] = m.into(),
+                        Control::Skip => body["undo_until_ms"] = (now + UNDO_SKIP_MS).into(),
+                        _ => {}
+                    }
+                    let undo = (c == Control::Skip).then(|| SkipUndo { before: st.timer.clone(), at_ms: now });
+                    (timer, undo)
+                };
+                // Saved first: a failed save leaves the room's timer as it was.
+                self.store.save_timer(sid, &serde_json::to_string(&timer).unwrap_or_default()).await?;
+                st.timer = timer.clone();
+                st.undo = undo;
+                body["timer"] = json!(timer);
+                rooms.publish(st, "timer", body, now, None);
             }
             Command::TablePropose { topic, video_url } => {
                 let topic = tables::topic(&topic)?;
