@@ -44,6 +44,8 @@ function start() {
   let refs = 0;
   let failures = 0;
   const pending = new Map(); // ref -> element showing its error
+  const reports = new Map(); // ref -> the message reported, until the server confirms
+  const reported = new Set(); // messages reported from this page
   let chatTab = 'room';
   const system = []; // join/leave lines, this page only
   const title = document.title;
@@ -63,7 +65,8 @@ function start() {
     const rtts = samples.map((s) => s.rtt).sort((a, b) => a - b);
     const median = rtts[Math.floor(rtts.length / 2)];
     const good = samples.filter((s) => s.rtt <= median);
-    offset = good.reduce((a, s) => a + s.off, 0) / good.length;
+    // Whole milliseconds: times computed from it land exactly on the server's seconds.
+    offset = Math.round(good.reduce((a, s) => a + s.off, 0) / good.length);
     root.dataset.offset = String(Math.round(offset));
     tick();
   }
@@ -86,19 +89,50 @@ function start() {
     if (e < 0) return { phase: null, remaining: -e, finished: false, running: t.running };
     return { phase: p, remaining: t.durations_ms[p] - e, finished: false, running: t.running };
   }
-  function starts(t, now) {
-    const [p, e] = position(t, now);
+  function endsAt(t, now) {
     const d = t.durations_ms;
+    if (t.phase >= d.length) return t.anchor_ms;
+    const rest = d.slice(t.phase).reduce((a, x) => a + x, 0) - t.elapsed_ms;
+    return t.running ? t.anchor_ms + rest : now + rest;
+  }
+  // When each begun step really began, as of `now` (timer.rs `settle` and `began`).
+  function begun(t, now) {
+    const d = t.durations_ms;
+    const out = (t.started_ms || []).slice();
+    const note = (i, at) => {
+      out.length = Math.min(out.length, i);
+      const known = out.length;
+      while (out.length <= i) out.push(at);
+      for (let k = i - 1; k >= known; k--) out[k] = out[k + 1] - d[k];
+    };
+    if (!t.running || t.phase >= d.length) return out;
+    let p = t.phase;
+    let begin = t.anchor_ms - t.elapsed_ms;
+    if (begin > now) return out;
+    if (t.elapsed_ms <= 0) note(p, begin);
+    while (p + 1 < d.length && begin + d[p] <= now) {
+      begin += d[p];
+      p++;
+      note(p, begin);
+    }
+    return out;
+  }
+  // Every step's start (timer.rs `agenda`): begun steps when they really began, the rest projected from now.
+  function starts(t, now) {
+    const d = t.durations_ms;
+    const [p, e] = position(t, now);
+    const [ahead, first] = p >= d.length ? [d.length, endsAt(t, now)] : e < 0 ? [p, now - e] : [p + 1, now + d[p] - e];
     const s = new Array(d.length).fill(0);
-    if (!d.length) return s;
-    if (p < d.length) {
-      s[p] = now - e;
-      for (let i = p - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
-      for (let i = p + 1; i < d.length; i++) s[i] = s[i - 1] + d[i - 1];
-    } else {
-      const last = d.length - 1;
-      s[last] = now - d[last];
-      for (let i = last - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
+    let at = first;
+    for (let i = ahead; i < d.length; i++) {
+      s[i] = at;
+      at += d[i];
+    }
+    const known = begun(t, now);
+    let next = first;
+    for (let i = ahead - 1; i >= 0; i--) {
+      s[i] = i < known.length ? known[i] : next - d[i];
+      next = s[i];
     }
     return s;
   }
@@ -120,7 +154,8 @@ function start() {
     const r = String(s % 60).padStart(2, '0');
     return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
   };
-  const hhmm = (ms) => new Date(ms - offset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  // To the nearest minute of this device's clock: a step at 10:00:00 is not shown at 09:59 because the clocks differ by a few ms.
+  const hhmm = (ms) => new Date(Math.round((ms - offset) / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
   // ---- chime and notifications, opt-in, remembered on this device
   const prefChime = $('pref-chime');
@@ -156,12 +191,20 @@ function start() {
     } catch { /* no sound on this device */ }
   }
 
-  // ---- the timer card, every quarter second, from wall time
+  // ---- the timer card, redrawn on each whole second of the time left, from wall time
   let last = null;
+  let redraw = null;
   function tick() {
     if (!state) return;
     const now = serverNow();
     const m = moment(state.timer, now);
+    // The shown second changes when the time left crosses a whole second: redraw
+    // exactly then, so every screen changes together, whatever its clock or when it loaded.
+    clearTimeout(redraw);
+    const delay = m.running && !m.finished ? m.remaining % 1000 || 1000 : 1000;
+    root.dataset.redrawAt = String(now + delay);
+    $('countdown').dataset.endsAt = m.running && !m.finished ? String(now + m.remaining) : '';
+    redraw = setTimeout(tick, delay);
     const p = m.phase != null ? state.phases[m.phase] : null;
     $('phase-kind').textContent = m.finished ? 'Finished' : p ? (KINDS[p.kind] || p.kind) + (m.running ? '' : ' · paused') : m.running ? 'Starting soon' : 'Waiting for the host';
     $('phase-name').textContent = m.finished ? 'Thank you for coworking!' : p ? p.label : state.session.title;
@@ -206,8 +249,24 @@ function start() {
     $('feedback-card').classList.toggle('highlight', !!wrapUp);
     renderTables(); // tables close by themselves when their focus blocks end
   }
-  setInterval(tick, 250);
   document.addEventListener('visibilitychange', tick);
+
+  // A skip can be taken back for a few seconds (the server allows 10; the button goes 2 s before).
+  let undoTimer = null;
+  function offerUndo(skip, was) {
+    clearTimeout(undoTimer);
+    const bar = $('undo-bar');
+    const left = skip && me().host && skip.undo_until_ms ? skip.undo_until_ms - 2000 - serverNow() : 0;
+    bar.hidden = left <= 0;
+    if (left <= 0) return;
+    const p = was.phase != null ? state.phases[was.phase] : null;
+    $('undo-what').textContent = `Skipped ${p ? `“${p.label}”` : 'to the first step'}.`;
+    undoTimer = setTimeout(() => { bar.hidden = true; }, left);
+  }
+  $('undo-skip').addEventListener('click', () => {
+    $('undo-bar').hidden = true;
+    send({ type: 'timer', action: 'undo' }, $('timer-error'));
+  });
 
   // ---- connection
   function connect() {
@@ -289,6 +348,12 @@ function start() {
     }
     if (m.type === 'pong') return onPong(m);
     if (m.type === 'ok') {
+      if (m.ref && reports.has(m.ref)) {
+        reported.add(reports.get(m.ref));
+        reports.delete(m.ref);
+        $('chat-state').textContent = 'Reported. The organizers and conduct contacts will look at it.';
+        renderChat();
+      }
       if (m.ref && pending.get(m.ref) === $('feedback-error')) {
         if ($('feedback-anonymous').checked) feedbackSentAnonymously();
         else $('feedback-state').textContent = 'Thank you! Your feedback was sent.';
@@ -299,6 +364,7 @@ function start() {
     if (m.type === 'error') {
       const target = m.ref && pending.get(m.ref);
       if (m.ref) pending.delete(m.ref);
+      if (m.ref && reports.delete(m.ref)) $('chat-state').textContent = '';
       if (m.code === 'removed') {
         stopped = true;
         setLink('You were removed from this room', 'gone');
@@ -331,11 +397,15 @@ function start() {
       case 'presence':
         state.people = state.people.map((p) => (p.id === m.person.id ? m.person : p));
         break;
-      case 'timer':
+      case 'timer': {
+        const was = moment(state.timer, serverNow());
         state.timer = m.timer;
-        note(`${m.by} ${{ start: 'started the session', pause: 'paused the timer', resume: 'resumed the timer', skip: 'moved on to the next step', extend: 'gave this step more time', restart: 'restarted the agenda' }[m.action] || 'changed the timer'}`, m.at_ms);
+        const more = m.minutes === 1 ? '1 more minute' : `${m.minutes} more minutes`;
+        note(`${m.by} ${{ start: 'started the session', pause: 'paused the timer', resume: 'resumed the timer', skip: 'moved on to the next step', undo: 'undid the skip', extend: `gave this step ${more}`, restart: 'restarted the agenda' }[m.action] || 'changed the timer'}`, m.at_ms);
+        offerUndo(m.action === 'skip' ? m : null, was);
         tick();
         break;
+      }
       case 'goal': {
         const i = state.goals.findIndex((g) => g.id === m.goal.id);
         if (i >= 0) state.goals[i] = m.goal;
@@ -539,7 +609,8 @@ function start() {
       ? el('li', { class: 'system' }, el('span', {}, m.text), ' ', el('time', {}, hhmm(m.at_ms)))
       : el('li', { class: `msg${m.account === me().id ? ' mine' : ''}`, 'data-message': m.id },
         el('div', { class: 'msg-head' }, el('strong', {}, m.name), ' ', el('time', {}, hhmm(m.at_ms)),
-          m.account !== me().id ? el('button', { type: 'button', class: 'linklike small', onclick: () => report(m) }, 'Report', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null,
+          m.account !== me().id && reported.has(m.id) ? el('span', { class: 'hint small' }, 'Reported') : null,
+          m.account !== me().id && !reported.has(m.id) ? el('button', { type: 'button', class: 'linklike small', onclick: () => report(m) }, 'Report', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null,
           me().moderator ? el('button', { type: 'button', class: 'linklike small danger', onclick: () => send({ type: 'chat_delete', id: m.id }) }, 'Delete', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null),
         el('p', { class: 'msg-text' }, spans(m.spans)))));
     if (atBottom) list.scrollTop = list.scrollHeight;
@@ -547,8 +618,9 @@ function start() {
   function report(m) {
     const reason = prompt(`Report this message by ${m.name} to the organizers? Say why (optional):`, '');
     if (reason === null) return;
-    send({ type: 'report', id: m.id, reason }, $('chat-error'));
-    $('announcer').textContent = 'Report sent to the organizers.';
+    $('chat-state').textContent = 'Sending the report…';
+    const ref = send({ type: 'report', id: m.id, reason }, $('chat-error'));
+    if (ref) reports.set(ref, m.id);
   }
 
   function renderFeedback() {
@@ -599,7 +671,7 @@ function start() {
   document.querySelectorAll('[data-timer]').forEach((b) => b.addEventListener('click', () => {
     const action = b.dataset.timer;
     if (action === 'restart' && !confirm('Restart the whole agenda from the first step?')) return;
-    send(action === 'extend' ? { type: 'timer', action, minutes: Number($('extend-minutes').value) } : { type: 'timer', action });
+    send(action === 'extend' ? { type: 'timer', action, minutes: Number($('extend-minutes').value) } : { type: 'timer', action }, $('timer-error'));
   }));
   $('feedback-form').addEventListener('submit', (e) => {
     e.preventDefault();

@@ -94,7 +94,7 @@ struct NotesPage {
 
 async fn notes(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
     let (session, text) = app.session_notes(&s.me, &id).await?;
-    ok(&NotesPage { ctx: s.ctx, session, html: text.map(|t| crate::markdown::to_html(&t)) })
+    ok(&NotesPage { ctx: s.ctx, session, html: text.map(|t| crate::markdown::to_html(&cowork_core::room::notes::for_reading(&t))) })
 }
 
 #[derive(Template)]
