@@ -151,7 +151,8 @@ try {
   assert.deepEqual(extended.slice(0, 2), beforeExtend.slice(0, 2), 'past steps stay');
   assert.equal(extended[2], plus(beforeExtend[2], 5), 'the break moves by 5 minutes');
 
-  // A breakout table proposed in the first focus block.
+  // A breakout table proposed in the first focus block; tables are one tap away.
+  for (const p of [host, member]) await p.getByRole('button', { name: 'Tables', exact: true }).click();
   await member.getByLabel('Topic').fill('Methods sections');
   await member.getByRole('button', { name: 'Propose a table' }).click();
   await host.locator('#tables', { hasText: 'Methods sections' }).waitFor();
@@ -159,6 +160,7 @@ try {
   await member.locator('#tables li', { hasText: 'host, member' }).or(member.locator('#tables li', { hasText: 'member, host' })).waitFor();
 
   // Shared notes from both sides at once: both lines land.
+  for (const p of [host, member]) await p.getByRole('button', { name: 'Notes', exact: true }).click();
   const notes = async (p, line) => {
     await p.locator('#notes').click();
     await p.keyboard.press('Control+End');
@@ -173,9 +175,36 @@ try {
   }
 
   await audit(member, 'room-member-focus');
-  await member.setViewportSize({ width: 390, height: 844 });
-  await member.screenshot({ path: `${shots}room-member-phone.png`, fullPage: true });
-  await member.setViewportSize({ width: 1280, height: 900 });
+
+  // On a phone in a focus block: a calm room, the timer kept in view, the goal field at hand.
+  const phone = await person(browser, 'Asia/Tokyo', 390);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.context().addCookies(await member.context().cookies());
+  await phone.goto(room);
+  await phone.locator('#link-state.connected').waitFor();
+  await phone.locator('#phase-kind', { hasText: 'Focus' }).waitFor();
+  const box = async (sel) => phone.locator(sel).boundingBox();
+  assert.ok((await box('header.site')).height < 80, `the navigation is one bar: ${(await box('header.site')).height}px`);
+  assert.ok(await phone.getByRole('link', { name: 'Communities', exact: true }).isHidden(), 'the links wait behind the menu');
+  const goal = await box('#goal-text');
+  assert.ok(goal.y + goal.height < 844, `the goal field is on the first screen: ${goal.y}`);
+  for (const id of ['#chat-card', '#tables-card', '#notes-card']) assert.ok(await phone.locator(id).isHidden(), `calm: ${id} waits one tap away`);
+  assert.equal(await phone.locator('#feedback-card').getAttribute('open'), null, 'feedback waits for the wrap-up');
+  const height = await phone.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 2400, `not one long column: ${height}px`);
+  await audit(phone, 'room-phone-focus');
+  await phone.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const timer = await box('#timer-card');
+  assert.ok(timer.y >= -1 && timer.y < 10 && timer.height < 130, `the timer stays at the top: ${JSON.stringify(timer)}`);
+  assert.ok(await phone.locator('#countdown').isVisible());
+  await phone.screenshot({ path: `${shots}room-phone-scrolled.png` });
+  // One tap opens the chat, another the menu.
+  await phone.getByRole('button', { name: 'Chat', exact: true }).click();
+  await phone.getByLabel('Message').waitFor();
+  await phone.getByText('Menu', { exact: true }).click();
+  await phone.getByRole('link', { name: 'Communities', exact: true }).waitFor();
+  await audit(phone, 'room-phone-menu');
+  await phone.context().close();
 
   // Through the rest of the agenda: the break, the second block, check-out.
   const kinds = [];

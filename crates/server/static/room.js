@@ -246,10 +246,46 @@ function start() {
     }
     last = m;
     const wrapUp = m.finished || m.phase === state.phases.length - 1 || (p && ['wrap_up', 'close', 'check_in'].includes(p.kind));
-    $('feedback-card').classList.toggle('highlight', !!wrapUp);
+    setWrapUp(!!wrapUp);
     renderTables(); // tables close by themselves when their focus blocks end
   }
   document.addEventListener('visibilitychange', tick);
+
+  // Check-out and feedback come forward at the wrap-up (once: a reader who closes them keeps them closed).
+  let wrapping = null;
+  function setWrapUp(on) {
+    if (on === wrapping) return;
+    wrapping = on;
+    root.classList.toggle('wrap-up', on);
+    $('feedback-card').classList.toggle('highlight', on);
+    $('checkout-prompt').hidden = !on;
+    $('feedback-when').hidden = on;
+    if (on) $('feedback-card').open = true;
+  }
+
+  // Chat, tables and notes: one shown at a time beside the goals, one tap away. On a
+  // phone none is open during a focus block, so the room stays calm.
+  const panels = [...document.querySelectorAll('.panel-switch [data-panel]')];
+  let panel = 'chat';
+  let unread = 0;
+  function showPanel(name) {
+    panel = name;
+    for (const b of panels) {
+      const on = b.dataset.panel === name;
+      b.setAttribute('aria-expanded', String(on));
+      $(b.getAttribute('aria-controls')).hidden = !on;
+    }
+    if (name === 'chat') {
+      unread = 0;
+      renderUnread();
+      if (state) renderChat();
+    }
+  }
+  function renderUnread() {
+    $('chat-unread').hidden = !unread;
+    $('chat-unread').textContent = unread ? `${unread} new` : '';
+  }
+  for (const b of panels) b.addEventListener('click', () => showPanel(panel === b.dataset.panel ? '' : b.dataset.panel));
 
   // A skip can be taken back for a few seconds (the server allows 10; the button goes 2 s before).
   let undoTimer = null;
@@ -333,7 +369,12 @@ function start() {
       const first = !state;
       state = m;
       seq = m.seq;
-      if (first) offset = m.server_ms - Date.now();
+      if (first) {
+        offset = m.server_ms - Date.now();
+        const now = moment(m.timer, serverNow());
+        const focus = now.phase != null && m.phases[now.phase].kind === 'focus';
+        if (focus && matchMedia('(max-width: 49.99rem)').matches) showPanel('');
+      }
       setLink('Connected', 'connected');
       renderAll();
       notesFromSnapshot(m.notes);
@@ -416,6 +457,10 @@ function start() {
         state.goals = state.goals.filter((g) => g.id !== m.id);
         break;
       case 'chat':
+        if (panel !== 'chat' && m.message.account !== me().id) {
+          unread += 1;
+          renderUnread();
+        }
         state.messages.push(m.message);
         if (state.messages.length > 500) state.messages.shift();
         break;
