@@ -205,6 +205,13 @@ try {
   await phone.getByRole('link', { name: 'Communities', exact: true }).waitFor();
   await audit(phone, 'room-phone-menu');
   await phone.context().close();
+  // The menu is a plain disclosure: it opens without JavaScript too.
+  const bare = await (await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } })).newPage();
+  await bare.goto(`${BASE_URL}/communities`);
+  assert.ok(await bare.getByRole('link', { name: 'Upcoming' }).isHidden());
+  await bare.getByText('Menu', { exact: true }).click();
+  await bare.getByRole('link', { name: 'Upcoming' }).waitFor();
+  await bare.context().close();
 
   // Through the rest of the agenda: the break, the second block, check-out.
   const kinds = [];

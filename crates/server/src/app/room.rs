@@ -125,6 +125,8 @@ pub struct Entry {
     pub participant: Participant,
     pub opens_at_ms: i64,
     pub closes_at_ms: i64,
+    /// The timer as it stands (as saved, or as scheduled).
+    pub timer: Timer,
 }
 
 impl Entry {
@@ -492,7 +494,7 @@ impl App {
         let timer = timer.unwrap_or_else(|| Timer::scheduled(&session.content.phases, session.starts_at * 1000));
         let closes_at_ms = closes_at(&session, &timer, now_ms());
         let participant = Participant { account: me.clone(), host, moderator, conn: new_id() };
-        Ok(Entry { session, community, participant, opens_at_ms, closes_at_ms })
+        Ok(Entry { session, community, participant, opens_at_ms, closes_at_ms, timer })
     }
 
     async fn load_room(&self, session: &Session, now_ms: i64) -> AppResult<State> {
