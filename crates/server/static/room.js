@@ -2,6 +2,9 @@
 // shows it. Countdowns are computed from the server's clock, estimated from
 // several pings, so every device agrees even when its own clock is wrong.
 
+import { KINDS, moment, starts, announcement, clock } from './room-timer.js';
+import { merge } from './room-merge.js';
+
 const root = document.getElementById('room');
 const wait = document.getElementById('room-wait');
 
@@ -27,10 +30,6 @@ function start() {
     return e;
   };
 
-  const KINDS = {
-    welcome: 'Welcome', intros: 'Introductions', focus: 'Focus', break: 'Break', discussion: 'Discussion',
-    wrap_up: 'Wrap-up', close: 'Close', open_work: 'Open work', check_in: 'Check-in',
-  };
   const STATUS = { focusing: 'Focusing', break: 'On a break', away: 'Away', hand: 'Hand raised', dnd: 'Do not disturb' };
   const MODE = { either: '', quiet: 'Quiet', social: 'Social' };
   const OUTCOMES = [['open', 'Open'], ['done', 'Done'], ['partly', 'Partly'], ['not_yet', 'Not yet']];
@@ -72,88 +71,6 @@ function start() {
   }
   setInterval(syncClock, 5 * 60 * 1000);
 
-  // ---- the timer, as the server computes it (crates/core/src/room/timer.rs)
-  function position(t, now) {
-    let phase = t.phase;
-    let e = t.elapsed_ms + (t.running ? now - t.anchor_ms : 0);
-    if (e < 0) return [phase, e];
-    while (phase < t.durations_ms.length && e >= t.durations_ms[phase]) {
-      e -= t.durations_ms[phase];
-      phase++;
-    }
-    return [phase, e];
-  }
-  function moment(t, now) {
-    const [p, e] = position(t, now);
-    if (p >= t.durations_ms.length) return { phase: null, remaining: 0, finished: true, running: false };
-    if (e < 0) return { phase: null, remaining: -e, finished: false, running: t.running };
-    return { phase: p, remaining: t.durations_ms[p] - e, finished: false, running: t.running };
-  }
-  function endsAt(t, now) {
-    const d = t.durations_ms;
-    if (t.phase >= d.length) return t.anchor_ms;
-    const rest = d.slice(t.phase).reduce((a, x) => a + x, 0) - t.elapsed_ms;
-    return t.running ? t.anchor_ms + rest : now + rest;
-  }
-  // When each begun step really began, as of `now` (timer.rs `settle` and `began`).
-  function begun(t, now) {
-    const d = t.durations_ms;
-    const out = (t.started_ms || []).slice();
-    const note = (i, at) => {
-      out.length = Math.min(out.length, i);
-      const known = out.length;
-      while (out.length <= i) out.push(at);
-      for (let k = i - 1; k >= known; k--) out[k] = out[k + 1] - d[k];
-    };
-    if (!t.running || t.phase >= d.length) return out;
-    let p = t.phase;
-    let begin = t.anchor_ms - t.elapsed_ms;
-    if (begin > now) return out;
-    if (t.elapsed_ms <= 0) note(p, begin);
-    while (p + 1 < d.length && begin + d[p] <= now) {
-      begin += d[p];
-      p++;
-      note(p, begin);
-    }
-    return out;
-  }
-  // Every step's start (timer.rs `agenda`): begun steps when they really began, the rest projected from now.
-  function starts(t, now) {
-    const d = t.durations_ms;
-    const [p, e] = position(t, now);
-    const [ahead, first] = p >= d.length ? [d.length, endsAt(t, now)] : e < 0 ? [p, now - e] : [p + 1, now + d[p] - e];
-    const s = new Array(d.length).fill(0);
-    let at = first;
-    for (let i = ahead; i < d.length; i++) {
-      s[i] = at;
-      at += d[i];
-    }
-    const known = begun(t, now);
-    let next = first;
-    for (let i = ahead - 1; i >= 0; i--) {
-      s[i] = i < known.length ? known[i] : next - d[i];
-      next = s[i];
-    }
-    return s;
-  }
-  const minutesOf = (ms) => Math.ceil(ms / 60000);
-  function announcement(before, after) {
-    if (after.finished && !before.finished) return 'The session is over. Thank you for coworking!';
-    if (after.phase != null && before.phase !== after.phase && state.phases[after.phase]) {
-      const p = state.phases[after.phase];
-      const kind = p.kind === 'break' ? (p.enforced ? 'Break' : 'Break (optional)') : KINDS[p.kind] || p.kind;
-      return `${kind}: ${p.label} for ${minutesOf(after.remaining)} minutes.`;
-    }
-    if (after.phase != null && after.phase === before.phase && before.remaining > 60000 && after.remaining <= 60000) return 'One minute left.';
-    return null;
-  }
-  const clock = (ms) => {
-    const s = Math.max(0, Math.ceil(ms / 1000));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const r = String(s % 60).padStart(2, '0');
-    return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
-  };
   // To the nearest minute of this device's clock: a step at 10:00:00 is not shown at 09:59 because the clocks differ by a few ms.
   const hhmm = (ms) => new Date(Math.round((ms - offset) / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
@@ -233,7 +150,7 @@ function start() {
       if (t && at[i] != null) t.textContent = hhmm(at[i]);
     });
     if (last) {
-      const said = announcement(last, m);
+      const said = announcement(state.phases, last, m);
       if (said) {
         $('announcer').textContent = said;
         if (last.phase !== m.phase || (m.finished && !last.finished)) {
@@ -800,76 +717,6 @@ function start() {
     $('notes-state').textContent = 'Editing…';
     scheduleNotes();
   });
-
-  function diff(b, o) {
-    const n = b.length;
-    const m = o.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = b[i] === o[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-    let i = 0;
-    let j = 0;
-    const hunks = [];
-    let open = null;
-    while (i < n || j < m) {
-      if (i < n && j < m && b[i] === o[j]) {
-        if (open) { hunks.push(open); open = null; }
-        i++; j++;
-      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        open = open || { start: i, end: i, lines: [] };
-        open.lines.push(o[j]);
-        j++;
-      } else {
-        open = open || { start: i, end: i, lines: [] };
-        open.end = i + 1;
-        i++;
-      }
-    }
-    if (open) hunks.push(open);
-    return hunks;
-  }
-  function apply(b, from, to, hunks) {
-    const out = [];
-    let i = from;
-    for (const h of hunks) {
-      out.push(...b.slice(i, h.start), ...h.lines);
-      i = h.end;
-    }
-    out.push(...b.slice(i, to));
-    return out;
-  }
-  function merge(baseText, ours, theirs) {
-    if (ours === baseText) return theirs;
-    if (theirs === baseText || ours === theirs) return ours;
-    const b = baseText.split('\n');
-    const all = diff(b, ours.split('\n')).map((h) => [true, h]).concat(diff(b, theirs.split('\n')).map((h) => [false, h]));
-    all.sort((x, y) => x[1].start - y[1].start || x[1].end - y[1].end || (x[0] === y[0] ? 0 : x[0] ? 1 : -1));
-    const out = [];
-    let i = 0;
-    let k = 0;
-    while (k < all.length) {
-      const gs = all[k][1].start;
-      let ge = all[k][1].end;
-      let g = k + 1;
-      while (g < all.length && (all[g][1].start < ge || all[g][1].start === gs)) {
-        ge = Math.max(ge, all[g][1].end);
-        g++;
-      }
-      out.push(...b.slice(i, gs));
-      const group = all.slice(k, g);
-      const mine = group.filter(([o]) => o).map(([, h]) => h);
-      const their = group.filter(([o]) => !o).map(([, h]) => h);
-      const mineText = apply(b, gs, ge, mine);
-      const theirText = apply(b, gs, ge, their);
-      if (mine.length && !their.length) out.push(...mineText);
-      else if (!mine.length && their.length) out.push(...theirText);
-      else if (mineText.join('\n') === theirText.join('\n')) out.push(...mineText);
-      else out.push(...theirText, ...mineText);
-      i = ge;
-      k = g;
-    }
-    out.push(...b.slice(i));
-    return out.join('\n');
-  }
 
   connect();
 }
