@@ -54,10 +54,9 @@ try {
   await agree('before the start');
   await audit(host, 'room-host-waiting');
 
-  // The agenda as each page shows it, and a time of this page's clock as it would show it.
+  // The agenda as each page shows it, and a moment of this page's clock as it reads then.
   const agenda = (p) => p.evaluate(() => [...document.querySelectorAll('#agenda .at')].map((e) => e.textContent));
-  const hhmm = (p, ms) => p.evaluate((ms) => new Date(Math.round(ms / 60000) * 60000)
-    .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }), ms);
+  const hhmm = (p, ms) => p.evaluate((ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }), ms);
   const plus = (t, min) => { const [h, m] = t.split(':').map(Number); const x = (h * 60 + m + min) % 1440; return `${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}`; };
   const clocks = () => Promise.all([host, member].map((p) => p.evaluate(() => Date.now())));
 
@@ -198,8 +197,13 @@ try {
   assert.ok(timer.y >= -1 && timer.y < 10 && timer.height < 130, `the timer stays at the top: ${JSON.stringify(timer)}`);
   assert.ok(await phone.locator('#countdown').isVisible());
   await phone.screenshot({ path: `${shots}room-phone-scrolled.png` });
-  // One tap opens the chat, another the menu.
-  await phone.getByRole('button', { name: 'Chat', exact: true }).click();
+  // What is said meanwhile waits behind the Chat button, counted; one tap opens it, another the menu.
+  await host.getByRole('button', { name: 'Chat', exact: true }).click();
+  await host.getByLabel('Message').fill('Anyone for a table later?');
+  await host.keyboard.press('Enter');
+  await phone.getByRole('button', { name: 'Chat 1 new', exact: true }).waitFor();
+  await phone.getByRole('button', { name: 'Chat', exact: false }).click();
+  await phone.locator('#messages', { hasText: 'Anyone for a table later?' }).waitFor();
   await phone.getByLabel('Message').waitFor();
   await phone.getByText('Menu', { exact: true }).click();
   await phone.getByRole('link', { name: 'Communities', exact: true }).waitFor();

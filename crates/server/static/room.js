@@ -71,8 +71,9 @@ function start() {
   }
   setInterval(syncClock, 5 * 60 * 1000);
 
-  // To the nearest minute of this device's clock: a step at 10:00:00 is not shown at 09:59 because the clocks differ by a few ms.
-  const hhmm = (ms) => new Date(Math.round((ms - offset) / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  // Wall-clock times by this device's clock, off from the server's by whole minutes only:
+  // a step due at 10:00:00 is not shown at 09:59 because the two clocks differ by a few ms.
+  const hhmm = (ms) => new Date(ms - Math.round(offset / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
   // ---- chime and notifications, opt-in, remembered on this device
   const prefChime = $('pref-chime');

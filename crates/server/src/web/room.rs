@@ -76,14 +76,14 @@ async fn page(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> Pa
     let entry = app.room_entry(&s.me, &id).await?;
     let now = now_ms();
     let open = entry.is_open(now);
-    // An open room shows when its steps really began and will begin, to the nearest minute as the page does.
+    // An open room shows when its steps really began and will begin.
     let real = entry.timer.agenda(now);
     let phases = agenda(entry.session.starts_at, &entry.session.content.phases)
         .into_iter()
         .enumerate()
         .map(|(i, (at, p))| {
             let at = match real.get(i) {
-                Some(ms) if open && real.len() == entry.session.content.phases.len() => (ms + 30_000).div_euclid(60_000) * 60,
+                Some(ms) if open && real.len() == entry.session.content.phases.len() => ms.div_euclid(1000),
                 _ => at,
             };
             PhaseRow { at, label: p.label.clone(), minutes: p.minutes, kind: p.kind.as_str() }
