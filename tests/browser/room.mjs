@@ -242,6 +242,12 @@ try {
   await member.locator('#feedback-state', { hasText: 'Thank you' }).waitFor();
   await audit(member, 'room-member-wrap-up');
   await audit(host, 'room-host-wrap-up');
+  // The host on a phone and a tablet at the wrap-up: check-out and feedback come first.
+  for (const [width, name] of [[390, 'room-host-wrap-up-phone'], [820, 'room-host-wrap-up-tablet']]) {
+    await host.setViewportSize({ width, height: 900 });
+    await audit(host, name);
+  }
+  await host.setViewportSize({ width: 1280, height: 900 });
 
   // The organizer reads it; the member finds the session in their goals history.
   await host.goto(`${BASE_URL}/s/${SESSION}/feedback`);

@@ -621,6 +621,7 @@ function start() {
     const t = $('chat-text');
     if (!t.value.trim()) return;
     const table = chatTab === 'room' ? null : openTableOf(myPerson())?.id || null;
+    $('chat-state').textContent = '';
     if (send({ type: 'chat', text: t.value, table }, $('chat-error'))) t.value = '';
   });
   $('chat-text').addEventListener('keydown', (e) => {
