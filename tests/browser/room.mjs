@@ -54,9 +54,26 @@ try {
   await agree('before the start');
   await audit(host, 'room-host-waiting');
 
+  // The agenda as each page shows it, and a moment of this page's clock as it reads then.
+  const agenda = (p) => p.evaluate(() => [...document.querySelectorAll('#agenda .at')].map((e) => e.textContent));
+  const hhmm = (p, ms) => p.evaluate((ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }), ms);
+  const plus = (t, min) => { const [h, m] = t.split(':').map(Number); const x = (h * 60 + m + min) % 1440; return `${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}`; };
+  const clocks = () => Promise.all([host, member].map((p) => p.evaluate(() => Date.now())));
+
   // The host starts early: both are in the welcome at once.
+  const beforeStart = await clocks();
   await host.getByRole('button', { name: 'Start now' }).click();
   for (const p of [host, member]) await p.locator('#phase-kind', { hasText: 'Welcome' }).waitFor();
+  const afterStart = await clocks();
+  // The agenda starts when the host started, by each one's own clock (Tokyo's 3 minutes fast).
+  const started = [];
+  for (const [i, p] of [host, member].entries()) {
+    const at = await agenda(p);
+    const expect = [await hhmm(p, beforeStart[i]), await hhmm(p, afterStart[i])];
+    assert.ok(expect.includes(at[0]), `the welcome began at the start: ${at[0]}, not ${expect}`);
+    assert.equal(at[1], plus(at[0], 5), 'the first focus block follows the welcome');
+    started.push(at[0]);
+  }
   const [step] = await agree('after the start');
   assert.match(step, /welcome/i);
   // Screen readers hear the step change, politely.
@@ -76,8 +93,30 @@ try {
   const link = host.locator('#messages a', { hasText: 'https://example.org/notes' });
   await link.waitFor();
   assert.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow ugc');
+  // A report is confirmed on the page once the server has it.
+  host.once('dialog', (d) => d.accept('Testing the report'));
+  await host.getByRole('button', { name: 'Report message by member' }).click();
+  await host.locator('#chat-state', { hasText: 'Reported.' }).waitFor();
+  await host.locator('#messages .msg', { hasText: 'Hello from Tokyo' }).getByText('Reported', { exact: true }).waitFor();
 
   // The host's pause stops both.
+  await host.getByRole('button', { name: 'Skip to next' }).click();
+  for (const p of [host, member]) await p.locator('#phase-kind', { hasText: 'Focus' }).waitFor();
+  const skippedAt = await clocks();
+  for (const [i, p] of [host, member].entries()) {
+    const at = await agenda(p);
+    // The welcome stays when it really began; focus began at the skip, and the break follows it.
+    assert.equal(at[0], started[i], 'a past step keeps its real time');
+    assert.ok([await hhmm(p, beforeStart[i]), await hhmm(p, skippedAt[i])].includes(at[1]), `focus began at the skip: ${at}`);
+    assert.equal(at[2], plus(at[1], 25), `the break is projected from the skip: ${at}`);
+  }
+  // The host may take the skip back for a few seconds; only hosts are offered it.
+  await host.locator('#undo-bar', { hasText: 'Skipped “Welcome and goals”.' }).waitFor();
+  assert.ok(await member.locator('#undo-bar').isHidden());
+  await host.getByRole('button', { name: 'Undo' }).click();
+  for (const p of [host, member]) await p.locator('#phase-kind', { hasText: 'Welcome' }).waitFor();
+  await member.locator('#messages', { hasText: 'host undid the skip' }).waitFor();
+  assert.equal((await agenda(member))[0], started[1], 'undone: the welcome still began at the start');
   await host.getByRole('button', { name: 'Skip to next' }).click();
   for (const p of [host, member]) await p.locator('#phase-kind', { hasText: 'Focus' }).waitFor();
   await host.getByRole('button', { name: 'Pause' }).click();
@@ -89,8 +128,30 @@ try {
   await host.getByRole('button', { name: 'Resume' }).click();
   await member.locator('#phase-kind:not(:has-text("paused"))').waitFor();
   await agree('resumed');
+  // Every screen redraws on the whole seconds of the time left, whatever its clock or
+  // when it loaded: each has its next redraw due at the same server instant.
+  const due = await Promise.all([host, member].map((p) => p.evaluate(() => ({
+    endsAt: Number(document.getElementById('countdown').dataset.endsAt),
+    redrawAt: Number(document.getElementById('room').dataset.redrawAt),
+  }))));
+  for (const d of due) {
+    assert.ok(d.endsAt > 0 && d.redrawAt > 0, `scheduled: ${JSON.stringify(d)}`);
+    assert.equal((d.endsAt - d.redrawAt) % 1000, 0, `redrawn on a whole second of the time left: ${JSON.stringify(d)}`);
+  }
+  assert.equal(due[0].endsAt, due[1].endsAt, 'the same end, by the server clock');
+  assert.equal(due[0].redrawAt % 1000, due[1].redrawAt % 1000, 'the same instant within the second');
+  // An extension says how much, and moves what follows.
+  const beforeExtend = await agenda(member);
+  await host.getByLabel('Minutes to add').selectOption('5');
+  await host.getByRole('button', { name: 'Extend this step' }).click();
+  await member.locator('#messages', { hasText: 'host gave this step 5 more minutes' }).waitFor();
+  await member.waitForFunction((b) => document.querySelectorAll('#agenda .at')[2].textContent !== b, beforeExtend[2]);
+  const extended = await agenda(member);
+  assert.deepEqual(extended.slice(0, 2), beforeExtend.slice(0, 2), 'past steps stay');
+  assert.equal(extended[2], plus(beforeExtend[2], 5), 'the break moves by 5 minutes');
 
-  // A breakout table proposed in the first focus block.
+  // A breakout table proposed in the first focus block; tables are one tap away.
+  for (const p of [host, member]) await p.getByRole('button', { name: 'Tables', exact: true }).click();
   await member.getByLabel('Topic').fill('Methods sections');
   await member.getByRole('button', { name: 'Propose a table' }).click();
   await host.locator('#tables', { hasText: 'Methods sections' }).waitFor();
@@ -98,6 +159,7 @@ try {
   await member.locator('#tables li', { hasText: 'host, member' }).or(member.locator('#tables li', { hasText: 'member, host' })).waitFor();
 
   // Shared notes from both sides at once: both lines land.
+  for (const p of [host, member]) await p.getByRole('button', { name: 'Notes', exact: true }).click();
   const notes = async (p, line) => {
     await p.locator('#notes').click();
     await p.keyboard.press('Control+End');
@@ -112,9 +174,48 @@ try {
   }
 
   await audit(member, 'room-member-focus');
-  await member.setViewportSize({ width: 390, height: 844 });
-  await member.screenshot({ path: `${shots}room-member-phone.png`, fullPage: true });
-  await member.setViewportSize({ width: 1280, height: 900 });
+
+  // On a phone in a focus block: a calm room, the timer kept in view, the goal field at hand.
+  const phone = await person(browser, 'Asia/Tokyo', 390);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.context().addCookies(await member.context().cookies());
+  await phone.goto(room);
+  await phone.locator('#link-state.connected').waitFor();
+  await phone.locator('#phase-kind', { hasText: 'Focus' }).waitFor();
+  const box = async (sel) => phone.locator(sel).boundingBox();
+  assert.ok((await box('header.site')).height < 80, `the navigation is one bar: ${(await box('header.site')).height}px`);
+  assert.ok(await phone.getByRole('link', { name: 'Communities', exact: true }).isHidden(), 'the links wait behind the menu');
+  const goal = await box('#goal-text');
+  assert.ok(goal.y + goal.height < 844, `the goal field is on the first screen: ${goal.y}`);
+  for (const id of ['#chat-card', '#tables-card', '#notes-card']) assert.ok(await phone.locator(id).isHidden(), `calm: ${id} waits one tap away`);
+  assert.equal(await phone.locator('#feedback-card').getAttribute('open'), null, 'feedback waits for the wrap-up');
+  const height = await phone.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 2400, `not one long column: ${height}px`);
+  await audit(phone, 'room-phone-focus');
+  await phone.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const timer = await box('#timer-card');
+  assert.ok(timer.y >= -1 && timer.y < 10 && timer.height < 130, `the timer stays at the top: ${JSON.stringify(timer)}`);
+  assert.ok(await phone.locator('#countdown').isVisible());
+  await phone.screenshot({ path: `${shots}room-phone-scrolled.png` });
+  // What is said meanwhile waits behind the Chat button, counted; one tap opens it, another the menu.
+  await host.getByRole('button', { name: 'Chat', exact: true }).click();
+  await host.getByLabel('Message').fill('Anyone for a table later?');
+  await host.keyboard.press('Enter');
+  await phone.getByRole('button', { name: 'Chat 1 new', exact: true }).waitFor();
+  await phone.getByRole('button', { name: 'Chat', exact: false }).click();
+  await phone.locator('#messages', { hasText: 'Anyone for a table later?' }).waitFor();
+  await phone.getByLabel('Message').waitFor();
+  await phone.getByText('Menu', { exact: true }).click();
+  await phone.getByRole('link', { name: 'Communities', exact: true }).waitFor();
+  await audit(phone, 'room-phone-menu');
+  await phone.context().close();
+  // The menu is a plain disclosure: it opens without JavaScript too.
+  const bare = await (await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } })).newPage();
+  await bare.goto(`${BASE_URL}/communities`);
+  assert.ok(await bare.getByRole('link', { name: 'Upcoming' }).isHidden());
+  await bare.getByText('Menu', { exact: true }).click();
+  await bare.getByRole('link', { name: 'Upcoming' }).waitFor();
+  await bare.context().close();
 
   // Through the rest of the agenda: the break, the second block, check-out.
   const kinds = [];
@@ -141,6 +242,12 @@ try {
   await member.locator('#feedback-state', { hasText: 'Thank you' }).waitFor();
   await audit(member, 'room-member-wrap-up');
   await audit(host, 'room-host-wrap-up');
+  // The host on a phone and a tablet at the wrap-up: check-out and feedback come first.
+  for (const [width, name] of [[390, 'room-host-wrap-up-phone'], [820, 'room-host-wrap-up-tablet']]) {
+    await host.setViewportSize({ width, height: 900 });
+    await audit(host, name);
+  }
+  await host.setViewportSize({ width: 1280, height: 900 });
 
   // The organizer reads it; the member finds the session in their goals history.
   await host.goto(`${BASE_URL}/s/${SESSION}/feedback`);

@@ -10,6 +10,7 @@ mod cli;
 mod mail;
 mod pages;
 mod room;
+mod room_timer;
 mod schedule;
 mod session_life;
 mod store;

@@ -95,7 +95,7 @@ impl Ws {
 }
 
 /// Host and member of a session starting in a minute, both signed in.
-async fn room_of_two(server: &Server, slug: &str) -> (cowork_store::Session, Browser, Browser) {
+pub async fn room_of_two(server: &Server, slug: &str) -> (cowork_store::Session, Browser, Browser) {
     let session = server.live_session("host@example.org", slug, "builtin:weekly-coworking", 60).await;
     let host = server.signed_in("host@example.org").await;
     let member = server.member_of(&session, "member@example.org").await;
@@ -537,4 +537,19 @@ async fn long_chat_reaches_a_newcomer_in_small_frames_in_order() {
     let texts: Vec<String> =
         b.snapshot["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()[..11].to_string()).collect();
     assert_eq!(texts, (0..150).map(|i| format!("message {i:03}")).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_notes_page_leaves_out_the_templates_empty_bullets() {
+    let server = Server::start().await;
+    let (session, host, member) = room_of_two(&server, "notes-page").await;
+    let mut b = open(&server, &member, &session.id).await.unwrap();
+    let notes = b.snapshot["notes"].clone();
+    let text = notes["text"].as_str().unwrap().replacen("- \n", "- Ada (she/her)\n", 1);
+    b.send(json!({"type": "notes_edit", "base": notes["version"], "text": text})).await;
+    b.next_of("notes").await;
+    let page = host.get_ok(&format!("/s/{}/notes", session.id)).await;
+    assert!(page.contains("<li>Ada (she/her)</li>"), "{page}");
+    assert!(page.contains("<li>What are you working on today?</li>"));
+    assert!(!page.contains("<li></li>"), "no empty bullets: {page}");
 }

@@ -2,6 +2,9 @@
 // shows it. Countdowns are computed from the server's clock, estimated from
 // several pings, so every device agrees even when its own clock is wrong.
 
+import { KINDS, moment, starts, announcement, clock } from './room-timer.js';
+import { merge } from './room-merge.js';
+
 const root = document.getElementById('room');
 const wait = document.getElementById('room-wait');
 
@@ -27,10 +30,6 @@ function start() {
     return e;
   };
 
-  const KINDS = {
-    welcome: 'Welcome', intros: 'Introductions', focus: 'Focus', break: 'Break', discussion: 'Discussion',
-    wrap_up: 'Wrap-up', close: 'Close', open_work: 'Open work', check_in: 'Check-in',
-  };
   const STATUS = { focusing: 'Focusing', break: 'On a break', away: 'Away', hand: 'Hand raised', dnd: 'Do not disturb' };
   const MODE = { either: '', quiet: 'Quiet', social: 'Social' };
   const OUTCOMES = [['open', 'Open'], ['done', 'Done'], ['partly', 'Partly'], ['not_yet', 'Not yet']];
@@ -44,6 +43,8 @@ function start() {
   let refs = 0;
   let failures = 0;
   const pending = new Map(); // ref -> element showing its error
+  const reports = new Map(); // ref -> the message reported, until the server confirms
+  const reported = new Set(); // messages reported from this page
   let chatTab = 'room';
   const system = []; // join/leave lines, this page only
   const title = document.title;
@@ -63,64 +64,16 @@ function start() {
     const rtts = samples.map((s) => s.rtt).sort((a, b) => a - b);
     const median = rtts[Math.floor(rtts.length / 2)];
     const good = samples.filter((s) => s.rtt <= median);
-    offset = good.reduce((a, s) => a + s.off, 0) / good.length;
+    // Whole milliseconds: times computed from it land exactly on the server's seconds.
+    offset = Math.round(good.reduce((a, s) => a + s.off, 0) / good.length);
     root.dataset.offset = String(Math.round(offset));
     tick();
   }
   setInterval(syncClock, 5 * 60 * 1000);
 
-  // ---- the timer, as the server computes it (crates/core/src/room/timer.rs)
-  function position(t, now) {
-    let phase = t.phase;
-    let e = t.elapsed_ms + (t.running ? now - t.anchor_ms : 0);
-    if (e < 0) return [phase, e];
-    while (phase < t.durations_ms.length && e >= t.durations_ms[phase]) {
-      e -= t.durations_ms[phase];
-      phase++;
-    }
-    return [phase, e];
-  }
-  function moment(t, now) {
-    const [p, e] = position(t, now);
-    if (p >= t.durations_ms.length) return { phase: null, remaining: 0, finished: true, running: false };
-    if (e < 0) return { phase: null, remaining: -e, finished: false, running: t.running };
-    return { phase: p, remaining: t.durations_ms[p] - e, finished: false, running: t.running };
-  }
-  function starts(t, now) {
-    const [p, e] = position(t, now);
-    const d = t.durations_ms;
-    const s = new Array(d.length).fill(0);
-    if (!d.length) return s;
-    if (p < d.length) {
-      s[p] = now - e;
-      for (let i = p - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
-      for (let i = p + 1; i < d.length; i++) s[i] = s[i - 1] + d[i - 1];
-    } else {
-      const last = d.length - 1;
-      s[last] = now - d[last];
-      for (let i = last - 1; i >= 0; i--) s[i] = s[i + 1] - d[i];
-    }
-    return s;
-  }
-  const minutesOf = (ms) => Math.ceil(ms / 60000);
-  function announcement(before, after) {
-    if (after.finished && !before.finished) return 'The session is over. Thank you for coworking!';
-    if (after.phase != null && before.phase !== after.phase && state.phases[after.phase]) {
-      const p = state.phases[after.phase];
-      const kind = p.kind === 'break' ? (p.enforced ? 'Break' : 'Break (optional)') : KINDS[p.kind] || p.kind;
-      return `${kind}: ${p.label} for ${minutesOf(after.remaining)} minutes.`;
-    }
-    if (after.phase != null && after.phase === before.phase && before.remaining > 60000 && after.remaining <= 60000) return 'One minute left.';
-    return null;
-  }
-  const clock = (ms) => {
-    const s = Math.max(0, Math.ceil(ms / 1000));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const r = String(s % 60).padStart(2, '0');
-    return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
-  };
-  const hhmm = (ms) => new Date(ms - offset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  // Wall-clock times by this device's clock, off from the server's by whole minutes only:
+  // a step due at 10:00:00 is not shown at 09:59 because the two clocks differ by a few ms.
+  const hhmm = (ms) => new Date(ms - Math.round(offset / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
   // ---- chime and notifications, opt-in, remembered on this device
   const prefChime = $('pref-chime');
@@ -156,12 +109,20 @@ function start() {
     } catch { /* no sound on this device */ }
   }
 
-  // ---- the timer card, every quarter second, from wall time
+  // ---- the timer card, redrawn on each whole second of the time left, from wall time
   let last = null;
+  let redraw = null;
   function tick() {
     if (!state) return;
     const now = serverNow();
     const m = moment(state.timer, now);
+    // The shown second changes when the time left crosses a whole second: redraw
+    // exactly then, so every screen changes together, whatever its clock or when it loaded.
+    clearTimeout(redraw);
+    const delay = m.running && !m.finished ? m.remaining % 1000 || 1000 : 1000;
+    root.dataset.redrawAt = String(now + delay);
+    $('countdown').dataset.endsAt = m.running && !m.finished ? String(now + m.remaining) : '';
+    redraw = setTimeout(tick, delay);
     const p = m.phase != null ? state.phases[m.phase] : null;
     $('phase-kind').textContent = m.finished ? 'Finished' : p ? (KINDS[p.kind] || p.kind) + (m.running ? '' : ' · paused') : m.running ? 'Starting soon' : 'Waiting for the host';
     $('phase-name').textContent = m.finished ? 'Thank you for coworking!' : p ? p.label : state.session.title;
@@ -190,7 +151,7 @@ function start() {
       if (t && at[i] != null) t.textContent = hhmm(at[i]);
     });
     if (last) {
-      const said = announcement(last, m);
+      const said = announcement(state.phases, last, m);
       if (said) {
         $('announcer').textContent = said;
         if (last.phase !== m.phase || (m.finished && !last.finished)) {
@@ -203,11 +164,63 @@ function start() {
     }
     last = m;
     const wrapUp = m.finished || m.phase === state.phases.length - 1 || (p && ['wrap_up', 'close', 'check_in'].includes(p.kind));
-    $('feedback-card').classList.toggle('highlight', !!wrapUp);
+    setWrapUp(!!wrapUp);
     renderTables(); // tables close by themselves when their focus blocks end
   }
-  setInterval(tick, 250);
   document.addEventListener('visibilitychange', tick);
+
+  // Check-out and feedback come forward at the wrap-up (once: a reader who closes them keeps them closed).
+  let wrapping = null;
+  function setWrapUp(on) {
+    if (on === wrapping) return;
+    wrapping = on;
+    root.classList.toggle('wrap-up', on);
+    $('feedback-card').classList.toggle('highlight', on);
+    $('checkout-prompt').hidden = !on;
+    $('feedback-when').hidden = on;
+    if (on) $('feedback-card').open = true;
+  }
+
+  // Chat, tables and notes: one shown at a time beside the goals, one tap away. On a
+  // phone none is open during a focus block, so the room stays calm.
+  const panels = [...document.querySelectorAll('.panel-switch [data-panel]')];
+  let panel = 'chat';
+  let unread = 0;
+  function showPanel(name) {
+    panel = name;
+    for (const b of panels) {
+      const on = b.dataset.panel === name;
+      b.setAttribute('aria-expanded', String(on));
+      $(b.getAttribute('aria-controls')).hidden = !on;
+    }
+    if (name === 'chat') {
+      unread = 0;
+      renderUnread();
+      if (state) renderChat();
+    }
+  }
+  function renderUnread() {
+    $('chat-unread').hidden = !unread;
+    $('chat-unread').textContent = unread ? `${unread} new` : '';
+  }
+  for (const b of panels) b.addEventListener('click', () => showPanel(panel === b.dataset.panel ? '' : b.dataset.panel));
+
+  // A skip can be taken back for a few seconds (the server allows 10; the button goes 2 s before).
+  let undoTimer = null;
+  function offerUndo(skip, was) {
+    clearTimeout(undoTimer);
+    const bar = $('undo-bar');
+    const left = skip && me().host && skip.undo_until_ms ? skip.undo_until_ms - 2000 - serverNow() : 0;
+    bar.hidden = left <= 0;
+    if (left <= 0) return;
+    const p = was.phase != null ? state.phases[was.phase] : null;
+    $('undo-what').textContent = `Skipped ${p ? `“${p.label}”` : 'to the first step'}.`;
+    undoTimer = setTimeout(() => { bar.hidden = true; }, left);
+  }
+  $('undo-skip').addEventListener('click', () => {
+    $('undo-bar').hidden = true;
+    send({ type: 'timer', action: 'undo' }, $('timer-error'));
+  });
 
   // ---- connection
   function connect() {
@@ -274,7 +287,12 @@ function start() {
       const first = !state;
       state = m;
       seq = m.seq;
-      if (first) offset = m.server_ms - Date.now();
+      if (first) {
+        offset = m.server_ms - Date.now();
+        const now = moment(m.timer, serverNow());
+        const focus = now.phase != null && m.phases[now.phase].kind === 'focus';
+        if (focus && matchMedia('(max-width: 49.99rem)').matches) showPanel('');
+      }
       setLink('Connected', 'connected');
       renderAll();
       notesFromSnapshot(m.notes);
@@ -289,6 +307,12 @@ function start() {
     }
     if (m.type === 'pong') return onPong(m);
     if (m.type === 'ok') {
+      if (m.ref && reports.has(m.ref)) {
+        reported.add(reports.get(m.ref));
+        reports.delete(m.ref);
+        $('chat-state').textContent = 'Reported. The organizers and conduct contacts will look at it.';
+        renderChat();
+      }
       if (m.ref && pending.get(m.ref) === $('feedback-error')) {
         if ($('feedback-anonymous').checked) feedbackSentAnonymously();
         else $('feedback-state').textContent = 'Thank you! Your feedback was sent.';
@@ -299,6 +323,7 @@ function start() {
     if (m.type === 'error') {
       const target = m.ref && pending.get(m.ref);
       if (m.ref) pending.delete(m.ref);
+      if (m.ref && reports.delete(m.ref)) $('chat-state').textContent = '';
       if (m.code === 'removed') {
         stopped = true;
         setLink('You were removed from this room', 'gone');
@@ -331,11 +356,15 @@ function start() {
       case 'presence':
         state.people = state.people.map((p) => (p.id === m.person.id ? m.person : p));
         break;
-      case 'timer':
+      case 'timer': {
+        const was = moment(state.timer, serverNow());
         state.timer = m.timer;
-        note(`${m.by} ${{ start: 'started the session', pause: 'paused the timer', resume: 'resumed the timer', skip: 'moved on to the next step', extend: 'gave this step more time', restart: 'restarted the agenda' }[m.action] || 'changed the timer'}`, m.at_ms);
+        const more = m.minutes === 1 ? '1 more minute' : `${m.minutes} more minutes`;
+        note(`${m.by} ${{ start: 'started the session', pause: 'paused the timer', resume: 'resumed the timer', skip: 'moved on to the next step', undo: 'undid the skip', extend: `gave this step ${more}`, restart: 'restarted the agenda' }[m.action] || 'changed the timer'}`, m.at_ms);
+        offerUndo(m.action === 'skip' ? m : null, was);
         tick();
         break;
+      }
       case 'goal': {
         const i = state.goals.findIndex((g) => g.id === m.goal.id);
         if (i >= 0) state.goals[i] = m.goal;
@@ -346,6 +375,10 @@ function start() {
         state.goals = state.goals.filter((g) => g.id !== m.id);
         break;
       case 'chat':
+        if (panel !== 'chat' && m.message.account !== me().id) {
+          unread += 1;
+          renderUnread();
+        }
         state.messages.push(m.message);
         if (state.messages.length > 500) state.messages.shift();
         break;
@@ -539,7 +572,8 @@ function start() {
       ? el('li', { class: 'system' }, el('span', {}, m.text), ' ', el('time', {}, hhmm(m.at_ms)))
       : el('li', { class: `msg${m.account === me().id ? ' mine' : ''}`, 'data-message': m.id },
         el('div', { class: 'msg-head' }, el('strong', {}, m.name), ' ', el('time', {}, hhmm(m.at_ms)),
-          m.account !== me().id ? el('button', { type: 'button', class: 'linklike small', onclick: () => report(m) }, 'Report', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null,
+          m.account !== me().id && reported.has(m.id) ? el('span', { class: 'hint small' }, 'Reported') : null,
+          m.account !== me().id && !reported.has(m.id) ? el('button', { type: 'button', class: 'linklike small', onclick: () => report(m) }, 'Report', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null,
           me().moderator ? el('button', { type: 'button', class: 'linklike small danger', onclick: () => send({ type: 'chat_delete', id: m.id }) }, 'Delete', el('span', { class: 'visually-hidden' }, ` message by ${m.name}`)) : null),
         el('p', { class: 'msg-text' }, spans(m.spans)))));
     if (atBottom) list.scrollTop = list.scrollHeight;
@@ -547,8 +581,9 @@ function start() {
   function report(m) {
     const reason = prompt(`Report this message by ${m.name} to the organizers? Say why (optional):`, '');
     if (reason === null) return;
-    send({ type: 'report', id: m.id, reason }, $('chat-error'));
-    $('announcer').textContent = 'Report sent to the organizers.';
+    $('chat-state').textContent = 'Sending the report…';
+    const ref = send({ type: 'report', id: m.id, reason }, $('chat-error'));
+    if (ref) reports.set(ref, m.id);
   }
 
   function renderFeedback() {
@@ -586,6 +621,7 @@ function start() {
     const t = $('chat-text');
     if (!t.value.trim()) return;
     const table = chatTab === 'room' ? null : openTableOf(myPerson())?.id || null;
+    $('chat-state').textContent = '';
     if (send({ type: 'chat', text: t.value, table }, $('chat-error'))) t.value = '';
   });
   $('chat-text').addEventListener('keydown', (e) => {
@@ -599,7 +635,7 @@ function start() {
   document.querySelectorAll('[data-timer]').forEach((b) => b.addEventListener('click', () => {
     const action = b.dataset.timer;
     if (action === 'restart' && !confirm('Restart the whole agenda from the first step?')) return;
-    send(action === 'extend' ? { type: 'timer', action, minutes: Number($('extend-minutes').value) } : { type: 'timer', action });
+    send(action === 'extend' ? { type: 'timer', action, minutes: Number($('extend-minutes').value) } : { type: 'timer', action }, $('timer-error'));
   }));
   $('feedback-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -683,76 +719,6 @@ function start() {
     $('notes-state').textContent = 'Editing…';
     scheduleNotes();
   });
-
-  function diff(b, o) {
-    const n = b.length;
-    const m = o.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = b[i] === o[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-    let i = 0;
-    let j = 0;
-    const hunks = [];
-    let open = null;
-    while (i < n || j < m) {
-      if (i < n && j < m && b[i] === o[j]) {
-        if (open) { hunks.push(open); open = null; }
-        i++; j++;
-      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        open = open || { start: i, end: i, lines: [] };
-        open.lines.push(o[j]);
-        j++;
-      } else {
-        open = open || { start: i, end: i, lines: [] };
-        open.end = i + 1;
-        i++;
-      }
-    }
-    if (open) hunks.push(open);
-    return hunks;
-  }
-  function apply(b, from, to, hunks) {
-    const out = [];
-    let i = from;
-    for (const h of hunks) {
-      out.push(...b.slice(i, h.start), ...h.lines);
-      i = h.end;
-    }
-    out.push(...b.slice(i, to));
-    return out;
-  }
-  function merge(baseText, ours, theirs) {
-    if (ours === baseText) return theirs;
-    if (theirs === baseText || ours === theirs) return ours;
-    const b = baseText.split('\n');
-    const all = diff(b, ours.split('\n')).map((h) => [true, h]).concat(diff(b, theirs.split('\n')).map((h) => [false, h]));
-    all.sort((x, y) => x[1].start - y[1].start || x[1].end - y[1].end || (x[0] === y[0] ? 0 : x[0] ? 1 : -1));
-    const out = [];
-    let i = 0;
-    let k = 0;
-    while (k < all.length) {
-      const gs = all[k][1].start;
-      let ge = all[k][1].end;
-      let g = k + 1;
-      while (g < all.length && (all[g][1].start < ge || all[g][1].start === gs)) {
-        ge = Math.max(ge, all[g][1].end);
-        g++;
-      }
-      out.push(...b.slice(i, gs));
-      const group = all.slice(k, g);
-      const mine = group.filter(([o]) => o).map(([, h]) => h);
-      const their = group.filter(([o]) => !o).map(([, h]) => h);
-      const mineText = apply(b, gs, ge, mine);
-      const theirText = apply(b, gs, ge, their);
-      if (mine.length && !their.length) out.push(...mineText);
-      else if (!mine.length && their.length) out.push(...theirText);
-      else if (mineText.join('\n') === theirText.join('\n')) out.push(...mineText);
-      else out.push(...theirText, ...mineText);
-      i = ge;
-      k = g;
-    }
-    out.push(...b.slice(i));
-    return out.join('\n');
-  }
 
   connect();
 }

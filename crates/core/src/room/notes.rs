@@ -16,6 +16,13 @@ pub fn check(text: &str) -> Result<String, FieldError> {
     Ok(t)
 }
 
+/// The notes as a page shows them after the session: the template's empty
+/// bullets (`- ` waiting for someone to write) left out, everything else kept.
+pub fn for_reading(text: &str) -> String {
+    let empty = |l: &str| matches!(l.trim(), "-" | "*" | "+");
+    text.lines().filter(|l| !empty(l)).collect::<Vec<_>>().join("\n")
+}
+
 /// A change to the base: lines `start..end` of it become `lines`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Hunk<'a> {
@@ -143,7 +150,13 @@ pub fn merge(base: &str, ours: &str, theirs: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::merge;
+    use super::{for_reading, merge};
+
+    #[test]
+    fn empty_bullets_are_left_out_for_reading() {
+        let notes = "## Sign-up\n\n- \n- Ada (she/her)\n  -\n* \n2 - 1 = 1\n- [x] done";
+        assert_eq!(for_reading(notes), "## Sign-up\n\n- Ada (she/her)\n2 - 1 = 1\n- [x] done");
+    }
 
     #[test]
     fn edits_in_different_places_both_land() {

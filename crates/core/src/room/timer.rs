@@ -5,7 +5,8 @@
 //! host controls (pause, resume, skip, extend, restart) re-anchor it at the
 //! moment they act. Everything is in milliseconds of wall time, so any moment
 //! can be computed afresh — a late joiner, or a tab woken from the background,
-//! gets the same answer as everyone else.
+//! gets the same answer as everyone else. The timer also remembers when each
+//! step really began, so the agenda shows what happened, not what was planned.
 
 use crate::format::{Phase, PhaseKind};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,11 @@ pub struct Timer {
     pub elapsed_ms: i64,
     pub anchor_ms: i64,
     pub running: bool,
+    /// When each step really began, by index, for the steps begun before the
+    /// anchor (later ones follow from the anchor). Absent in timers saved
+    /// before it was kept; the agenda then counts back from the current step.
+    #[serde(default)]
+    pub started_ms: Vec<i64>,
 }
 
 /// What the room shows at one moment.
@@ -51,6 +57,24 @@ pub enum Control {
 /// A phase can be extended to at most this long, in all.
 pub const MAX_PHASE_MS: i64 = 8 * 3600 * 1000;
 
+/// How long a host has to take back a skip (a misclick, or one too many).
+pub const UNDO_SKIP_MS: i64 = 10_000;
+
+/// A skip that can be taken back: the timer as it was before it, and when it was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipUndo {
+    pub before: Timer,
+    pub at_ms: i64,
+}
+
+impl SkipUndo {
+    /// The timer to go back to, if the skip is recent enough. Anything else done to
+    /// the timer since forgets the undo, so it never restores over a later change.
+    pub fn restore(self, now_ms: i64) -> Option<Timer> {
+        (now_ms >= self.at_ms && now_ms - self.at_ms <= UNDO_SKIP_MS).then_some(self.before)
+    }
+}
+
 impl Timer {
     /// A timer that starts by itself at the session's start.
     pub fn scheduled(phases: &[Phase], starts_at_ms: i64) -> Timer {
@@ -60,6 +84,7 @@ impl Timer {
             elapsed_ms: 0,
             anchor_ms: starts_at_ms,
             running: true,
+            started_ms: Vec::new(),
         }
     }
 
@@ -107,8 +132,46 @@ impl Timer {
         }
     }
 
+    /// Notes that step `phase` began at `at_ms` (and forgets later steps' starts,
+    /// which a restart or an undo made untrue).
+    fn began(&mut self, phase: usize, at_ms: i64) {
+        self.started_ms.truncate(phase);
+        let known = self.started_ms.len();
+        self.started_ms.resize(phase + 1, at_ms);
+        // Steps of a timer saved before starts were kept: as if nothing had moved them.
+        for i in (known..phase).rev() {
+            self.started_ms[i] = self.started_ms[i + 1] - self.durations_ms[i];
+        }
+    }
+
+    /// Notes the starts of the steps that began on their own between the anchor and `now`.
+    fn note_starts(&mut self, now_ms: i64) {
+        if !self.running || self.phase >= self.len() {
+            return;
+        }
+        let mut phase = self.phase;
+        // When the anchored step began, had it run without a pause (exact at its very start).
+        let mut begin = self.anchor_ms - self.elapsed_ms;
+        if begin > now_ms {
+            return;
+        }
+        if self.elapsed_ms <= 0 {
+            self.began(phase, begin);
+        }
+        while phase + 1 < self.len() {
+            let end = begin + self.durations_ms[phase];
+            if end > now_ms {
+                break;
+            }
+            phase += 1;
+            self.began(phase, end);
+            begin = end;
+        }
+    }
+
     /// Re-anchors at `now` where the timer has got to.
     fn settle(&mut self, now_ms: i64) {
+        self.note_starts(now_ms);
         let (phase, e) = self.position(now_ms);
         self.phase = phase;
         self.elapsed_ms = if phase >= self.len() { 0 } else { e };
@@ -130,6 +193,7 @@ impl Timer {
                     self.elapsed_ms = 0;
                     self.anchor_ms = now_ms;
                     self.running = true;
+                    self.began(0, now_ms);
                 } else if !self.running {
                     self.settle(now_ms);
                     self.running = true;
@@ -156,6 +220,10 @@ impl Timer {
                 if self.phase < self.len() {
                     self.phase += 1;
                     self.elapsed_ms = 0;
+                    // A paused timer's next step begins when it is resumed (noted then).
+                    if self.running && self.phase < self.len() {
+                        self.began(self.phase, now_ms);
+                    }
                 }
             }
             Control::Extend(minutes) => {
@@ -186,25 +254,33 @@ impl Timer {
         }
     }
 
-    /// Every phase with the wall-clock moment it starts, as things stand at `now`
-    /// (past phases at when they would have started had nothing changed since).
+    /// Every step with the wall-clock moment it starts, as things stand at `now`:
+    /// the steps begun at when they really began (after any start, skip, pause or
+    /// extension), the others when they will begin if nobody touches the timer.
     pub fn agenda(&self, now_ms: i64) -> Vec<i64> {
-        let (phase, e) = self.position(now_ms);
-        let mut starts = vec![0; self.len()];
-        if phase < self.len() {
-            // Into the phase by `e` (or, before the start, `-e` away from it).
-            starts[phase] = now_ms - e;
-            for i in (0..phase).rev() {
-                starts[i] = starts[i + 1] - self.durations_ms[i];
-            }
-            for i in phase + 1..self.len() {
-                starts[i] = starts[i - 1] + self.durations_ms[i - 1];
-            }
-        } else if let Some(last) = self.len().checked_sub(1) {
-            starts[last] = now_ms - self.durations_ms[last];
-            for i in (0..last).rev() {
-                starts[i] = starts[i + 1] - self.durations_ms[i];
-            }
+        let mut t = self.clone();
+        t.settle(now_ms);
+        let (len, phase, e) = (t.len(), t.phase, t.elapsed_ms);
+        // The first step not begun yet, and when it begins (or when the last one ended).
+        let (ahead, first) = if phase >= len {
+            (len, self.ends_at(now_ms))
+        } else if e < 0 {
+            (phase, now_ms - e)
+        } else {
+            (phase + 1, now_ms + t.durations_ms[phase] - e)
+        };
+        let mut starts = vec![0; len];
+        let mut at = first;
+        for (i, s) in starts.iter_mut().enumerate().skip(ahead) {
+            *s = at;
+            at += t.durations_ms[i];
+        }
+        // Begun steps as noted; a step not noted (a timer saved before starts were
+        // kept, or a paused one not resumed yet) counts back from the one after it.
+        let mut next = first;
+        for i in (0..ahead).rev() {
+            starts[i] = t.started_ms.get(i).copied().unwrap_or(next - t.durations_ms[i]);
+            next = starts[i];
         }
         starts
     }
@@ -362,6 +438,73 @@ mod tests {
         assert_eq!(t.agenda(0), [0, 5 * MIN, 30 * MIN, 35 * MIN, 60 * MIN]);
         t.apply(Control::Extend(5), &weekly(), 10 * MIN);
         assert_eq!(t.agenda(10 * MIN), [0, 5 * MIN, 35 * MIN, 40 * MIN, 65 * MIN]);
+    }
+
+    #[test]
+    fn the_agenda_shows_past_steps_when_they_really_began_and_future_ones_from_now() {
+        let p = weekly();
+        // Scheduled at 10, started three minutes early.
+        let mut t = Timer::scheduled(&p, 10 * MIN);
+        t.apply(Control::Start, &p, 7 * MIN);
+        assert_eq!(t.agenda(9 * MIN), [7 * MIN, 12 * MIN, 37 * MIN, 42 * MIN, 67 * MIN]);
+        // The welcome skipped at 9: focus began then, not 5 minutes after the welcome.
+        t.apply(Control::Skip, &p, 9 * MIN);
+        assert_eq!(t.agenda(20 * MIN), [7 * MIN, 9 * MIN, 34 * MIN, 39 * MIN, 64 * MIN]);
+        // Paused for ten minutes: begun steps stay put, the rest move on.
+        t.apply(Control::Pause, &p, 20 * MIN);
+        assert_eq!(t.agenda(25 * MIN), [7 * MIN, 9 * MIN, 39 * MIN, 44 * MIN, 69 * MIN], "projected from now while paused");
+        t.apply(Control::Resume, &p, 30 * MIN);
+        t.apply(Control::Extend(5), &p, 31 * MIN);
+        assert_eq!(t.agenda(31 * MIN), [7 * MIN, 9 * MIN, 49 * MIN, 54 * MIN, 79 * MIN]);
+        // Steps that began on their own while nobody touched the timer.
+        assert_eq!(t.agenda(60 * MIN), [7 * MIN, 9 * MIN, 49 * MIN, 54 * MIN, 79 * MIN]);
+        // Over: every step at when it began, the timer saved and read back.
+        let t: Timer = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert!(t.at(90 * MIN).finished);
+        assert_eq!(t.agenda(90 * MIN), [7 * MIN, 9 * MIN, 49 * MIN, 54 * MIN, 79 * MIN]);
+    }
+
+    #[test]
+    fn a_step_skipped_to_while_paused_begins_when_resumed() {
+        let p = weekly();
+        let mut t = Timer::scheduled(&p, 0);
+        t.apply(Control::Pause, &p, 2 * MIN);
+        t.apply(Control::Skip, &p, 3 * MIN);
+        assert_eq!(t.agenda(4 * MIN)[..2], [0, 4 * MIN], "not begun yet: it would begin now");
+        t.apply(Control::Resume, &p, 6 * MIN);
+        assert_eq!(t.agenda(8 * MIN)[..3], [0, 6 * MIN, 31 * MIN]);
+        // Skipping through to the end: the session ended at the last skip.
+        for _ in 0..4 {
+            t.apply(Control::Skip, &p, 10 * MIN);
+        }
+        assert_eq!(t.agenda(50 * MIN), [0, 6 * MIN, 10 * MIN, 10 * MIN, 10 * MIN]);
+    }
+
+    #[test]
+    fn a_timer_saved_before_starts_were_kept_counts_back_from_the_current_step() {
+        let old =
+            r#"{"durations_ms":[300000,1500000,300000,1500000,300000],"phase":1,"elapsed_ms":60000,"anchor_ms":600000,"running":true}"#;
+        let t: Timer = serde_json::from_str(old).unwrap();
+        assert!(t.started_ms.is_empty());
+        assert_eq!(t.agenda(10 * MIN), [4 * MIN, 9 * MIN, 34 * MIN, 39 * MIN, 64 * MIN]);
+        // Restarting forgets the steps of the first run.
+        let mut t = Timer::scheduled(&weekly(), 0);
+        t.apply(Control::Skip, &weekly(), MIN);
+        t.apply(Control::Restart, &weekly(), 20 * MIN);
+        assert_eq!(t.agenda(21 * MIN), [20 * MIN, 25 * MIN, 50 * MIN, 55 * MIN, 80 * MIN]);
+    }
+
+    #[test]
+    fn a_skip_can_be_taken_back_for_a_few_seconds() {
+        let p = weekly();
+        let mut t = Timer::scheduled(&p, 0);
+        let before = t.clone();
+        t.apply(Control::Skip, &p, 2 * MIN);
+        let undo = SkipUndo { before: before.clone(), at_ms: 2 * MIN };
+        let back = undo.clone().restore(2 * MIN + UNDO_SKIP_MS).expect("in time");
+        assert_eq!(back.at(2 * MIN + UNDO_SKIP_MS).phase, Some(0), "back in the welcome, as if never skipped");
+        assert_eq!(back.at(2 * MIN + UNDO_SKIP_MS).remaining_ms, 3 * MIN - UNDO_SKIP_MS);
+        assert_eq!(undo.restore(2 * MIN + UNDO_SKIP_MS + 1), None, "too late");
     }
 
     #[test]

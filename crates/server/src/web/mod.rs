@@ -65,6 +65,8 @@ pub fn router(app: App) -> Router {
         .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("../../static/app.css"))))
         .route("/static/app.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/app.js"))))
         .route("/static/room.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room.js"))))
+        .route("/static/room-timer.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room-timer.js"))))
+        .route("/static/room-merge.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room-merge.js"))))
         .route("/static/icon.svg", get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), csrf_cookie))

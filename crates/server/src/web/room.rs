@@ -75,11 +75,20 @@ impl RoomPage {
 async fn page(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
     let entry = app.room_entry(&s.me, &id).await?;
     let now = now_ms();
+    let open = entry.is_open(now);
+    // An open room shows when its steps really began and will begin.
+    let real = entry.timer.agenda(now);
     let phases = agenda(entry.session.starts_at, &entry.session.content.phases)
         .into_iter()
-        .map(|(at, p)| PhaseRow { at, label: p.label.clone(), minutes: p.minutes, kind: p.kind.as_str() })
+        .enumerate()
+        .map(|(i, (at, p))| {
+            let at = match real.get(i) {
+                Some(ms) if open && real.len() == entry.session.content.phases.len() => ms.div_euclid(1000),
+                _ => at,
+            };
+            PhaseRow { at, label: p.label.clone(), minutes: p.minutes, kind: p.kind.as_str() }
+        })
         .collect();
-    let open = entry.is_open(now);
     let ended = now >= entry.closes_at_ms;
     ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES })
 }
@@ -94,7 +103,7 @@ struct NotesPage {
 
 async fn notes(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
     let (session, text) = app.session_notes(&s.me, &id).await?;
-    ok(&NotesPage { ctx: s.ctx, session, html: text.map(|t| crate::markdown::to_html(&t)) })
+    ok(&NotesPage { ctx: s.ctx, session, html: text.map(|t| crate::markdown::to_html(&cowork_core::room::notes::for_reading(&t))) })
 }
 
 #[derive(Template)]
@@ -282,9 +291,27 @@ fn parse(text: &str) -> (Option<String>, Result<Command, Refusal>) {
     if !COMMANDS.contains(&kind) {
         return (r#ref, Err(Refusal::new("unknown_type", format!("Unknown message type {kind:?}; see docs/room-protocol.md."))));
     }
+    // Checked once here, for every command: PostgreSQL refuses NUL in text, SQLite
+    // would store it, so both must be told the same before anything is written.
+    if let Some(field) = nul_in(&v) {
+        return (r#ref, Err(Refusal { code: "invalid", message: "Text can't contain NUL characters.".into(), field: Some(field) }));
+    }
     let cmd = serde_json::from_value::<Command>(v)
         .map_err(|e| Refusal::new("invalid", format!("A field is missing or has the wrong type: {e}.")));
     (r#ref, cmd)
+}
+
+/// The field of the first string (or key) holding a NUL character, if any.
+fn nul_in(v: &Value) -> Option<String> {
+    fn walk(v: &Value, field: &str) -> Option<String> {
+        match v {
+            Value::String(s) => s.contains('\0').then(|| field.to_string()),
+            Value::Array(a) => a.iter().find_map(|x| walk(x, field)),
+            Value::Object(o) => o.iter().find_map(|(k, x)| if k.contains('\0') { Some("type".into()) } else { walk(x, k) }),
+            _ => None,
+        }
+    }
+    walk(v, "type")
 }
 
 /// Frames a connection may still send: a token bucket.
@@ -462,6 +489,8 @@ mod tests {
         assert_eq!((r.as_deref(), c.err().unwrap().code), (Some("a1"), "invalid"));
         assert!(matches!(parse(r#"{"type":"chat","text":"hi"}"#).1, Ok(Command::Chat { .. })));
         assert_eq!(parse(&format!(r#"{{"type":"chat","text":"{}"}}"#, "x".repeat(MAX_FRAME))).1.err().unwrap().code, "too_large");
+        let nul = parse(r#"{"type":"notes_edit","base":1,"text":"a\u0000b"}"#).1.err().unwrap();
+        assert_eq!((nul.code, nul.field.as_deref()), ("invalid", Some("text")));
     }
 
     #[test]
