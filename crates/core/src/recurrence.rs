@@ -342,6 +342,57 @@ fn join_words(w: &[String]) -> String {
     }
 }
 
+/// The same series restarted at its first date on or after `from`, so that
+/// it gives exactly the same dates from then on: for a calendar imported
+/// years after it began, whose caps (a count, at most ten years) count from
+/// its start. None if it has no date left.
+pub fn resume(start: Date, rule: &Rule, from: Date) -> Option<(Date, Rule)> {
+    if from <= start {
+        return Some((start, rule.clone()));
+    }
+    let mut r = rule.clone();
+    // What came from the start becomes explicit, since the start moves.
+    match r.frequency {
+        Frequency::Weekly if r.by_day.is_empty() => r.by_day = vec![(0, start.weekday())],
+        Frequency::Monthly if r.by_day.is_empty() && r.by_month_day.is_empty() => r.by_month_day = vec![start.day()],
+        _ => {}
+    }
+    let n = i64::from(r.interval.max(1));
+    let days_between = |a: Date, b: Date| a.until(b).map(|s| i64::from(s.get_days())).unwrap_or(0);
+    // The first day, week or month on or after `from` that the interval keeps.
+    let first = match r.frequency {
+        Frequency::Daily => from.saturating_add(((n - days_between(start, from).rem_euclid(n)) % n).days()),
+        Frequency::Weekly => {
+            let week_of = |d: Date| d.saturating_sub(days_into_week(d.weekday(), r.week_start).days());
+            let off = (days_between(week_of(start), week_of(from)) / 7).rem_euclid(n);
+            if off == 0 {
+                from
+            } else {
+                week_of(from).saturating_add((7 * (n - off)).days())
+            }
+        }
+        Frequency::Monthly => {
+            let months = |d: Date| i64::from(d.year()) * 12 + i64::from(d.month());
+            let off = (months(from) - months(start)).rem_euclid(n);
+            if off == 0 {
+                from
+            } else {
+                from.first_of_month().saturating_add((n - off).months())
+            }
+        }
+    };
+    match r.end {
+        End::Count(c) => {
+            let before = occurrences(start, Some(rule), start, first.yesterday().ok()?).len() as u32;
+            r.end = End::Count(c.checked_sub(before).filter(|left| *left > 0)?);
+        }
+        End::Until(u) if u < first => return None,
+        _ => {}
+    }
+    let next = *occurrences(first, Some(&r), first, first.saturating_add(2.years())).first()?;
+    Some((next, r))
+}
+
 /// The dates of a series in `[from, to]`: the start date alone without a
 /// rule, else every date the rule produces from the start on. The count
 /// (and the caps) apply from the start, whatever the window.
@@ -516,6 +567,19 @@ mod tests {
         }
         let thousands = format!("FREQ=WEEKLY;BYDAY={}", vec!["MO"; 5000].join(","));
         assert!(Rule::parse(&thousands).unwrap_err().message.contains("Monday is listed twice"));
+    }
+
+    #[test]
+    fn a_series_resumed_later_gives_the_same_dates() {
+        let every_other_tuesday = Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU").unwrap();
+        let start = date(2016, 1, 5);
+        let (at, r) = resume(start, &every_other_tuesday, date(2026, 12, 2)).unwrap();
+        assert_eq!(at.to_string(), "2026-12-08", "an even number of weeks after 5 Jan 2016");
+        let daily_ten = Rule::parse("FREQ=DAILY;COUNT=10").unwrap();
+        let (at, r2) = resume(date(2026, 1, 1), &daily_ten, date(2026, 1, 8)).unwrap();
+        assert_eq!((at.to_string(), r2.end), ("2026-01-08".to_string(), End::Count(3)));
+        assert!(resume(date(2026, 1, 1), &daily_ten, date(2026, 1, 11)).is_none(), "all ten are past");
+        assert_eq!(r.to_rrule(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU");
     }
 
     #[test]

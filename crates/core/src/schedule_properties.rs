@@ -130,6 +130,23 @@ fn weekly_rules_give_exactly_the_dates_of_their_weeks_whatever_the_week_start() 
 }
 
 #[test]
+fn a_resumed_series_gives_the_same_dates_from_then_on() {
+    let mut g = Gen(0xfeed_beef);
+    for case in 0..1500 {
+        let Some(r) = random_rule(&mut g) else { continue };
+        let start = date(2025, 1 + g.below(12) as i8, 1 + g.below(28) as i8);
+        let from = date(2026, 1 + g.below(12) as i8, 1 + g.below(28) as i8);
+        let to = date(2027, 6, 30);
+        let want = crate::recurrence::occurrences(start, Some(&r), from, to);
+        let got = match crate::recurrence::resume(start, &r, from) {
+            Some((s, again)) => crate::recurrence::occurrences(s, Some(&again), from, to),
+            None => vec![],
+        };
+        assert_eq!(got, want, "case {case}: {start} from {from} {r:?}");
+    }
+}
+
+#[test]
 fn occurrences_keep_their_wall_time_and_follow_the_gap_and_fold_policy() {
     let mut g = Gen(0x5eed_c0ffee);
     let mut checked = 0;

@@ -185,6 +185,29 @@ pub struct Planned {
     pub ends_at: i64,
 }
 
+/// A series read from a calendar file, with the dates that file changed.
+#[derive(Debug, Clone)]
+pub struct ImportedSeries {
+    pub content: Content,
+    pub timing: Timing,
+    /// The local date through which its sessions exist.
+    pub through: String,
+    /// The occurrences that follow the series.
+    pub plan: Vec<Planned>,
+    /// Occurrences the file cancelled, moved or changed, and dates it added:
+    /// stored detached, so later edits of the series leave them as they are.
+    pub exceptions: Vec<Exception>,
+    /// The UID of the event it came from, so a file imports once.
+    pub source_uid: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub planned: Planned,
+    pub content: Content,
+    pub cancelled: bool,
+}
+
 /// What saving a series did to its sessions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PlanReport {
@@ -393,6 +416,41 @@ impl Store {
             insert_series(&mut tx, &id, community_id, c, t, created_by, &through, now).await?;
             sqlx::query("UPDATE series SET source_uid = $2 WHERE id = $1").bind(&id).bind(source_uid).execute(&mut *tx).await?;
             added += apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?.added;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Creates the series of an import (each with its sessions and exceptions)
+    /// in one transaction: an import lands whole or not at all. Returns the
+    /// sessions added, cancelled ones included.
+    pub async fn import_series(&self, community_id: &str, items: &[ImportedSeries], created_by: &str, now: i64) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut added = 0;
+        for s in items {
+            let id = new_id();
+            insert_series(&mut tx, &id, community_id, &s.content, &s.timing, created_by, &s.through, now).await?;
+            sqlx::query("UPDATE series SET source_uid = $2 WHERE id = $1").bind(&id).bind(&s.source_uid).execute(&mut *tx).await?;
+            for e in &s.exceptions {
+                let q = sqlx::query(
+                    "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, address, language, \
+                     series_id, community_id, occurrence, starts_at, ends_at, status, detached, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)",
+                )
+                .bind(new_id());
+                bind_content(q, &e.content)
+                    .bind(&id)
+                    .bind(community_id)
+                    .bind(&e.planned.occurrence)
+                    .bind(e.planned.starts_at)
+                    .bind(e.planned.ends_at)
+                    .bind(if e.cancelled { "cancelled" } else { "scheduled" })
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                added += 1;
+            }
+            added += apply_plan(&mut tx, &id, community_id, &s.content, &s.plan, None, now).await?.added;
         }
         tx.commit().await?;
         Ok(added)
