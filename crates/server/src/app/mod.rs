@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod communities;
 pub mod demo;
 pub mod feeds;
+pub mod import;
 pub mod mail;
 pub mod room;
 pub mod schedule;
