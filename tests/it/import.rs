@@ -139,6 +139,30 @@ async fn a_google_weekly_call_arrives_as_a_series_with_its_exceptions() {
     assert_eq!(cancelled, [at(t.saturating_add(7.days()), 10), at(t.saturating_add(21.days()), 10)]);
     assert_eq!(back.len(), all.len());
 
+    // Renaming the whole series later leaves the file's exceptions as they were.
+    let token = server.token("owner@example.org").await;
+    let r = reqwest::Client::new()
+        .patch(server.url(&format!("/api/v1/communities/cafe-club/series/{}", s.id)))
+        .bearer_auth(&token)
+        .json(&json!({"version": s.version, "title": "Writers' Tuesday Coworking"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let renamed = listed(&owner.get_ok(&format!("/c/cafe-club/series/{}", s.id)).await);
+    let shown: Vec<(&str, bool)> = renamed[..5].iter().map(|(_, t, c)| (t.as_str(), *c)).collect();
+    assert_eq!(
+        shown,
+        [
+            ("Writers' Tuesday Coworking", false),
+            ("Writers' Weekly Coworking", true),
+            ("Writers' Coworking (afternoon this week)", false),
+            ("Writers' Weekly Coworking", true),
+            ("Writers' Tuesday Coworking", false),
+        ]
+    );
+    assert_eq!(renamed[2].0, sessions[2].0, "the moved session keeps its time");
+
     // The same file again adds nothing.
     let (status, html) = upload(&owner, &google_export(t)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -250,6 +274,13 @@ async fn rules_and_nul_are_refused_alike(backend: &str) {
     let token = server.token("owner@example.org").await;
     let cid = server.app().store.community("cafe-club").await.unwrap().id;
     let start = next(&Zone::utc(), Weekday::Tuesday).to_string();
+    // A NUL in imported text (here the UID) is refused at the file's boundary, on its line.
+    let year = Zone::utc().local(now()).date.year() + 1;
+    let file = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:call\u{0}1@example.org\r\nSUMMARY:Call\r\nDTSTART:{year}0105T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    let (status, html) = upload(&owner, &file).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {html}");
+    assert!(html.contains("Line 4 contains a control character") && html.contains("Nothing was imported"), "{backend}: {html}");
+    assert!(server.app().store.series_of(&cid).await.unwrap().is_empty(), "{backend}: nothing written");
     let http = reqwest::Client::new();
     for (rrule, why) in [
         ("FREQ=DAILY;COUNT=5;UNTIL=20271231", "not both"),
@@ -285,13 +316,6 @@ async fn rules_and_nul_are_refused_alike(backend: &str) {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("not both"));
-    // A NUL in imported text (here the UID) is refused at the file's boundary, on its line.
-    let year = Zone::utc().local(now()).date.year() + 1;
-    let file = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:call\u{0}1@example.org\r\nSUMMARY:Call\r\nDTSTART:{year}0105T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
-    let (status, html) = upload(&owner, &file).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {html}");
-    assert!(html.contains("Line 4 contains a control character") && html.contains("Nothing was imported"), "{backend}: {html}");
-    assert!(server.app().store.series_of(&cid).await.unwrap().is_empty(), "{backend}: nothing written");
 }
 
 #[tokio::test]

@@ -354,3 +354,21 @@ impl App {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_until_in_utc_ends_on_the_local_date_it_falls_on() {
+        let ny = Zone::parse("tz", "America/New_York").unwrap();
+        let ten = Time::new(10, 0, 0, 0).unwrap();
+        // Google writes the end of 1 March in New York as 04:59:59 UTC on 2 March.
+        assert_eq!(until_as_date("FREQ=WEEKLY;UNTIL=20270302T045959Z;BYDAY=TU", &ny, ten), "FREQ=WEEKLY;UNTIL=20270301;BYDAY=TU");
+        // Outlook writes the start of the last session: that day is kept.
+        assert_eq!(until_as_date("FREQ=DAILY;UNTIL=20270302T150000Z", &ny, ten), "FREQ=DAILY;UNTIL=20270302");
+        // One minute earlier, the session of that day has not started by then.
+        assert_eq!(until_as_date("FREQ=DAILY;UNTIL=20270302T145900Z", &ny, ten), "FREQ=DAILY;UNTIL=20270301");
+        assert_eq!(until_as_date("FREQ=DAILY;UNTIL=20270302", &ny, ten), "FREQ=DAILY;UNTIL=20270302", "a date stays as it is");
+    }
+}
