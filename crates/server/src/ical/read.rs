@@ -388,3 +388,38 @@ fn event(start_line: usize, ps: &[&Prop], default_zone: &Zone) -> Result<Importe
         recurrence_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_of_a_repeating_event_are_read_with_their_lines() {
+        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=Europe/Berlin:20270104T090000\r\nRRULE:FREQ=WEEKLY\r\n\
+                    EXDATE;TZID=Europe/Berlin:20270111T090000,20270118T090000\r\nEXDATE;VALUE=DATE:20270125\r\nRDATE:20270106T080000Z\r\n\
+                    STATUS:CANCELLED\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270201T090000\r\n\
+                    DTSTART;TZID=Europe/Berlin:20270202T140000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let ev = parse(text, &Zone::utc()).unwrap();
+        let berlin = Zone::parse("tz", "Europe/Berlin").unwrap();
+        let nine = |d: i8, m: i8| berlin.instant(jiff::civil::date(2027, m, d), jiff::civil::time(9, 0, 0, 0));
+        assert_eq!(ev[0].rrule, Some((5, "FREQ=WEEKLY".to_string())));
+        let ex: Vec<(usize, i64)> = ev[0].exdates.iter().map(|s| (s.line, s.at)).collect();
+        assert_eq!(&ex[..2], [(6, nine(11, 1)), (6, nine(18, 1))]);
+        assert_eq!((ex[2].0, ev[0].exdates[2].date), (7, Some(jiff::civil::date(2027, 1, 25))), "a date alone is kept as written");
+        assert_eq!((ev[0].rdates[0].line, berlin.clock(ev[0].rdates[0].at)), (8, "09:00".to_string()));
+        assert!(ev[0].cancelled && !ev[1].cancelled);
+        assert_eq!(ev[1].recurrence_id.as_ref().map(|s| (s.line, s.at)), Some((13, nine(1, 2))));
+    }
+
+    #[test]
+    fn control_characters_and_periods_are_refused_on_their_line() {
+        let nul = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\u{0}b\nDTSTART:20270105T100000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+        let e = parse(nul, &Zone::utc()).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("control character"), "{e:?}");
+        let period = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nRDATE;VALUE=PERIOD:20270106T100000Z/PT1H\nEND:VEVENT\nEND:VCALENDAR\n";
+        let e = parse(period, &Zone::utc()).unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("not periods"), "{e:?}");
+    }
+}
