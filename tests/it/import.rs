@@ -104,6 +104,11 @@ async fn a_google_weekly_call_arrives_as_a_series_with_its_exceptions() {
     assert_eq!(series.len(), 1, "one series, not one session per date");
     let s = &series[0];
     assert_eq!((s.content.time_zone.as_str(), s.timing.start_time.as_str()), ("America/New_York", "10:00"));
+    assert!(
+        html.contains(&format!("<a href=\"/c/cafe-club/series/{}\">Writers&#x27; Weekly Coworking</a>", s.id))
+            && html.contains("Every week on Tuesday, at 10:00 America/New_York"),
+        "the report links to the new series: {html}"
+    );
     let page = owner.get_ok(&format!("/c/cafe-club/series/{}", s.id)).await;
     assert!(page.contains("Every week on Tuesday"), "{page}");
     let sessions = listed(&page);

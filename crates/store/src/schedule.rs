@@ -423,12 +423,20 @@ impl Store {
 
     /// Creates the series of an import (each with its sessions and exceptions)
     /// in one transaction: an import lands whole or not at all. Returns the
-    /// sessions added, cancelled ones included.
-    pub async fn import_series(&self, community_id: &str, items: &[ImportedSeries], created_by: &str, now: i64) -> Result<usize> {
+    /// sessions added (cancelled ones included) and the new series' ids, in order.
+    pub async fn import_series(
+        &self,
+        community_id: &str,
+        items: &[ImportedSeries],
+        created_by: &str,
+        now: i64,
+    ) -> Result<(usize, Vec<String>)> {
         let mut tx = self.pool.begin().await?;
         let mut added = 0;
+        let mut ids = Vec::with_capacity(items.len());
         for s in items {
             let id = new_id();
+            ids.push(id.clone());
             insert_series(&mut tx, &id, community_id, &s.content, &s.timing, created_by, &s.through, now).await?;
             sqlx::query("UPDATE series SET source_uid = $2 WHERE id = $1").bind(&id).bind(&s.source_uid).execute(&mut *tx).await?;
             for e in &s.exceptions {
@@ -453,7 +461,7 @@ impl Store {
             added += apply_plan(&mut tx, &id, community_id, &s.content, &s.plan, None, now).await?.added;
         }
         tx.commit().await?;
-        Ok(added)
+        Ok((added, ids))
     }
 
     /// UIDs of the events already imported into a community.

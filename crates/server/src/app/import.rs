@@ -30,6 +30,16 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Events with no date left to come.
     pub skipped_past: usize,
+    /// The series made of repeating events, to look at next.
+    pub repeating: Vec<MadeSeries>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MadeSeries {
+    pub id: String,
+    pub title: String,
+    /// "Every week on Tuesday, at 10:00 America/New_York".
+    pub rule: String,
 }
 
 /// One date of an imported series and what the file did to it.
@@ -260,7 +270,7 @@ impl App {
         };
         let events = ical::parse(text, &default_zone).map_err(refuse)?;
         let t = now();
-        let mut report = ImportReport { imported: 0, series: 0, exceptions: 0, duplicates: 0, skipped_past: 0 };
+        let mut report = ImportReport { imported: 0, series: 0, exceptions: 0, duplicates: 0, skipped_past: 0, repeating: vec![] };
         let seen = self.store.imported_uids(&view.community.id).await?;
         // Changed dates travel with their event (same UID), wherever they are in the file.
         let mut overrides: HashMap<&str, Vec<&ImportedEvent>> = HashMap::new();
@@ -299,7 +309,9 @@ impl App {
         let existing = self.store.formats(&view.community.id).await?;
         let mut formats: HashMap<u32, (String, String, Vec<Phase>)> = HashMap::new();
         let mut items = Vec::new();
+        let mut described = Vec::new();
         for (plan, uid) in plans {
+            described.push(plan.repeats.then(|| (plan.draft.title.clone(), plan.draft.describe())));
             let mut lengths = vec![plan.minutes];
             lengths.extend(plan.slots.iter().filter_map(|s| s.own.as_ref().map(|(_, m)| *m)));
             for minutes in lengths {
@@ -349,7 +361,10 @@ impl App {
                 source_uid: uid,
             });
         }
-        report.imported = self.store.import_series(&view.community.id, &items, &me.id, t).await?;
+        let (added, ids) = self.store.import_series(&view.community.id, &items, &me.id, t).await?;
+        report.imported = added;
+        report.repeating =
+            ids.into_iter().zip(described).filter_map(|(id, d)| d.map(|(title, rule)| MadeSeries { id, title, rule })).collect();
         self.invalidate_feeds(&view.community.id);
         Ok(report)
     }
