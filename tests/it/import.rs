@@ -19,7 +19,7 @@ fn ymd(d: Date) -> String {
 }
 
 /// The first such weekday at least two days after today in a zone.
-fn next(zone: &Zone, w: Weekday) -> Date {
+pub fn next(zone: &Zone, w: Weekday) -> Date {
     let mut d = zone.local(now()).date.saturating_add(2.days());
     while d.weekday() != w {
         d = d.tomorrow().unwrap();
@@ -58,7 +58,7 @@ fn listed(html: &str) -> Vec<(i64, String, bool)> {
 
 /// A Google Calendar export: a weekly call begun in January 2025, one date
 /// removed (EXDATE), one moved to the next afternoon, one cancelled.
-fn google_export(t: Date) -> String {
+pub fn google_export(t: Date) -> String {
     let (t2, t3, t4) = (t.saturating_add(7.days()), t.saturating_add(14.days()), t.saturating_add(21.days()));
     let moved = t3.tomorrow().unwrap();
     format!(
@@ -97,7 +97,7 @@ async fn a_google_weekly_call_arrives_as_a_series_with_its_exceptions() {
     let t = next(&ny, Weekday::Tuesday);
     let (status, html) = upload(&owner, &google_export(t)).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("1 repeating event became series, with 3 dates cancelled, moved, changed or added"), "{html}");
+    assert!(html.contains("1 repeating event became a series, with 3 dates cancelled, moved, changed or added"), "{html}");
 
     let cid = server.app().store.community("cafe-club").await.unwrap().id;
     let series = server.app().store.series_of(&cid).await.unwrap();
