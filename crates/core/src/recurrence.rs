@@ -170,6 +170,11 @@ impl Rule {
             return Err(rule_error("A rule ends either on a date (UNTIL) or after a number of times (COUNT), not both."));
         }
         let frequency = frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?;
+        // Only "every N weeks" counts weeks; elsewhere WKST changes nothing and is dropped,
+        // so Outlook's habitual WKST=SU does not make a plain weekly rule look unusual.
+        if frequency != Frequency::Weekly || interval == 1 {
+            week_start = Weekday::Monday;
+        }
         let rule = Rule { frequency, interval, by_day, by_month_day, end, week_start };
         rule.check()?;
         Ok(rule)
@@ -402,6 +407,7 @@ mod tests {
         assert_eq!(all(&sunday), ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"]);
         assert_eq!(sunday.describe(start), "Every 2 weeks on Tuesday and Sunday (weeks starting on Sunday), 4 times");
         assert_eq!(monday.to_rrule(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;COUNT=4", "Monday is the default and is not written");
+        assert_eq!(Rule::parse("FREQ=WEEKLY;BYDAY=TU;WKST=SU").unwrap().to_rrule(), "FREQ=WEEKLY;BYDAY=TU", "no weeks to count");
     }
 
     #[test]
