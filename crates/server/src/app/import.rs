@@ -179,7 +179,7 @@ pub(crate) fn plan_event(
                     ),
                 ))
             }
-            None if d < first => {}
+            // Past dates are dropped with the rest below; one before a later start is still to come.
             None => {
                 let planned = Planned { occurrence: d.to_string(), starts_at: at, ends_at: at + i64::from(minutes) * 60 };
                 slots.insert(d, Slot { planned, from_rule: false, cancelled: false, own: None });
@@ -373,6 +373,42 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(file: &str, now: i64) -> Option<EventPlan> {
+        let text = format!("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:u\r\n{file}END:VEVENT\r\nEND:VCALENDAR\r\n");
+        let events = ical::parse(&text, &Zone::parse("tz", "Europe/London").unwrap()).unwrap();
+        plan_event(&events[0], &[], &Zone::utc(), now).unwrap()
+    }
+
+    #[test]
+    fn a_daily_call_begun_years_ago_goes_on_today_past_the_caps_that_count_from_its_start() {
+        let now = Zone::utc().instant(jiff::civil::date(2026, 12, 2), Time::new(12, 0, 0, 0).unwrap());
+        // 1,430 days since 2023: more than the 1,000 a rule may give from its start.
+        let p = plan("DTSTART;TZID=Europe/Paris:20230101T090000\r\nDURATION:PT15M\r\nRRULE:FREQ=DAILY\r\n", now).unwrap();
+        let paris = Zone::parse("tz", "Europe/Paris").unwrap();
+        assert_eq!(p.slots[0].planned.occurrence, "2026-12-03");
+        assert_eq!(paris.clock(p.slots[0].planned.starts_at), "09:00");
+        assert!(p.slots.len() > 190, "{}", p.slots.len());
+    }
+
+    #[test]
+    fn utc_repeats_in_utc_and_added_dates_count_even_before_a_later_start() {
+        let now = Zone::utc().instant(jiff::civil::date(2026, 12, 2), Time::new(12, 0, 0, 0).unwrap());
+        let p = plan("DTSTART:20270301T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nRDATE;VALUE=DATE:20270215\r\n", now).unwrap();
+        assert_eq!(p.draft.zone.name(), "UTC", "the same UTC time all year, as the file says");
+        let days: Vec<(&str, String, bool)> =
+            p.slots.iter().map(|s| (s.planned.occurrence.as_str(), Zone::utc().clock(s.planned.starts_at), s.from_rule)).collect();
+        assert_eq!(
+            days,
+            [
+                ("2027-02-15", "15:00".to_string(), false),
+                ("2027-03-01", "15:00".to_string(), true),
+                ("2027-03-08", "15:00".to_string(), true),
+                ("2027-03-15", "15:00".to_string(), true),
+            ]
+        );
+        assert!(plan("DTSTART:20200301T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n", now).is_none(), "all of it has happened");
+    }
 
     #[test]
     fn an_until_in_utc_ends_on_the_local_date_it_falls_on() {
