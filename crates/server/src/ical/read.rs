@@ -351,6 +351,14 @@ fn event(start_line: usize, ps: &[&Prop], default_zone: &Zone) -> Result<Importe
         }
         Ok(out)
     };
+    // RFC 5545 deprecates both; cowork keeps one rule a series, and would rather say so than drop one.
+    if let Some(p) = ps.iter().filter(|p| p.name == "RRULE").nth(1).or_else(|| get("EXRULE")) {
+        let what = if p.name == "RRULE" { "a second repeat rule (RRULE)" } else { "an exception rule (EXRULE)" };
+        return Err(ImportError {
+            line: p.line,
+            message: format!("Line {}: the event has {what}; a series here follows one rule, so remove it or split the event.", p.line),
+        });
+    }
     let exdates = stamps("EXDATE")?;
     let rdates = stamps("RDATE")?;
     let recurrence_id = stamps("RECURRENCE-ID")?.into_iter().next();
@@ -417,6 +425,11 @@ mod tests {
         let e = parse(nul, &Zone::utc()).unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("control character"), "{e:?}");
+        let two =
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nRRULE:FREQ=DAILY\nRRULE:FREQ=WEEKLY\nEND:VEVENT\nEND:VCALENDAR\n";
+        assert_eq!(parse(two, &Zone::utc()).unwrap_err().line, 5);
+        let exrule = two.replace("RRULE:FREQ=WEEKLY", "EXRULE:FREQ=WEEKLY;BYDAY=MO");
+        assert!(parse(&exrule, &Zone::utc()).unwrap_err().message.contains("EXRULE"));
         let period = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270105T100000Z\nRDATE;VALUE=PERIOD:20270106T100000Z/PT1H\nEND:VEVENT\nEND:VCALENDAR\n";
         let e = parse(period, &Zone::utc()).unwrap_err();
         assert_eq!(e.line, 4);
