@@ -176,7 +176,8 @@ async fn a_google_weekly_call_arrives_as_a_series_with_its_exceptions() {
 }
 
 /// An Outlook export: Windows zone names, every other week on Sunday and
-/// Tuesday with weeks starting on Sunday, an UNTIL in UTC, two dates removed.
+/// Tuesday with weeks starting on Sunday, an UNTIL in UTC, two dates removed;
+/// and a meeting the calendar cancelled.
 fn outlook_export(first: Date, until: Date, removed: [Date; 2]) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nX-MS-OLK-FORCEINSPECTOROPEN:TRUE\r\n\
@@ -192,7 +193,9 @@ LAST-MODIFIED:20261120T101500Z\r\nLOCATION:Stadtbibliothek\\, 2. Stock\r\nPRIORI
 RRULE:FREQ=WEEKLY;UNTIL={until}T080000Z;INTERVAL=2;BYDAY=SU,TU;WKST=SU\r\nSEQUENCE:0\r\n\
 SUMMARY;LANGUAGE=de-de:Schreibsprint\r\nTRANSP:OPAQUE\r\n\
 UID:040000008200E00074C5B7101A82E00800000000D0F1E2A3B4C5D601000000000000000010000000A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6\r\n\
-X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nX-MICROSOFT-CDO-IMPORTANCE:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nX-MICROSOFT-CDO-IMPORTANCE:1\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=\"W. Europe Standard Time\":{first}T140000\r\nDTEND;TZID=\"W. Europe Standard Time\":{first}T150000\r\n\
+STATUS:CANCELLED\r\nSUMMARY:Abgesagt: Planungstreffen\r\nUID:040000008200E00074C5B7101A82E008000000001\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
         first = ymd(first),
         until = ymd(until),
         ex1 = ymd(removed[0]),
@@ -217,6 +220,7 @@ async fn an_outlook_series_keeps_its_week_start_its_end_and_its_removed_dates() 
     let until = *want.last().unwrap();
     let (status, html) = upload(&owner, &outlook_export(t, until, [want[1], want[4]])).await;
     assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("1 was cancelled in the calendar and left out"), "{html}");
     let cid = server.app().store.community("cafe-club").await.unwrap().id;
     let s = server.app().store.series_of(&cid).await.unwrap().remove(0);
     assert_eq!((s.content.time_zone.as_str(), s.content.address.as_str()), ("Europe/Berlin", "Stadtbibliothek, 2. Stock"));

@@ -30,6 +30,8 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Events with no date left to come.
     pub skipped_past: usize,
+    /// Events the calendar itself marks cancelled (STATUS:CANCELLED).
+    pub cancelled: usize,
     /// The series made of repeating events, to look at next.
     pub repeating: Vec<MadeSeries>,
 }
@@ -270,7 +272,8 @@ impl App {
         };
         let events = ical::parse(text, &default_zone).map_err(refuse)?;
         let t = now();
-        let mut report = ImportReport { imported: 0, series: 0, exceptions: 0, duplicates: 0, skipped_past: 0, repeating: vec![] };
+        let mut report =
+            ImportReport { imported: 0, series: 0, exceptions: 0, duplicates: 0, skipped_past: 0, cancelled: 0, repeating: vec![] };
         let seen = self.store.imported_uids(&view.community.id).await?;
         // Changed dates travel with their event (same UID), wherever they are in the file.
         let mut overrides: HashMap<&str, Vec<&ImportedEvent>> = HashMap::new();
@@ -291,6 +294,10 @@ impl App {
                 report.duplicates += 1;
                 continue;
             }
+            if e.cancelled {
+                report.cancelled += 1;
+                continue;
+            }
             let changes = if e.uid.is_empty() { vec![] } else { overrides.get(e.uid.as_str()).cloned().unwrap_or_default() };
             let Some(plan) = plan_event(e, &changes, &default_zone, t).map_err(refuse)? else {
                 report.skipped_past += 1;
@@ -300,6 +307,9 @@ impl App {
         }
         if plans.is_empty() && report.duplicates > 0 {
             return Err(Invalid::one("file", "Every event in the file was imported before; nothing new to add.").into());
+        }
+        if plans.is_empty() && report.cancelled > 0 {
+            return Err(Invalid::one("file", "Every event in the file is cancelled or has already happened; nothing was imported.").into());
         }
         if plans.is_empty() {
             return Err(Invalid::one("file", "Every event in the file has already happened; nothing was imported.").into());
