@@ -183,8 +183,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 other => other.to_string(),
             })?;
             println!(
-                "Imported {} sessions into {community} ({} already past and left out, {} repeating events imported once).",
-                report.imported, report.skipped_past, report.rules_ignored
+                "Imported {} sessions into {community} ({} repeating events kept as series with {} dates changed; {} already past and left out).",
+                report.imported, report.series, report.exceptions, report.skipped_past
             );
             Ok(())
         }

@@ -147,3 +147,23 @@ async fn a_browser_in_india_ends_up_with_asia_kolkata_and_zones_are_found_by_cit
     assert!(stdout.contains("chromium reported Asia/Calcutta"), "the browser reports the legacy name");
     assert_eq!(server.account("kavya@example.org").await.time_zone, "Asia/Kolkata");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_moves_a_google_calendar_in_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    server.community("organizer@example.org", "cafe-club", "public", "open").await;
+    let organizer = server.account("organizer@example.org").await;
+    server.name_and_zone(&organizer, "Olu in New York", "America/New_York").await;
+    let link = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
+    let file = std::env::temp_dir().join(format!("{}.ics", crate::support::unique("writers")));
+    let ny = cowork_core::time::Zone::parse("tz", "America/New_York").unwrap();
+    std::fs::write(&file, crate::import::google_export(crate::import::next(&ny, jiff::civil::Weekday::Tuesday))).unwrap();
+    let stdout =
+        run("import.mjs", vec![("BASE_URL", server.base.clone()), ("ORGANIZER_LINK", link), ("ICS_FILE", file.display().to_string())])
+            .await;
+    let _ = std::fs::remove_file(&file);
+    assert!(stdout.contains("imported sessions matched"), "{stdout}");
+}

@@ -2,11 +2,16 @@
 //! Daily; weekly on chosen weekdays every N weeks; monthly on the Nth (or
 //! last) weekday or on a day of the month (or its last day); until a date or
 //! for a count. Occurrences are calendar dates: the series' wall time and zone
-//! turn each into an instant (see `time`).
+//! turn each into an instant (see `time`). What RFC 5545 forbids (a part given
+//! twice, COUNT with UNTIL) or what would change a rule's meaning unseen is
+//! refused, never quietly reinterpreted.
 
 use crate::input::FieldError;
 use jiff::civil::{Date, Weekday};
 use jiff::ToSpan;
+
+mod dates;
+pub use dates::{occurrences, resume};
 
 /// No rule may produce more occurrences than this in its whole life.
 pub const MAX_OCCURRENCES: u32 = 1000;
@@ -37,6 +42,9 @@ pub struct Rule {
     /// Monthly: days of the month (1–31, or -1 for the last day).
     pub by_month_day: Vec<i8>,
     pub end: End,
+    /// The day weeks start on (WKST): with a weekly interval above 1 it decides
+    /// which weeks are "every other" one. Monday unless the rule says otherwise.
+    pub week_start: Weekday,
 }
 
 const DAYS: [(&str, Weekday); 7] = [
@@ -81,6 +89,15 @@ fn rule_error(m: impl Into<String>) -> FieldError {
     FieldError::new("repeat", m)
 }
 
+fn weekday_of_code(code: &str) -> Option<Weekday> {
+    DAYS.iter().find(|(c, _)| *c == code).map(|(_, w)| *w)
+}
+
+/// Days from the week's first day to `w`, 0–6.
+pub(crate) fn days_into_week(w: Weekday, week_start: Weekday) -> i64 {
+    i64::from(w.to_monday_zero_offset() - week_start.to_monday_zero_offset()).rem_euclid(7)
+}
+
 impl Rule {
     /// Parses an RRULE value such as `FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12`.
     pub fn parse(rrule: &str) -> Result<Rule, FieldError> {
@@ -90,9 +107,17 @@ impl Rule {
         let mut by_day = Vec::new();
         let mut by_month_day = Vec::new();
         let mut end = End::Never;
+        let mut week_start = Weekday::Monday;
+        let mut given: Vec<String> = Vec::new();
         for part in text.split(';').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| rule_error(format!("“{part}” is not a rule part.")))?;
-            match k.to_ascii_uppercase().as_str() {
+            let k = k.trim().to_ascii_uppercase();
+            // RFC 5545 §3.3.10: each part at most once; a second one would silently win.
+            if given.contains(&k) {
+                return Err(rule_error(format!("The rule gives {k} twice; give each part once.")));
+            }
+            given.push(k.clone());
+            match k.as_str() {
                 "FREQ" => {
                     frequency = Some(match v.to_ascii_uppercase().as_str() {
                         "DAILY" => Frequency::Daily,
@@ -109,11 +134,7 @@ impl Rule {
                             return Err(rule_error(format!("“{d}” is not a weekday.")));
                         }
                         let (num, code) = d.split_at(d.len() - 2);
-                        let wd = DAYS
-                            .iter()
-                            .find(|(c, _)| *c == code)
-                            .map(|(_, w)| *w)
-                            .ok_or_else(|| rule_error(format!("“{d}” is not a weekday.")))?;
+                        let wd = weekday_of_code(code).ok_or_else(|| rule_error(format!("“{d}” is not a weekday.")))?;
                         let n: i8 = if num.is_empty() {
                             0
                         } else {
@@ -138,12 +159,23 @@ impl Rule {
                     end = End::Until(date.ok_or_else(|| rule_error(format!("“{v}” is not a date.")))?);
                 }
                 "COUNT" => end = End::Count(v.parse().map_err(|_| rule_error("The count must be a whole number."))?),
-                "WKST" => {}
+                "WKST" => {
+                    week_start = weekday_of_code(&v.trim().to_ascii_uppercase())
+                        .ok_or_else(|| rule_error(format!("The week start “{v}” is not a weekday such as MO or SU.")))?
+                }
                 other => return Err(rule_error(format!("The rule part {other} is not supported."))),
             }
         }
-        let rule =
-            Rule { frequency: frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?, interval, by_day, by_month_day, end };
+        if given.iter().any(|k| k == "COUNT") && given.iter().any(|k| k == "UNTIL") {
+            return Err(rule_error("A rule ends either on a date (UNTIL) or after a number of times (COUNT), not both."));
+        }
+        let frequency = frequency.ok_or_else(|| rule_error("The rule needs a frequency."))?;
+        // Only "every N weeks" counts weeks; elsewhere WKST changes nothing and is dropped,
+        // so Outlook's habitual WKST=SU does not make a plain weekly rule look unusual.
+        if frequency != Frequency::Weekly || interval == 1 {
+            week_start = Weekday::Monday;
+        }
+        let rule = Rule { frequency, interval, by_day, by_month_day, end, week_start };
         rule.check()?;
         Ok(rule)
     }
@@ -177,6 +209,18 @@ impl Rule {
                 }
             }
             _ => {}
+        }
+        for (i, (n, w)) in self.by_day.iter().enumerate() {
+            if self.by_day[..i].contains(&(*n, *w)) {
+                let which = if *n == 0 { weekday_name(*w).to_string() } else { format!("The {} {}", ordinal_name(*n), weekday_name(*w)) };
+                return Err(rule_error(format!("{which} is listed twice; list each day once.")));
+            }
+        }
+        for (i, d) in self.by_month_day.iter().enumerate() {
+            if self.by_month_day[..i].contains(d) {
+                let which = if *d == -1 { "The last day".to_string() } else { format!("The {d}{}", suffix(*d)) };
+                return Err(rule_error(format!("{which} is listed twice; list each day once.")));
+            }
         }
         if let End::Count(n) = self.end {
             if n == 0 || n > MAX_OCCURRENCES {
@@ -240,6 +284,9 @@ impl Rule {
             End::Until(d) => parts.push(format!("UNTIL={:04}{:02}{:02}", d.year(), d.month(), d.day())),
             End::Count(n) => parts.push(format!("COUNT={n}")),
         }
+        if self.week_start != Weekday::Monday {
+            parts.push(format!("WKST={}", weekday_code(self.week_start)));
+        }
         parts.join(";")
     }
 
@@ -273,7 +320,13 @@ impl Rule {
             End::Until(d) => format!(", until {}", d.strftime("%-d %b %Y")),
             End::Count(n) => format!(", {n} time{}", if n == 1 { "" } else { "s" }),
         };
-        let text = format!("{every}{on}{end}");
+        // Only then does the week start change which dates come.
+        let weeks = if self.frequency == Frequency::Weekly && self.interval > 1 && self.week_start != Weekday::Monday {
+            format!(" (weeks starting on {})", weekday_name(self.week_start))
+        } else {
+            String::new()
+        };
+        let text = format!("{every}{on}{weeks}{end}");
         let mut c = text.chars();
         c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
     }
@@ -297,103 +350,6 @@ fn join_words(w: &[String]) -> String {
     }
 }
 
-/// The dates of a series in `[from, to]`: the start date alone without a
-/// rule, else every date the rule produces from the start on. The count
-/// (and the caps) apply from the start, whatever the window.
-pub fn occurrences(start: Date, rule: Option<&Rule>, from: Date, to: Date) -> Vec<Date> {
-    let Some(rule) = rule else {
-        return if start >= from && start <= to { vec![start] } else { vec![] };
-    };
-    let hard_stop = start.saturating_add(MAX_YEARS.years());
-    let last = match rule.end {
-        End::Until(u) => u.min(to).min(hard_stop),
-        _ => to.min(hard_stop),
-    };
-    let limit = match rule.end {
-        End::Count(n) => n.min(MAX_OCCURRENCES),
-        _ => MAX_OCCURRENCES,
-    };
-    let mut out = Vec::new();
-    let mut produced = 0u32;
-    let mut emit = |d: Date, out: &mut Vec<Date>| -> bool {
-        if d < start {
-            return true;
-        }
-        if d > last || produced >= limit {
-            return false;
-        }
-        produced += 1;
-        if d >= from {
-            out.push(d);
-        }
-        true
-    };
-    let interval = i64::from(rule.interval.max(1));
-    match rule.frequency {
-        Frequency::Daily => {
-            let mut d = start;
-            while emit(d, &mut out) {
-                match d.checked_add(interval.days()) {
-                    Ok(n) => d = n,
-                    Err(_) => break,
-                }
-            }
-        }
-        Frequency::Weekly => {
-            let mut days: Vec<Weekday> =
-                if rule.by_day.is_empty() { vec![start.weekday()] } else { rule.by_day.iter().map(|(_, w)| *w).collect() };
-            days.sort_by_key(|w| w.to_monday_one_offset());
-            days.dedup();
-            // Weeks start on Monday (WKST=MO), counted from the start's week.
-            let mut monday = start.saturating_sub(i64::from(start.weekday().to_monday_zero_offset()).days());
-            'weeks: loop {
-                for w in &days {
-                    let d = monday.saturating_add(i64::from(w.to_monday_zero_offset()).days());
-                    if !emit(d, &mut out) {
-                        break 'weeks;
-                    }
-                }
-                match monday.checked_add((7 * interval).days()) {
-                    Ok(n) => monday = n,
-                    Err(_) => break,
-                }
-            }
-        }
-        Frequency::Monthly => {
-            let mut month = start.first_of_month();
-            'months: loop {
-                let mut dates: Vec<Date> = if !rule.by_day.is_empty() {
-                    rule.by_day
-                        .iter()
-                        .filter_map(|(n, w)| month.nth_weekday_of_month(*n, *w).ok())
-                        .filter(|d| d.month() == month.month())
-                        .collect()
-                } else {
-                    let days = if rule.by_month_day.is_empty() { vec![start.day()] } else { rule.by_month_day.clone() };
-                    // A day the month does not have (the 31st of April) is skipped, as RFC 5545 says.
-                    days.iter()
-                        .filter_map(
-                            |d| if *d == -1 { Some(month.last_of_month()) } else { Date::new(month.year(), month.month(), *d).ok() },
-                        )
-                        .collect()
-                };
-                dates.sort();
-                dates.dedup();
-                for d in dates {
-                    if !emit(d, &mut out) {
-                        break 'months;
-                    }
-                }
-                match month.checked_add(interval.months()) {
-                    Ok(n) if n <= last => month = n,
-                    _ => break,
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +366,7 @@ mod tests {
             "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE",
             "FREQ=MONTHLY;BYDAY=1WE,3WE;COUNT=12",
             "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20271231",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=SU",
         ] {
             assert_eq!(Rule::parse(text).unwrap().to_rrule(), text);
         }
@@ -437,6 +394,52 @@ mod tests {
         let r = Rule::parse("FREQ=DAILY;UNTIL=20500101").unwrap();
         assert!(r.check_with_start(date(2026, 1, 1)).is_err(), "too far");
         assert!(Rule::parse("FREQ=DAILY;UNTIL=20250101").unwrap().check_with_start(date(2026, 1, 1)).is_err(), "ends before it starts");
+    }
+
+    #[test]
+    fn the_week_start_decides_which_weeks_an_every_other_week_rule_takes() {
+        // RFC 5545 §3.8.5.3, from Tuesday 5 Aug 1997: "every other week on Tuesday and Sunday".
+        let start = date(1997, 8, 5);
+        let monday = Rule::parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO").unwrap();
+        let sunday = Rule::parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU").unwrap();
+        let all = |r: &Rule| dates(&occurrences(start, Some(r), start, date(1997, 12, 31)));
+        assert_eq!(all(&monday), ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"]);
+        assert_eq!(all(&sunday), ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"]);
+        assert_eq!(sunday.describe(start), "Every 2 weeks on Tuesday and Sunday (weeks starting on Sunday), 4 times");
+        assert_eq!(monday.to_rrule(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;COUNT=4", "Monday is the default and is not written");
+        assert_eq!(Rule::parse("FREQ=WEEKLY;BYDAY=TU;WKST=SU").unwrap().to_rrule(), "FREQ=WEEKLY;BYDAY=TU", "no weeks to count");
+    }
+
+    #[test]
+    fn what_rfc_5545_forbids_is_refused_with_the_reason() {
+        for (bad, why) in [
+            ("FREQ=DAILY;COUNT=5;UNTIL=20271231", "not both"),
+            ("FREQ=DAILY;UNTIL=20271231;COUNT=5", "not both"),
+            ("FREQ=DAILY;FREQ=WEEKLY", "FREQ twice"),
+            ("FREQ=WEEKLY;BYDAY=MO;byday=TU", "BYDAY twice"),
+            ("FREQ=WEEKLY;BYDAY=TU,WE,TU", "Tuesday is listed twice"),
+            ("FREQ=MONTHLY;BYDAY=1WE,1WE", "first Wednesday is listed twice"),
+            ("FREQ=MONTHLY;BYMONTHDAY=15,15", "15th is listed twice"),
+            ("FREQ=WEEKLY;WKST=XX", "not a weekday"),
+        ] {
+            let e = Rule::parse(bad).unwrap_err();
+            assert!(e.message.contains(why), "{bad}: {}", e.message);
+        }
+        let thousands = format!("FREQ=WEEKLY;BYDAY={}", vec!["MO"; 5000].join(","));
+        assert!(Rule::parse(&thousands).unwrap_err().message.contains("Monday is listed twice"));
+    }
+
+    #[test]
+    fn a_series_resumed_later_gives_the_same_dates() {
+        let every_other_tuesday = Rule::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU").unwrap();
+        let start = date(2016, 1, 5);
+        let (at, r) = resume(start, &every_other_tuesday, date(2026, 12, 2)).unwrap();
+        assert_eq!(at.to_string(), "2026-12-08", "an even number of weeks after 5 Jan 2016");
+        let daily_ten = Rule::parse("FREQ=DAILY;COUNT=10").unwrap();
+        let (at, r2) = resume(date(2026, 1, 1), &daily_ten, date(2026, 1, 8)).unwrap();
+        assert_eq!((at.to_string(), r2.end), ("2026-01-08".to_string(), End::Count(3)));
+        assert!(resume(date(2026, 1, 1), &daily_ten, date(2026, 1, 11)).is_none(), "all ten are past");
+        assert_eq!(r.to_rrule(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU");
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl SeriesInput {
             }
             _ => return Err(FieldError::new("repeat", "Choose how the series repeats.")),
         };
-        let rule = Rule { frequency, interval, by_day, by_month_day, end };
+        let rule = Rule { frequency, interval, by_day, by_month_day, end, week_start: Weekday::Monday };
         rule.check()?;
         Ok(Some(rule))
     }

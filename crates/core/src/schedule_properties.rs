@@ -33,21 +33,23 @@ fn random_rule(g: &mut Gen) -> Option<Rule> {
         _ => End::Until(date(2027, 1 + g.below(12) as i8, 1 + g.below(28) as i8)),
     };
     let interval = 1 + g.below(3) as u16;
+    let week_start = WEEKDAYS[g.below(7) as usize];
     let rule = match g.below(5) {
         0 => return None,
-        1 => Rule { frequency: Frequency::Daily, interval, by_day: vec![], by_month_day: vec![], end },
+        1 => Rule { frequency: Frequency::Daily, interval, by_day: vec![], by_month_day: vec![], end, week_start },
         2 => {
             let mut days: Vec<(i8, Weekday)> = (0..1 + g.below(3)).map(|_| (0, WEEKDAYS[g.below(7) as usize])).collect();
             days.dedup();
-            Rule { frequency: Frequency::Weekly, interval, by_day: days, by_month_day: vec![], end }
+            Rule { frequency: Frequency::Weekly, interval, by_day: days, by_month_day: vec![], end, week_start }
         }
         3 => {
             let n = [1, 2, 3, 4, -1][g.below(5) as usize];
-            Rule { frequency: Frequency::Monthly, interval, by_day: vec![(n, WEEKDAYS[g.below(7) as usize])], by_month_day: vec![], end }
+            let by_day = vec![(n, WEEKDAYS[g.below(7) as usize])];
+            Rule { frequency: Frequency::Monthly, interval, by_day, by_month_day: vec![], end, week_start }
         }
         _ => {
             let d = [1, 15, 28, 29, 30, 31, -1][g.below(7) as usize];
-            Rule { frequency: Frequency::Monthly, interval, by_day: vec![], by_month_day: vec![d], end }
+            Rule { frequency: Frequency::Monthly, interval, by_day: vec![], by_month_day: vec![d], end, week_start }
         }
     };
     Some(rule)
@@ -67,6 +69,81 @@ fn oracle(zone: &Zone, d: Date, t: Time) -> i64 {
         .collect();
     valid.sort();
     valid.first().copied().unwrap_or(naive - i64::from(before))
+}
+
+/// Whole weeks between the weeks holding `a` and `b`, weeks starting on
+/// `week_start` (RFC 5545 §3.3.10, WKST): counted day by day, independently
+/// of how the rule expands.
+fn weeks_apart(a: Date, b: Date, week_start: Weekday) -> i64 {
+    let first_of_week = |mut d: Date| {
+        while d.weekday() != week_start {
+            d = d.yesterday().unwrap();
+        }
+        d
+    };
+    let (mut d, end, mut weeks) = (first_of_week(a), first_of_week(b), 0);
+    while d < end {
+        d = d.checked_add(jiff::Span::new().days(7)).unwrap();
+        weeks += 1;
+    }
+    weeks
+}
+
+/// Every date the rule should give from the start, found by walking the
+/// calendar one day at a time — the count applied last.
+fn weekly_oracle(start: Date, r: &Rule, through: Date) -> Vec<Date> {
+    let mut out = Vec::new();
+    let mut d = start;
+    while d <= through {
+        let on_day = r.by_day.iter().any(|(_, w)| *w == d.weekday());
+        let in_week = weeks_apart(start, d, r.week_start) % i64::from(r.interval) == 0;
+        let before_end = match r.end {
+            End::Until(u) => d <= u,
+            _ => true,
+        };
+        if on_day && in_week && before_end {
+            out.push(d);
+        }
+        d = d.tomorrow().unwrap();
+    }
+    if let End::Count(n) = r.end {
+        out.truncate(n as usize);
+    }
+    out
+}
+
+#[test]
+fn weekly_rules_give_exactly_the_dates_of_their_weeks_whatever_the_week_start() {
+    let mut g = Gen(0x3eeb_57a7);
+    let mut cases = 0;
+    while cases < 400 {
+        let Some(r) = random_rule(&mut g) else { continue };
+        if r.frequency != Frequency::Weekly {
+            continue;
+        }
+        cases += 1;
+        let start = date(2026, 1 + g.below(12) as i8, 1 + g.below(28) as i8);
+        let through = date(2027, 12, 31);
+        let got = crate::recurrence::occurrences(start, Some(&r), start, through);
+        assert_eq!(got, weekly_oracle(start, &r, through), "{start} {r:?}");
+    }
+}
+
+#[test]
+fn a_resumed_series_gives_the_same_dates_from_then_on() {
+    let mut g = Gen(0xfeed_beef);
+    for case in 0..1500 {
+        let Some(r) = random_rule(&mut g) else { continue };
+        let start = date(2025, 1 + g.below(12) as i8, 1 + g.below(28) as i8);
+        let from = date(2026, 1 + g.below(12) as i8, 1 + g.below(28) as i8);
+        let to = date(2027, 6, 30);
+        let want = crate::recurrence::occurrences(start, Some(&r), from, to);
+        let got = match crate::recurrence::resume(start, &r, from) {
+            Some((s, again)) => crate::recurrence::occurrences(s, Some(&again), from, to),
+            None => vec![],
+        };
+        assert_eq!(got, want, "case {case}: {start} from {from} {r:?}");
+    }
 }
 
 #[test]
@@ -115,7 +192,10 @@ fn occurrences_keep_their_wall_time_and_follow_the_gap_and_fold_policy() {
             }
             if let Some(r) = &rule {
                 match (r.frequency, r.by_day.first(), r.by_month_day.first()) {
-                    (Frequency::Weekly, _, _) => assert!(r.by_day.iter().any(|(_, w)| *w == d.weekday()), "case {case}: weekday"),
+                    (Frequency::Weekly, _, _) => {
+                        assert!(r.by_day.iter().any(|(_, w)| *w == d.weekday()), "case {case}: weekday");
+                        assert_eq!(weeks_apart(start, d, r.week_start) % i64::from(r.interval), 0, "case {case}: an off week {r:?}");
+                    }
                     (Frequency::Monthly, Some((n, w)), _) => {
                         assert_eq!(d.weekday(), *w, "case {case}");
                         assert_eq!(d.nth_weekday_of_month(*n, *w).unwrap(), d, "case {case}: nth weekday");

@@ -1,16 +1,13 @@
-//! Calendar feeds (per community, per series, per session, per person) and
-//! .ics import. Community feeds are kept in memory while their sessions are
+//! Calendar feeds (per community, per series, per session, per person).
+//! Community feeds are kept in memory while their sessions are
 //! unchanged, since calendar clients poll them often.
 
 use super::{hash_secret, now, secret, App, AppError, AppResult};
 use crate::ical::{self, Calendar, Event};
-use cowork_core::format::{agenda, duration_words, Phase, PhaseKind};
-use cowork_core::permissions::Action;
+use cowork_core::format::{agenda, duration_words, PhaseKind};
 use cowork_core::rsvp::RsvpStatus;
-use cowork_core::schedule::SeriesInput;
 use cowork_core::time::Zone;
-use cowork_core::Invalid;
-use cowork_store::{Account, Content, Planned, Session, Timing};
+use cowork_store::{Account, Session};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,17 +54,6 @@ impl FeedBody {
 /// served without asking the database whether it changed. Edits on this node
 /// clear the cache at once; other nodes' edits show within this delay.
 const TRUST_SECONDS: u64 = 5;
-
-/// What an import did.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ImportReport {
-    pub imported: usize,
-    /// Events imported before (same UID), left alone.
-    pub duplicates: usize,
-    /// Events that repeat in the file: only their first date was imported.
-    pub rules_ignored: usize,
-    pub skipped_past: usize,
-}
 
 impl App {
     pub fn invalidate_feeds(&self, community_id: &str) {
@@ -251,99 +237,5 @@ impl App {
 
     pub async fn calendar_feed_created(&self, me: &Account) -> AppResult<Option<i64>> {
         Ok(self.store.calendar_feed_created(&me.id).await?)
-    }
-
-    /// Imports an .ics file as one-off sessions: all of it, or (on any error) none of it.
-    pub async fn import_ics(&self, me: &Account, slug: &str, text: &str) -> AppResult<ImportReport> {
-        let view = self.community_for(me, slug, Action::Schedule).await?;
-        let default_zone = Zone::parse("tz", &view.community.time_zone).unwrap_or_else(|_| Zone::utc());
-        let events = ical::parse(text, &default_zone).map_err(|e| {
-            let at = if e.line > 0 && !e.message.starts_with("Line") { format!("Line {}: ", e.line) } else { String::new() };
-            AppError::Invalid(Invalid::one("file", format!("{at}{} Nothing was imported.", e.message)))
-        })?;
-        let t = now();
-        let mut report = ImportReport { imported: 0, duplicates: 0, rules_ignored: 0, skipped_past: 0 };
-        let mut seen = self.store.imported_uids(&view.community.id).await?;
-        let mut plans = Vec::new();
-        for e in &events {
-            if e.start <= t {
-                report.skipped_past += 1;
-                continue;
-            }
-            if !e.uid.is_empty() && !seen.insert(e.uid.clone()) {
-                report.duplicates += 1;
-                continue;
-            }
-            report.rules_ignored += e.had_rule as usize;
-            let zone = Zone::parse("tz", &e.zone).unwrap_or_else(|_| default_zone.clone());
-            let local = zone.local(e.start);
-            let minutes = ((e.end - e.start) / 60).max(1) as u32;
-            let input = SeriesInput {
-                title: e.summary.chars().take(100).collect(),
-                description: e.description.chars().take(5000).collect(),
-                format: "imported".into(),
-                start_date: local.date.to_string(),
-                start_time: format!("{:02}:{:02}", local.time.hour(), local.time.minute()),
-                time_zone: zone.name().into(),
-                place: if e.location.trim().is_empty() || e.location.starts_with("http") { "online".into() } else { "in_person".into() },
-                video_url: if e.location.starts_with("http") { e.location.clone() } else { String::new() },
-                address: e.location.chars().take(300).collect(),
-                ..Default::default()
-            };
-            let draft = input.parse(|k| k == "imported").map_err(|i| {
-                let why = i.0.first().map(|f| f.message.as_str()).unwrap_or("");
-                AppError::Invalid(Invalid::one("file", format!("The event on line {}: {why} Nothing was imported.", e.line)))
-            })?;
-            plans.push((draft, minutes, e.start, e.end, e.uid.clone()));
-        }
-        if plans.is_empty() && report.duplicates > 0 {
-            return Err(Invalid::one("file", "Every event in the file was imported before; nothing new to add.").into());
-        }
-        // Imported sessions follow a format like any other — one "open session" per length —
-        // so they can be edited like any other.
-        let mut formats: HashMap<u32, (String, String)> = HashMap::new();
-        let existing = self.store.formats(&view.community.id).await?;
-        let mut items = Vec::new();
-        for (draft, minutes, start, end, uid) in plans {
-            let name = format!("Open session, {}", duration_words(minutes));
-            let phases = vec![Phase { kind: PhaseKind::OpenWork, label: "Open session".into(), minutes, enforced: false }];
-            let key = match formats.get(&minutes) {
-                Some((key, _)) => key.clone(),
-                None => {
-                    let id = match existing.iter().find(|f| f.name == name && f.phases == phases) {
-                        Some(f) => f.id.clone(),
-                        None => self.store.create_format(&view.community.id, &name, "Made by an .ics import.", &phases, t).await?.id,
-                    };
-                    formats.insert(minutes, (id.clone(), name.clone()));
-                    id
-                }
-            };
-            let content = Content {
-                title: draft.title.clone(),
-                description: draft.description.clone(),
-                format_name: name,
-                phases,
-                time_zone: draft.zone.name().into(),
-                capacity: 0,
-                place: draft.place.kind().into(),
-                video_url: draft.place.video_url().into(),
-                address: draft.place.address().into(),
-                language: "en".into(),
-            };
-            let date = draft.start_date.to_string();
-            let timing = Timing {
-                format_key: key,
-                start_date: date.clone(),
-                start_time: format!("{:02}:{:02}", draft.start_time.hour(), draft.start_time.minute()),
-                rrule: String::new(),
-            };
-            items.push((content, timing, vec![Planned { occurrence: date, starts_at: start, ends_at: end }], uid));
-        }
-        if items.is_empty() {
-            return Err(Invalid::one("file", "Every event in the file has already happened; nothing was imported.").into());
-        }
-        report.imported = self.store.create_one_offs(&view.community.id, &items, &me.id, t).await?;
-        self.invalidate_feeds(&view.community.id);
-        Ok(report)
     }
 }

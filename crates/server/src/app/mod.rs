@@ -6,6 +6,7 @@ pub mod communities;
 pub mod demo;
 pub mod feeds;
 pub mod happening;
+pub mod import;
 pub mod jobs;
 pub mod mail;
 mod notices;

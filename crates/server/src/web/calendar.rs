@@ -4,7 +4,8 @@
 use super::schedule::{by_day, Day};
 use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageError, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
-use crate::app::feeds::{FeedBody, ImportReport};
+use crate::app::feeds::FeedBody;
+use crate::app::import::ImportReport;
 use crate::app::schedule::{UpcomingSearch, UPCOMING_PAGE_SIZE};
 use crate::app::{now, App, AppError};
 use askama::Template;
