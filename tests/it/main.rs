@@ -7,6 +7,7 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod delivery;
 mod mail;
 mod pages;
 mod room;

@@ -37,8 +37,7 @@ fn calendar(headers: &HeaderMap, body: &FeedBody, filename: &str) -> Response {
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(body.etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, body.etag.clone())]).into_response();
     }
-    let gzip =
-        headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip")) && !body.gzip.is_empty();
+    let gzip = super::compression::accepts_gzip(headers) && !body.gzip.is_empty();
     let mut r = if gzip { body.gzip.clone().into_response() } else { body.text.clone().into_response() };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
