@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod delivery;
 mod mail;
+mod nul_bytes;
 mod pages;
 mod room;
 mod schedule;

@@ -8,6 +8,7 @@ mod communities;
 mod compression;
 mod formats;
 mod home;
+mod nul_bytes;
 mod room;
 mod schedule;
 mod sessions;
@@ -64,6 +65,7 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .route("/static/{file}", get(assets::serve))
         .fallback(not_found)
+        .layer(middleware::from_fn(nul_bytes::refuse))
         .layer(middleware::from_fn(compression::compress))
         .layer(middleware::from_fn_with_state(app.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
