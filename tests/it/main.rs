@@ -13,5 +13,6 @@ mod nul_bytes;
 mod pages;
 mod room;
 mod schedule;
+mod sign_in_limits;
 mod store;
 mod support;

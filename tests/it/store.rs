@@ -76,6 +76,17 @@ on_both!(sign_in_links_work_once_and_expire, |s: Store| async move {
     assert_eq!(s.consume_login_link("h1", 501).await.unwrap(), None, "single use");
     assert_eq!(s.consume_login_link("h2", 300).await.unwrap(), None, "expired");
     assert_eq!(s.consume_login_link("nope", 300).await.unwrap(), None);
+    // Whether an address still has a usable link (sign-in mail is not sent twice past its limit).
+    s.insert_login_link("h3", "cy@example.org", "", 100, 1000).await.unwrap();
+    assert!(s.has_live_login_link("cy@example.org", 500).await.unwrap());
+    assert!(!s.has_live_login_link("cy@example.org", 1000).await.unwrap(), "expired");
+    assert!(!s.has_live_login_link("ada@example.org", 600).await.unwrap(), "used");
+    // Rate limit counts can be read without counting.
+    assert_eq!(s.rate_limit_hits("b", 60, 120).await.unwrap(), 0);
+    s.hit_rate_limit("b", 60, 121).await.unwrap();
+    s.hit_rate_limit("b", 60, 122).await.unwrap();
+    assert_eq!(s.rate_limit_hits("b", 60, 130).await.unwrap(), 2);
+    assert_eq!(s.rate_limit_hits("b", 60, 180).await.unwrap(), 0, "a new window");
 });
 
 on_both!(sessions_and_tokens_find_their_account, |s: Store| async move {

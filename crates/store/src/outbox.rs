@@ -67,6 +67,17 @@ impl Store {
             .collect()
     }
 
+    /// The hits so far in the current window, without counting one.
+    pub async fn rate_limit_hits(&self, bucket: &str, window_seconds: i64, now: i64) -> Result<i64> {
+        let window_start = now - now.rem_euclid(window_seconds);
+        let hits: Option<i64> = sqlx::query_scalar("SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = $2")
+            .bind(bucket)
+            .bind(window_start)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(hits.unwrap_or(0))
+    }
+
     /// Counts one hit in a fixed window and returns the hits so far in it.
     /// One atomic upsert, so every node shares the same count.
     pub async fn hit_rate_limit(&self, bucket: &str, window_seconds: i64, now: i64) -> Result<i64> {
