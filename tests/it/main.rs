@@ -8,6 +8,7 @@ mod authz;
 mod browser;
 mod cli;
 mod delivery;
+mod form_errors;
 mod mail;
 mod nul_bytes;
 mod pages;

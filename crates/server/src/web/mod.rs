@@ -6,6 +6,7 @@ mod assets;
 mod calendar;
 mod communities;
 mod compression;
+mod field_names;
 mod formats;
 mod home;
 mod nul_bytes;
@@ -461,6 +462,10 @@ impl FormErrors {
     }
     pub fn all(&self) -> Vec<String> {
         self.invalid.0.iter().map(|e| e.message.clone()).collect()
+    }
+    /// The problems for the summary above a form, each naming its field.
+    pub fn summary(&self) -> Vec<field_names::SummaryItem> {
+        self.invalid.0.iter().map(|e| field_names::summary_item(e.field, &e.message)).collect()
     }
 }
 
