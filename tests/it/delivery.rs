@@ -1,7 +1,7 @@
 //! How pages travel: gzipped when the browser asks, static files under names
 //! that change with their content, and nothing personal left in a cache.
 
-use crate::support::Server;
+use crate::support::{SendChecked, Server};
 use reqwest::StatusCode;
 use std::io::Read;
 
@@ -30,12 +30,12 @@ async fn pages_styles_scripts_and_json_are_gzipped_for_browsers_that_ask() {
     paths.extend(static_links(&page).into_iter().filter(|p| !p.ends_with(".svg")));
     assert!(paths.iter().any(|p| p.ends_with(".css")) && paths.iter().any(|p| p.ends_with(".js")), "{paths:?}");
     for path in &paths {
-        let plain = http.get(server.url(path)).send().await.unwrap();
+        let plain = http.get(server.url(path)).sent().await;
         assert_eq!(plain.status(), StatusCode::OK, "{path}");
         assert!(plain.headers().get("content-encoding").is_none(), "{path} is plain for a client that did not ask");
         let plain = plain.bytes().await.unwrap();
 
-        let zipped = http.get(server.url(path)).header("accept-encoding", "gzip, deflate, br").send().await.unwrap();
+        let zipped = http.get(server.url(path)).header("accept-encoding", "gzip, deflate, br").sent().await;
         assert_eq!(header(&zipped, "content-encoding"), "gzip", "{path}");
         assert!(header(&zipped, "vary").to_ascii_lowercase().contains("accept-encoding"), "{path}");
         let zipped = zipped.bytes().await.unwrap();
@@ -44,11 +44,11 @@ async fn pages_styles_scripts_and_json_are_gzipped_for_browsers_that_ask() {
     }
 
     // A client that refuses gzip gets the plain page.
-    let r = http.get(server.url("/communities")).header("accept-encoding", "gzip;q=0, identity").send().await.unwrap();
+    let r = http.get(server.url("/communities")).header("accept-encoding", "gzip;q=0, identity").sent().await;
     assert!(r.headers().get("content-encoding").is_none());
 
     // Calendar feeds come gzipped already and are not compressed twice.
-    let r = http.get(server.url("/c/gzip-club/calendar.ics")).header("accept-encoding", "gzip").send().await.unwrap();
+    let r = http.get(server.url("/c/gzip-club/calendar.ics")).header("accept-encoding", "gzip").sent().await;
     assert_eq!(header(&r, "content-encoding"), "gzip");
     assert!(gunzip(&r.bytes().await.unwrap()).starts_with("BEGIN:VCALENDAR"));
 }
@@ -62,7 +62,7 @@ async fn static_files_are_named_by_their_content_and_cached_for_a_year() {
     let css = links.iter().find(|l| l.ends_with(".css")).expect("the page links its style sheet");
     assert!(css.starts_with("/static/app.") && css != "/static/app.css", "{css}");
 
-    let r = http.get(server.url(css)).send().await.unwrap();
+    let r = http.get(server.url(css)).sent().await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "cache-control"), "public, max-age=31536000, immutable");
     assert_eq!(header(&r, "content-type"), "text/css; charset=utf-8");
@@ -70,27 +70,27 @@ async fn static_files_are_named_by_their_content_and_cached_for_a_year() {
     let body = r.text().await.unwrap();
 
     // Old pages and bookmarks name the plain file: it still answers, briefly cached and revalidated.
-    let r = http.get(server.url("/static/app.css")).send().await.unwrap();
+    let r = http.get(server.url("/static/app.css")).sent().await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "cache-control"), "public, max-age=300");
     let etag = header(&r, "etag");
     assert!(!etag.is_empty());
     assert_eq!(r.text().await.unwrap(), body);
-    let r = http.get(server.url("/static/app.css")).header("if-none-match", &etag).send().await.unwrap();
+    let r = http.get(server.url("/static/app.css")).header("if-none-match", &etag).sent().await;
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
 
     // A name from another release gets today's file, but not for a year.
-    let r = http.get(server.url("/static/app.0123456789.css")).send().await.unwrap();
+    let r = http.get(server.url("/static/app.0123456789.css")).sent().await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "cache-control"), "public, max-age=300");
-    assert_eq!(http.get(server.url("/static/nothing.css")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(http.get(server.url("/static/nothing.css")).sent().await.status(), StatusCode::NOT_FOUND);
 
     // The room page links its script the same way.
     let session = server.live_session("ada@example.org", "hashed-room", "builtin:weekly-coworking", 60).await;
     let ada = server.signed_in("ada@example.org").await;
     let room = ada.get_ok(&format!("/s/{}/room", session.id)).await;
     let js = static_links(&room).into_iter().find(|l| l.starts_with("/static/room.")).expect("the room links its script");
-    let r = http.get(server.url(&js)).send().await.unwrap();
+    let r = http.get(server.url(&js)).sent().await;
     assert_eq!(header(&r, "cache-control"), "public, max-age=31536000, immutable");
     assert!(header(&r, "content-type").starts_with("text/javascript"));
 }
@@ -111,7 +111,7 @@ async fn what_a_signed_in_person_sees_is_never_stored_by_a_cache() {
         assert_eq!(header(&r, "cache-control"), "private, no-store", "{path}");
     }
     let token = server.token("ada@example.org").await;
-    let r = reqwest::Client::new().get(server.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let r = reqwest::Client::new().get(server.url("/api/v1/me")).bearer_auth(&token).sent().await;
     assert_eq!(header(&r, "cache-control"), "private, no-store");
 
     // Style sheets and scripts are the same for everyone, signed in or not.

@@ -11,6 +11,7 @@ mod delivery;
 mod form_errors;
 mod mail;
 mod nul_bytes;
+mod openapi;
 mod pages;
 mod room;
 mod schedule;

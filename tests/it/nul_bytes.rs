@@ -1,7 +1,7 @@
 //! A NUL character in an address, a form or a JSON body gets the same clear
 //! answer on SQLite and PostgreSQL, and never reaches the database.
 
-use crate::support::Server;
+use crate::support::{SendChecked, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -44,7 +44,7 @@ async fn probe(backend: &str) -> Vec<(String, u16)> {
             let r = client.get(path).await;
             seen.push((format!("GET {path} ({who})"), r.status().as_u16()));
         }
-        let r = reqwest::Client::new().get(server.url(path)).bearer_auth(&token).send().await.unwrap();
+        let r = reqwest::Client::new().get(server.url(path)).bearer_auth(&token).sent().await;
         seen.push((format!("GET {path} (token)"), r.status().as_u16()));
     }
     for path in ["/c/x%00y/edit", "/s/x%00y/room", "/s/x%00y/edit", "/c/nul-club/members/x%00y/approve"] {
@@ -83,7 +83,7 @@ async fn probe(backend: &str) -> Vec<(String, u16)> {
         (Method::POST, "/api/v1/communities/nul-club/invites", json!({"label": "\u{0}"}), "label"),
     ];
     for (method, path, body, field) in bodies {
-        let r = http.request(method.clone(), server.url(path)).bearer_auth(&token).json(&body).send().await.unwrap();
+        let r = http.request(method.clone(), server.url(path)).bearer_auth(&token).json(&body).sent().await;
         let status = r.status().as_u16();
         let answer: Value = r.json().await.unwrap();
         assert_eq!(answer["error"]["fields"][0]["field"], field, "{backend}: {method} {path}: {answer}");
