@@ -1,6 +1,6 @@
 //! A two-second cache of public pages as anonymous visitors see them (the
 //! upcoming directory). Those pages are the same for every anonymous visitor,
-//! and a burst of visitors then costs one render, not one each.
+//! and a burst of visitors then costs one render, not one each (and one gzip).
 
 use axum::body::Bytes;
 use std::collections::HashMap;
@@ -10,18 +10,25 @@ use std::time::{Duration, Instant};
 const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 512;
 
+/// A rendered page, and the same gzipped.
+#[derive(Clone)]
+pub struct Page {
+    pub html: Bytes,
+    pub gzip: Bytes,
+}
+
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<String, (Instant, Bytes)>>,
+    pages: Mutex<HashMap<String, (Instant, Page)>>,
 }
 
 impl PageCache {
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    pub fn get(&self, key: &str) -> Option<Page> {
         let m = self.pages.lock().ok()?;
         m.get(key).filter(|(at, _)| at.elapsed() < TTL).map(|(_, b)| b.clone())
     }
 
-    pub fn put(&self, key: String, page: Bytes) {
+    pub fn put(&self, key: String, page: Page) {
         if let Ok(mut m) = self.pages.lock() {
             if m.len() >= MAX_ENTRIES {
                 m.retain(|_, (at, _)| at.elapsed() < TTL);

@@ -211,7 +211,13 @@ impl UpcomingPage {
     }
 }
 
-async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Query(search): Query<UpcomingSearch>) -> PageResult {
+async fn upcoming(
+    State(app): State<App>,
+    mut ctx: Ctx,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Query(search): Query<UpcomingSearch>,
+) -> PageResult {
     // A visitor who is not signed in may say their zone (the page's script does).
     if ctx.viewer.is_none() {
         if let Ok(z) = cowork_core::time::Zone::parse("zone", &search.zone) {
@@ -223,7 +229,7 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     let anonymous = ctx.viewer.is_none();
     if anonymous {
         if let Some(page) = app.pages.get(&key) {
-            return Ok(axum::response::Html(page).into_response());
+            return Ok(super::compression::cached_page(&headers, page));
         }
     }
     let sessions = app.upcoming(&ctx.zone, &search).await?;
@@ -231,9 +237,10 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     let page = search.page();
     let days = by_day(&ctx, sessions);
     let html = UpcomingPage { ctx, search, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    let html = axum::body::Bytes::from(html);
     if anonymous {
-        app.pages.put(key, html.clone());
+        let page = crate::page_cache::Page { gzip: super::compression::gzip(html.as_bytes()).into(), html: html.into() };
+        app.pages.put(key, page.clone());
+        return Ok(super::compression::cached_page(&headers, page));
     }
     Ok(axum::response::Html(html).into_response())
 }
