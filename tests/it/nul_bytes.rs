@@ -67,11 +67,17 @@ async fn probe(backend: &str) -> Vec<(String, u16)> {
         let status = r.status().as_u16();
         let html = r.text().await.unwrap();
         let field = fields.iter().find(|(_, v)| v.contains('\0')).unwrap().0;
-        assert!(html.contains(&format!("{field} contains a NUL character")), "{backend}: POST {path} names {field}: {html}");
+        assert!(html.contains(&format!("The field “{field}” contains a NUL character")), "{backend}: POST {path} names {field}: {html}");
         seen.push((format!("POST {path}"), status));
     }
+    // A NUL sent as a raw byte rather than %00 is refused the same way.
+    let token = crate::support::csrf_in(&ada.get_ok("/settings/profile").await).unwrap();
+    let raw = format!("csrf={token}&display_name=Ada&time_zone=UTC&bio=a\0b");
+    let r = ada.http.post(ada.url("/settings/profile")).header("content-type", "application/x-www-form-urlencoded").body(raw).sent().await;
+    seen.push(("POST /settings/profile (raw NUL)".into(), r.status().as_u16()));
+    assert!(r.text().await.unwrap().contains("The field “bio” contains a NUL character"));
     let a = server.account("ada@example.org").await;
-    assert!(!a.display_name.contains('\0'));
+    assert!(!a.display_name.contains('\0') && a.bio.is_empty());
     assert!(server.app().store.directory("", "", 10, 0).await.unwrap().iter().all(|c| c.slug != "nul-two"));
 
     // JSON bodies: 422 with the field named.

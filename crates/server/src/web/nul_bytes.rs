@@ -34,7 +34,8 @@ pub async fn refuse(req: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return too_large(api);
     };
-    if form && contains(&bytes, b"%00") {
+    // Encoded, or sent raw (which form decoding lets through as it is).
+    if form && (contains(&bytes, b"%00") || bytes.contains(&0)) {
         return invalid(api, &form_field_with_nul(&bytes));
     }
     if json && contains(&bytes, b"\\u0000") {
@@ -73,7 +74,7 @@ fn json_field_with_nul(v: &Value, here: &str) -> Option<String> {
 }
 
 fn message(field: &str) -> String {
-    format!("{field} contains a NUL character, which no text here may hold. Remove it and try again.")
+    format!("The field “{field}” contains a NUL character (a zero byte), which no text here may contain. Remove it and try again.")
 }
 
 fn invalid(api: bool, field: &str) -> Response {
@@ -113,6 +114,7 @@ mod tests {
     fn the_field_holding_a_nul_is_named() {
         assert_eq!(form_field_with_nul(b"csrf=abc&name=a%00b"), "name");
         assert_eq!(form_field_with_nul(b"q=%00"), "q");
+        assert_eq!(form_field_with_nul(b"csrf=abc&bio=a\0b"), "bio");
         assert_eq!(form_field_with_nul(b"%00=1"), "form");
         let v: Value = serde_json::from_str(r#"{"name":"ok","phases":[{"label":"x\u0000"}]}"#).unwrap();
         assert_eq!(json_field_with_nul(&v, "body").as_deref(), Some("label"));
