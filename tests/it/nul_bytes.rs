@@ -37,6 +37,7 @@ async fn probe(backend: &str) -> Vec<(String, u16)> {
         "/signin/link?token=%00".into(),
         "/api/v1/communities?q=%00".into(),
         "/api/v1/upcoming?topic=%00".into(),
+        "/api/v1/me/sessions?from=%00".into(),
         format!("/s/{s}?tz=%00"),
     ];
     for path in lookups.iter().chain(&searches) {
