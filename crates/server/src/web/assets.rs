@@ -47,7 +47,8 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
                 content_type,
                 body,
                 gzip: gzip(body.as_bytes()).into(),
-                etag: format!("\"{hash}\""),
+                // Weak: the gzipped and the plain body share it.
+                etag: format!("W/\"{hash}\""),
             }
         })
         .collect()
