@@ -1,4 +1,4 @@
-//! How pages travel: gzipped when the browser asks, static files under names
+//! How pages travel: compressed when the browser asks, static files under names
 //! that change with their content, and nothing personal left in a cache.
 
 use crate::support::{SendChecked, Server};
@@ -8,6 +8,12 @@ use std::io::Read;
 fn gunzip(bytes: &[u8]) -> String {
     let mut s = String::new();
     flate2::read::GzDecoder::new(bytes).read_to_string(&mut s).expect("a valid gzip stream");
+    s
+}
+
+fn unbrotli(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    brotli::Decompressor::new(bytes, 4096).read_to_string(&mut s).expect("a valid brotli stream");
     s
 }
 
@@ -21,7 +27,7 @@ fn static_links(html: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn pages_styles_scripts_and_json_are_gzipped_for_browsers_that_ask() {
+async fn pages_styles_scripts_and_json_are_compressed_for_browsers_that_ask() {
     let server = Server::start().await;
     server.community("ada@example.org", "gzip-club", "public", "open").await;
     let http = reqwest::Client::new();
@@ -37,12 +43,15 @@ async fn pages_styles_scripts_and_json_are_gzipped_for_browsers_that_ask() {
         assert!(plain.headers().get("content-encoding").is_none(), "{path} is plain for a client that did not ask");
         let plain = plain.bytes().await.unwrap();
 
-        let zipped = http.get(server.url(path)).header("accept-encoding", "gzip, deflate, br").sent().await;
-        assert_eq!(header(&zipped, "content-encoding"), "gzip", "{path}");
-        assert_eq!(header(&zipped, "vary").to_ascii_lowercase(), "accept-encoding", "{path}");
-        let zipped = zipped.bytes().await.unwrap();
-        assert!(zipped.len() < plain.len(), "{path}: {} bytes gzipped of {}", zipped.len(), plain.len());
-        assert_eq!(gunzip(&zipped).as_bytes(), &plain[..], "{path} is the same once unzipped");
+        for (asked, coding) in [("gzip, deflate", "gzip"), ("gzip, deflate, br, zstd", "br")] {
+            let r = http.get(server.url(path)).header("accept-encoding", asked).sent().await;
+            assert_eq!(header(&r, "content-encoding"), coding, "{path}");
+            assert_eq!(header(&r, "vary").to_ascii_lowercase(), "accept-encoding", "{path}");
+            let packed = r.bytes().await.unwrap();
+            assert!(packed.len() < plain.len(), "{path}: {} bytes as {coding} of {}", packed.len(), plain.len());
+            let unpacked = if coding == "br" { unbrotli(&packed) } else { gunzip(&packed) };
+            assert_eq!(unpacked.as_bytes(), &plain[..], "{path} is the same once unpacked");
+        }
     }
 
     // A client that refuses gzip gets the plain page.

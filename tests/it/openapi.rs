@@ -10,7 +10,7 @@ static DOC: LazyLock<Value> =
     LazyLock::new(|| serde_json::from_str(include_str!("../../crates/server/src/api/openapi.json")).expect("openapi.json is JSON"));
 
 /// Checks one answer; `path` is the request's path under `/api/v1`, without the query.
-pub fn check(method: &str, path: &str, status: u16, content_type: &str, gzipped: bool, body: &[u8]) -> Result<(), String> {
+pub fn check(method: &str, path: &str, status: u16, content_type: &str, encoding: &str, body: &[u8]) -> Result<(), String> {
     let what = format!("{method} /api/v1{path} → {status}");
     let response = match operation(method, path) {
         Some(op) => [status.to_string(), format!("{}XX", status / 100), "default".into()]
@@ -28,14 +28,14 @@ pub fn check(method: &str, path: &str, status: u16, content_type: &str, gzipped:
     if !content_type.starts_with("application/json") {
         return Err(format!("{what}: documented as JSON, answered as {content_type:?}"));
     }
-    let value: Value = if gzipped {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut text).map_err(|e| format!("{what}: bad gzip: {e}"))?;
-        serde_json::from_str(&text)
-    } else {
-        serde_json::from_slice(body)
-    }
-    .map_err(|e| format!("{what}: not JSON: {e}"))?;
+    let mut text = String::new();
+    let read = match encoding {
+        "gzip" => std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut text),
+        "br" => std::io::Read::read_to_string(&mut brotli::Decompressor::new(body, 4096), &mut text),
+        _ => std::io::Read::read_to_string(&mut &body[..], &mut text),
+    };
+    read.map_err(|e| format!("{what}: can't read the {encoding:?} body: {e}"))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| format!("{what}: not JSON: {e}"))?;
     let mut problems = Vec::new();
     validate(schema, &value, "$", &mut problems);
     if problems.is_empty() {
@@ -196,7 +196,7 @@ fn the_validator_catches_what_it_should() {
     assert!(p.iter().any(|m| m.contains("required message is missing")), "{p:?}");
     assert!(operation("GET", "/communities/x/series/y").is_some());
     assert!(operation("GET", "/me/tokens").is_some());
-    assert!(check("GET", "/me", 200, "application/json", false, b"{}").is_err(), "an account has required fields");
+    assert!(check("GET", "/me", 200, "application/json", "", b"{}").is_err(), "an account has required fields");
 }
 
 #[tokio::test]

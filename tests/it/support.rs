@@ -297,8 +297,8 @@ impl SendChecked for reqwest::RequestBuilder {
         let (status, version, headers) = (r.status(), r.version(), r.headers().clone());
         let body = r.bytes().await.unwrap();
         let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let gzipped = headers.get("content-encoding").is_some_and(|v| v == "gzip");
-        if let Err(problem) = crate::openapi::check(&method, api_path, status.as_u16(), content_type, gzipped, &body) {
+        let encoding = headers.get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if let Err(problem) = crate::openapi::check(&method, api_path, status.as_u16(), content_type, encoding, &body) {
             panic!("{problem}");
         }
         let mut rebuilt = http::Response::builder().status(status).version(version);

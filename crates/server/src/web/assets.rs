@@ -4,8 +4,8 @@
 //! (`/static/app.css`) keep working for old pages and bookmarks, cached for
 //! five minutes and revalidated with an ETag.
 
-use super::compression::{accepts_gzip, gzip};
-use axum::body::{Body, Bytes};
+use super::compression::{Effort, Encoded};
+use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,9 +17,8 @@ struct Asset {
     /// `/static/app.3f2a9c1b04.css`
     url: String,
     content_type: &'static str,
-    body: &'static str,
     /// Compressed once, at first use, not per request.
-    gzip: Bytes,
+    body: Encoded,
     etag: String,
 }
 
@@ -45,9 +44,8 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
                 name,
                 url: format!("/static/{stem}.{hash}.{ext}"),
                 content_type,
-                body,
-                gzip: gzip(body.as_bytes()).into(),
-                // Weak: the gzipped and the plain body share it.
+                body: Encoded::new(body.as_bytes(), Effort::Best),
+                // Weak: the body in each coding shares it.
                 etag: format!("W/\"{hash}\""),
             }
         })
@@ -74,12 +72,13 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let mut res =
         if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == asset.etag)) {
             StatusCode::NOT_MODIFIED.into_response()
-        } else if accepts_gzip(&headers) {
-            let mut r = Body::from(asset.gzip.clone()).into_response();
-            r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
         } else {
-            Body::from(asset.body).into_response()
+            let (body, coding) = asset.body.body_for(&headers);
+            let mut r = Body::from(body).into_response();
+            if let Some(c) = coding {
+                r.headers_mut().insert(header::CONTENT_ENCODING, c);
+            }
+            r
         };
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));

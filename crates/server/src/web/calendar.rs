@@ -229,7 +229,7 @@ async fn upcoming(
     let anonymous = ctx.viewer.is_none();
     if anonymous {
         if let Some(page) = app.pages.get(&key) {
-            return Ok(super::compression::cached_page(&headers, page));
+            return Ok(super::compression::cached_page(&headers, &page));
         }
     }
     let sessions = app.upcoming(&ctx.zone, &search).await?;
@@ -238,9 +238,9 @@ async fn upcoming(
     let days = by_day(&ctx, sessions);
     let html = UpcomingPage { ctx, search, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
     if anonymous {
-        let page = crate::page_cache::Page { gzip: super::compression::gzip(html.as_bytes()).into(), html: html.into() };
+        let page = std::sync::Arc::new(super::compression::Encoded::new(html, super::compression::Effort::Good));
         app.pages.put(key, page.clone());
-        return Ok(super::compression::cached_page(&headers, page));
+        return Ok(super::compression::cached_page(&headers, &page));
     }
     Ok(axum::response::Html(html).into_response())
 }

@@ -16,6 +16,8 @@ mod sessions;
 mod settings;
 mod signin;
 
+pub use compression::Encoded;
+
 use crate::app::{same_secret, secret, App, AppError};
 use askama::Template;
 use axum::body::Bytes;
