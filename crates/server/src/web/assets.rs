@@ -52,6 +52,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Compresses the files now, at start, rather than in the first visitor's request.
+pub fn prepare() {
+    LazyLock::force(&ASSETS);
+}
+
 /// The URL pages link a static file by; `name` is one of the embedded files.
 pub fn url(name: &str) -> &'static str {
     ASSETS.iter().find(|a| a.name == name).map(|a| a.url.as_str()).unwrap_or("/static/missing")

@@ -52,6 +52,7 @@ fn csrf_cookie_name(app: &App) -> &'static str {
 }
 
 pub fn router(app: App) -> Router {
+    assets::prepare();
     Router::new()
         .merge(home::routes())
         .merge(signin::routes())
