@@ -68,7 +68,7 @@ fn operation(method: &str, path: &str) -> Option<&'static Value> {
 }
 
 /// Follows `$ref`s; every one is local (`#/components/...`).
-fn resolve<'a>(mut v: &'a Value) -> &'a Value {
+fn resolve(mut v: &Value) -> &Value {
     let doc: &'static Value = &DOC;
     while let Some(r) = v.get("$ref").and_then(Value::as_str) {
         v = doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("openapi.json: dangling $ref {r}"));
