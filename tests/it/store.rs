@@ -86,7 +86,8 @@ on_both!(sign_in_links_work_once_and_expire, |s: Store| async move {
     s.hit_rate_limit("b", 60, 121).await.unwrap();
     s.hit_rate_limit("b", 60, 122).await.unwrap();
     assert_eq!(s.rate_limit_hits("b", 60, 130).await.unwrap(), 2);
-    assert_eq!(s.rate_limit_hits("b", 60, 180).await.unwrap(), 0, "a new window");
+    assert_eq!(s.rate_limit_hits("b", 60, 180).await.unwrap(), 2, "a window lasts from the first hit");
+    assert_eq!(s.rate_limit_hits("b", 60, 181).await.unwrap(), 0, "then a new one starts");
 });
 
 on_both!(sessions_and_tokens_find_their_account, |s: Store| async move {
@@ -223,6 +224,9 @@ on_both!(rate_limit_windows_count_and_reset, |s: Store| async move {
     assert_eq!(s.hit_rate_limit("k", 60, 130).await.unwrap(), 2);
     assert_eq!(s.hit_rate_limit("other", 60, 130).await.unwrap(), 1);
     assert_eq!(s.hit_rate_limit("k", 60, 180).await.unwrap(), 1, "a new window starts at zero");
+    // A window runs from its first hit, not to the next whole minute.
+    assert_eq!(s.hit_rate_limit("m", 60, 50).await.unwrap(), 1);
+    assert_eq!(s.hit_rate_limit("m", 60, 70).await.unwrap(), 2);
 });
 
 on_both!(the_outbox_keeps_mail_newest_first, |s: Store| async move {
