@@ -2,7 +2,7 @@
 //! against every state-changing route, on pages and API. Each answer is
 //! asserted, and a refused request must leave the community as it was.
 
-use crate::support::{location, Browser, Server};
+use crate::support::{location, Browser, SendChecked, Server};
 use cowork_core::permissions::Role;
 use reqwest::StatusCode;
 use std::collections::HashMap;
@@ -187,7 +187,7 @@ async fn api_authorization_table() {
             if !body.is_empty() {
                 req = req.header("content-type", "application/json").body(body.to_string());
             }
-            let r = req.send().await.unwrap();
+            let r = req.sent().await;
             let status = r.status().as_u16();
             assert_eq!(status, expected[i], "{who} {method} {path}");
             if status >= 400 {
@@ -198,7 +198,7 @@ async fn api_authorization_table() {
         }
     }
     // A wrong token is as good as none.
-    let r = http.post(server.url("/api/v1/communities")).bearer_auth("cwk_0000").json(&serde_json::json!({})).send().await.unwrap();
+    let r = http.post(server.url("/api/v1/communities")).bearer_auth("cwk_0000").json(&serde_json::json!({})).sent().await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -335,7 +335,7 @@ async fn scheduling_authorization_table() {
             if let Some(t) = tokens.get(who) {
                 req = req.bearer_auth(t);
             }
-            let got = req.send().await.unwrap().status().as_u16();
+            let got = req.sent().await.status().as_u16();
             // A web edit by an organizer bumped the version once; the API edit sends that version.
             let want = if *path == "/c/{slug}/series/{series}/edit" && i >= 3 && expected[i] != 303 { 409 } else { api_expected[i] };
             assert_eq!(got, want, "{who} {method} {api_path}");

@@ -1,7 +1,7 @@
 //! The server driven like a browser: sign-up through the outbox, communities,
 //! joining, roles, and what bad input gets back.
 
-use crate::support::{location, Server};
+use crate::support::{location, SendChecked, Server};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -132,15 +132,14 @@ async fn passwords_are_optional_and_work_when_set() {
 async fn forms_without_the_csrf_value_are_refused_and_change_nothing() {
     let server = Server::start().await;
     let ada = server.signed_in("ada@example.org").await;
-    let r = ada.http.post(server.url("/communities/new")).form(&[("slug", "sneaky"), ("name", "Sneaky one")]).send().await.unwrap();
+    let r = ada.http.post(server.url("/communities/new")).form(&[("slug", "sneaky"), ("name", "Sneaky one")]).sent().await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = ada
         .http
         .post(server.url("/communities/new"))
         .form(&[("csrf", "0123456789abcdef0123456789abcdef"), ("slug", "sneaky")])
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(server.app().store.community("sneaky").await.is_err());
 }
@@ -447,9 +446,8 @@ async fn a_sign_in_link_names_its_account_and_replaces_the_session() {
         .unwrap()
         .get(server.url("/settings/profile"))
         .header("cookie", format!("cowork_session={old_session}"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(location(&r).starts_with("/signin"));
 }
 
@@ -479,10 +477,10 @@ async fn malformed_addresses_get_pages_not_plain_text() {
     assert!(r.text().await.unwrap().contains("<main"));
     assert_eq!(c.get("/communities?page=abc").await.status(), StatusCode::OK, "a bad page number shows page 1");
     assert_eq!(c.get("/c/%FF%FE").await.status(), StatusCode::NOT_FOUND);
-    let r = reqwest::Client::new().get(server.url("/api/v1/communities?page=1&page=2")).send().await.unwrap();
+    let r = reqwest::Client::new().get(server.url("/api/v1/communities?page=1&page=2")).sent().await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "bad_query");
-    let r = reqwest::Client::new().request("BREW".parse().unwrap(), server.url("/")).send().await.unwrap();
+    let r = reqwest::Client::new().request("BREW".parse().unwrap(), server.url("/")).sent().await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     let m = c.get("/metrics").await.text().await.unwrap();
     assert!(m.contains("method=\"OTHER\"") && !m.contains("BREW"), "made-up methods share one series");

@@ -1,7 +1,7 @@
 //! Scheduling driven like a browser and a script: series in their own time
 //! zone, sessions, RSVPs with a waitlist, edits, feeds and import.
 
-use crate::support::{location, Server};
+use crate::support::{location, SendChecked, Server};
 use cowork_core::time::Zone;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -161,7 +161,7 @@ async fn a_hundred_concurrent_rsvps_for_ten_places_through_the_api() {
     let url = server.url(&format!("/api/v1/sessions/{}/rsvp", session.id));
     let answers = futures_util::future::join_all(tokens.iter().map(|t| {
         let (http, url, t) = (http.clone(), url.clone(), t.clone());
-        async move { http.post(url).bearer_auth(t).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move { http.post(url).bearer_auth(t).sent().await.json::<Value>().await.unwrap() }
     }))
     .await;
     let going = answers.iter().filter(|a| a["status"] == "going").count();
@@ -172,15 +172,8 @@ async fn a_hundred_concurrent_rsvps_for_ten_places_through_the_api() {
     assert_eq!(places, (1..=90).collect::<Vec<_>>(), "ninety waitlisted, in order");
 
     // One of the ten cancels: the first in line moves up, and is told by mail.
-    let list: Value = http
-        .get(server.url(&format!("/api/v1/sessions/{}/rsvps", session.id)))
-        .bearer_auth(&tokens[0])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value =
+        http.get(server.url(&format!("/api/v1/sessions/{}/rsvps", session.id))).bearer_auth(&tokens[0]).sent().await.json().await.unwrap();
     let items = list["items"].as_array().unwrap();
     let leaver = items.iter().find(|r| r["status"] == "going").unwrap()["account_id"].as_str().unwrap().to_string();
     let first_waiting = items.iter().find(|r| r["status"] == "waitlisted").unwrap()["account_id"].as_str().unwrap().to_string();
@@ -188,7 +181,7 @@ async fn a_hundred_concurrent_rsvps_for_ten_places_through_the_api() {
         let a = server.app().store.account(&leaver).await.unwrap();
         server.token(&a.email).await
     };
-    let r = http.delete(&url).bearer_auth(&leaver_token).send().await.unwrap();
+    let r = http.delete(&url).bearer_auth(&leaver_token).sent().await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let promoted = server.app().store.account(&first_waiting).await.unwrap();
     let status = server.app().store.rsvp_status(&session.id, &promoted.id).await.unwrap().unwrap();
@@ -347,9 +340,8 @@ async fn bad_schedules_are_refused_beside_their_fields() {
         .post(server.url("/api/v1/communities/cafe-club/series"))
         .bearer_auth(&token)
         .json(&json!({"title": "Forever", "format": "builtin:focus-50", "start_date": next_weekday(&Zone::utc(), jiff::civil::Weekday::Monday), "start_time": "10:00", "time_zone": "UTC", "rrule": "FREQ=DAILY;COUNT=5000"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["fields"][0]["field"], "repeat");
@@ -412,7 +404,7 @@ async fn feeds_follow_the_schedule_with_cancellations_and_a_private_address() {
     assert!(feed.contains(&format!("UID:{}@", sessions[1].id)));
     assert!(!feed.contains("cafe-secret-room"), "public feeds never carry the video link");
     assert!(feed.replace("\r\n ", "").contains("15:00 Introductions and needs for rooms (10 min)"), "the agenda is in the description");
-    let again = reqwest::Client::new().get(server.url("/c/cafe-club/calendar.ics")).header("if-none-match", &etag).send().await.unwrap();
+    let again = reqwest::Client::new().get(server.url("/c/cafe-club/calendar.ics")).header("if-none-match", &etag).sent().await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
     // A whole-series edit does not bring the cancelled session back.
@@ -466,7 +458,7 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
             let csrf = crate::support::csrf_in(&b.get_ok("/c/cafe-club/import").await).unwrap();
             let form =
                 reqwest::multipart::Form::new().text("csrf", csrf).part("file", reqwest::multipart::Part::text(text).file_name("cal.ics"));
-            b.http.post(b.url("/c/cafe-club/import")).multipart(form).send().await.unwrap()
+            b.http.post(b.url("/c/cafe-club/import")).multipart(form).sent().await
         }
     };
     let before =
@@ -497,7 +489,7 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
     assert!(form.contains("selected>Open session, 1 h 30 min (1 h 30 min)"), "its own format is chosen");
     // Without the CSRF value nothing happens.
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text("BEGIN:VCALENDAR"));
-    assert_eq!(owner.http.post(owner.url("/c/cafe-club/import")).multipart(form).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(owner.http.post(owner.url("/c/cafe-club/import")).multipart(form).sent().await.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -514,14 +506,8 @@ async fn the_upcoming_directory_filters_in_the_viewers_zone() {
     let anon = server.client().get_ok("/upcoming?zone=Asia/Tokyo&time_of_day=night").await;
     assert!(anon.contains("Collaboration Cafe") && anon.contains("Asia/Tokyo"), "a visitor's own zone, from the page's script");
     assert!(!server.client().get_ok("/upcoming?zone=Asia/Tokyo&time_of_day=afternoon").await.contains("Collaboration Cafe"));
-    let api: Value = reqwest::Client::new()
-        .get(server.url("/api/v1/upcoming?zone=Asia/Tokyo&time_of_day=night"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value =
+        reqwest::Client::new().get(server.url("/api/v1/upcoming?zone=Asia/Tokyo&time_of_day=night")).sent().await.json().await.unwrap();
     assert!(!api["items"].as_array().unwrap().is_empty(), "15:00 London is midnight in Tokyo");
 }
 
@@ -593,9 +579,8 @@ async fn a_rule_the_form_cannot_show_survives_a_title_edit_in_the_form() {
         .post(server.url("/api/v1/communities/cafe-club/series"))
         .bearer_auth(&token)
         .json(&json!({"title": "Twice a month", "format": "builtin:focus-50", "start_date": start, "start_time": "10:00", "time_zone": "UTC", "rrule": "FREQ=MONTHLY;BYMONTHDAY=1,15", "capacity": 8}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED, "numbers are accepted as well as strings");
     let series: Value = r.json().await.unwrap();
     let id = series["id"].as_str().unwrap();

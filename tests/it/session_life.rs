@@ -2,7 +2,7 @@
 //! going, found while it is happening, joined in one step, and remembered
 //! afterwards by who came.
 
-use crate::support::{location, Server};
+use crate::support::{location, SendChecked, Server};
 use reqwest::StatusCode;
 
 async fn deliver(server: &Server) {
@@ -120,7 +120,7 @@ async fn a_session_that_ended_cannot_be_cancelled_and_the_api_says_why() {
     let past = server.live_session("org@example.org", "past-club", "builtin:weekly-coworking", -3 * 3600).await;
     let token = server.token("org@example.org").await;
     let http = reqwest::Client::new();
-    let r = http.post(server.url(&format!("/api/v1/sessions/{}/cancel", past.id))).bearer_auth(&token).send().await.unwrap();
+    let r = http.post(server.url(&format!("/api/v1/sessions/{}/cancel", past.id))).bearer_auth(&token).sent().await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let j: serde_json::Value = r.json().await.unwrap();
     assert!(j["error"]["message"].as_str().unwrap().contains("over"), "{j}");
@@ -133,9 +133,8 @@ async fn a_session_that_ended_cannot_be_cancelled_and_the_api_says_why() {
         .bearer_auth(&token)
         .header("content-type", "application/json")
         .body(r#"{"message":"Holiday"}"#)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let j: serde_json::Value = r.json().await.unwrap();
     assert_eq!(j, serde_json::json!({ "cancelled": true, "told": 0 }));

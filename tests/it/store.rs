@@ -76,6 +76,18 @@ on_both!(sign_in_links_work_once_and_expire, |s: Store| async move {
     assert_eq!(s.consume_login_link("h1", 501).await.unwrap(), None, "single use");
     assert_eq!(s.consume_login_link("h2", 300).await.unwrap(), None, "expired");
     assert_eq!(s.consume_login_link("nope", 300).await.unwrap(), None);
+    // Whether an address still has a usable link (sign-in mail is not sent twice past its limit).
+    s.insert_login_link("h3", "cy@example.org", "", 100, 1000).await.unwrap();
+    assert!(s.has_live_login_link("cy@example.org", 500).await.unwrap());
+    assert!(!s.has_live_login_link("cy@example.org", 1000).await.unwrap(), "expired");
+    assert!(!s.has_live_login_link("ada@example.org", 600).await.unwrap(), "used");
+    // Rate limit counts can be read without counting.
+    assert_eq!(s.rate_limit_hits("b", 60, 120).await.unwrap(), 0);
+    s.hit_rate_limit("b", 60, 121).await.unwrap();
+    s.hit_rate_limit("b", 60, 122).await.unwrap();
+    assert_eq!(s.rate_limit_hits("b", 60, 130).await.unwrap(), 2);
+    assert_eq!(s.rate_limit_hits("b", 60, 180).await.unwrap(), 2, "a window lasts from the first hit");
+    assert_eq!(s.rate_limit_hits("b", 60, 181).await.unwrap(), 0, "then a new one starts");
 });
 
 on_both!(sessions_and_tokens_find_their_account, |s: Store| async move {
@@ -212,6 +224,9 @@ on_both!(rate_limit_windows_count_and_reset, |s: Store| async move {
     assert_eq!(s.hit_rate_limit("k", 60, 130).await.unwrap(), 2);
     assert_eq!(s.hit_rate_limit("other", 60, 130).await.unwrap(), 1);
     assert_eq!(s.hit_rate_limit("k", 60, 180).await.unwrap(), 1, "a new window starts at zero");
+    // A window runs from its first hit, not to the next whole minute.
+    assert_eq!(s.hit_rate_limit("m", 60, 50).await.unwrap(), 1);
+    assert_eq!(s.hit_rate_limit("m", 60, 70).await.unwrap(), 2);
 });
 
 on_both!(the_outbox_keeps_mail_newest_first, |s: Store| async move {

@@ -228,7 +228,7 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.http.get(self.url(path)).send().await.unwrap()
+        self.http.get(self.url(path)).sent().await
     }
 
     pub async fn get_ok(&self, path: &str) -> String {
@@ -242,7 +242,7 @@ impl Browser {
         let token = self.form_token().await;
         let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
         all.extend_from_slice(fields);
-        self.http.post(self.url(path)).form(&all).send().await.unwrap()
+        self.http.post(self.url(path)).form(&all).sent().await
     }
 
     /// The value the forms of this browser's pages carry: its CSRF cookie.
@@ -291,4 +291,33 @@ pub fn csrf_in(html: &str) -> Option<String> {
 
 pub fn location(r: &Response) -> String {
     r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Sends a request; an answer from `/api/v1` is first checked against the
+/// schema `openapi.json` documents for it (the test fails on a mismatch).
+pub trait SendChecked {
+    fn sent(self) -> impl std::future::Future<Output = Response>;
+}
+
+impl SendChecked for reqwest::RequestBuilder {
+    async fn sent(self) -> Response {
+        let (client, request) = self.build_split();
+        let request = request.unwrap();
+        let method = request.method().as_str().to_string();
+        let url = request.url().clone();
+        let r = client.execute(request).await.unwrap();
+        let Some(api_path) = url.path().strip_prefix("/api/v1") else { return r };
+        let (status, version, headers) = (r.status(), r.version(), r.headers().clone());
+        let body = r.bytes().await.unwrap();
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let encoding = headers.get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if let Err(problem) = crate::openapi::check(&method, api_path, status.as_u16(), content_type, encoding, &body) {
+            panic!("{problem}");
+        }
+        let mut rebuilt = http::Response::builder().status(status).version(version);
+        for (k, v) in &headers {
+            rebuilt = rebuilt.header(k, v);
+        }
+        Response::from(rebuilt.body(body).unwrap())
+    }
 }

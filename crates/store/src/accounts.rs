@@ -172,6 +172,16 @@ impl Store {
         row.map(|r| Ok((col(&r, "email")?, col(&r, "next")?))).transpose()
     }
 
+    /// Whether a link mailed to the address can still be used.
+    pub async fn has_live_login_link(&self, email: &str, now: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_links WHERE expires_at > $2 AND email = $1 AND used_at IS NULL")
+            .bind(email)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
     /// The address a link signs in, if it can still be used (for the confirmation page).
     pub async fn login_link_email(&self, token_hash: &str, now: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT email FROM login_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")

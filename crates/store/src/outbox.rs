@@ -67,19 +67,31 @@ impl Store {
             .collect()
     }
 
-    /// Counts one hit in a fixed window and returns the hits so far in it.
-    /// One atomic upsert, so every node shares the same count.
+    /// The hits so far in the bucket's current window, without counting one.
+    pub async fn rate_limit_hits(&self, bucket: &str, window_seconds: i64, now: i64) -> Result<i64> {
+        let hits: Option<i64> = sqlx::query_scalar("SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start > $2")
+            .bind(bucket)
+            .bind(now - window_seconds)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(hits.unwrap_or(0))
+    }
+
+    /// Counts one hit and returns the hits so far in the bucket's window,
+    /// which starts at its first hit and lasts `window_seconds` (so no limit
+    /// doubles across a clock boundary). One atomic upsert, so every node
+    /// shares the same count.
     pub async fn hit_rate_limit(&self, bucket: &str, window_seconds: i64, now: i64) -> Result<i64> {
-        let window_start = now - now.rem_euclid(window_seconds);
         Ok(sqlx::query_scalar(
             "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
              ON CONFLICT (bucket) DO UPDATE SET \
-               hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + 1 ELSE 1 END, \
-               window_start = $2 \
+               hits = CASE WHEN rate_limits.window_start > $3 THEN rate_limits.hits + 1 ELSE 1 END, \
+               window_start = CASE WHEN rate_limits.window_start > $3 THEN rate_limits.window_start ELSE $2 END \
              RETURNING hits",
         )
         .bind(bucket)
-        .bind(window_start)
+        .bind(now)
+        .bind(now - window_seconds)
         .fetch_one(&self.pool)
         .await?)
     }

@@ -9,6 +9,10 @@ use cowork_store::{Account, ApiToken, Profile};
 pub const LINK_MINUTES: i64 = 15;
 pub const SESSION_DAYS: i64 = 30;
 pub const API_TOKEN_PREFIX: &str = "cwk_";
+/// Sign-in mails to one address per hour before only a usable link is kept in its mailbox.
+const LINK_MAILS_PER_HOUR: i64 = 5;
+/// Wrong passwords for one account in an hour, from anywhere, before each place gets fewer tries.
+const PASSWORD_FAILURES_BEFORE_CAUTION: i64 = 20;
 
 /// A signed-in browser: the account and the secret for its cookie.
 pub struct SignedIn {
@@ -70,9 +74,18 @@ fn dummy_hash() -> String {
 impl App {
     /// Mails a single-use sign-in link. The answer is the same whether or not
     /// the address has an account; a first sign-in creates the account.
+    ///
+    /// The limits stop one place from asking too often (429), and stop anyone
+    /// from flooding a mailbox, without letting a stranger lock the owner out:
+    /// past five mails an hour to an address, another is sent only when no
+    /// earlier link is still usable, and the answer does not change.
     pub async fn request_sign_in_link(&self, raw_email: &str, next: &str, ip: &str) -> AppResult<()> {
         let email = Email::parse(raw_email)?;
-        self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr:{email}"), 5, 900)]).await?;
+        self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr-ip:{email}:{ip}"), 5, 900)]).await?;
+        let mails = self.store.hit_rate_limit(&format!("link-mail:{email}"), 3600, now()).await?;
+        if mails > LINK_MAILS_PER_HOUR && self.store.has_live_login_link(email.as_str(), now()).await? {
+            return Ok(());
+        }
         let link = self.issue_sign_in_link_to(&email, next).await?;
         let body = format!(
             "Hello,\n\nSomeone (we hope you) asked to sign in to {site} with this address.\n\n\
@@ -123,9 +136,15 @@ impl App {
         Ok(s)
     }
 
+    /// Guessing is limited per place: 30 attempts per 15 minutes from one
+    /// address, and 10 an hour at one account from one place (3 while the
+    /// account is being guessed at from many places). Wrong passwords from
+    /// elsewhere never stop the owner's right one.
     pub async fn sign_in_with_password(&self, raw_email: &str, password: &str, ip: &str) -> AppResult<SignedIn> {
         let email = Email::parse(raw_email)?;
-        self.rate_limit(&[(format!("pw-ip:{ip}"), 30, 900), (format!("pw-addr:{email}"), 10, 900)]).await?;
+        let under_attack = self.store.rate_limit_hits(&format!("pw-fail:{email}"), 3600, now()).await? >= PASSWORD_FAILURES_BEFORE_CAUTION;
+        let per_place = if under_attack { 3 } else { 10 };
+        self.rate_limit(&[(format!("pw-ip:{ip}"), 30, 900), (format!("pw-addr-ip:{email}:{ip}"), per_place, 3600)]).await?;
         let stored = self.store.password_hash(email.as_str()).await?;
         let hash = stored.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(dummy_hash);
         let pw = password.to_string();
@@ -136,6 +155,7 @@ impl App {
                 self.start_session(account, false).await
             }
             _ => {
+                self.store.hit_rate_limit(&format!("pw-fail:{email}"), 3600, now()).await?;
                 Err(Invalid::one("password", "That e-mail address and password don't match. Try again, or sign in with an e-mail link.")
                     .into())
             }

@@ -38,8 +38,7 @@ fn calendar(headers: &HeaderMap, body: &FeedBody, filename: &str) -> Response {
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(body.etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, body.etag.clone())]).into_response();
     }
-    let gzip =
-        headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("gzip")) && !body.gzip.is_empty();
+    let gzip = super::compression::accepts_gzip(headers) && !body.gzip.is_empty();
     let mut r = if gzip { body.gzip.clone().into_response() } else { body.text.clone().into_response() };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
@@ -214,7 +213,13 @@ impl UpcomingPage {
     }
 }
 
-async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Query(search): Query<UpcomingSearch>) -> PageResult {
+async fn upcoming(
+    State(app): State<App>,
+    mut ctx: Ctx,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Query(search): Query<UpcomingSearch>,
+) -> PageResult {
     // A visitor who is not signed in may say their zone (the page's script does).
     if ctx.viewer.is_none() {
         if let Ok(z) = cowork_core::time::Zone::parse("zone", &search.zone) {
@@ -226,7 +231,7 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     let anonymous = ctx.viewer.is_none();
     if anonymous {
         if let Some(page) = app.pages.get(&key) {
-            return Ok(axum::response::Html(page).into_response());
+            return Ok(super::compression::cached_page(&headers, &page));
         }
     }
     let sessions = app.upcoming(&ctx.zone, &search).await?;
@@ -237,9 +242,10 @@ async fn upcoming(State(app): State<App>, mut ctx: Ctx, uri: axum::http::Uri, Qu
     let days = by_day(&ctx, sessions);
     let html =
         UpcomingPage { ctx, search, happening, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    let html = axum::body::Bytes::from(html);
     if anonymous {
-        app.pages.put(key, html.clone());
+        let page = std::sync::Arc::new(super::compression::Encoded::new(html, super::compression::Effort::Good));
+        app.pages.put(key, page.clone());
+        return Ok(super::compression::cached_page(&headers, &page));
     }
     Ok(axum::response::Html(html).into_response())
 }

@@ -2,15 +2,21 @@
 //! render. Cross-cutting parts live here: who is signed in, CSRF, errors.
 
 mod admin;
+mod assets;
 mod calendar;
 mod communities;
+mod compression;
+mod field_names;
 mod formats;
 mod home;
+mod nul_bytes;
 mod room;
 mod schedule;
 mod sessions;
 mod settings;
 mod signin;
+
+pub use compression::Encoded;
 
 use crate::app::{same_secret, secret, App, AppError};
 use askama::Template;
@@ -48,6 +54,7 @@ fn csrf_cookie_name(app: &App) -> &'static str {
 }
 
 pub fn router(app: App) -> Router {
+    assets::prepare();
     Router::new()
         .merge(home::routes())
         .merge(signin::routes())
@@ -62,21 +69,14 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("../../static/app.css"))))
-        .route("/static/app.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/app.js"))))
-        .route("/static/room.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room.js"))))
-        .route("/static/room-timer.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room-timer.js"))))
-        .route("/static/room-merge.js", get(|| static_file("text/javascript; charset=utf-8", include_str!("../../static/room-merge.js"))))
-        .route("/static/icon.svg", get(|| static_file("image/svg+xml", include_str!("../../static/icon.svg"))))
+        .route("/static/{file}", get(assets::serve))
         .fallback(not_found)
+        .layer(middleware::from_fn(nul_bytes::refuse))
+        .layer(middleware::from_fn(compression::compress))
         .layer(middleware::from_fn_with_state(app.clone(), csrf_cookie))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
-}
-
-async fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 async fn healthz(State(app): State<App>) -> Response {
@@ -99,6 +99,7 @@ async fn metrics(State(app): State<App>) -> Response {
 async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
+    let private = viewer_specific(&req);
     let mut res = next.run(req).await;
     app.metrics.observe(&method, res.status().as_u16(), started.elapsed().as_secs_f64());
     let h = res.headers_mut();
@@ -109,7 +110,19 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
         "content-security-policy",
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
     );
+    if private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
     res
+}
+
+/// A request with a session cookie or an API token may be answered with what
+/// only that person may see, so neither a shared cache nor the browser's
+/// history keeps it. Static files are the same for everyone.
+fn viewer_specific(req: &Request) -> bool {
+    let signed_in =
+        cookie(req.headers(), SESSION_COOKIE).is_some_and(|t| !t.is_empty()) || req.headers().contains_key(header::AUTHORIZATION);
+    signed_in && !req.uri().path().starts_with("/static/")
 }
 
 /// The CSRF secret of this browser, from its cookie or freshly made.
@@ -190,6 +203,10 @@ impl Ctx {
     /// An instant for `<time datetime>`, which the page script can show in the browser's own zone.
     pub fn iso(&self, unix: &i64) -> String {
         jiff::Timestamp::from_second(*unix).map(|t| t.to_string()).unwrap_or_default()
+    }
+    /// The URL of an embedded static file, named by its content.
+    pub fn asset(&self, name: &str) -> &'static str {
+        assets::url(name)
     }
     pub fn signed_in(&self) -> bool {
         self.viewer.is_some()
@@ -461,6 +478,10 @@ impl FormErrors {
     }
     pub fn all(&self) -> Vec<String> {
         self.invalid.0.iter().map(|e| e.message.clone()).collect()
+    }
+    /// The problems for the summary above a form, each naming its field.
+    pub fn summary(&self) -> Vec<field_names::SummaryItem> {
+        self.invalid.0.iter().map(|e| field_names::summary_item(e.field, &e.message)).collect()
     }
 }
 

@@ -57,7 +57,7 @@ async fn form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResult {
 fn sign_in_problem<T>(r: Result<T, AppError>) -> Result<Result<T, FormErrors>, PageError> {
     match r {
         Err(AppError::RateLimited) => {
-            Ok(Err(FormErrors::rate_limited("email", "Too many sign-in attempts for now. Wait 15 minutes and try again.")))
+            Ok(Err(FormErrors::rate_limited("email", "Too many sign-in attempts from here for now. Wait a while and try again.")))
         }
         other => form_errors(other),
     }
