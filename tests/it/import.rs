@@ -3,7 +3,7 @@
 //! the series page and in the feed; rules cowork cannot express are refused
 //! line by line, the same on SQLite and PostgreSQL.
 
-use crate::support::{csrf_in, Browser, Server};
+use crate::support::{csrf_in, Browser, SendChecked, Server};
 use cowork_core::time::Zone;
 use jiff::civil::{Date, Weekday};
 use jiff::ToSpan;
@@ -150,9 +150,8 @@ async fn a_google_weekly_call_arrives_as_a_series_with_its_exceptions() {
         .patch(server.url(&format!("/api/v1/communities/cafe-club/series/{}", s.id)))
         .bearer_auth(&token)
         .json(&json!({"version": s.version, "title": "Writers' Tuesday Coworking"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let renamed = listed(&owner.get_ok(&format!("/c/cafe-club/series/{}", s.id)).await);
     let shown: Vec<(&str, bool)> = renamed[..5].iter().map(|(_, t, c)| (t.as_str(), *c)).collect();
@@ -300,9 +299,7 @@ async fn rules_and_nul_are_refused_alike(backend: &str) {
             .post(server.url("/api/v1/communities/cafe-club/series"))
             .bearer_auth(&token)
             .json(&json!({"title": "Writing sprint", "format": "builtin:focus-50", "start_date": start, "start_time": "10:00", "time_zone": "UTC", "rrule": rrule}))
-            .send()
-            .await
-            .unwrap();
+            .sent().await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{backend} {rrule:.40}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["fields"][0]["field"], "repeat", "{body}");

@@ -2,7 +2,7 @@
 //! name, and a zone field that finds a zone by city, country, abbreviation or
 //! offset, with JavaScript or without.
 
-use crate::support::{location, Server};
+use crate::support::{location, SendChecked, Server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -18,10 +18,10 @@ async fn a_legacy_zone_from_a_browser_or_the_api_is_stored_under_its_canonical_n
 
     let token = server.token("bo@example.org").await;
     let http = reqwest::Client::new();
-    let r = http.patch(server.url("/api/v1/me")).bearer_auth(&token).json(&json!({"time_zone": "Europe/Kiev"})).send().await.unwrap();
+    let r = http.patch(server.url("/api/v1/me")).bearer_auth(&token).json(&json!({"time_zone": "Europe/Kiev"})).sent().await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["time_zone"], "Europe/Kyiv");
-    let r = http.patch(server.url("/api/v1/me")).bearer_auth(&token).json(&json!({"time_zone": "US/Eastern"})).send().await.unwrap();
+    let r = http.patch(server.url("/api/v1/me")).bearer_auth(&token).json(&json!({"time_zone": "US/Eastern"})).sent().await;
     assert_eq!(r.json::<Value>().await.unwrap()["time_zone"], "America/New_York");
 }
 
@@ -120,7 +120,7 @@ async fn the_zone_search_answers_by_city_country_abbreviation_and_offset_and_odd
     let find = |q: String| {
         let (http, url) = (&http, server.url("/api/v1/zones"));
         async move {
-            let r = http.get(url).query(&[("q", q)]).send().await.unwrap();
+            let r = http.get(url).query(&[("q", q)]).sent().await;
             assert_eq!(r.status(), StatusCode::OK, "no token needed");
             r.json::<Value>().await.unwrap()
         }
