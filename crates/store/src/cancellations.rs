@@ -2,7 +2,7 @@
 //! the people going and waiting enqueued in the same transaction.
 
 use crate::jobs::{enqueue, NewJob};
-use crate::schedule::lock_session;
+use crate::rsvps::lock_session;
 use crate::{Result, Store};
 
 /// What cancelling or restoring came to.

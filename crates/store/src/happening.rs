@@ -1,7 +1,7 @@
 //! Sessions happening now (started, not yet over), the most joinable ones,
 //! and who came: everyone who entered a session's live room.
 
-use crate::schedule::{session, SESSION_COLUMNS};
+use crate::sessions::{session, SESSION_COLUMNS};
 use crate::{Result, Session, Store, UpcomingFilter};
 
 /// No session runs longer than this, which bounds the walk back from now.

@@ -3,23 +3,30 @@
 //! (text ids, integer instants, `$1` placeholders, `RETURNING`, `ON CONFLICT`).
 
 mod accounts;
+mod calendar_feeds;
 mod cancellations;
 mod communities;
+mod formats;
 mod happening;
 mod jobs;
 mod migrations;
 mod outbox;
 mod room;
+mod rsvps;
 mod schedule;
+mod sessions;
 
 pub use accounts::*;
 pub use cancellations::*;
 pub use communities::*;
+pub use formats::*;
 pub use happening::*;
 pub use jobs::*;
 pub use outbox::*;
 pub use room::*;
+pub use rsvps::*;
 pub use schedule::*;
+pub use sessions::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};

@@ -1,49 +1,26 @@
-//! Formats, series, sessions, RSVPs and calendar feeds.
+//! Series and the plans that materialize their sessions.
 //!
 //! A series is stored as its wall time, zone and rule; its occurrences are
 //! materialized as session rows with stable ids. The app works out which
 //! occurrences a series has (core does the time-zone maths); the functions
 //! here apply such a plan atomically.
 
-use crate::{col, flag, new_id, touched, Result, Store, StoreError};
+use crate::rsvps::{lock_session, promote};
+use crate::{col, new_id, touched, Result, Store, StoreError};
 use cowork_core::format::Phase;
-use cowork_core::rsvp::{place_for, RsvpStatus};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Any;
 
-type Tx<'a> = sqlx::Transaction<'a, Any>;
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, Any>;
 
-fn phases_json(p: &[Phase]) -> String {
+pub(crate) fn phases_json(p: &[Phase]) -> String {
     serde_json::to_string(p).unwrap_or_else(|_| "[]".into())
 }
 
-fn phases_of(row: &AnyRow) -> Result<Vec<Phase>> {
+pub(crate) fn phases_of(row: &AnyRow) -> Result<Vec<Phase>> {
     let text: String = col(row, "phases")?;
     Ok(serde_json::from_str(&text).unwrap_or_default())
-}
-
-// ---- formats
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CustomFormat {
-    pub id: String,
-    pub community_id: String,
-    pub name: String,
-    pub description: String,
-    pub phases: Vec<Phase>,
-    pub updated_at: i64,
-}
-
-fn custom_format(r: &AnyRow) -> Result<CustomFormat> {
-    Ok(CustomFormat {
-        id: col(r, "id")?,
-        community_id: col(r, "community_id")?,
-        name: col(r, "name")?,
-        description: col(r, "description")?,
-        phases: phases_of(r)?,
-        updated_at: col(r, "updated_at")?,
-    })
 }
 
 // ---- series and sessions
@@ -63,7 +40,7 @@ pub struct Content {
     pub language: String,
 }
 
-fn content(r: &AnyRow) -> Result<Content> {
+pub(crate) fn content(r: &AnyRow) -> Result<Content> {
     Ok(Content {
         title: col(r, "title")?,
         description: col(r, "description")?,
@@ -125,61 +102,6 @@ fn series(r: &AnyRow) -> Result<Series> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Session {
-    pub id: String,
-    pub series_id: String,
-    pub community_id: String,
-    pub community_slug: String,
-    pub community_name: String,
-    pub occurrence: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    #[serde(flatten)]
-    pub content: Content,
-    pub cancelled: bool,
-    /// The organizer's word when cancelling ('' for none).
-    pub cancel_note: String,
-    pub detached: bool,
-    pub sequence: i64,
-    pub going_count: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl Session {
-    pub fn places_left(&self) -> Option<i64> {
-        (self.content.capacity > 0).then(|| (self.content.capacity - self.going_count).max(0))
-    }
-}
-
-pub(crate) const SESSION_COLUMNS: &str =
-    "s.id, s.series_id, s.community_id, c.slug AS community_slug, c.name AS community_name, s.occurrence, s.starts_at, \
-     s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.address, s.language, \
-     s.status, s.cancel_note, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
-
-pub(crate) fn session(r: &AnyRow) -> Result<Session> {
-    let status: String = col(r, "status")?;
-    Ok(Session {
-        id: col(r, "id")?,
-        series_id: col(r, "series_id")?,
-        community_id: col(r, "community_id")?,
-        community_slug: col(r, "community_slug")?,
-        community_name: col(r, "community_name")?,
-        occurrence: col(r, "occurrence")?,
-        starts_at: col(r, "starts_at")?,
-        ends_at: col(r, "ends_at")?,
-        content: content(r)?,
-        cancelled: status == "cancelled",
-        cancel_note: col(r, "cancel_note")?,
-        detached: flag(r, "detached")?,
-        sequence: col(r, "sequence")?,
-        going_count: col(r, "going_count")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
-}
-
 /// One occurrence of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
@@ -221,177 +143,7 @@ pub struct PlanReport {
     pub removed: usize,
 }
 
-/// Filters of the public upcoming directory.
-#[derive(Debug, Clone, Default)]
-pub struct UpcomingFilter {
-    pub topic: String,
-    pub language: String,
-    /// online | in_person | ''
-    pub place: String,
-}
-
-impl UpcomingFilter {
-    /// A LIKE pattern for one topic in a community's comma-separated topics ('' for any).
-    pub(crate) fn topic_pattern(&self) -> String {
-        if self.topic.trim().is_empty() {
-            String::new()
-        } else {
-            format!("%,{},%", self.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Rsvp {
-    pub account_id: String,
-    pub display_name: String,
-    pub pronouns: String,
-    pub status: RsvpStatus,
-    pub position: i64,
-    pub late: bool,
-    pub attendance: String,
-    pub updated_at: i64,
-}
-
-/// What an RSVP came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RsvpResult {
-    pub status: RsvpStatus,
-    /// 1 for the first on the waitlist; 0 when going.
-    pub waitlist_place: i64,
-}
-
-/// A session with one person's answer, for "my schedule".
-#[derive(Debug, Clone, Serialize)]
-pub struct MySession {
-    pub session: Session,
-    pub status: RsvpStatus,
-}
-
-/// Serializes changes to one session's places: a row lock on PostgreSQL,
-/// the write lock on SQLite. Fails if the session does not exist.
-pub(crate) async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()> {
-    touched(sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?)
-}
-
-async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {
-    let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
-        .bind(session_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE sessions SET going_count = $2 WHERE id = $1").bind(session_id).bind(going).execute(&mut **tx).await?;
-    Ok(going)
-}
-
-/// Gives free places to the waitlist, first come first served; returns who got one.
-async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Result<Vec<String>> {
-    let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut **tx).await?;
-    let mut going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
-        .bind(session_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let mut promoted = Vec::new();
-    while capacity <= 0 || going < capacity {
-        let next: Option<String> = sqlx::query_scalar(
-            "SELECT account_id FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' ORDER BY position, account_id LIMIT 1",
-        )
-        .bind(session_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(account) = next else { break };
-        sqlx::query("UPDATE rsvps SET status = 'going', updated_at = $3 WHERE session_id = $1 AND account_id = $2")
-            .bind(session_id)
-            .bind(&account)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        going += 1;
-        promoted.push(account);
-    }
-    refresh_going(tx, session_id).await?;
-    Ok(promoted)
-}
-
 impl Store {
-    // ---- formats
-
-    pub async fn create_format(
-        &self,
-        community_id: &str,
-        name: &str,
-        description: &str,
-        phases: &[Phase],
-        now: i64,
-    ) -> Result<CustomFormat> {
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO formats (id, community_id, name, description, phases, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(community_id)
-        .bind(name)
-        .bind(description)
-        .bind(phases_json(phases))
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        self.format(community_id, &id).await
-    }
-
-    pub async fn update_format(
-        &self,
-        community_id: &str,
-        id: &str,
-        name: &str,
-        description: &str,
-        phases: &[Phase],
-        now: i64,
-    ) -> Result<CustomFormat> {
-        let r =
-            sqlx::query("UPDATE formats SET name = $3, description = $4, phases = $5, updated_at = $6 WHERE id = $1 AND community_id = $2")
-                .bind(id)
-                .bind(community_id)
-                .bind(name)
-                .bind(description)
-                .bind(phases_json(phases))
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.format(community_id, id).await
-    }
-
-    pub async fn format(&self, community_id: &str, id: &str) -> Result<CustomFormat> {
-        let row =
-            sqlx::query("SELECT id, community_id, name, description, phases, updated_at FROM formats WHERE id = $1 AND community_id = $2")
-                .bind(id)
-                .bind(community_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        custom_format(&row.ok_or(StoreError::NotFound)?)
-    }
-
-    pub async fn formats(&self, community_id: &str) -> Result<Vec<CustomFormat>> {
-        let rows = sqlx::query(
-            "SELECT id, community_id, name, description, phases, updated_at FROM formats WHERE community_id = $1 ORDER BY name, id",
-        )
-        .bind(community_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(custom_format).collect()
-    }
-
-    pub async fn delete_format(&self, community_id: &str, id: &str) -> Result<()> {
-        let r =
-            sqlx::query("DELETE FROM formats WHERE id = $1 AND community_id = $2").bind(id).bind(community_id).execute(&self.pool).await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     // ---- series
 
     /// Creates a series with its first sessions, in one transaction.
@@ -644,378 +396,6 @@ impl Store {
         tx.commit().await?;
         Ok(added)
     }
-
-    // ---- sessions
-
-    pub async fn session(&self, id: &str) -> Result<Session> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        session(&row.ok_or(StoreError::NotFound)?)
-    }
-
-    /// A community's sessions starting in `[from, to)`, cancelled ones included.
-    pub async fn community_sessions(&self, community_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
-             WHERE s.community_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
-        );
-        let rows = sqlx::query(&sql).bind(community_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(session).collect()
-    }
-
-    pub async fn series_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
-             WHERE s.series_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
-        );
-        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(session).collect()
-    }
-
-    /// Sessions of a series and of every series split from it since ("this and
-    /// following"), so a page or feed of the series keeps showing what it became.
-    pub async fn series_family_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
-        let sql = format!(
-            "WITH RECURSIVE family(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT x.id FROM series x JOIN family f ON x.parent_id = f.id) \
-             SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
-             WHERE s.series_id IN (SELECT id FROM family) AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
-        );
-        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(session).collect()
-    }
-
-    /// Scheduled sessions of public communities from `from` on, soonest first.
-    pub async fn upcoming_public(&self, f: &UpcomingFilter, from: i64, limit: i64, offset: i64) -> Result<Vec<Session>> {
-        let topic = f.topic_pattern();
-        let sql = format!(
-            // CROSS JOIN keeps SQLite walking sessions in time order (PostgreSQL plans it like any join);
-            // led by communities it would sort every upcoming session for one page.
-            "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
-             WHERE c.id = s.community_id AND s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
-             AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3) AND ($4 = '' OR c.topics LIKE $4) \
-             ORDER BY s.starts_at, s.id LIMIT $5 OFFSET $6"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(from)
-            .bind(&f.language)
-            .bind(&f.place)
-            .bind(topic)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(session).collect()
-    }
-
-    /// Sessions a person answered, in `[from, to)`, with their answer (cancelled answers left out).
-    pub async fn my_sessions(&self, account_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<MySession>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS}, r.status AS rsvp_status FROM rsvps r JOIN sessions s ON s.id = r.session_id \
-             JOIN communities c ON c.id = s.community_id \
-             JOIN memberships m ON m.community_id = s.community_id AND m.account_id = r.account_id AND m.status = 'active' \
-             WHERE r.account_id = $1 AND r.status <> 'cancelled' AND s.ends_at > $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
-        );
-        let rows = sqlx::query(&sql).bind(account_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let st: String = col(r, "rsvp_status")?;
-                Ok(MySession { session: session(r)?, status: RsvpStatus::parse(&st).unwrap_or(RsvpStatus::Going) })
-            })
-            .collect()
-    }
-
-    /// Edits one occurrence on its own (which detaches it from series edits).
-    pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
-        lock_session(&mut tx, id).await?;
-        let q = sqlx::query(
-            "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
-             video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
-             WHERE id = $1",
-        )
-        .bind(id);
-        bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
-        // More places may now be free.
-        let promoted = promote(&mut tx, id, now).await?;
-        tx.commit().await?;
-        Ok(promoted)
-    }
-
-    /// Cancels (or restores) one occurrence; it stays cancelled whatever the series does.
-    // ---- RSVPs
-
-    /// Answers "going": a place if one is free, else the end of the waitlist.
-    /// Under the session's lock, so places are never overbooked.
-    pub async fn rsvp(&self, session_id: &str, account_id: &str, now: i64) -> Result<RsvpResult> {
-        let mut tx = self.pool.begin().await?;
-        lock_session(&mut tx, session_id).await?;
-        let status: String = sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
-        if status == "cancelled" {
-            return Err(StoreError::NotFound);
-        }
-        let existing: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
-            .bind(session_id)
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if matches!(existing.as_deref(), Some("going") | Some("waitlisted")) {
-            let r = waitlist_place(&mut tx, session_id, account_id).await?;
-            tx.commit().await?;
-            return Ok(r);
-        }
-        let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
-        let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
-            .bind(session_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        // Anyone still waiting keeps their turn: a newcomer goes behind them.
-        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted'")
-            .bind(session_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let status = if waiting > 0 { RsvpStatus::Waitlisted } else { place_for(capacity, going) };
-        let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM rsvps WHERE session_id = $1")
-            .bind(session_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO rsvps (session_id, account_id, status, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (session_id, account_id) DO UPDATE SET status = $3, position = $4, late = 0, updated_at = $5",
-        )
-        .bind(session_id)
-        .bind(account_id)
-        .bind(status.as_str())
-        .bind(position)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        refresh_going(&mut tx, session_id).await?;
-        let r = waitlist_place(&mut tx, session_id, account_id).await?;
-        tx.commit().await?;
-        Ok(r)
-    }
-
-    /// Withdraws an answer; a freed place goes to the first on the waitlist.
-    /// Returns who was promoted.
-    pub async fn cancel_rsvp(&self, session_id: &str, account_id: &str, late: bool, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
-        lock_session(&mut tx, session_id).await?;
-        let r = sqlx::query("UPDATE rsvps SET status = 'cancelled', late = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2 AND status <> 'cancelled'")
-            .bind(session_id)
-            .bind(account_id)
-            .bind(late as i64)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let promoted = promote(&mut tx, session_id, now).await?;
-        tx.commit().await?;
-        Ok(promoted)
-    }
-
-    pub async fn rsvp_status(&self, session_id: &str, account_id: &str) -> Result<Option<RsvpResult>> {
-        let mut tx = self.pool.begin().await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
-            .bind(session_id)
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let r = match existing.as_deref() {
-            Some("going") | Some("waitlisted") => Some(waitlist_place(&mut tx, session_id, account_id).await?),
-            _ => None,
-        };
-        tx.commit().await?;
-        Ok(r)
-    }
-
-    /// Everyone who answered, going first, then the waitlist in order, then cancellations.
-    pub async fn rsvps(&self, session_id: &str) -> Result<Vec<Rsvp>> {
-        let rows = sqlx::query(
-            "SELECT r.account_id, a.display_name, a.pronouns, r.status, r.position, r.late, r.attendance, r.updated_at FROM rsvps r \
-             JOIN accounts a ON a.id = r.account_id WHERE r.session_id = $1 \
-             ORDER BY CASE r.status WHEN 'going' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END, r.position, r.account_id",
-        )
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let st: String = col(r, "status")?;
-                Ok(Rsvp {
-                    account_id: col(r, "account_id")?,
-                    display_name: col(r, "display_name")?,
-                    pronouns: col(r, "pronouns")?,
-                    status: RsvpStatus::parse(&st).unwrap_or(RsvpStatus::Cancelled),
-                    position: col(r, "position")?,
-                    late: flag(r, "late")?,
-                    attendance: col(r, "attendance")?,
-                    updated_at: col(r, "updated_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Someone left or was removed: their future places go to the waitlists,
-    /// and they stop following the community's series. Returns, per session,
-    /// who got a place.
-    pub async fn release_places(&self, community_id: &str, account_id: &str, now: i64) -> Result<Vec<(String, Vec<String>)>> {
-        let sessions: Vec<String> = sqlx::query_scalar(
-            "SELECT r.session_id FROM rsvps r JOIN sessions s ON s.id = r.session_id \
-             WHERE r.account_id = $2 AND s.community_id = $1 AND s.starts_at > $3 AND r.status <> 'cancelled'",
-        )
-        .bind(community_id)
-        .bind(account_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut promoted = Vec::new();
-        for session_id in sessions {
-            match self.cancel_rsvp(&session_id, account_id, false, now).await {
-                Ok(p) => promoted.push((session_id, p)),
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        sqlx::query("DELETE FROM series_followers WHERE account_id = $2 AND series_id IN (SELECT id FROM series WHERE community_id = $1)")
-            .bind(community_id)
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(promoted)
-    }
-
-    pub async fn mark_attendance(&self, session_id: &str, account_id: &str, attendance: &str, now: i64) -> Result<()> {
-        touched(
-            sqlx::query("UPDATE rsvps SET attendance = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2")
-                .bind(session_id)
-                .bind(account_id)
-                .bind(attendance)
-                .bind(now)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
-    pub async fn follow_series(&self, series_id: &str, account_id: &str, follow: bool, now: i64) -> Result<()> {
-        if follow {
-            sqlx::query("INSERT INTO series_followers (series_id, account_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (series_id, account_id) DO NOTHING")
-                .bind(series_id)
-                .bind(account_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        } else {
-            sqlx::query("DELETE FROM series_followers WHERE series_id = $1 AND account_id = $2")
-                .bind(series_id)
-                .bind(account_id)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub async fn series_followers(&self, series_id: &str) -> Result<Vec<String>> {
-        // Only people still in the community keep getting places.
-        Ok(sqlx::query_scalar(
-            "SELECT f.account_id FROM series_followers f JOIN series s ON s.id = f.series_id \
-             JOIN memberships m ON m.community_id = s.community_id AND m.account_id = f.account_id AND m.status = 'active' \
-             WHERE f.series_id = $1 ORDER BY f.created_at, f.account_id",
-        )
-        .bind(series_id)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    pub async fn follows_series(&self, series_id: &str, account_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM series_followers WHERE series_id = $1 AND account_id = $2")
-            .bind(series_id)
-            .bind(account_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// Upcoming sessions of a series that a person has not answered yet.
-    pub async fn unanswered_sessions(&self, series_id: &str, account_id: &str, from: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT s.id FROM sessions s WHERE s.series_id = $1 AND s.starts_at > $3 AND s.status = 'scheduled' \
-             AND NOT EXISTS (SELECT 1 FROM rsvps r WHERE r.session_id = s.id AND r.account_id = $2) ORDER BY s.starts_at",
-        )
-        .bind(series_id)
-        .bind(account_id)
-        .bind(from)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    // ---- calendar feeds
-
-    pub async fn set_calendar_feed(&self, account_id: &str, token_hash: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO calendar_feeds (account_id, token_hash, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (account_id) DO UPDATE SET token_hash = $2, created_at = $3",
-        )
-        .bind(account_id)
-        .bind(token_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_calendar_feed(&self, account_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM calendar_feeds WHERE account_id = $1").bind(account_id).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    pub async fn calendar_feed_created(&self, account_id: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    pub async fn calendar_feed_account(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT account_id FROM calendar_feeds WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    /// A cheap fingerprint of a community's sessions, so an unchanged feed can be served from memory.
-    /// Every change to a session bumps its SEQUENCE, so count and sum change with any edit.
-    pub async fn community_sessions_version(&self, community_id: &str) -> Result<(i64, i64, i64)> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest, CAST(COALESCE(SUM(sequence), 0) AS BIGINT) AS changes FROM sessions WHERE community_id = $1",
-        )
-        .bind(community_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((col(&row, "n")?, col(&row, "latest")?, col(&row, "changes")?))
-    }
-}
-
-async fn waitlist_place(tx: &mut Tx<'_>, session_id: &str, account_id: &str) -> Result<RsvpResult> {
-    let row = sqlx::query("SELECT status, position FROM rsvps WHERE session_id = $1 AND account_id = $2")
-        .bind(session_id)
-        .bind(account_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let status: String = col(&row, "status")?;
-    let position: i64 = col(&row, "position")?;
-    let status = RsvpStatus::parse(&status).unwrap_or(RsvpStatus::Cancelled);
-    let place = if status == RsvpStatus::Waitlisted {
-        sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' AND position <= $2")
-            .bind(session_id)
-            .bind(position)
-            .fetch_one(&mut **tx)
-            .await?
-    } else {
-        0
-    };
-    Ok(RsvpResult { status, waitlist_place: place })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1041,7 +421,7 @@ async fn insert_series(
     Ok(())
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds a series' fields in the order its insert and update both use ($3 to $16).
 fn bind_series<'q>(q: AnyQuery<'q>, c: &'q Content, t: &'q Timing) -> AnyQuery<'q> {
@@ -1063,7 +443,7 @@ fn bind_series<'q>(q: AnyQuery<'q>, c: &'q Content, t: &'q Timing) -> AnyQuery<'
 
 /// Binds what a session shares with its series, in the order every session
 /// statement uses ($2 to $11).
-fn bind_content<'q>(q: AnyQuery<'q>, c: &'q Content) -> AnyQuery<'q> {
+pub(crate) fn bind_content<'q>(q: AnyQuery<'q>, c: &'q Content) -> AnyQuery<'q> {
     q.bind(&c.title)
         .bind(&c.description)
         .bind(&c.format_name)

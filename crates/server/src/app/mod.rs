@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod mail;
 mod notices;
 pub mod room;
+pub mod rsvps;
 pub mod schedule;
 pub mod zones;
 

@@ -6,7 +6,7 @@ use super::{now, App, AppError, AppResult};
 use cowork_core::format::{self, Format, PhaseInput};
 use cowork_core::permissions::Action;
 use cowork_core::recurrence::{End, Rule};
-use cowork_core::rsvp::{is_late_cancellation, RsvpStatus};
+use cowork_core::rsvp::RsvpStatus;
 use cowork_core::schedule::{date_in, Place, SeriesDraft, SeriesInput};
 use cowork_core::time::{parse_date, parse_time, Zone};
 use cowork_core::Invalid;
@@ -462,7 +462,7 @@ impl App {
         Ok(SessionView { community, session, hosts, rsvps, mine, following_series, arrivals })
     }
 
-    async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {
+    pub(super) async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {
         let v = self.session_view(Some(me), id).await?;
         if !v.community.may(action) {
             return Err(match action {
@@ -576,93 +576,6 @@ impl App {
         self.invalidate_feeds(&v.community.community.id);
         self.jobs_due();
         Ok(told)
-    }
-
-    /// Says "going" to a session, or to it and every later one of its series.
-    pub async fn rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<RsvpResult> {
-        let v = self.session_for(me, id, Action::Rsvp).await?;
-        let t = now();
-        if v.session.cancelled {
-            return Err(AppError::Gone("This session was cancelled.".into()));
-        }
-        if v.session.ends_at <= t {
-            return Err(AppError::Forbidden("This session is over.".into()));
-        }
-        let result = self.store.rsvp(id, &me.id, t).await?;
-        if all_upcoming {
-            self.store.follow_series(&v.session.series_id, &me.id, true, t).await?;
-            for other in self.store.unanswered_sessions(&v.session.series_id, &me.id, t).await? {
-                self.store.rsvp(&other, &me.id, t).await?;
-            }
-        }
-        Ok(result)
-    }
-
-    /// Withdraws an answer (and, with `all_upcoming`, stops following the series).
-    pub async fn cancel_rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<()> {
-        let v = self.session_view(Some(me), id).await?;
-        let t = now();
-        // Only giving up a place late counts; leaving a waitlist never does.
-        let was_going = v.mine.is_some_and(|r| r.status == RsvpStatus::Going);
-        let late = was_going && is_late_cancellation(t, v.session.starts_at);
-        let promoted = match self.store.cancel_rsvp(id, &me.id, late, t).await {
-            Ok(p) => p,
-            Err(cowork_store::StoreError::NotFound) if all_upcoming => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        self.tell_promoted(id, &promoted).await;
-        if all_upcoming {
-            self.store.follow_series(&v.session.series_id, &me.id, false, t).await?;
-            for s in self.store.series_sessions(&v.session.series_id, t, 500).await? {
-                if s.id != id && s.starts_at > t {
-                    if let Ok(p) = self.store.cancel_rsvp(&s.id, &me.id, false, t).await {
-                        self.tell_promoted(&s.id, &p).await;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// After someone leaves or is removed: their places go to the waitlists.
-    pub(crate) async fn release_places(&self, community_id: &str, account_id: &str) -> AppResult<()> {
-        for (session, promoted) in self.store.release_places(community_id, account_id, now()).await? {
-            self.tell_promoted(&session, &promoted).await;
-        }
-        Ok(())
-    }
-
-    /// Mails people who just got a place from the waitlist.
-    async fn tell_promoted(&self, session_id: &str, accounts: &[String]) {
-        if accounts.is_empty() {
-            return;
-        }
-        let Ok(s) = self.store.session(session_id).await else { return };
-        for id in accounts {
-            let Ok(a) = self.store.account(id).await else { continue };
-            let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
-            let body = format!(
-                "Hello {},\n\nA place came free and it is yours: you are now going to “{}” on {}.\n\n{}/s/{}\n\nIf you can no longer come, cancel there so the next person gets the place.\n",
-                a.display_name,
-                s.content.title,
-                zone.format(s.starts_at),
-                self.config.base_url,
-                s.id
-            );
-            if let Err(e) = self.mailer.send(&a.email, &format!("You have a place: {}", s.content.title), &body).await {
-                tracing::warn!(error = %e, "waitlist mail not delivered");
-            }
-        }
-    }
-
-    pub async fn mark_attendance(&self, me: &Account, id: &str, account_id: &str, attendance: &str) -> AppResult<()> {
-        let v = self.session_for(me, id, Action::MarkAttendance).await?;
-        let a = cowork_core::rsvp::Attendance::parse(attendance)
-            .ok_or_else(|| Invalid::one("attendance", "Choose attended, no-show or not marked."))?;
-        if v.session.starts_at > now() {
-            return Err(AppError::Forbidden("Attendance is marked once the session has started.".into()));
-        }
-        Ok(self.store.mark_attendance(id, account_id, a.as_str(), now()).await?)
     }
 
     // ---- schedules

@@ -1,0 +1,180 @@
+//! Sessions: one occurrence each, read for pages, lists and feeds, and
+//! edited on its own.
+
+use crate::rsvps::{lock_session, promote};
+use crate::schedule::{bind_content, content, Content};
+use crate::{col, flag, MySession, Result, Store, StoreError};
+use cowork_core::rsvp::RsvpStatus;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub series_id: String,
+    pub community_id: String,
+    pub community_slug: String,
+    pub community_name: String,
+    pub occurrence: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    #[serde(flatten)]
+    pub content: Content,
+    pub cancelled: bool,
+    /// The organizer's word when cancelling ('' for none).
+    pub cancel_note: String,
+    pub detached: bool,
+    pub sequence: i64,
+    pub going_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Session {
+    pub fn places_left(&self) -> Option<i64> {
+        (self.content.capacity > 0).then(|| (self.content.capacity - self.going_count).max(0))
+    }
+}
+
+pub(crate) const SESSION_COLUMNS: &str =
+    "s.id, s.series_id, s.community_id, c.slug AS community_slug, c.name AS community_name, s.occurrence, s.starts_at, \
+     s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.address, s.language, \
+     s.status, s.cancel_note, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
+
+pub(crate) fn session(r: &AnyRow) -> Result<Session> {
+    let status: String = col(r, "status")?;
+    Ok(Session {
+        id: col(r, "id")?,
+        series_id: col(r, "series_id")?,
+        community_id: col(r, "community_id")?,
+        community_slug: col(r, "community_slug")?,
+        community_name: col(r, "community_name")?,
+        occurrence: col(r, "occurrence")?,
+        starts_at: col(r, "starts_at")?,
+        ends_at: col(r, "ends_at")?,
+        content: content(r)?,
+        cancelled: status == "cancelled",
+        cancel_note: col(r, "cancel_note")?,
+        detached: flag(r, "detached")?,
+        sequence: col(r, "sequence")?,
+        going_count: col(r, "going_count")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+/// Filters of the public upcoming directory.
+#[derive(Debug, Clone, Default)]
+pub struct UpcomingFilter {
+    pub topic: String,
+    pub language: String,
+    /// online | in_person | ''
+    pub place: String,
+}
+
+impl UpcomingFilter {
+    /// A LIKE pattern for one topic in a community's comma-separated topics ('' for any).
+    pub(crate) fn topic_pattern(&self) -> String {
+        if self.topic.trim().is_empty() {
+            String::new()
+        } else {
+            format!("%,{},%", self.topic.trim().to_lowercase().replace(['%', '_', '\\'], ""))
+        }
+    }
+}
+
+impl Store {
+    pub async fn session(&self, id: &str) -> Result<Session> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        session(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    /// A community's sessions starting in `[from, to)`, cancelled ones included.
+    pub async fn community_sessions(&self, community_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.community_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
+        );
+        let rows = sqlx::query(&sql).bind(community_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    pub async fn series_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.series_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Sessions of a series and of every series split from it since ("this and
+    /// following"), so a page or feed of the series keeps showing what it became.
+    pub async fn series_family_sessions(&self, series_id: &str, from: i64, limit: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "WITH RECURSIVE family(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT x.id FROM series x JOIN family f ON x.parent_id = f.id) \
+             SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.series_id IN (SELECT id FROM family) AND s.ends_at > $2 ORDER BY s.starts_at, s.id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql).bind(series_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Scheduled sessions of public communities from `from` on, soonest first.
+    pub async fn upcoming_public(&self, f: &UpcomingFilter, from: i64, limit: i64, offset: i64) -> Result<Vec<Session>> {
+        let topic = f.topic_pattern();
+        let sql = format!(
+            // CROSS JOIN keeps SQLite walking sessions in time order (PostgreSQL plans it like any join);
+            // led by communities it would sort every upcoming session for one page.
+            "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
+             WHERE c.id = s.community_id AND s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
+             AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3) AND ($4 = '' OR c.topics LIKE $4) \
+             ORDER BY s.starts_at, s.id LIMIT $5 OFFSET $6"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(from)
+            .bind(&f.language)
+            .bind(&f.place)
+            .bind(topic)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(session).collect()
+    }
+
+    /// Sessions a person answered, in `[from, to)`, with their answer (cancelled answers left out).
+    pub async fn my_sessions(&self, account_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<MySession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, r.status AS rsvp_status FROM rsvps r JOIN sessions s ON s.id = r.session_id \
+             JOIN communities c ON c.id = s.community_id \
+             JOIN memberships m ON m.community_id = s.community_id AND m.account_id = r.account_id AND m.status = 'active' \
+             WHERE r.account_id = $1 AND r.status <> 'cancelled' AND s.ends_at > $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id LIMIT $4"
+        );
+        let rows = sqlx::query(&sql).bind(account_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let st: String = col(r, "rsvp_status")?;
+                Ok(MySession { session: session(r)?, status: RsvpStatus::parse(&st).unwrap_or(RsvpStatus::Going) })
+            })
+            .collect()
+    }
+
+    /// Edits one occurrence on its own (which detaches it from series edits).
+    pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        lock_session(&mut tx, id).await?;
+        let q = sqlx::query(
+            "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
+             video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
+             WHERE id = $1",
+        )
+        .bind(id);
+        bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
+        // More places may now be free.
+        let promoted = promote(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(promoted)
+    }
+}
