@@ -183,6 +183,13 @@ impl SessionPage {
         let s = &self.v.session;
         let waiting = self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Waitlisted).count();
         let wait = if waiting > 0 { format!(" · {waiting} on the waitlist") } else { String::new() };
+        if s.cancelled {
+            return match s.going_count {
+                0 => "Cancelled.".into(),
+                1 => format!("Cancelled · 1 person was going{wait}"),
+                n => format!("Cancelled · {n} people were going{wait}"),
+            };
+        }
         match s.places_left() {
             None => format!("{} going · no limit on places", s.going_count),
             Some(0) => format!("Full: {} of {} places taken{wait}", s.going_count, s.content.capacity),
