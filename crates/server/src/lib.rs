@@ -32,6 +32,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         pages: Default::default(),
         rooms: Default::default(),
         job_signal: Default::default(),
+        clock: Default::default(),
     })
 }
 
@@ -56,7 +57,6 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         config.base_url = format!("http://{addr}");
     }
     let app = open(config).await?;
-    tokio::spawn(hourly_jobs(app.clone()));
     tokio::spawn(app::jobs::job_runner(app.clone()));
     let router = router(app.clone());
     let task = tokio::spawn(async move {
@@ -76,26 +76,6 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
-}
-
-/// Every hour (and at start): adds the sessions recurring series gained as
-/// time moved on, and deletes room chat past its retention. Harmless on
-/// several nodes at once.
-async fn hourly_jobs(app: App) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        match app.extend_schedules().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "extended recurring series"),
-            Err(e) => tracing::warn!(error = %e, "could not extend recurring series"),
-        }
-        match app.purge_old_chat().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "deleted room chat past its retention"),
-            Err(e) => tracing::warn!(error = %e, "could not delete old room chat"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -33,6 +33,10 @@ pub struct Metrics {
     pub room_connections: Counter,
     /// Room frames refused with an error frame.
     pub room_errors: Counter,
+    /// Jobs done, failed (to be retried or dead), and dropped at their deadline.
+    pub jobs_done: Counter,
+    pub jobs_failed: Counter,
+    pub jobs_dropped: Counter,
     /// (method, status) → count
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     /// cumulative bucket counts, then sum (µs) and count
@@ -69,6 +73,9 @@ impl Metrics {
         counter("cowork_sign_ins_total", "Successful sign-ins.", self.sign_ins.get());
         counter("cowork_rate_limited_total", "Requests refused by a rate limit.", self.rate_limited.get());
         counter("cowork_room_errors_total", "Live room frames answered with an error frame.", self.room_errors.get());
+        counter("cowork_jobs_done_total", "Jobs this node ran to the end.", self.jobs_done.get());
+        counter("cowork_jobs_failed_total", "Job attempts on this node that failed (retried later, or dead).", self.jobs_failed.get());
+        counter("cowork_jobs_dropped_total", "Jobs this node dropped because their deadline had passed.", self.jobs_dropped.get());
         let _ = writeln!(
             o,
             "# HELP cowork_room_connections Open live room connections.\n# TYPE cowork_room_connections gauge\ncowork_room_connections {}",

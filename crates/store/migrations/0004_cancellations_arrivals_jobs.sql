@@ -22,12 +22,15 @@ CREATE TABLE jobs (
     payload TEXT NOT NULL,                 -- JSON, read by the job's kind
     dedupe_key TEXT NOT NULL UNIQUE,       -- the same change enqueues once
     run_at BIGINT NOT NULL,                -- due from (unix seconds)
-    status TEXT NOT NULL,                  -- queued | running | done | dead
+    deadline BIGINT NOT NULL DEFAULT 0,    -- not done by then: dropped, not sent late (0: none)
+    status TEXT NOT NULL,                  -- queued | running | done | dropped | dead
     attempts BIGINT NOT NULL DEFAULT 0,
     lease_owner TEXT NOT NULL DEFAULT '',  -- who holds a running job; only they may finish it
     lease_until BIGINT NOT NULL DEFAULT 0, -- a running job whose lease passed is claimed again
     last_error TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',         -- why a job ended without doing anything, if it did
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (status, run_at);
+CREATE INDEX jobs_lease ON jobs (status, lease_until);

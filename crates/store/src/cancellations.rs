@@ -1,7 +1,7 @@
 //! Cancelling one session ahead (and putting it back), with the notices to
 //! the people going and waiting enqueued in the same transaction.
 
-use crate::jobs::{enqueue, NewJob};
+use crate::jobs::{enqueue, notify, NewJob};
 use crate::rsvps::lock_session;
 use crate::{Result, Store};
 
@@ -47,14 +47,10 @@ impl Store {
         .await?;
         let kind = if cancelled { SESSION_CANCELLED } else { SESSION_RESTORED };
         for account in &people {
-            let job = NewJob {
-                kind,
-                payload: serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note }),
-                dedupe_key: format!("{kind}:{id}:{sequence}:{account}"),
-                run_at: now,
-            };
-            enqueue(&mut tx, &job, now).await?;
+            let payload = serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note });
+            enqueue(&mut tx, &NewJob::new(kind, format!("{kind}:{id}:{sequence}:{account}"), payload, now), now).await?;
         }
+        notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(CancelOutcome::Done { told: people.len() })
     }

@@ -64,6 +64,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// For connections of their own (PostgreSQL's LISTEN for new jobs).
+    url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -80,6 +82,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalize_url(url)?;
         let opts = AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        let own_url: std::sync::Arc<str> = url.as_str().into();
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
@@ -102,7 +105,7 @@ impl Store {
             })
             .connect_with(opts)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, url: own_url })
     }
 
     pub fn backend(&self) -> Backend {

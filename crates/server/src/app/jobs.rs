@@ -1,20 +1,35 @@
 //! The job runner: delivers what the store's job table says others must hear
 //! of. Every node runs one; a claim is a lease, so each job is done by one
 //! node at a time, and a node that dies mid-job leaves it to be claimed again.
+//!
+//! A job kind is handled by one function; its outcome says whether the job
+//! did its work, had nothing left to do (done, with a note), or failed (tried
+//! again later with backoff, then `dead`).
 
-use super::{now, secret, App};
-use cowork_store::{Job, SESSION_CANCELLED, SESSION_RESTORED};
+use super::{secret, App};
+use cowork_store::{Job, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over.
 const LEASE_SECONDS: i64 = 120;
 /// After this many failed attempts a job is `dead`, kept with its last error.
-const MAX_ATTEMPTS: i64 = 8;
+pub const MAX_ATTEMPTS: i64 = 8;
 /// The runner looks for due jobs at least this often, even without a signal.
 const POLL: Duration = Duration::from_secs(5);
 
-/// What went wrong with one attempt.
-type Attempt = Result<(), String>;
+/// The instance's hourly work, enqueued by every node for the same hour
+/// under one dedupe key, so it runs once per instance whatever the nodes.
+pub const HOURLY: &str = "hourly";
+
+/// What one attempt of a job came to.
+pub enum Outcome {
+    Done,
+    /// Nothing to do any more (the session or the person is gone): done, with why.
+    Nothing(String),
+}
+
+/// A failed attempt, retried later.
+pub type Attempt = Result<Outcome, String>;
 
 impl App {
     /// Wakes this node's runner: a job was just enqueued.
@@ -27,7 +42,7 @@ impl App {
         let owner = secret(8);
         let mut done = 0;
         loop {
-            let t = now();
+            let t = self.now();
             let job = match self.store.claim_job(&owner, t, t + LEASE_SECONDS).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return done,
@@ -36,17 +51,31 @@ impl App {
                     return done;
                 }
             };
-            let result = self.run_job(&job).await;
-            let finished = match &result {
-                Ok(()) => self.store.complete_job(&job.id, &owner, now()).await,
-                Err(error) => {
-                    tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error, "job failed");
-                    let retry_at = (job.attempts < MAX_ATTEMPTS).then(|| now() + backoff(job.attempts));
-                    self.store.fail_job(&job.id, &owner, error, retry_at, now()).await
+            let finished = if job.deadline > 0 && t > job.deadline {
+                // Too late to be of use (a reminder after the start): never sent late.
+                self.metrics.jobs_dropped.inc();
+                self.store.finish_job(&job.id, &owner, "dropped", "its deadline passed before it could run", self.now()).await
+            } else {
+                match self.run_job(&job).await {
+                    Ok(outcome) => {
+                        done += 1;
+                        self.metrics.jobs_done.inc();
+                        let note = match outcome {
+                            Outcome::Done => String::new(),
+                            Outcome::Nothing(why) => why,
+                        };
+                        self.store.finish_job(&job.id, &owner, "done", &note, self.now()).await
+                    }
+                    Err(error) => {
+                        self.metrics.jobs_failed.inc();
+                        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error, "job failed");
+                        let retry_at = (job.attempts < MAX_ATTEMPTS).then(|| self.now() + backoff(job.attempts));
+                        self.store.fail_job(&job.id, &owner, &error, retry_at, self.now()).await
+                    }
                 }
             };
             match finished {
-                Ok(true) => done += usize::from(result.is_ok()),
+                Ok(true) => {}
                 Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job finished; another node has it"),
                 Err(e) => tracing::warn!(job = %job.id, error = %e, "could not record a job's outcome"),
             }
@@ -57,23 +86,73 @@ impl App {
         match job.kind.as_str() {
             SESSION_CANCELLED => self.tell_status_change(job, true).await,
             SESSION_RESTORED => self.tell_status_change(job, false).await,
-            other => Err(format!("unknown job kind {other}")),
+            HOURLY => self.hourly().await,
+            other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
+    }
+
+    /// Enqueues this hour's instance-wide work (every node does; one job results).
+    pub async fn enqueue_hourly(&self) {
+        let hour = self.now().div_euclid(3600) * 3600;
+        let job = NewJob::new(HOURLY, format!("{HOURLY}:{hour}"), serde_json::json!({ "hour": hour }), hour);
+        match self.store.enqueue_job(&job, self.now()).await {
+            Ok(true) => self.jobs_due(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not enqueue the hourly work"),
+        }
+    }
+
+    /// Adds the sessions recurring series gained as time moved on, deletes room
+    /// chat past its retention, and forgets jobs finished a week ago.
+    async fn hourly(&self) -> Attempt {
+        let extended = self.extend_schedules().await.map_err(|e| format!("extending series: {e}"))?;
+        if extended > 0 {
+            tracing::info!(sessions = extended, "extended recurring series");
+        }
+        let purged = self.purge_old_chat().await.map_err(|e| format!("chat retention: {e}"))?;
+        if purged > 0 {
+            tracing::info!(messages = purged, "deleted room chat past its retention");
+        }
+        self.store.purge_finished_jobs(self.now() - 7 * 86_400).await.map_err(|e| format!("forgetting old jobs: {e}"))?;
+        Ok(Outcome::Done)
     }
 }
 
 /// Exponential backoff with jitter: about 30 s, 1 min, 2 min, … capped at an hour.
-fn backoff(attempts: i64) -> i64 {
+pub fn backoff(attempts: i64) -> i64 {
     let base = (30i64 << attempts.clamp(0, 7)).min(3600);
     let mut b = [0u8; 2];
     let _ = getrandom::getrandom(&mut b);
     base / 2 + i64::from(u16::from_le_bytes(b)) % (base / 2 + 1)
 }
 
-/// This node's runner: due jobs as soon as they are signalled, and a poll as
-/// the fallback (jobs enqueued by other nodes, retries coming due).
+/// This node's runner: due jobs as soon as they are signalled (in-process,
+/// or by PostgreSQL's NOTIFY from other nodes), and a poll as the fallback
+/// (retries coming due, a lost notification).
 pub async fn job_runner(app: App) {
+    let wake = app.job_signal.clone();
+    let store = app.store.clone();
+    tokio::spawn(async move {
+        loop {
+            match store.job_listener().await {
+                Ok(None) => return,
+                Ok(Some(mut l)) => {
+                    while l.recv().await.is_ok() {
+                        wake.notify_one();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not listen for new jobs; polling"),
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    });
+    let mut hour = None;
     loop {
+        let this_hour = app.now().div_euclid(3600);
+        if hour != Some(this_hour) {
+            hour = Some(this_hour);
+            app.enqueue_hourly().await;
+        }
         app.run_due_jobs().await;
         tokio::select! {
             _ = app.job_signal.notified() => {}

@@ -2,6 +2,7 @@
 //! may. Handlers for pages and API call exactly one of these and render.
 
 pub mod accounts;
+pub mod clock;
 pub mod communities;
 pub mod demo;
 pub mod feeds;
@@ -34,6 +35,8 @@ pub struct App {
     pub rooms: Arc<room::Rooms>,
     /// Wakes this node's job runner when a job was enqueued here.
     pub job_signal: Arc<tokio::sync::Notify>,
+    /// The time jobs, deadlines and reminders go by (tests move it).
+    pub clock: Arc<clock::Clock>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.
@@ -122,6 +125,11 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 impl App {
+    /// Now, by this app's clock (unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Counts a hit against each bucket; refuses when any is over its limit.
     pub async fn rate_limit(&self, buckets: &[(String, i64, i64)]) -> AppResult<()> {
         let now = now();

@@ -2,6 +2,7 @@
 //! in their own zone, named. Composed when the job runs, from the job's
 //! payload and the session as it is then.
 
+use super::jobs::{Attempt, Outcome};
 use super::App;
 use cowork_core::rsvp::RsvpStatus;
 use cowork_core::time::Zone;
@@ -17,17 +18,19 @@ struct StatusChange {
 
 impl App {
     /// Mails one person that a session was cancelled (or is back on).
-    pub(super) async fn tell_status_change(&self, job: &Job, cancelled: bool) -> Result<(), String> {
+    pub(super) async fn tell_status_change(&self, job: &Job, cancelled: bool) -> Attempt {
         let p: StatusChange = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
         let (s, a) = match (self.store.session(&p.session_id).await, self.store.account(&p.account_id).await) {
             (Ok(s), Ok(a)) => (s, a),
             // The session or the person is gone: nobody is left to tell.
-            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => return Ok(()),
+            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => {
+                return Ok(Outcome::Nothing("the session or the person is gone".into()))
+            }
             (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
         };
         // Restored (or cancelled again) before this ran: the later notice says what holds.
         if s.cancelled != cancelled {
-            return Ok(());
+            return Ok(Outcome::Nothing("the session changed again before this was sent".into()));
         }
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
         let when = format!("{} ({})", zone.format_span(s.starts_at, s.ends_at), zone.name());
@@ -51,7 +54,7 @@ impl App {
             let answer = match self.store.rsvp_status(&s.id, &a.id).await.map_err(|e| e.to_string())? {
                 Some(r) if r.status == RsvpStatus::Going => "You are still going.",
                 Some(r) if r.status == RsvpStatus::Waitlisted => "You are still on the waitlist.",
-                _ => return Ok(()),
+                _ => return Ok(Outcome::Nothing("no longer going or waiting".into())),
             };
             (
                 format!("Back on: {} on {}", s.content.title, zone.format_date(s.starts_at)),
@@ -61,6 +64,6 @@ impl App {
                 ),
             )
         };
-        self.mailer.send(&a.email, &subject, &body).await
+        self.mailer.send(&a.email, &subject, &body).await.map(|()| Outcome::Done)
     }
 }
