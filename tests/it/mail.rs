@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// Accepts SMTP sessions and reports each message's DATA.
-async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::unbounded_channel();

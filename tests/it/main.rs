@@ -10,6 +10,7 @@ mod cli;
 mod delivery;
 mod form_errors;
 mod import;
+mod jobs;
 mod mail;
 mod nul_bytes;
 mod openapi;

@@ -75,7 +75,7 @@ impl Server {
         Server::start_with_backend("sqlite", change).await
     }
 
-    async fn start_with_backend(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
+    pub async fn start_with_backend(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
         let mut config = Config { bind: "127.0.0.1:0".parse().unwrap(), database_url: fresh_database(backend).await, ..Config::default() };
         change(&mut config);
         let running = cowork_server::start(config).await.expect("server starts");

@@ -6,8 +6,8 @@
 //! did its work, had nothing left to do (done, with a note), or failed (tried
 //! again later with backoff, then `dead`).
 
-use super::{secret, App};
-use cowork_store::{Job, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
+use super::{secret, App, AppError, AppResult};
+use cowork_store::{Account, Job, JobCounts, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over.
@@ -115,6 +115,42 @@ impl App {
         }
         self.store.purge_finished_jobs(self.now() - 7 * 86_400).await.map_err(|e| format!("forgetting old jobs: {e}"))?;
         Ok(Outcome::Done)
+    }
+}
+
+/// What an instance admin sees of the queue.
+pub struct JobsView {
+    pub counts: JobCounts,
+    /// Jobs that kept failing, with their last error: each can be retried.
+    pub dead: Vec<Job>,
+    /// Recently dropped at their deadline, or done without doing anything.
+    pub dropped: Vec<Job>,
+}
+
+impl App {
+    fn admin_only(me: &Account) -> AppResult<()> {
+        if me.is_admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Only instance admins can see the job queue.".into()))
+        }
+    }
+
+    pub async fn jobs_view(&self, me: &Account) -> AppResult<JobsView> {
+        Self::admin_only(me)?;
+        Ok(JobsView {
+            counts: self.store.job_counts().await?,
+            dead: self.store.jobs_with_status("dead", 100).await?,
+            dropped: self.store.jobs_with_status("dropped", 20).await?,
+        })
+    }
+
+    /// An admin's "retry" of a dead job: due again now, its attempts counted afresh.
+    pub async fn retry_job(&self, me: &Account, id: &str) -> AppResult<()> {
+        Self::admin_only(me)?;
+        self.store.retry_dead_job(id, self.now()).await?;
+        self.jobs_due();
+        Ok(())
     }
 }
 
