@@ -10,8 +10,10 @@ use super::{secret, App, AppError, AppResult};
 use cowork_store::{Account, Job, JobCounts, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
 use std::time::Duration;
 
-/// How long a claimed job is ours before another node may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// How long a claimed job is ours before another node may take it over: a
+/// node killed mid-job delays that one job by at most this. Every channel
+/// gives up well before it (SMTP and HTTP time out after 10 s).
+const LEASE_SECONDS: i64 = 30;
 /// After this many failed attempts a job is `dead`, kept with its last error.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// The runner looks for due jobs at least this often, even without a signal.
