@@ -16,9 +16,11 @@
 //!
 //! Usage: ./bench/run [--runs 3] [--seconds 10] [--clients 200] [--rate 2000]
 //!
-//! `./bench/run room …` runs the live room benchmark instead: see room.rs.
+//! `./bench/run room …` runs the live room benchmark instead: see room.rs;
+//! `./bench/run jobs …` the job queue's burst benchmark: see jobs.rs.
 //! The server binary is $COWORK_BIN, by default target/release/cowork.
 
+mod jobs;
 mod room;
 
 use cowork_core::community::CommunityInput;
@@ -309,6 +311,9 @@ async fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.first().map(String::as_str) == Some("room") {
         return room::main(&argv[1..]).await;
+    }
+    if argv.first().map(String::as_str) == Some("jobs") {
+        return jobs::main(&argv[1..]).await;
     }
     let a = args(&argv);
     let root = root();

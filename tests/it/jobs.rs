@@ -278,8 +278,8 @@ async fn a_server_killed_mid_burst_loses_no_mail() {
     let twice: Vec<_> = to.iter().filter(|(_, n)| **n > 1).map(|(r, n)| format!("{r} ×{n}")).collect();
     println!("killed mid-burst: 500 of 500 delivered, {} delivered twice: {twice:?}", twice.len());
     assert_eq!(to.len(), 500, "nobody's mail was lost");
-    // Only a mail in flight when the node died can go twice (the runner sends one at a time).
-    assert!(twice.len() <= 1, "{twice:?}");
+    // Only mail in flight when the node died can go twice (a runner has at most 32 jobs in flight).
+    assert!(twice.len() <= 32, "{twice:?}");
     assert_eq!(app.store.unfinished_jobs().await.unwrap(), 0);
 }
 

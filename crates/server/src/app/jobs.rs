@@ -16,6 +16,8 @@ use std::time::Duration;
 const LEASE_SECONDS: i64 = 30;
 /// After this many failed attempts a job is `dead`, kept with its last error.
 pub const MAX_ATTEMPTS: i64 = 8;
+/// Jobs one node runs at once.
+const IN_FLIGHT: usize = 32;
 /// The runner looks for due jobs at least this often, even without a signal.
 const POLL: Duration = Duration::from_secs(5);
 
@@ -39,49 +41,66 @@ impl App {
         self.job_signal.notify_one();
     }
 
-    /// Runs every job due now, one after another; returns how many were done.
+    /// Runs every job due now, up to `IN_FLIGHT` at once (a mail spends most
+    /// of its time waiting on the mail server); returns how many were done.
     pub async fn run_due_jobs(&self) -> usize {
         let owner = secret(8);
+        let mut running = tokio::task::JoinSet::new();
         let mut done = 0;
         loop {
+            while running.len() >= IN_FLIGHT {
+                done += running.join_next().await.map(|r| r.unwrap_or(0)).unwrap_or(0);
+            }
             let t = self.now();
             let job = match self.store.claim_job(&owner, t, t + LEASE_SECONDS).await {
                 Ok(Some(job)) => job,
-                Ok(None) => return done,
+                Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim a job");
-                    return done;
+                    break;
                 }
             };
-            let finished = if job.deadline > 0 && t > job.deadline {
-                // Too late to be of use (a reminder after the start): never sent late.
-                self.metrics.jobs_dropped.inc();
-                self.store.finish_job(&job.id, &owner, "dropped", "its deadline passed before it could run", self.now()).await
-            } else {
-                match self.run_job(&job).await {
-                    Ok(outcome) => {
-                        done += 1;
-                        self.metrics.jobs_done.inc();
-                        let note = match outcome {
-                            Outcome::Done => String::new(),
-                            Outcome::Nothing(why) => why,
-                        };
-                        self.store.finish_job(&job.id, &owner, "done", &note, self.now()).await
-                    }
-                    Err(error) => {
-                        self.metrics.jobs_failed.inc();
-                        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error, "job failed");
-                        let retry_at = (job.attempts < MAX_ATTEMPTS).then(|| self.now() + backoff(job.attempts));
-                        self.store.fail_job(&job.id, &owner, &error, retry_at, self.now()).await
-                    }
-                }
-            };
-            match finished {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job finished; another node has it"),
-                Err(e) => tracing::warn!(job = %job.id, error = %e, "could not record a job's outcome"),
-            }
+            let (app, owner) = (self.clone(), owner.clone());
+            running.spawn(async move { app.run_claimed(job, &owner).await });
         }
+        while let Some(r) = running.join_next().await {
+            done += r.unwrap_or(0);
+        }
+        done
+    }
+
+    /// Runs one claimed job and records how it ended; 1 if it was done.
+    async fn run_claimed(&self, job: Job, owner: &str) -> usize {
+        let mut done = 0;
+        let finished = if job.deadline > 0 && self.now() > job.deadline {
+            // Too late to be of use (a reminder after the start): never sent late.
+            self.metrics.jobs_dropped.inc();
+            self.store.finish_job(&job.id, owner, "dropped", "its deadline passed before it could run", self.now()).await
+        } else {
+            match self.run_job(&job).await {
+                Ok(outcome) => {
+                    done = 1;
+                    self.metrics.jobs_done.inc();
+                    let note = match outcome {
+                        Outcome::Done => String::new(),
+                        Outcome::Nothing(why) => why,
+                    };
+                    self.store.finish_job(&job.id, owner, "done", &note, self.now()).await
+                }
+                Err(error) => {
+                    self.metrics.jobs_failed.inc();
+                    tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error, "job failed");
+                    let retry_at = (job.attempts < MAX_ATTEMPTS).then(|| self.now() + backoff(job.attempts));
+                    self.store.fail_job(&job.id, owner, &error, retry_at, self.now()).await
+                }
+            }
+        };
+        match finished {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job finished; another node has it"),
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "could not record a job's outcome"),
+        }
+        done
     }
 
     async fn run_job(&self, job: &Job) -> Attempt {
