@@ -39,14 +39,14 @@ enum Answer {
 
 /// A chat tool's webhook server on 127.0.0.1:0.
 #[derive(Clone)]
-struct Receiver {
-    base: String,
+pub(crate) struct Receiver {
+    pub(crate) base: String,
     got: Arc<Mutex<Vec<Received>>>,
     answer: Arc<Mutex<Answer>>,
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let r = Receiver { base, got: Default::default(), answer: Arc::new(Mutex::new(Answer::Ok)) };
