@@ -75,6 +75,11 @@ impl Server {
         Server::start_with_backend("sqlite", change).await
     }
 
+    /// A server on `backend` with some settings changed.
+    pub async fn start_on_with(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
+        Server::start_with_backend(backend, change).await
+    }
+
     async fn start_with_backend(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
         let mut config = Config { bind: "127.0.0.1:0".parse().unwrap(), database_url: fresh_database(backend).await, ..Config::default() };
         change(&mut config);

@@ -122,22 +122,30 @@ impl Receiver {
 
 /// A server whose webhooks may call loopback (the receiver), with a short timeout.
 async fn server() -> Server {
-    Server::start_with(|c| {
+    server_on("sqlite").await
+}
+
+async fn server_on(backend: &str) -> Server {
+    Server::start_on_with(backend, |c| {
         c.allow_private_webhooks = true;
         c.webhook_timeout = std::time::Duration::from_secs(1);
     })
     .await
 }
 
-/// Runs the jobs due now (later ones, like next Monday's schedule, wait).
+/// Runs the jobs due now (later ones, like next Monday's schedule, wait),
+/// and waits for any the server's own runner took meanwhile (bounded).
 async fn run_due(server: &Server) {
-    for _ in 0..20 {
+    for _ in 0..500 {
         server.app().run_due_jobs().await;
-        let next = server.app().store.next_job_due().await.unwrap();
-        if next.is_none_or(|t| t > server.app().now()) {
+        let store = &server.app().store;
+        let due = store.next_job_due().await.unwrap().is_some_and(|t| t <= server.app().now());
+        if !due && store.job_counts().await.unwrap().running == 0 {
             return;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    panic!("jobs still due or running after 5 s");
 }
 
 async fn add(server: &Server, token: &str, slug: &str, body: Value) -> reqwest::Response {
@@ -251,7 +259,16 @@ async fn slack_discord_matrix_and_generic_endpoints_each_hear_of_a_new_series_an
 
 #[tokio::test]
 async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_an_endpoint_failing_for_a_day_is_turned_off() {
-    let server = server().await;
+    retried_then_turned_off("sqlite").await;
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_and_an_endpoint_failing_for_a_day_is_turned_off_on_postgres() {
+    retried_then_turned_off("postgres").await;
+}
+
+async fn retried_then_turned_off(backend: &str) {
+    let server = server_on(backend).await;
     let rx = Receiver::start().await;
     server.community("org@example.org", "flaky", "public", "open").await;
     let org_browser = server.signed_in("org@example.org").await;
@@ -381,4 +398,40 @@ async fn only_organizers_and_owners_manage_webhooks() {
     }
     let owner = server.signed_in("org@example.org").await;
     assert!(owner.get_ok("/c/roles/webhooks").await.contains("Send a test message and save"));
+}
+
+#[tokio::test]
+async fn the_weeks_schedule_is_posted_on_monday_morning_in_the_community_zone_and_the_next_one_queued() {
+    let server = server().await;
+    let rx = Receiver::start().await;
+    // The fixture's community is in Europe/London; a session tomorrow at 09:00 there.
+    let session = server.live_session("org@example.org", "weekly", "builtin:weekly-coworking", 0).await;
+    let org = server.account("org@example.org").await;
+    let series = server.app().create_series(&org, "weekly", &series_input()).await.unwrap();
+    let first = server.app().store.series_sessions(&series.id, 0, 1).await.unwrap().remove(0);
+    let token = server.token("org@example.org").await;
+    let url = format!("{}/discord", rx.base);
+    assert_eq!(
+        add(&server, &token, "weekly", json!({"kind": "discord", "url": url, "events": ["schedule.weekly"]})).await.status(),
+        StatusCode::CREATED
+    );
+    let queued = server.app().store.jobs_of_kind("webhook.event", 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let monday = jiff::Timestamp::from_second(queued[0].run_at).unwrap().to_zoned(jiff::tz::TimeZone::get("Europe/London").unwrap());
+    assert_eq!((monday.weekday(), monday.hour(), monday.minute()), (jiff::civil::Weekday::Monday, 8, 0), "Monday 08:00 in London");
+    // A week of sessions from that Monday: put the series' first one in it.
+    let at = queued[0].run_at + 3600;
+    server.app().store.update_session(&first.id, &first.content, at, at + 3600, server.app().now()).await.unwrap();
+    server.app().clock.set(queued[0].run_at);
+    run_due(&server).await;
+    let got = rx.events();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body = got[0].json();
+    assert_eq!(body["content"], "This week in Community weekly");
+    assert!(body["embeds"][0]["description"].as_str().unwrap().contains("Writing <Sprint> @everyone"), "{body}");
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    let _ = session;
+    // The next Monday's is queued.
+    let next = server.app().store.jobs_of_kind("webhook.event", 10).await.unwrap();
+    assert!(next.iter().any(|j| j.status == "queued" && j.run_at == queued[0].run_at + 7 * 86_400), "{next:?}");
 }
