@@ -20,10 +20,18 @@ pub enum OutgoingError {
     BadUrl(String),
     #[error("{0} is a private or local address; webhooks may only call the public internet.")]
     Private(String),
-    #[error("No answer within {0} seconds.")]
+    #[error("No answer within {}.", seconds(*.0))]
     Timeout(u64),
     #[error("{0}")]
     Failed(String),
+}
+
+fn seconds(n: u64) -> String {
+    if n == 1 {
+        "a second".into()
+    } else {
+        format!("{n} seconds")
+    }
 }
 
 /// An answer: its status and the start of its body.
