@@ -61,6 +61,7 @@ fn webhook(r: &sqlx::any::AnyRow) -> Result<Webhook> {
 
 /// Enqueues an event job for a community, if any enabled endpoint wants it
 /// (most communities have none: no job then).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn enqueue_event(
     tx: &mut Tx<'_>,
     community_id: &str,

@@ -83,6 +83,9 @@ struct WebhooksPage {
 }
 
 impl WebhooksPage {
+    fn kind_checked(&self, kind: &str) -> bool {
+        self.form.kind == kind
+    }
     fn kind_label(&self, kind: &str) -> &'static str {
         Kind::parse(kind).map(|k| k.label()).unwrap_or("")
     }
