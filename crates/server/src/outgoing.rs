@@ -124,12 +124,16 @@ impl Outgoing {
         }
     }
 
-    /// POSTs (or PUTs) `body` as JSON with `headers`; any answer is returned,
-    /// 2xx or not (a redirect is an answer too, never followed).
-    pub async fn send(&self, method: &str, url: &str, headers: &[(&str, String)], body: String) -> Result<Answer, OutgoingError> {
+    /// POSTs (or PUTs) `body` with `headers` (JSON unless they name another
+    /// content-type); any answer is returned, 2xx or not (a redirect is an
+    /// answer too, never followed).
+    pub async fn send(&self, method: &str, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<Answer, OutgoingError> {
         let url = self.check(url).await?;
         let method = if method == "PUT" { reqwest::Method::PUT } else { reqwest::Method::POST };
-        let mut req = self.client.request(method, url).header("content-type", "application/json").body(body);
+        let mut req = self.client.request(method, url).body(body);
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+            req = req.header("content-type", "application/json");
+        }
         for (name, value) in headers {
             req = req.header(*name, value.as_str());
         }

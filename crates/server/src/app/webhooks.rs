@@ -104,7 +104,7 @@ impl App {
     /// One request to one endpoint; Ok only for a 2xx answer.
     async fn deliver(&self, kind: Kind, url: &str, secret: &str, id: &str, m: &Message) -> Result<(), OutgoingError> {
         let req = payloads::request(kind, url, secret, id, self.now(), m);
-        let answer = self.outgoing.send(req.method, &req.url, &req.headers, req.body).await?;
+        let answer = self.outgoing.send(req.method, &req.url, &req.headers, req.body.into_bytes()).await?;
         if answer.ok() {
             return Ok(());
         }
