@@ -45,6 +45,9 @@ struct Cli {
     /// Days room chat is kept; 0 keeps it for good [default: 90]
     #[arg(long, env = "COWORK_CHAT_RETENTION_DAYS", global = true)]
     chat_retention_days: Option<u32>,
+    /// Let webhooks call private, loopback and link-local addresses (only on a network you trust)
+    #[arg(long, env = "COWORK_ALLOW_PRIVATE_WEBHOOKS", global = true)]
+    allow_private_webhooks: Option<bool>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -101,6 +104,7 @@ struct FileConfig {
     trust_proxy: Option<bool>,
     room_opens_minutes: Option<u32>,
     chat_retention_days: Option<u32>,
+    allow_private_webhooks: Option<bool>,
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -122,6 +126,8 @@ fn config(cli: &Cli) -> Result<Config, String> {
         trust_proxy: cli.trust_proxy.or(file.trust_proxy).unwrap_or(d.trust_proxy),
         room_opens_minutes: cli.room_opens_minutes.or(file.room_opens_minutes).unwrap_or(d.room_opens_minutes).min(24 * 60),
         chat_retention_days: cli.chat_retention_days.or(file.chat_retention_days).unwrap_or(d.chat_retention_days),
+        allow_private_webhooks: cli.allow_private_webhooks.or(file.allow_private_webhooks).unwrap_or(d.allow_private_webhooks),
+        ..d
     })
 }
 

@@ -132,11 +132,13 @@ async fn seed(url: &str, people: usize, runs: usize) -> Vec<String> {
     store.create_series(&c.id, &content, &timing, &owner.id, &plan, "9999-12-31", now()).await.unwrap();
     let sessions: Vec<String> = store.community_sessions(&c.id, 0, i64::MAX, 100).await.unwrap().into_iter().map(|s| s.id).collect();
     let store = Arc::new(store);
+    // PostgreSQL takes writers side by side; SQLite one at a time.
+    let writers = if url.starts_with("postgres") { 16 } else { 1 };
     let mut tasks = Vec::new();
-    for w in 0..16 {
+    for w in 0..writers {
         let (store, sessions, cid) = (store.clone(), sessions.clone(), c.id.clone());
         tasks.push(tokio::spawn(async move {
-            for i in (w..people).step_by(16) {
+            for i in (w..people).step_by(writers) {
                 let a = store.create_account(&format!("p{i}@bench.test"), &format!("Person {i}"), "Asia/Kolkata", now()).await.unwrap();
                 store.add_member(&cid, &a.id, false, now()).await.unwrap();
                 for s in &sessions {

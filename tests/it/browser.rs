@@ -167,3 +167,27 @@ async fn an_organizer_moves_a_google_calendar_in_in_chromium() {
     let _ = std::fs::remove_file(&file);
     assert!(stdout.contains("imported sessions matched"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_connects_a_signed_webhook_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let receiver = crate::webhooks::Receiver::start().await;
+    let server = Server::start_with(|c| c.allow_private_webhooks = true).await;
+    server.community("organizer@example.org", "hook-club", "public", "open").await;
+    let link = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
+    let link2 = server.app().issue_sign_in_link(&email("organizer@example.org")).await.unwrap();
+    let stdout = run(
+        "webhooks.mjs",
+        vec![
+            ("BASE_URL", server.base.clone()),
+            ("ORGANIZER_LINK", link),
+            ("ORGANIZER_LINK2", link2),
+            ("SLUG", "hook-club".into()),
+            ("RECEIVER", receiver.base.clone()),
+        ],
+    )
+    .await;
+    assert!(stdout.contains("pages checked with axe-core"));
+}

@@ -22,4 +22,5 @@ mod session_life;
 mod sign_in_limits;
 mod store;
 mod support;
+mod webhooks;
 mod zones;

@@ -75,6 +75,11 @@ impl Server {
         Server::start_with_backend("sqlite", change).await
     }
 
+    /// A server on `backend` with some settings changed.
+    pub async fn start_on_with(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
+        Server::start_with_backend(backend, change).await
+    }
+
     pub async fn start_with_backend(backend: &str, change: impl FnOnce(&mut Config)) -> Server {
         let mut config = Config { bind: "127.0.0.1:0".parse().unwrap(), database_url: fresh_database(backend).await, ..Config::default() };
         change(&mut config);
@@ -193,11 +198,12 @@ impl Server {
     }
 
     /// Runs the job runner until nothing is due, and waits for jobs the
-    /// server's own background runner took meanwhile (bounded).
+    /// server's own background runner took meanwhile (bounded). Jobs due
+    /// later (by the app's clock) stay queued.
     pub async fn deliver_jobs(&self) {
         for _ in 0..500 {
             self.app().run_due_jobs().await;
-            if self.app().store.unfinished_jobs().await.unwrap() == 0 {
+            if self.app().store.jobs_due_or_running(self.app().now()).await.unwrap() == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

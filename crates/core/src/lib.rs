@@ -12,6 +12,7 @@ pub mod schedule;
 #[cfg(test)]
 mod schedule_properties;
 pub mod time;
+pub mod webhooks;
 pub mod zones;
 
 pub use input::{FieldError, Invalid};

@@ -22,6 +22,10 @@ pub struct Config {
     pub room_opens_minutes: u32,
     /// Room chat is deleted this many days after it was written (0: kept).
     pub chat_retention_days: u32,
+    /// Webhooks may call private, loopback and link-local addresses (tests; a trusted network).
+    pub allow_private_webhooks: bool,
+    /// A webhook that has not answered by then has failed.
+    pub webhook_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -36,6 +40,8 @@ impl Default for Config {
             trust_proxy: false,
             room_opens_minutes: 15,
             chat_retention_days: 90,
+            allow_private_webhooks: false,
+            webhook_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

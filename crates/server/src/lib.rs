@@ -6,6 +6,7 @@ pub mod config;
 pub mod ical;
 mod markdown;
 pub mod metrics;
+pub mod outgoing;
 pub mod page_cache;
 mod web;
 
@@ -24,6 +25,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
     Ok(App {
+        outgoing: outgoing::Outgoing::new(config.allow_private_webhooks, config.webhook_timeout),
         store,
         mailer,
         config: Arc::new(config),

@@ -3,6 +3,7 @@
 
 use crate::jobs::{enqueue, notify, NewJob};
 use crate::rsvps::lock_session;
+use crate::webhooks::enqueue_event;
 use crate::{Result, Store};
 
 /// What cancelling or restoring came to.
@@ -25,8 +26,8 @@ impl Store {
     pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, note: &str, now: i64) -> Result<CancelOutcome> {
         let mut tx = self.pool.begin().await?;
         lock_session(&mut tx, id).await?;
-        let (status, sequence): (String, i64) =
-            sqlx::query_as("SELECT status, sequence FROM sessions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let (status, sequence, community_id): (String, i64, String) =
+            sqlx::query_as("SELECT status, sequence, community_id FROM sessions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
         if (status == "cancelled") == cancelled {
             return Ok(CancelOutcome::AlreadyThat);
         }
@@ -49,6 +50,10 @@ impl Store {
         for account in &people {
             let payload = serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note });
             enqueue(&mut tx, &NewJob::new(kind, format!("{kind}:{id}:{sequence}:{account}"), payload, now), now).await?;
+        }
+        if cancelled {
+            let payload = serde_json::json!({ "event": "session.cancelled", "community_id": community_id, "session_id": id, "note": note });
+            enqueue_event(&mut tx, &community_id, "session.cancelled", &format!("{id}:{sequence}"), payload, now, None, now).await?;
         }
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;

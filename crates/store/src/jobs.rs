@@ -201,6 +201,14 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").fetch_one(&self.pool).await?)
     }
 
+    /// Jobs due by `now` and not done yet, or being done.
+    pub async fn jobs_due_or_running(&self, now: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'running' OR (status = 'queued' AND run_at <= $1)")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// When the next queued job is due, if any (the runner sleeps until then).
     pub async fn next_job_due(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'queued'").fetch_one(&self.pool).await?)

@@ -15,6 +15,7 @@ mod room;
 mod rsvps;
 mod schedule;
 mod sessions;
+mod webhooks;
 
 pub use accounts::*;
 pub use cancellations::*;
@@ -27,6 +28,7 @@ pub use room::*;
 pub use rsvps::*;
 pub use schedule::*;
 pub use sessions::*;
+pub use webhooks::*;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};

@@ -161,6 +161,11 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         insert_series(&mut tx, &id, community_id, c, t, created_by, through, now).await?;
         apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?;
+        let payload = serde_json::json!({ "event": "series.created", "community_id": community_id, "series_id": id });
+        crate::webhooks::enqueue_event(&mut tx, community_id, "series.created", &id, payload, now, None, now).await?;
+        // Sessions starting before the next hourly look-ahead get theirs now.
+        crate::webhooks::enqueue_starting(&mut tx, Some(community_id), None, now, now + crate::webhooks::STARTING_WINDOW, now).await?;
+        crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         self.series(&id).await
     }

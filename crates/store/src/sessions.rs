@@ -174,6 +174,9 @@ impl Store {
         bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
         // More places may now be free.
         let promoted = promote(&mut tx, id, now).await?;
+        // A moved session's "starting in 10 minutes" moves with it (the old job finds the start changed).
+        crate::webhooks::enqueue_starting(&mut tx, None, Some(id), now, i64::MAX, now).await?;
+        crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(promoted)
     }

@@ -35,10 +35,12 @@ pub fn routes() -> Router<App> {
         .route("/communities/{slug}/invites", get(invites).post(create_invite))
         .route("/communities/{slug}/invites/{id}", axum::routing::delete(revoke_invite))
         .merge(schedule::routes())
+        .merge(webhooks::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
 mod schedule;
+mod webhooks;
 
 pub struct ApiError(pub AppError);
 

@@ -7,7 +7,7 @@
 //! again later with backoff, then `dead`).
 
 use super::{secret, App, AppError, AppResult};
-use cowork_store::{Account, Job, JobCounts, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
+use cowork_store::{Account, Job, JobCounts, NewJob, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over: a
@@ -108,6 +108,8 @@ impl App {
             SESSION_CANCELLED => self.tell_status_change(job, true).await,
             SESSION_RESTORED => self.tell_status_change(job, false).await,
             HOURLY => self.hourly().await,
+            WEBHOOK_EVENT => self.webhook_event(job).await,
+            WEBHOOK_DELIVER => self.webhook_deliver(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }
@@ -134,6 +136,7 @@ impl App {
         if purged > 0 {
             tracing::info!(messages = purged, "deleted room chat past its retention");
         }
+        self.webhooks_hourly().await.map_err(|e| format!("webhooks: {e}"))?;
         self.store.purge_finished_jobs(self.now() - 7 * 86_400).await.map_err(|e| format!("forgetting old jobs: {e}"))?;
         Ok(Outcome::Done)
     }

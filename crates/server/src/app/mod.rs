@@ -14,6 +14,7 @@ mod notices;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;
+pub mod webhooks;
 pub mod zones;
 
 use crate::config::Config;
@@ -37,6 +38,8 @@ pub struct App {
     pub job_signal: Arc<tokio::sync::Notify>,
     /// The time jobs, deadlines and reminders go by (tests move it).
     pub clock: Arc<clock::Clock>,
+    /// Requests to other servers (webhooks).
+    pub outgoing: crate::outgoing::Outgoing,
 }
 
 /// The one error type of the service layer; pages and API each map it once.
