@@ -7,7 +7,7 @@
 //! again later with backoff, then `dead`).
 
 use super::{secret, App};
-use cowork_store::{Job, NewJob, SESSION_CANCELLED, SESSION_RESTORED};
+use cowork_store::{Job, NewJob, PUSH_SEND, SESSION_CANCELLED, SESSION_RESTORED};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over.
@@ -87,6 +87,7 @@ impl App {
             SESSION_CANCELLED => self.tell_status_change(job, true).await,
             SESSION_RESTORED => self.tell_status_change(job, false).await,
             HOURLY => self.hourly().await,
+            PUSH_SEND => self.send_push(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }

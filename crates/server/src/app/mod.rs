@@ -11,6 +11,7 @@ pub mod import;
 pub mod jobs;
 pub mod mail;
 mod notices;
+pub mod push;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;
@@ -37,6 +38,8 @@ pub struct App {
     pub job_signal: Arc<tokio::sync::Notify>,
     /// The time jobs, deadlines and reminders go by (tests move it).
     pub clock: Arc<clock::Clock>,
+    /// Requests to other servers (push services): time-limited, no redirects.
+    pub outgoing: crate::outgoing::Outgoing,
 }
 
 /// The one error type of the service layer; pages and API each map it once.
