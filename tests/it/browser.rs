@@ -167,3 +167,20 @@ async fn an_organizer_moves_a_google_calendar_in_in_chromium() {
     let _ = std::fs::remove_file(&file);
     assert!(stdout.contains("imported sessions matched"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_worker_shows_a_pushed_message_as_a_notification_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let session = server.live_session("ada@example.org", "push-club", "builtin:weekly-coworking", 7200).await;
+    let link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
+    let phone_link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
+    let stdout = run(
+        "push.mjs",
+        vec![("BASE_URL", server.base.clone()), ("LINK", link), ("PHONE_LINK", phone_link), ("SESSION", session.id.clone())],
+    )
+    .await;
+    assert!(stdout.contains("a pushed message was shown as a notification"));
+}
