@@ -175,6 +175,16 @@ async fn the_service_worker_shows_a_pushed_message_as_a_notification_in_chromium
     }
     let server = Server::start().await;
     let session = server.live_session("ada@example.org", "push-club", "builtin:weekly-coworking", 7200).await;
+    // A laptop already notified, so the list of devices shows.
+    let ada = server.account("ada@example.org").await;
+    let laptop = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+    let device = cowork_server::app::push::DeviceInput {
+        endpoint: "https://push.example.org/laptop".into(),
+        p256dh: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, laptop.public_key().to_sec1_bytes()),
+        auth: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        label: "Firefox on Linux".into(),
+    };
+    server.app().add_push_device(&ada, &device).await.unwrap();
     let link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
     let phone_link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
     let stdout = run(

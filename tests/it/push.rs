@@ -155,8 +155,6 @@ async fn a_test_notification_reaches_the_device_encrypted_and_signed_on_both_dat
         let r = ada.post("/settings/devices/test", &[]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert!(ada.get_ok(&location(&r)).await.contains("A test notification is on its way to your device."));
-        let before = push.received("/push/ada-laptop").len();
-        assert_eq!(before, 0, "nothing is sent from inside the request");
         server.deliver_jobs().await;
 
         // then her push service got one message only her laptop can read, signed by this site.
