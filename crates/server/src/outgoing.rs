@@ -91,3 +91,59 @@ fn failure(e: reqwest::Error) -> OutgoingError {
         OutgoingError::Unreachable(cause.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A server on 127.0.0.1 that reads one request and then does `answer` with the socket.
+    fn one_shot(answer: impl FnOnce(&mut std::net::TcpStream) + Send + 'static) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/push", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf);
+            answer(&mut socket);
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_an_answer_not_followed() {
+        let url = one_shot(|s| {
+            let _ = s.write_all(b"HTTP/1.1 307 Temporary Redirect\r\nlocation: http://169.254.169.254/latest\r\ncontent-length: 0\r\n\r\n");
+        });
+        let a = Outgoing::default().post(&url, &[], b"x".to_vec()).await.unwrap();
+        assert_eq!(a.status, 307);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        let url = one_shot(|_| std::thread::sleep(Duration::from_secs(3)));
+        let e = Outgoing::new(Duration::from_millis(200)).post(&url, &[], Vec::new()).await.unwrap_err();
+        assert!(matches!(e, OutgoingError::Timeout), "{e}");
+    }
+
+    #[tokio::test]
+    async fn only_the_start_of_a_huge_answer_is_read() {
+        let url = one_shot(|s| {
+            let _ = s.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 10000000\r\n\r\n");
+            let chunk = vec![b'a'; 64 * 1024];
+            for _ in 0..(10_000_000 / chunk.len()) {
+                if s.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        let a = Outgoing::default().post(&url, &[], Vec::new()).await.unwrap();
+        assert_eq!((a.status, a.body.len()), (500, ANSWER_CAP));
+    }
+
+    #[tokio::test]
+    async fn only_http_and_https_are_called() {
+        let e = Outgoing::default().post("file:///etc/passwd", &[], Vec::new()).await.unwrap_err();
+        assert!(matches!(e, OutgoingError::Url(_)), "{e}");
+    }
+}
