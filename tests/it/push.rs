@@ -168,6 +168,7 @@ async fn a_test_notification_reaches_the_device_encrypted_and_signed_on_both_dat
         assert_eq!(header(&got[0], "urgency"), "normal");
         let topic = header(&got[0], "topic");
         assert!(!topic.is_empty() && topic.len() <= 32 && topic.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_eq!(m["tag"], topic.as_str(), "shown under its topic, so a second copy replaces the first");
         check_vapid(&got[0], &push.origin, &vapid_key, server.app().now());
         assert!(Device::new(9).decrypt_fails(&got[0]), "another browser's keys cannot read it");
 
@@ -248,10 +249,15 @@ async fn a_device_that_is_not_one_is_refused_and_nobody_removes_another_persons_
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
-    // With no device, a test notification says why it cannot go.
+    // With no device, a test notification says why it cannot go; clicking on
+    // and on is slowed down.
     let r = ada.post("/settings/devices/test", &[]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("There is no device to send to yet"));
+    for _ in 1..10 {
+        assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::TOO_MANY_REQUESTS);
 
     // Ada's device cannot be removed by Bob.
     let r = add_device(&ada, "https://push.example.org/ada", &d, "Firefox on Linux").await;
@@ -263,4 +269,16 @@ async fn a_device_that_is_not_one_is_refused_and_nobody_removes_another_persons_
     let r = ada.post(&format!("/settings/devices/{id}/remove"), &[]).await;
     assert!(ada.get_ok(&location(&r)).await.contains("That device will not be notified any more."));
     assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
+
+    // Twenty devices is plenty: a twenty-first is refused, one already there is kept.
+    for n in 0..20 {
+        let r = add_device(&ada, &format!("https://push.example.org/{n}"), &d, &format!("Device {n}")).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let r = add_device(&ada, "https://push.example.org/one-more", &d, "One more").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("remove one first"));
+    assert_eq!(add_device(&ada, "https://push.example.org/3", &d, "Device 3, renamed").await.status(), StatusCode::CREATED);
+    let page = ada.get_ok("/settings/devices").await;
+    assert!(page.contains("Device 3, renamed") && !page.contains("One more"));
 }

@@ -15,6 +15,9 @@ use p256::ecdsa::signature::Signer as _;
 const TTL_SECONDS: i64 = 12 * 3600;
 /// A browser gives an endpoint of a few hundred characters.
 const MAX_ENDPOINT: usize = 2048;
+/// Devices one person is notified on: more is a script, not a person, and
+/// each push would fan out to every one of them.
+pub const MAX_DEVICES: usize = 20;
 
 /// What a browser's `PushSubscription.toJSON()` gives, and a name for it.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -85,6 +88,10 @@ impl App {
         if !problems.0.is_empty() {
             return Err(problems.into());
         }
+        let mine = self.store.push_subscriptions(&me.id).await?;
+        if mine.len() >= MAX_DEVICES && !mine.iter().any(|s| s.endpoint == endpoint) {
+            return Err(Invalid::one("endpoint", format!("You are notified on {MAX_DEVICES} devices already; remove one first.")).into());
+        }
         let label: String = d.label.trim().chars().filter(|c| !c.is_control()).take(80).collect();
         let label = if label.is_empty() { "A browser".to_string() } else { label };
         Ok(self.store.save_push_subscription(&me.id, endpoint, d.p256dh.trim(), d.auth.trim(), &label, self.now()).await?)
@@ -117,6 +124,7 @@ impl App {
 
     /// "Send a test notification": one to each of my browsers.
     pub async fn send_test_push(&self, me: &Account) -> AppResult<usize> {
+        self.rate_limit(&[(format!("test-push:{}", me.id), 10, 3600)]).await?;
         let key = format!("test:{}:{}", me.id, super::secret(8));
         let body = format!("Notifications from {} reach this device.", self.config.site_name);
         self.enqueue_push(&me.id, "Test notification", &body, "/settings/devices", &key).await
@@ -148,7 +156,9 @@ impl App {
         if auth.len() != 16 {
             return Err("the device's auth secret is not 16 bytes".into());
         }
-        let message = serde_json::json!({ "title": p.title, "body": p.body, "url": self.absolute(&p.url) }).to_string();
+        // The topic is the notification's tag too: a message that arrives twice
+        // replaces itself on the screen instead of showing twice.
+        let message = serde_json::json!({ "title": p.title, "body": p.body, "url": self.absolute(&p.url), "tag": p.topic }).to_string();
         let encrypted = web_push_native::encrypt(message.into_bytes(), &ua_public, web_push_native::Auth::from_slice(&auth))
             .map_err(|e| format!("encrypting: {e}"))?;
         let audience = reqwest::Url::parse(&sub.endpoint).map_err(|e| format!("endpoint: {e}"))?.origin().ascii_serialization();
