@@ -2,7 +2,7 @@
 //! browser vendor's service, decrypts what cowork sends with the browser's
 //! private key (RFC 8291) and checks the VAPID signature (RFC 8292).
 
-use crate::support::{location, Browser, Server};
+use crate::support::{location, Browser, SendChecked, Server};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use p256::ecdsa::signature::Verifier as _;
@@ -281,4 +281,39 @@ async fn a_device_that_is_not_one_is_refused_and_nobody_removes_another_persons_
     assert_eq!(add_device(&ada, "https://push.example.org/3", &d, "Device 3, renamed").await.status(), StatusCode::CREATED);
     let page = ada.get_ok("/settings/devices").await;
     assert!(page.contains("Device 3, renamed") && !page.contains("One more"));
+}
+
+#[tokio::test]
+async fn a_script_lists_adds_and_removes_devices_through_the_api() {
+    let server = Server::start().await;
+    let token = server.token("ada@example.org").await;
+    let http = reqwest::Client::new();
+    let d = Device::new(7);
+    let list = http.get(server.url("/api/v1/me/devices")).bearer_auth(&token).sent().await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let list: serde_json::Value = list.json().await.unwrap();
+    assert_eq!(B64.decode(list["vapid_public_key"].as_str().unwrap()).unwrap().len(), 65);
+    assert_eq!(list["items"], serde_json::json!([]));
+
+    let body = serde_json::json!({ "endpoint": "https://push.example.org/a", "p256dh": d.p256dh(), "auth": d.auth(), "label": "Kiosk" });
+    let r = http.post(server.url("/api/v1/me/devices")).bearer_auth(&token).json(&body).sent().await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let added: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(added["label"], "Kiosk");
+    assert!(added.get("auth").is_none() && added.get("endpoint").is_none(), "the browser's secrets stay on the server");
+
+    let bad = serde_json::json!({ "endpoint": "https://push.example.org/b", "p256dh": "not-a-key", "auth": d.auth() });
+    let r = http.post(server.url("/api/v1/me/devices")).bearer_auth(&token).json(&bad).sent().await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["fields"][0]["field"], "p256dh", "{e}");
+
+    let id = added["id"].as_str().unwrap();
+    let other = server.token("bob@example.org").await;
+    let r = http.delete(server.url(&format!("/api/v1/me/devices/{id}"))).bearer_auth(&other).sent().await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "not Bob's to remove");
+    let r = http.delete(server.url(&format!("/api/v1/me/devices/{id}"))).bearer_auth(&token).sent().await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let list: serde_json::Value = http.get(server.url("/api/v1/me/devices")).bearer_auth(&token).sent().await.json().await.unwrap();
+    assert_eq!(list["items"], serde_json::json!([]));
 }
