@@ -224,63 +224,65 @@ async fn a_busy_push_service_gets_the_same_message_again_later_and_a_forgotten_d
 }
 
 #[tokio::test]
-async fn a_device_that_is_not_one_is_refused_and_nobody_removes_another_persons_device() {
-    let server = Server::start().await;
-    let ada = server.signed_in("ada@example.org").await;
-    let d = Device::new(7);
-    let bad = [
-        ("ftp://push.example.org/x", d.p256dh(), d.auth(), "That is not a push service address"),
-        ("http://push.example.org/x", d.p256dh(), d.auth(), "That is not a push service address"),
-        ("https://push.example.org/x", B64.encode([4u8; 65]), d.auth(), "P-256 public key"),
-        ("https://push.example.org/x", d.p256dh(), B64.encode([1u8; 8]), "16-byte authentication secret"),
-    ];
-    for (endpoint, p256dh, auth, says) in bad {
-        let r = ada.post("/settings/devices", &[("endpoint", endpoint), ("p256dh", &p256dh), ("auth", &auth)]).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}");
-        assert!(r.text().await.unwrap().contains(says), "{says}");
-    }
-    // Without the page's CSRF value nothing is kept either.
-    let r = ada
-        .http
-        .post(ada.url("/settings/devices"))
-        .form(&[("endpoint", "https://push.example.org/y"), ("p256dh", &d.p256dh()), ("auth", &d.auth())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
-    // With no device, a test notification says why it cannot go; clicking on
-    // and on is slowed down.
-    let r = ada.post("/settings/devices/test", &[]).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("There is no device to send to yet"));
-    for _ in 1..10 {
-        assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+async fn a_device_that_is_not_one_is_refused_and_nobody_removes_another_persons_device_on_both_databases() {
+    for backend in ["sqlite", "postgres"] {
+        let server = Server::start_on(backend).await;
+        let ada = server.signed_in("ada@example.org").await;
+        let d = Device::new(7);
+        let bad = [
+            ("ftp://push.example.org/x", d.p256dh(), d.auth(), "That is not a push service address"),
+            ("http://push.example.org/x", d.p256dh(), d.auth(), "That is not a push service address"),
+            ("https://push.example.org/x", B64.encode([4u8; 65]), d.auth(), "P-256 public key"),
+            ("https://push.example.org/x", d.p256dh(), B64.encode([1u8; 8]), "16-byte authentication secret"),
+        ];
+        for (endpoint, p256dh, auth, says) in bad {
+            let r = ada.post("/settings/devices", &[("endpoint", endpoint), ("p256dh", &p256dh), ("auth", &auth)]).await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}");
+            assert!(r.text().await.unwrap().contains(says), "{says}");
+        }
+        // Without the page's CSRF value nothing is kept either.
+        let r = ada
+            .http
+            .post(ada.url("/settings/devices"))
+            .form(&[("endpoint", "https://push.example.org/y"), ("p256dh", &d.p256dh()), ("auth", &d.auth())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
+        // With no device, a test notification says why it cannot go; clicking on
+        // and on is slowed down.
+        let r = ada.post("/settings/devices/test", &[]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("There is no device to send to yet"));
+        for _ in 1..10 {
+            assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        assert_eq!(ada.post("/settings/devices/test", &[]).await.status(), StatusCode::TOO_MANY_REQUESTS);
 
-    // Ada's device cannot be removed by Bob.
-    let r = add_device(&ada, "https://push.example.org/ada", &d, "Firefox on Linux").await;
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let bob = server.signed_in("bob@example.org").await;
-    let r = bob.post(&format!("/settings/devices/{id}/remove"), &[]).await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(ada.get_ok("/settings/devices").await.contains("Firefox on Linux"));
-    let r = ada.post(&format!("/settings/devices/{id}/remove"), &[]).await;
-    assert!(ada.get_ok(&location(&r)).await.contains("That device will not be notified any more."));
-    assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
+        // Ada's device cannot be removed by Bob.
+        let r = add_device(&ada, "https://push.example.org/ada", &d, "Firefox on Linux").await;
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let bob = server.signed_in("bob@example.org").await;
+        let r = bob.post(&format!("/settings/devices/{id}/remove"), &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(ada.get_ok("/settings/devices").await.contains("Firefox on Linux"));
+        let r = ada.post(&format!("/settings/devices/{id}/remove"), &[]).await;
+        assert!(ada.get_ok(&location(&r)).await.contains("That device will not be notified any more."));
+        assert!(ada.get_ok("/settings/devices").await.contains("No device yet."));
 
-    // Twenty devices is plenty: a twenty-first is refused, one already there is kept.
-    for n in 0..20 {
-        let r = add_device(&ada, &format!("https://push.example.org/{n}"), &d, &format!("Device {n}")).await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        // Twenty devices is plenty: a twenty-first is refused, one already there is kept.
+        for n in 0..20 {
+            let r = add_device(&ada, &format!("https://push.example.org/{n}"), &d, &format!("Device {n}")).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let r = add_device(&ada, "https://push.example.org/one-more", &d, "One more").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("remove one first"));
+        assert_eq!(add_device(&ada, "https://push.example.org/3", &d, "Device 3, renamed").await.status(), StatusCode::CREATED);
+        let page = ada.get_ok("/settings/devices").await;
+        assert!(page.contains("Device 3, renamed") && !page.contains("One more"));
     }
-    let r = add_device(&ada, "https://push.example.org/one-more", &d, "One more").await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("remove one first"));
-    assert_eq!(add_device(&ada, "https://push.example.org/3", &d, "Device 3, renamed").await.status(), StatusCode::CREATED);
-    let page = ada.get_ok("/settings/devices").await;
-    assert!(page.contains("Device 3, renamed") && !page.contains("One more"));
 }
 
 #[tokio::test]
