@@ -319,3 +319,41 @@ async fn a_script_lists_adds_and_removes_devices_through_the_api() {
     let list: serde_json::Value = http.get(server.url("/api/v1/me/devices")).bearer_auth(&token).sent().await.json().await.unwrap();
     assert_eq!(list["items"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_push_that_matters_until_a_start_is_urgent_kept_no_longer_and_enqueued_once() {
+    let server = Server::start().await;
+    let push = PushService::start().await;
+    let ada = server.signed_in("ada@example.org").await;
+    let laptop = Device::new(7);
+    assert_eq!(add_device(&ada, &push.endpoint("/push/laptop"), &laptop, "Firefox on Linux").await.status(), StatusCode::CREATED);
+    let account = server.account("ada@example.org").await;
+
+    // "Starting now", useful for ten minutes, enqueued twice by the same change.
+    let start = server.app().now() + 600;
+    let n = cowork_server::app::push::Notification {
+        title: "Weekly Coworking is starting",
+        body: "The room is open.",
+        url: "/upcoming",
+        key: "starting:session-1:ada",
+        urgent: true,
+        deadline: Some(start),
+    };
+    assert_eq!(server.app().enqueue_push(&account.id, &n).await.unwrap(), 1);
+    assert_eq!(server.app().enqueue_push(&account.id, &n).await.unwrap(), 0, "the same key is enqueued once");
+    server.deliver_jobs().await;
+    let got = push.received("/push/laptop");
+    assert_eq!(got.len(), 1);
+    assert_eq!(header(&got[0], "urgency"), "high");
+    let ttl: i64 = header(&got[0], "ttl").parse().unwrap();
+    assert!(ttl > 0 && ttl <= 600, "a push service keeps it until the start at most: {ttl}");
+    assert_eq!(laptop.decrypt(&got[0])["title"], "Weekly Coworking is starting");
+
+    // Once the start has passed, such a push is dropped, not sent late.
+    server.app().clock.advance(601);
+    let late = cowork_server::app::push::Notification { key: "starting:session-2:ada", ..n };
+    assert_eq!(server.app().enqueue_push(&account.id, &late).await.unwrap(), 1);
+    server.deliver_jobs().await;
+    assert_eq!(push.received("/push/laptop").len(), 1, "nothing sent after the start");
+    assert_eq!(server.app().store.job_counts().await.unwrap().dropped, 1);
+}

@@ -32,6 +32,8 @@ pub struct PushMessage {
     pub body: String,
     pub url: String,
     pub topic: String,
+    /// Sent with `Urgency: high` (a session starting now), else normal.
+    pub urgent: bool,
 }
 
 fn subscription(r: &sqlx::any::AnyRow) -> Result<PushSubscription> {
@@ -70,6 +72,7 @@ pub(crate) async fn enqueue_push(
             "body": message.body,
             "url": message.url,
             "topic": message.topic,
+            "urgent": message.urgent,
         });
         let mut job = NewJob::new(PUSH_SEND, format!("{PUSH_SEND}:{}:{id}", message.topic), payload, now);
         if let Some(d) = deadline {

@@ -29,6 +29,22 @@ pub struct DeviceInput {
     pub label: String,
 }
 
+/// What other features push to a person (a reminder, "starting now").
+pub struct Notification<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Opened on a click; a path is made absolute with the site's base URL.
+    pub url: &'a str,
+    /// Which message this is (a reminder of one session for one person): the
+    /// same key is enqueued once and carries the same `Topic` on every try.
+    pub key: &'a str,
+    /// `Urgency: high`, for what is happening now.
+    pub urgent: bool,
+    /// Useless after this instant (the session's start): not sent later, and
+    /// a push service holding it for an offline browser drops it by then.
+    pub deadline: Option<i64>,
+}
+
 /// A fresh VAPID key pair, base64url: (private scalar, uncompressed public point).
 pub fn new_vapid_pair() -> (String, String) {
     loop {
@@ -109,13 +125,11 @@ impl App {
         }
     }
 
-    /// Pushes `title`/`body` (opening `url` on a click) to each of the
-    /// person's browsers. `key` says which message this is (a reminder of one
-    /// session for one person): pushing the same key again sends nothing new.
-    /// Returns how many browsers it goes to.
-    pub async fn enqueue_push(&self, account_id: &str, title: &str, body: &str, url: &str, key: &str) -> AppResult<usize> {
-        let message = PushMessage { title: title.into(), body: body.into(), url: url.into(), topic: topic(key) };
-        let queued = self.store.enqueue_push(account_id, &message, None, self.now()).await?;
+    /// Pushes a notification to each of the person's browsers; returns how
+    /// many it goes to. Pushing the same `key` again sends nothing new.
+    pub async fn enqueue_push(&self, account_id: &str, n: &Notification<'_>) -> AppResult<usize> {
+        let message = PushMessage { title: n.title.into(), body: n.body.into(), url: n.url.into(), topic: topic(n.key), urgent: n.urgent };
+        let queued = self.store.enqueue_push(account_id, &message, n.deadline, self.now()).await?;
         if queued > 0 {
             self.jobs_due();
         }
@@ -127,7 +141,9 @@ impl App {
         self.rate_limit(&[(format!("test-push:{}", me.id), 10, 3600)]).await?;
         let key = format!("test:{}:{}", me.id, super::secret(8));
         let body = format!("Notifications from {} reach this device.", self.config.site_name);
-        self.enqueue_push(&me.id, "Test notification", &body, "/settings/devices", &key).await
+        let n =
+            Notification { title: "Test notification", body: &body, url: "/settings/devices", key: &key, urgent: false, deadline: None };
+        self.enqueue_push(&me.id, &n).await
     }
 
     /// A `push.send` job: encrypts the message for one browser and POSTs it to
@@ -141,6 +157,8 @@ impl App {
             body: String,
             url: String,
             topic: String,
+            #[serde(default)]
+            urgent: bool,
         }
         let p: Payload = serde_json::from_str(&job.payload).map_err(|e| format!("unreadable payload: {e}"))?;
         let Some(sub) = self.store.push_subscription(&p.subscription).await.map_err(|e| e.to_string())? else {
@@ -163,10 +181,12 @@ impl App {
             .map_err(|e| format!("encrypting: {e}"))?;
         let audience = reqwest::Url::parse(&sub.endpoint).map_err(|e| format!("endpoint: {e}"))?.origin().ascii_serialization();
         let jwt = vapid_jwt(&private, &audience, &self.vapid_subject(), self.now() + TTL_SECONDS)?;
+        // Kept for an offline browser no longer than it is of use.
+        let ttl = if job.deadline > 0 { (job.deadline - self.now()).clamp(0, TTL_SECONDS) } else { TTL_SECONDS };
         let headers = [
             ("authorization", format!("vapid t={jwt}, k={public}")),
-            ("ttl", TTL_SECONDS.to_string()),
-            ("urgency", "normal".to_string()),
+            ("ttl", ttl.to_string()),
+            ("urgency", if p.urgent { "high" } else { "normal" }.to_string()),
             ("topic", p.topic.clone()),
             ("content-encoding", "aes128gcm".to_string()),
             ("content-type", "application/octet-stream".to_string()),
