@@ -191,3 +191,30 @@ async fn an_organizer_connects_a_signed_webhook_in_chromium() {
     .await;
     assert!(stdout.contains("pages checked with axe-core"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_worker_shows_a_pushed_message_as_a_notification_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let session = server.live_session("ada@example.org", "push-club", "builtin:weekly-coworking", 7200).await;
+    // A laptop already notified, so the list of devices shows.
+    let ada = server.account("ada@example.org").await;
+    let laptop = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+    let device = cowork_server::app::push::DeviceInput {
+        endpoint: "https://push.example.org/laptop".into(),
+        p256dh: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, laptop.public_key().to_sec1_bytes()),
+        auth: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        label: "Firefox on Linux".into(),
+    };
+    server.app().add_push_device(&ada, &device).await.unwrap();
+    let link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
+    let phone_link = server.app().issue_sign_in_link(&email("ada@example.org")).await.unwrap();
+    let stdout = run(
+        "push.mjs",
+        vec![("BASE_URL", server.base.clone()), ("LINK", link), ("PHONE_LINK", phone_link), ("SESSION", session.id.clone())],
+    )
+    .await;
+    assert!(stdout.contains("a pushed message was shown as a notification"));
+}

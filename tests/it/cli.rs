@@ -54,7 +54,7 @@ fn migrate_demo_and_admin_create() {
     let db = format!("sqlite://{}", dir.join("x.db").display());
     let out = cowork(&dir).args(["--database-url", &db, "migrate"]).output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("5 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6 migration(s) applied"));
     let again = cowork(&dir).args(["--database-url", &db, "migrate"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 migration(s) applied"));
 

@@ -15,6 +15,7 @@ mod mail;
 mod nul_bytes;
 mod openapi;
 mod pages;
+mod push;
 mod room;
 mod room_timer;
 mod schedule;

@@ -24,6 +24,8 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
+    // Made on first start and kept: browsers subscribe with its public half.
+    store.vapid_keys(app::push::new_vapid_pair, app::now()).await.map_err(|e| format!("VAPID keys: {e}"))?;
     Ok(App {
         outgoing: outgoing::Outgoing::new(config.allow_private_webhooks, config.webhook_timeout),
         store,

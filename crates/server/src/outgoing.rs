@@ -18,7 +18,7 @@ const MAX_ANSWER: usize = 16 * 1024;
 pub enum OutgoingError {
     #[error("{0}")]
     BadUrl(String),
-    #[error("{0} is a private or local address; webhooks may only call the public internet.")]
+    #[error("{0} is a private or local address; cowork only calls the public internet.")]
     Private(String),
     #[error("No answer within {}.", seconds(*.0))]
     Timeout(u64),
@@ -92,7 +92,7 @@ impl Outgoing {
             .timeout(timeout)
             .connect_timeout(timeout)
             .dns_resolver(Arc::new(CheckedResolver { allow_private }))
-            .user_agent("cowork-webhooks")
+            .user_agent("cowork")
             .build()
             .expect("the HTTP client's settings are valid");
         Outgoing { client, allow_private, timeout }

@@ -24,7 +24,7 @@ impl Store {
     /// organizer's note, a new calendar SEQUENCE, and a notice job for every
     /// person going or waiting, all or nothing.
     pub async fn set_session_cancelled(&self, id: &str, cancelled: bool, note: &str, now: i64) -> Result<CancelOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_session(&mut tx, id).await?;
         let (status, sequence, community_id): (String, i64, String) =
             sqlx::query_as("SELECT status, sequence, community_id FROM sessions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;

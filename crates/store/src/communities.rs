@@ -144,7 +144,7 @@ impl Store {
     /// Creates a community with its creator as owner, in one transaction.
     pub async fn create_community(&self, d: &CommunityDraft, owner_id: &str, now: i64) -> Result<Community> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let r = bind_draft(sqlx::query(
             "INSERT INTO communities (id, slug, name, description, topics, code_of_conduct, conduct_contact, visibility, join_policy, time_zone, \
              link_chat, link_newsletter, link_website, search_text, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
@@ -314,7 +314,7 @@ impl Store {
     /// Under the community's lock, so two owners demoting each other at once
     /// cannot both succeed.
     async fn change_membership(&self, community_id: &str, account_id: &str, change: MembershipChange) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_community(&mut tx, community_id).await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT role FROM memberships WHERE community_id = $1 AND account_id = $2 AND status <> 'removed'")
@@ -466,7 +466,7 @@ impl Store {
     /// one transaction, under the community's lock, so a double submit joins
     /// once and counts once, and a last place is used once.
     pub async fn join_with_invite(&self, community_id: &str, account_id: &str, code_hash: &str, now: i64) -> Result<InviteJoin> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_community(&mut tx, community_id).await?;
         let status: Option<String> = sqlx::query_scalar("SELECT status FROM memberships WHERE community_id = $1 AND account_id = $2")
             .bind(community_id)

@@ -117,7 +117,7 @@ const CLAIMABLE: &str = "((status = 'queued' AND run_at <= $2) OR (status = 'run
 impl Store {
     /// Enqueues a job that no other change goes with (a timer, an hourly task).
     pub async fn enqueue_job(&self, job: &NewJob, now: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let new = enqueue(&mut tx, job, now).await?;
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;
@@ -181,7 +181,7 @@ impl Store {
 
     /// An admin's "retry" of a dead job: queued again, due now, attempts reset.
     pub async fn retry_dead_job(&self, id: &str, now: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let r =
             sqlx::query("UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND status = 'dead'")
                 .bind(id)

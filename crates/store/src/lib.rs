@@ -11,6 +11,7 @@ mod happening;
 mod jobs;
 mod migrations;
 mod outbox;
+mod push;
 mod room;
 mod rsvps;
 mod schedule;
@@ -24,6 +25,7 @@ pub use formats::*;
 pub use happening::*;
 pub use jobs::*;
 pub use outbox::*;
+pub use push::*;
 pub use room::*;
 pub use rsvps::*;
 pub use schedule::*;
@@ -108,6 +110,17 @@ impl Store {
             .connect_with(opts)
             .await?;
         Ok(Store { pool, backend, url: own_url })
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (BEGIN
+    /// IMMEDIATE): a transaction that reads before it writes then waits its
+    /// turn, rather than failing as "database is locked" when another writer
+    /// committed in between.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub fn backend(&self) -> Backend {

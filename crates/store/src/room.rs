@@ -393,7 +393,7 @@ impl Store {
 
     /// Closes a table (its seats are given up) or reopens it until `until_phase`.
     pub async fn set_table_closed(&self, session_id: &str, id: &str, closed: bool, until_phase: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         touched(
             sqlx::query("UPDATE room_tables SET closed = $3, until_phase = $4 WHERE session_id = $1 AND id = $2")
                 .bind(session_id)
@@ -448,7 +448,7 @@ impl Store {
     // ---- removals
 
     pub async fn remove_from_room(&self, session_id: &str, account_id: &str, by: &str, now: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO room_removals (session_id, account_id, removed_by, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (session_id, account_id) DO NOTHING",
@@ -577,7 +577,7 @@ impl Store {
         anonymous: bool,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let before: Option<i64> =
             sqlx::query_scalar("SELECT anonymous FROM room_feedback_givers WHERE session_id = $1 AND account_id = $2")
                 .bind(session_id)

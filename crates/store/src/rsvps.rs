@@ -82,7 +82,7 @@ impl Store {
     /// Answers "going": a place if one is free, else the end of the waitlist.
     /// Under the session's lock, so places are never overbooked.
     pub async fn rsvp(&self, session_id: &str, account_id: &str, now: i64) -> Result<RsvpResult> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_session(&mut tx, session_id).await?;
         let status: String = sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
         if status == "cancelled" {
@@ -133,7 +133,7 @@ impl Store {
     /// Withdraws an answer; a freed place goes to the first on the waitlist.
     /// Returns who was promoted.
     pub async fn cancel_rsvp(&self, session_id: &str, account_id: &str, late: bool, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_session(&mut tx, session_id).await?;
         let r = sqlx::query("UPDATE rsvps SET status = 'cancelled', late = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2 AND status <> 'cancelled'")
             .bind(session_id)
@@ -151,7 +151,7 @@ impl Store {
     }
 
     pub async fn rsvp_status(&self, session_id: &str, account_id: &str) -> Result<Option<RsvpResult>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
             .bind(session_id)
             .bind(account_id)

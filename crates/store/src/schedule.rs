@@ -158,7 +158,7 @@ impl Store {
         now: i64,
     ) -> Result<Series> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_series(&mut tx, &id, community_id, c, t, created_by, through, now).await?;
         apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?;
         let payload = serde_json::json!({ "event": "series.created", "community_id": community_id, "series_id": id });
@@ -179,7 +179,7 @@ impl Store {
         created_by: &str,
         now: i64,
     ) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut added = 0;
         for (c, t, plan, source_uid) in items {
             let id = new_id();
@@ -202,7 +202,7 @@ impl Store {
         created_by: &str,
         now: i64,
     ) -> Result<(usize, Vec<String>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut added = 0;
         let mut ids = Vec::with_capacity(items.len());
         for s in items {
@@ -301,7 +301,7 @@ impl Store {
         through: &str,
         now: i64,
     ) -> Result<PlanReport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let community_id = update_series_row(&mut tx, id, version, c, t, through, now).await?;
         let report = apply_plan(&mut tx, id, &community_id, c, plan, Some(from), now).await?;
         tx.commit().await?;
@@ -325,7 +325,7 @@ impl Store {
         created_by: &str,
         now: i64,
     ) -> Result<(Series, PlanReport)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let r = sqlx::query("UPDATE series SET rrule = $3, version = version + 1, updated_at = $4 WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(version)
@@ -375,7 +375,7 @@ impl Store {
     /// edited since, nothing is added (the edit made its own sessions, and the
     /// next run plans from the new version).
     pub async fn extend_series(&self, id: &str, version: i64, plan: &[Planned], through: &str, now: i64) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // Touching the row takes its lock, so an edit cannot slip in between.
         let current = sqlx::query("UPDATE series SET version = version WHERE id = $1 AND version = $2")
             .bind(id)

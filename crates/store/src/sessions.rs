@@ -163,7 +163,7 @@ impl Store {
 
     /// Edits one occurrence on its own (which detaches it from series edits).
     pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         lock_session(&mut tx, id).await?;
         let q = sqlx::query(
             "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \

@@ -239,7 +239,7 @@ impl Store {
         run_at: i64,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let new = enqueue_event(&mut tx, community_id, event, key, payload, run_at, None, now).await?;
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;
@@ -249,7 +249,7 @@ impl Store {
     /// "Starting in 10 minutes" jobs for sessions starting in `[from, to)`
     /// (the hourly work and a new endpoint catch up with what planning missed).
     pub async fn enqueue_starting_webhooks(&self, community_id: Option<&str>, from: i64, to: i64, now: i64) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let n = enqueue_starting(&mut tx, community_id, None, from, to, now).await?;
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;

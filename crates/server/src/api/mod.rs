@@ -24,6 +24,8 @@ pub fn routes() -> Router<App> {
         .route("/me/communities", get(my_communities))
         .route("/me/tokens", get(tokens))
         .route("/me/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/me/devices", get(devices).post(add_device))
+        .route("/me/devices/{id}", axum::routing::delete(remove_device))
         .route("/communities", get(directory).post(create_community))
         .route("/communities/{slug}", get(community).patch(update_community))
         .route("/communities/{slug}/join", post(join))
@@ -229,6 +231,26 @@ async fn tokens(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
 
 async fn revoke_token(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
     app.revoke_api_token(&me, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A device as the API shows it: its endpoint and keys stay with the server.
+fn device(d: &cowork_store::PushSubscription) -> Value {
+    json!({ "id": d.id, "label": d.label, "created_at": d.created_at })
+}
+
+async fn devices(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    let items: Vec<Value> = app.push_devices(&me).await?.iter().map(device).collect();
+    Ok(Json(json!({ "vapid_public_key": app.vapid_public_key().await?, "items": items })).into_response())
+}
+
+async fn add_device(State(app): State<App>, ApiUser(me): ApiUser, Body(d): Body<crate::app::push::DeviceInput>) -> ApiResult {
+    let d = app.add_push_device(&me, &d).await?;
+    Ok((StatusCode::CREATED, Json(device(&d))).into_response())
+}
+
+async fn remove_device(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    app.remove_push_device(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

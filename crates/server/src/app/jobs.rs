@@ -7,7 +7,7 @@
 //! again later with backoff, then `dead`).
 
 use super::{secret, App, AppError, AppResult};
-use cowork_store::{Account, Job, JobCounts, NewJob, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT};
+use cowork_store::{Account, Job, JobCounts, NewJob, PUSH_SEND, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over: a
@@ -110,6 +110,7 @@ impl App {
             HOURLY => self.hourly().await,
             WEBHOOK_EVENT => self.webhook_event(job).await,
             WEBHOOK_DELIVER => self.webhook_deliver(job).await,
+            PUSH_SEND => self.send_push(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }

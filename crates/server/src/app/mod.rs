@@ -11,6 +11,7 @@ pub mod import;
 pub mod jobs;
 pub mod mail;
 mod notices;
+pub mod push;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;
@@ -38,7 +39,8 @@ pub struct App {
     pub job_signal: Arc<tokio::sync::Notify>,
     /// The time jobs, deadlines and reminders go by (tests move it).
     pub clock: Arc<clock::Clock>,
-    /// Requests to other servers (webhooks).
+    /// Requests to other servers (webhooks, push services): public addresses
+    /// only (unless allowed), time-limited, no redirects.
     pub outgoing: crate::outgoing::Outgoing,
 }
 

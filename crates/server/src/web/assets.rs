@@ -22,13 +22,14 @@ struct Asset {
     etag: String,
 }
 
-const FILES: [(&str, &str, &str); 6] = [
+const FILES: [(&str, &str, &str); 7] = [
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
     // Imported by room.js by their plain names (revalidated with an ETag).
     ("room-timer.js", "text/javascript; charset=utf-8", include_str!("../../static/room-timer.js")),
     ("room-merge.js", "text/javascript; charset=utf-8", include_str!("../../static/room-merge.js")),
+    ("push.js", "text/javascript; charset=utf-8", include_str!("../../static/push.js")),
     ("icon.svg", "image/svg+xml", include_str!("../../static/icon.svg")),
 ];
 

@@ -6,6 +6,7 @@ mod assets;
 mod calendar;
 mod communities;
 mod compression;
+mod devices;
 mod field_names;
 mod formats;
 mod home;
@@ -60,6 +61,7 @@ pub fn router(app: App) -> Router {
         .merge(home::routes())
         .merge(signin::routes())
         .merge(settings::routes())
+        .merge(devices::routes())
         .merge(communities::routes())
         .merge(admin::routes())
         .merge(schedule::routes())

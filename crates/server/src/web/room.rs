@@ -64,6 +64,8 @@ struct RoomPage {
     now_ms: i64,
     statuses: &'static [(&'static str, &'static str)],
     modes: &'static [(&'static str, &'static str)],
+    /// For "Notify me on this device" while waiting for the room to open.
+    vapid_key: String,
 }
 
 impl RoomPage {
@@ -90,7 +92,8 @@ async fn page(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> Pa
         })
         .collect();
     let ended = now >= entry.closes_at_ms;
-    ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES })
+    let vapid_key = app.vapid_public_key().await?;
+    ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES, vapid_key })
 }
 
 #[derive(Template)]
