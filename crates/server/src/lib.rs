@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 pub async fn open(mut config: Config) -> Result<App, String> {
     let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
-    let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
+    let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from, &config.site_name)?;
     Ok(App {
         store,
         mailer,

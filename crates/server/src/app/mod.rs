@@ -14,6 +14,7 @@ mod notices;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;
+pub mod unsubscribe;
 pub mod zones;
 
 use crate::config::Config;
