@@ -10,6 +10,7 @@ mod cli;
 mod delivery;
 mod form_errors;
 mod import;
+mod invitations;
 mod mail;
 mod nul_bytes;
 mod openapi;

@@ -186,6 +186,7 @@ async fn a_hundred_concurrent_rsvps_for_ten_places_through_the_api() {
     let promoted = server.app().store.account(&first_waiting).await.unwrap();
     let status = server.app().store.rsvp_status(&session.id, &promoted.id).await.unwrap().unwrap();
     assert_eq!(status.status.as_str(), "going");
+    server.deliver_jobs().await;
     let mail = server.app().store.outbox(Some(&promoted.email), 5).await.unwrap();
     assert!(mail.iter().any(|m| m.subject.contains("You have a place")), "the promoted person is told");
     assert_eq!(server.app().store.session(&session.id).await.unwrap().going_count, 10);

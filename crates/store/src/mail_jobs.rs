@@ -45,3 +45,25 @@ pub(crate) async fn rsvp_position(tx: &mut Tx<'_>, session_id: &str, account_id:
         .fetch_one(&mut **tx)
         .await?)
 }
+
+/// The dedupe key of a sign-in mail: its address first, so the queue can
+/// tell whether one is still on its way.
+pub fn sign_in_mail_key(email: &str, id: &str) -> String {
+    format!("{MAIL_SIGN_IN}:{email}:{id}")
+}
+
+impl crate::Store {
+    /// Whether a sign-in mail to `email` is queued or being sent (its link
+    /// is made when it goes out, so it counts as a usable link already).
+    pub async fn sign_in_mail_on_its_way(&self, email: &str) -> Result<bool> {
+        let prefix = format!("{MAIL_SIGN_IN}:{email}:");
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND status IN ('queued', 'running') AND substr(dedupe_key, 1, length($2)) = $2",
+        )
+        .bind(MAIL_SIGN_IN)
+        .bind(&prefix)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+}

@@ -6,6 +6,7 @@ use super::{hash_secret, now, secret, App, AppError, AppResult};
 use cowork_core::input::{self, Email};
 use cowork_core::time::Zone;
 use cowork_core::{FieldError, Invalid};
+use cowork_store::sign_in_mail_key;
 use cowork_store::{new_id, Account, ApiToken, Job, NewJob, Profile, MAIL_SIGN_IN};
 
 pub const LINK_MINUTES: i64 = 15;
@@ -85,7 +86,9 @@ impl App {
         let email = Email::parse(raw_email)?;
         self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr-ip:{email}:{ip}"), 5, 900)]).await?;
         let mails = self.store.hit_rate_limit(&format!("link-mail:{email}"), 3600, now()).await?;
-        if mails > LINK_MAILS_PER_HOUR && self.store.has_live_login_link(email.as_str(), now()).await? {
+        if mails > LINK_MAILS_PER_HOUR
+            && (self.store.has_live_login_link(email.as_str(), now()).await? || self.store.sign_in_mail_on_its_way(email.as_str()).await?)
+        {
             return Ok(());
         }
         // The link itself is made when the mail goes out, so no secret waits in the queue.

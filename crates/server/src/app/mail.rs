@@ -7,12 +7,11 @@
 
 use super::jobs::{Attempt, Outcome};
 use super::App;
-use crate::app::now;
 use askama::Template;
 use cowork_core::notifications::{Channel, Kind};
 use cowork_store::{Job, Store};
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 
@@ -158,7 +157,10 @@ impl Mailer {
         let mut parts = MultiPart::alternative().singlepart(SinglePart::plain(text.clone())).singlepart(SinglePart::html(html));
         if let Some((method, ics)) = &l.calendar {
             let ct = ContentType::parse(&format!("text/calendar; method={method}; charset=utf-8")).map_err(|e| e.to_string())?;
-            parts = parts.singlepart(SinglePart::builder().header(ct).body(ics.clone()));
+            // Quoted-printable keeps the iCalendar lines readable (and their CRLFs intact).
+            let body =
+                Body::new_with_encoding(ics.clone(), ContentTransferEncoding::QuotedPrintable).map_err(|_| "calendar part".to_string())?;
+            parts = parts.singlepart(SinglePart::builder().header(ct).body(body));
         }
         let mut b = Message::builder().from(self.from.clone()).to(to).subject(&l.subject).message_id(Some(message_id.to_string()));
         if let Some(url) = unsubscribe {
@@ -170,10 +172,9 @@ impl Mailer {
     /// Hands one mail to the SMTP server (or the outbox). A temporary
     /// failure (4xx, a timeout, no server) is an error, so the job is tried
     /// again; a permanent refusal is a bounce.
-    async fn deliver(&self, l: &Letter, site: &str, message_id: &str, unsubscribe: Option<&str>) -> Result<Delivery, String> {
+    async fn deliver(&self, l: &Letter, site: &str, message_id: &str, unsubscribe: Option<&str>, t: i64) -> Result<Delivery, String> {
         let (msg, text) = self.build(l, site, message_id, unsubscribe)?;
         let raw = String::from_utf8_lossy(&msg.formatted()).into_owned();
-        let t = now();
         let record = |status: &'static str, kept: bool, error: String| {
             let (text, raw) = if kept { (text.clone(), raw.clone()) } else { (String::new(), String::new()) };
             let store = self.store.clone();
@@ -242,7 +243,7 @@ impl App {
             _ => None,
         };
         let message_id = format!("<{}@{}>", job.id, self.mail_host());
-        match self.mailer.deliver(l, &self.config.site_name, &message_id, unsubscribe.as_deref()).await? {
+        match self.mailer.deliver(l, &self.config.site_name, &message_id, unsubscribe.as_deref(), self.now()).await? {
             Delivery::Sent => Ok(Outcome::Done),
             Delivery::Bounced(why) => {
                 self.store.mark_bounced(&l.to, self.now()).await.map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@ mod schedule;
 mod sessions;
 mod settings;
 mod signin;
+mod unsubscribe;
 
 pub use compression::Encoded;
 
@@ -66,6 +67,7 @@ pub fn router(app: App) -> Router {
         .merge(room::routes())
         .merge(formats::routes())
         .merge(calendar::routes())
+        .merge(unsubscribe::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
