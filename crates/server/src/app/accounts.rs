@@ -6,8 +6,7 @@ use super::{hash_secret, now, secret, App, AppError, AppResult};
 use cowork_core::input::{self, Email};
 use cowork_core::time::Zone;
 use cowork_core::{FieldError, Invalid};
-use cowork_store::sign_in_mail_key;
-use cowork_store::{new_id, Account, ApiToken, Job, NewJob, Profile, MAIL_SIGN_IN};
+use cowork_store::{new_id, sign_in_mail_key, Account, ApiToken, Job, NewJob, Profile, MAIL_SIGN_IN};
 
 pub const LINK_MINUTES: i64 = 15;
 pub const SESSION_DAYS: i64 = 30;
@@ -95,7 +94,7 @@ impl App {
         let next: String = next.chars().take(500).collect();
         let job = NewJob::new(
             MAIL_SIGN_IN,
-            format!("{MAIL_SIGN_IN}:{}", new_id()),
+            sign_in_mail_key(email.as_str(), &new_id()),
             serde_json::json!({ "email": email.as_str(), "next": next }),
             self.now(),
         );

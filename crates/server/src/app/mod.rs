@@ -13,6 +13,7 @@ pub mod mail;
 mod notices;
 pub mod room;
 pub mod rsvps;
+pub mod notification_choices;
 pub mod schedule;
 pub mod unsubscribe;
 pub mod zones;
