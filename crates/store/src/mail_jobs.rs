@@ -67,3 +67,36 @@ impl crate::Store {
         Ok(n > 0)
     }
 }
+
+impl crate::Store {
+    /// Enqueues a host's or organizer's message to everyone going (and, if
+    /// asked, waiting), all in one transaction. Returns how many will get it.
+    pub async fn enqueue_organizer_message(
+        &self,
+        session_id: &str,
+        from_name: &str,
+        subject: &str,
+        text: &str,
+        include_waitlist: bool,
+        now: i64,
+    ) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let statuses = if include_waitlist { "('going', 'waitlisted')" } else { "('going')" };
+        let people: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT account_id FROM rsvps WHERE session_id = $1 AND status IN {statuses} ORDER BY position"))
+                .bind(session_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let message = crate::new_id();
+        for account in &people {
+            let payload = serde_json::json!({
+                "session_id": session_id, "account_id": account, "from": from_name, "subject": subject, "text": text,
+            });
+            let key = format!("{MAIL_ORGANIZER_MESSAGE}:{message}:{account}");
+            enqueue(&mut tx, &NewJob::new(MAIL_ORGANIZER_MESSAGE, key, payload, now), now).await?;
+        }
+        crate::jobs::notify(&mut tx, self.backend).await?;
+        tx.commit().await?;
+        Ok(people.len())
+    }
+}

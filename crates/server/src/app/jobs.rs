@@ -8,7 +8,9 @@
 
 use super::notices::SessionMail;
 use super::{secret, App};
-use cowork_store::{Job, NewJob, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED, MAIL_SIGN_IN};
+use cowork_store::{
+    Job, NewJob, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED, MAIL_SIGN_IN,
+};
 use cowork_store::{SESSION_CANCELLED, SESSION_RESTORED};
 use std::time::Duration;
 
@@ -94,6 +96,7 @@ impl App {
             MAIL_RSVP_CANCELLED => self.tell_about_session(job, SessionMail::RsvpCancelled).await,
             MAIL_SIGN_IN => self.send_sign_in_link(job).await,
             MAIL_REPORT => self.tell_of_report(job).await,
+            MAIL_ORGANIZER_MESSAGE => self.tell_organizer_message(job).await,
             HOURLY => self.hourly().await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }

@@ -40,6 +40,8 @@ pub struct Letter {
     pub kind: Option<Kind>,
     /// Holds a secret (a sign-in link): never kept after it is handed to a mail server.
     pub secret: bool,
+    /// The community it comes from, which the person may have muted.
+    pub community_id: Option<String>,
 }
 
 /// What handing a mail over came to.
@@ -233,6 +235,12 @@ impl App {
         if let (Some(kind), Some(account)) = (l.kind, account_id) {
             if !self.store.notification_choice(account, kind, Channel::Email).await.map_err(|e| e.to_string())?.enabled {
                 return Ok(Outcome::Nothing(format!("{} is turned off for this person", kind.as_str())));
+            }
+        }
+        // A muted community still confirms the person's own answers.
+        if let (Some(community), Some(account)) = (&l.community_id, account_id) {
+            if l.kind != Some(Kind::Confirmations) && self.store.is_muted(account, community).await.map_err(|e| e.to_string())? {
+                return Ok(Outcome::Nothing("the person muted this community".into()));
             }
         }
         if !even_if_bounced && self.store.bounced_at(&l.to).await.map_err(|e| e.to_string())? > 0 {

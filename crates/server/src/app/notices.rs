@@ -92,6 +92,7 @@ impl App {
             greeting: format!("Hello {},", a.display_name),
             action: Some(("See the session".into(), link)),
             kind: Some(Kind::Confirmations),
+            community_id: Some(s.community_id.clone()),
             ..Letter::default()
         };
         let place = match s.content.place.as_str() {
@@ -199,6 +200,7 @@ impl App {
                 .collect(),
             action: Some(("See the community's reports".into(), format!("{}/c/{}/reports", self.config.base_url, c.slug))),
             kind: Some(Kind::OrganizerNotices),
+            community_id: Some(c.id.clone()),
             ..Letter::default()
         };
         self.send_letter(job, Some(&a.id), &l, false).await

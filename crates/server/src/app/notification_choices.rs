@@ -40,8 +40,14 @@ impl App {
         }
         let reminder_times = self.store.reminder_times(&me.id).await?.iter().map(|t| t.as_str().to_string()).collect();
         let muted = self.store.muted_communities(&me.id).await?;
-        let muted_communities =
-            self.store.communities_of(&me.id).await?.into_iter().filter(|c| muted.contains(&c.community.id)).map(|c| c.community.slug).collect();
+        let muted_communities = self
+            .store
+            .communities_of(&me.id)
+            .await?
+            .into_iter()
+            .filter(|c| muted.contains(&c.community.id))
+            .map(|c| c.community.slug)
+            .collect();
         let email_bounced = self.store.bounced_at(&me.email).await? > 0;
         Ok(NotificationChoices { kinds, reminder_times, muted_communities, email_bounced })
     }
@@ -61,7 +67,9 @@ impl App {
         for t in &c.reminder_times {
             match ReminderTime::parse(t) {
                 Some(t) => times.push(t),
-                None => invalid.push(FieldError::new("reminder_times", format!("“{t}” is not a reminder time; choose among the ones listed."))),
+                None => {
+                    invalid.push(FieldError::new("reminder_times", format!("“{t}” is not a reminder time; choose among the ones listed.")))
+                }
             }
         }
         let mine = self.store.communities_of(&me.id).await?;

@@ -12,6 +12,7 @@ mod home;
 mod nul_bytes;
 mod room;
 mod schedule;
+mod session_message;
 mod sessions;
 mod settings;
 mod signin;
@@ -68,6 +69,7 @@ pub fn router(app: App) -> Router {
         .merge(formats::routes())
         .merge(calendar::routes())
         .merge(unsubscribe::routes())
+        .merge(session_message::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
