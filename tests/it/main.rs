@@ -12,6 +12,7 @@ mod form_errors;
 mod import;
 mod invitations;
 mod mail;
+mod notifications;
 mod nul_bytes;
 mod openapi;
 mod pages;
