@@ -105,8 +105,16 @@ async fn sign_in_links_go_out_through_smtp_and_are_not_kept() {
     let from = message[..at].rfind("http").unwrap();
     let link: String = message[from..].chars().take_while(|c| !c.is_whitespace()).collect();
 
+    settle(&server).await;
     let kept = server.app().store.outbox(Some("ada@example.org"), 10).await.unwrap();
-    assert_eq!((kept.len(), kept[0].status.as_str(), kept[0].body.as_str()), (1, "sent", ""), "recorded, without the body");
+    assert_eq!(
+        (kept.len(), kept[0].status.as_str(), kept[0].body.as_str(), kept[0].raw.as_str()),
+        (1, "sent", "", ""),
+        "recorded, without the link"
+    );
+    let job = &server.app().store.jobs_of_kind(cowork_store::MAIL_SIGN_IN, 1).await.unwrap()[0];
+    assert!(!job.payload.contains("token"), "no secret waits in the queue: {}", job.payload);
+    assert!(!message.contains("List-Unsubscribe"), "sign-in mail has no unsubscribe link");
 
     ada.follow_sign_in_link(&link).await;
     assert!(ada.get_ok("/").await.contains("Welcome back"));

@@ -187,7 +187,7 @@ impl Store {
 }
 
 /// What an invitation's holder must hear of when it changes: time, place, link.
-async fn when_and_where(tx: &mut Tx<'_>, id: &str) -> Result<(i64, i64, String, String, String)> {
+pub(crate) async fn when_and_where(tx: &mut Tx<'_>, id: &str) -> Result<(i64, i64, String, String, String)> {
     Ok(sqlx::query_as("SELECT starts_at, ends_at, place, video_url, address FROM sessions WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
