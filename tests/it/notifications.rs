@@ -10,7 +10,16 @@ const KINDS: [&str; 6] = ["confirmations", "reminders", "starting_now", "organiz
 
 #[tokio::test]
 async fn a_member_chooses_what_to_hear_of_on_the_settings_page_and_through_the_api() {
-    let server = Server::start().await;
+    choose_what_to_hear_of("sqlite").await;
+}
+
+#[tokio::test]
+async fn a_member_chooses_what_to_hear_of_on_postgres() {
+    choose_what_to_hear_of("postgres").await;
+}
+
+async fn choose_what_to_hear_of(backend: &str) {
+    let server = Server::start_on(backend).await;
     let session = server.live_session("org@example.org", "choice-club", "builtin:weekly-coworking", 7 * 86_400).await;
     let dana = server.member_of(&session, "dana@example.org").await;
     let id = server.account("dana@example.org").await.id;
