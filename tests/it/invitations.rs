@@ -224,7 +224,7 @@ async fn a_mail_server_answering_4xx_keeps_the_mail_queued_and_the_retry_is_the_
 
 #[tokio::test]
 async fn an_address_that_hard_bounces_gets_no_more_mail_until_it_is_confirmed() {
-    let Setup { server, rules, session, dana, .. } = setup().await;
+    let Setup { server, mut mails, rules, session, dana } = setup().await;
     rules.lock().unwrap().refuse.push("dana@example.org".into());
     dana.post(&format!("/s/{}/rsvp", session.id), &[]).await;
     settle(&server).await;
@@ -239,8 +239,17 @@ async fn an_address_that_hard_bounces_gets_no_more_mail_until_it_is_confirmed() 
     assert_eq!(job.note, "the address bounced; it gets mail again once confirmed");
     assert_eq!(server.app().store.outbox(Some("dana@example.org"), 10).await.unwrap().len(), 1, "only the bounced attempt was handed over");
 
-    // Signing in with a link mailed to it confirms the address again.
+    // Her settings say so and offer one confirmation link, sent even while bounced; following it starts mail again.
     rules.lock().unwrap().refuse.clear();
-    server.signed_in("dana@example.org").await;
+    let page = dana.get_ok("/settings/notifications").await;
+    assert!(page.contains("Mail to dana@example.org is not getting through."), "{page}");
+    let r = dana.post("/settings/notifications/confirm", &[]).await;
+    assert_eq!(crate::support::location(&r), "/settings/notifications?saved=confirm");
+    settle(&server).await;
+    let m = quoted_printable_decoded(&next_mail(&mut mails).await);
+    let at = m.find("/signin/link?token=").expect("a link to follow");
+    let link: String = m[m[..at].rfind("http").unwrap()..].chars().take_while(|c| !c.is_whitespace()).collect();
+    dana.follow_sign_in_link(&link).await;
     assert_eq!(server.app().store.bounced_at("dana@example.org").await.unwrap(), 0);
+    assert!(!dana.get_ok("/settings/notifications").await.contains("is not getting through"));
 }

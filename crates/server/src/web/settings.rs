@@ -21,6 +21,7 @@ pub fn routes() -> Router<App> {
         .route("/settings/password", post(set_password))
         .route("/settings/password/remove", post(remove_password))
         .route("/settings/notifications", get(notifications).post(save_notifications))
+        .route("/settings/notifications/confirm", post(confirm_address))
         .route("/settings/tokens", get(tokens).post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
 }
@@ -193,9 +194,11 @@ struct NotificationsPage {
     email: String,
     errors: FormErrors,
     saved: bool,
+    confirm_sent: bool,
 }
 
-async fn notifications_page(app: &App, s: SignedIn, shown: Option<NotificationChoices>, errors: FormErrors, saved: bool) -> PageResult {
+async fn notifications_page(app: &App, s: SignedIn, shown: Option<NotificationChoices>, errors: FormErrors, notice: &str) -> PageResult {
+    let (saved, confirm_sent) = (notice == "1", notice == "confirm");
     let status = if errors.any() { errors.status() } else { StatusCode::OK };
     let stored = app.notification_choices(&s.me).await?;
     let mut choices = shown.unwrap_or_else(|| stored.clone());
@@ -222,7 +225,7 @@ async fn notifications_page(app: &App, s: SignedIn, shown: Option<NotificationCh
         })
         .collect();
     let email = s.me.email.clone();
-    render(status, &NotificationsPage { ctx: s.ctx, choices, times, communities, email, errors, saved })
+    render(status, &NotificationsPage { ctx: s.ctx, choices, times, communities, email, errors, saved, confirm_sent })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -232,7 +235,7 @@ struct Saved {
 }
 
 async fn notifications(State(app): State<App>, s: SignedIn, Query(q): Query<Saved>) -> PageResult {
-    notifications_page(&app, s, None, FormErrors::default(), q.saved == "1").await
+    notifications_page(&app, s, None, FormErrors::default(), &q.saved).await
 }
 
 /// The form lists every kind (`kind`), and the checked boxes: `email` and
@@ -251,6 +254,22 @@ async fn save_notifications(State(app): State<App>, s: SignedIn, CsrfForm(fields
     };
     match form_errors(app.save_notification_choices(&s.me, &choices).await)? {
         Ok(()) => see_other("/settings/notifications?saved=1"),
-        Err(errors) => notifications_page(&app, s, Some(choices), errors, false).await,
+        Err(errors) => notifications_page(&app, s, Some(choices), errors, "").await,
+    }
+}
+
+/// An address that bounced gets mail again once its owner follows a link
+/// mailed to it: this sends one (even while bounced); following it signs in
+/// and confirms the address.
+async fn confirm_address(
+    State(app): State<App>,
+    s: SignedIn,
+    ip: super::ClientIp,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let email = s.me.email.clone();
+    match form_errors(app.request_sign_in_link(&email, "/settings/notifications", &ip.0).await)? {
+        Ok(()) => see_other("/settings/notifications?saved=confirm"),
+        Err(errors) => notifications_page(&app, s, None, errors, "").await,
     }
 }
