@@ -253,3 +253,19 @@ async fn an_address_that_hard_bounces_gets_no_more_mail_until_it_is_confirmed() 
     assert_eq!(server.app().store.bounced_at("dana@example.org").await.unwrap(), 0);
     assert!(!dana.get_ok("/settings/notifications").await.contains("is not getting through"));
 }
+
+#[tokio::test]
+async fn a_mail_about_a_session_that_is_gone_ends_as_done_with_a_note() {
+    let Setup { server, mut mails, .. } = setup().await;
+    let gone = cowork_store::NewJob::new(
+        cowork_store::MAIL_SESSION_UPDATED,
+        "test:gone".into(),
+        serde_json::json!({ "session_id": "no-such-session", "account_id": "no-such-person" }),
+        server.app().now(),
+    );
+    server.app().store.enqueue_job(&gone, server.app().now()).await.unwrap();
+    settle(&server).await;
+    let job = server.app().store.jobs_of_kind(cowork_store::MAIL_SESSION_UPDATED, 5).await.unwrap().remove(0);
+    assert_eq!((job.status.as_str(), job.attempts, job.note.as_str()), ("done", 1, "the session or the person is gone"));
+    assert!(mails.try_recv().is_err(), "nothing was sent");
+}
