@@ -17,8 +17,14 @@ try {
   await useLink(admin, adminLink);
 
   async function linkFor(email) {
-    await admin.goto(`${base}/admin/outbox`);
-    const mail = admin.locator('li.mail', { has: admin.locator('.to', { hasText: email }) }).first();
+    // The mail is sent by the job runner just after the request: look again until it is there (bounded).
+    let mail;
+    for (let i = 0; i < 50; i++) {
+      await admin.goto(`${base}/admin/outbox`);
+      mail = admin.locator('li.mail', { has: admin.locator('.to', { hasText: email }) }).first();
+      if ((await mail.count()) > 0) break;
+      await admin.waitForTimeout(100);
+    }
     const body = await mail.locator('pre.body').innerText();
     const link = body.match(/https?:\/\/\S+\/signin\/link\?token=[0-9a-f]+/);
     assert.ok(link, `a sign-in link for ${email} in the outbox`);

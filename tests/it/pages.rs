@@ -100,6 +100,7 @@ async fn sign_in_is_rate_limited_per_address() {
     let r = c.post("/signin", &[("email", "target@example.org")]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().await.unwrap().contains("Too many sign-in attempts"));
+    server.deliver_jobs().await;
     assert_eq!(server.app().store.outbox(Some("target@example.org"), 100).await.unwrap().len(), 5, "no mail past the limit");
     // Another address is not affected.
     assert_eq!(c.post("/signin", &[("email", "other@example.org")]).await.status(), StatusCode::SEE_OTHER);

@@ -405,6 +405,13 @@ async fn goals_tables_chat_and_moderation() {
     let reports = host.get_ok("/c/tables/reports").await;
     assert!(reports.contains("testing reports") && reports.contains("Table *chat*"));
     assert_eq!(reports.matches("testing reports").count(), 1, "reported once, however often it is sent");
+    // The organizers hear of it by mail, once, from the queue.
+    server.deliver_jobs().await;
+    let mails = server.app().store.outbox(None, 50).await.unwrap();
+    let told: Vec<_> = mails.iter().filter(|m| m.subject.starts_with("A message was reported in")).collect();
+    assert_eq!(told.len(), 1, "{:?}", mails.iter().map(|m| (&m.to_address, &m.subject)).collect::<Vec<_>>());
+    assert!(told[0].body.contains("> Table *chat*") && told[0].body.contains("Reason: testing reports"), "{}", told[0].body);
+    assert!(told[0].body.contains("/c/tables/reports"));
     assert_eq!(member.get("/c/tables/reports").await.status().as_u16(), 403);
     a.send(json!({"type": "chat_delete", "id": m["id"]})).await;
     assert_eq!(b.next_of("chat_deleted").await["id"], m["id"]);

@@ -186,6 +186,7 @@ async fn a_hundred_concurrent_rsvps_for_ten_places_through_the_api() {
     let promoted = server.app().store.account(&first_waiting).await.unwrap();
     let status = server.app().store.rsvp_status(&session.id, &promoted.id).await.unwrap().unwrap();
     assert_eq!(status.status.as_str(), "going");
+    server.deliver_jobs().await;
     let mail = server.app().store.outbox(Some(&promoted.email), 5).await.unwrap();
     assert!(mail.iter().any(|m| m.subject.contains("You have a place")), "the promoted person is told");
     assert_eq!(server.app().store.session(&session.id).await.unwrap().going_count, 10);
@@ -248,6 +249,12 @@ async fn editing_one_this_and_following_or_the_whole_series() {
     let after = server.app().store.series_sessions(&series, 0, 1000).await.unwrap();
     assert_eq!(after[0].content.title, "Cafe: special", "the session edited on its own is left alone");
     assert!(after[1..].iter().all(|s| s.content.title == "Cafe (new name)"));
+    // That edit left out the video link: the member going to the third session is sent the updated invitation.
+    server.deliver_jobs().await;
+    let changed = |mails: Vec<cowork_store::Mail>| mails.into_iter().filter(|m| m.subject.starts_with("Changed:")).collect::<Vec<_>>();
+    let first_update = changed(server.app().store.outbox(Some("ny@example.org"), 100).await.unwrap());
+    assert_eq!(first_update.len(), 1);
+    assert!(first_update[0].subject.starts_with("Changed: Cafe (new name)") && first_update[0].raw.contains("METHOD:REQUEST"));
 
     // A second organizer saving from the old version gets the form back (409), nothing changed.
     let stale = fields("Someone else's title", current.version.to_string());
@@ -292,6 +299,12 @@ async fn editing_one_this_and_following_or_the_whole_series() {
     assert!(tail.iter().all(|s| london.clock(s.starts_at) == "17:00" && s.content.format_name == "Weekly Coworking"));
     assert!(tail.len() > 20, "weekly now: {}", tail.len());
     assert_eq!(server.app().store.rsvps(&third.id).await.unwrap().len(), 1);
+    // Moved to 17:00: another update, in her own zone (New York).
+    server.deliver_jobs().await;
+    let updates = changed(server.app().store.outbox(Some("ny@example.org"), 100).await.unwrap());
+    assert_eq!(updates.len(), 2);
+    let moved = updates.iter().find(|m| m.subject.starts_with("Changed: Cafe, weekly now")).expect("the update for the move");
+    assert!(moved.body.contains("12:00") && moved.body.contains("(America/New_York)"), "{}", moved.body);
     let _ = second;
 }
 

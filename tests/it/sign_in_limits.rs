@@ -95,6 +95,7 @@ async fn a_stranger_asking_for_links_cannot_keep_the_owner_from_signing_in() {
         let r = post_from(&stranger, &format!("198.51.100.{i}"), "/signin", &[("email", "owner@example.org")]).await;
         assert_eq!((r.status(), location(&r).as_str()), (StatusCode::SEE_OTHER, "/signin/sent"), "request {i} gets the usual answer");
     }
+    server.deliver_jobs().await;
     let mails = server.app().store.outbox(Some("owner@example.org"), 100).await.unwrap().len();
     assert_eq!(mails, 5, "the mailbox is not flooded");
 

@@ -230,8 +230,28 @@ on_both!(rate_limit_windows_count_and_reset, |s: Store| async move {
 });
 
 on_both!(the_outbox_keeps_mail_newest_first, |s: Store| async move {
-    s.insert_mail("a@example.org", "First", "body 1", "outbox", "stored", "", 1).await.unwrap();
-    s.insert_mail("b@example.org", "Second", "body 2", "outbox", "stored", "", 2).await.unwrap();
+    let m = cowork_store::NewMail {
+        to: "a@example.org",
+        subject: "First",
+        body: "body 1",
+        raw: "",
+        message_id: "",
+        transport: "outbox",
+        status: "stored",
+        error: "",
+    };
+    s.insert_mail(&m, 1).await.unwrap();
+    let m = cowork_store::NewMail {
+        to: "b@example.org",
+        subject: "Second",
+        body: "body 2",
+        raw: "",
+        message_id: "",
+        transport: "outbox",
+        status: "stored",
+        error: "",
+    };
+    s.insert_mail(&m, 2).await.unwrap();
     let all = s.outbox(None, 10).await.unwrap();
     assert_eq!(all.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), vec!["Second", "First"]);
     assert_eq!(s.outbox(Some("a@example.org"), 10).await.unwrap().len(), 1);

@@ -117,6 +117,8 @@ impl Server {
 
     /// The newest sign-in link mailed to `email`, as an admin reads it in the outbox page.
     pub async fn link_from_outbox(&self, admin: &Browser, email: &str) -> String {
+        // Mail goes out from the job queue, not from the request.
+        self.deliver_jobs().await;
         let html = admin.get_ok("/admin/outbox").await;
         let start =
             html.find(&format!("<strong class=\"to\">{email}</strong>")).unwrap_or_else(|| panic!("no mail to {email} in the outbox"));

@@ -4,6 +4,7 @@
 pub mod community;
 pub mod format;
 pub mod input;
+pub mod notifications;
 pub mod permissions;
 pub mod recurrence;
 pub mod room;

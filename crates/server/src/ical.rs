@@ -160,40 +160,91 @@ pub fn write(cal: &Calendar, now: i64) -> String {
     }
     let stamp = utc_stamp(now);
     for e in &cal.events {
-        line(&mut out, "BEGIN:VEVENT");
-        line(&mut out, &format!("UID:{}", escape(&e.uid)));
-        line(&mut out, &format!("SEQUENCE:{}", e.sequence));
-        line(&mut out, &format!("DTSTAMP:{stamp}"));
-        line(&mut out, &format!("CREATED:{}", utc_stamp(e.created)));
-        line(&mut out, &format!("LAST-MODIFIED:{}", utc_stamp(e.last_modified)));
-        // In the hour that repeats when clocks go back, a local time names two instants and
-        // calendars take the first: such an event is written in UTC, which is never ambiguous.
-        let unambiguous = |t: i64| {
-            let l = e.zone.local(t);
-            e.zone.instant(l.date, l.time) == t
-        };
-        if e.zone.name() == "UTC" || !unambiguous(e.start) || !unambiguous(e.end) {
-            line(&mut out, &format!("DTSTART:{}", utc_stamp(e.start)));
-            line(&mut out, &format!("DTEND:{}", utc_stamp(e.end)));
-        } else {
-            line(&mut out, &format!("DTSTART;TZID={}:{}", e.zone.name(), local_stamp(&e.zone, e.start)));
-            line(&mut out, &format!("DTEND;TZID={}:{}", e.zone.name(), local_stamp(&e.zone, e.end)));
-        }
-        line(&mut out, &format!("SUMMARY:{}", escape(&e.summary)));
-        if !e.description.is_empty() {
-            line(&mut out, &format!("DESCRIPTION:{}", escape(&e.description)));
-        }
-        if !e.location.is_empty() {
-            line(&mut out, &format!("LOCATION:{}", escape(&e.location)));
-        }
-        if !e.url.is_empty() {
-            line(&mut out, &format!("URL:{}", e.url));
-        }
-        line(&mut out, &format!("STATUS:{}", e.status));
-        line(&mut out, "END:VEVENT");
+        vevent(&mut out, e, &stamp, &[]);
     }
     line(&mut out, "END:VCALENDAR");
     out
+}
+
+/// One VEVENT; `extra` lines (ORGANIZER, ATTENDEE) go before its end.
+fn vevent(out: &mut String, e: &Event, stamp: &str, extra: &[String]) {
+    line(out, "BEGIN:VEVENT");
+    line(out, &format!("UID:{}", escape(&e.uid)));
+    line(out, &format!("SEQUENCE:{}", e.sequence));
+    line(out, &format!("DTSTAMP:{stamp}"));
+    line(out, &format!("CREATED:{}", utc_stamp(e.created)));
+    line(out, &format!("LAST-MODIFIED:{}", utc_stamp(e.last_modified)));
+    // In the hour that repeats when clocks go back, a local time names two instants and
+    // calendars take the first: such an event is written in UTC, which is never ambiguous.
+    let unambiguous = |t: i64| {
+        let l = e.zone.local(t);
+        e.zone.instant(l.date, l.time) == t
+    };
+    if e.zone.name() == "UTC" || !unambiguous(e.start) || !unambiguous(e.end) {
+        line(out, &format!("DTSTART:{}", utc_stamp(e.start)));
+        line(out, &format!("DTEND:{}", utc_stamp(e.end)));
+    } else {
+        line(out, &format!("DTSTART;TZID={}:{}", e.zone.name(), local_stamp(&e.zone, e.start)));
+        line(out, &format!("DTEND;TZID={}:{}", e.zone.name(), local_stamp(&e.zone, e.end)));
+    }
+    line(out, &format!("SUMMARY:{}", escape(&e.summary)));
+    if !e.description.is_empty() {
+        line(out, &format!("DESCRIPTION:{}", escape(&e.description)));
+    }
+    if !e.location.is_empty() {
+        line(out, &format!("LOCATION:{}", escape(&e.location)));
+    }
+    if !e.url.is_empty() {
+        line(out, &format!("URL:{}", e.url));
+    }
+    line(out, &format!("STATUS:{}", e.status));
+    for x in extra {
+        line(out, x);
+    }
+    line(out, "END:VEVENT");
+}
+
+/// A calendar invitation (RFC 5546 iTIP) to one attendee: METHOD:REQUEST to
+/// add or update the event, METHOD:CANCEL to withdraw it. Mail clients show
+/// it with their own buttons; UID and SEQUENCE are the feed's, so the same
+/// calendar entry is updated whichever way it arrived.
+pub struct Invitation<'a> {
+    pub method: &'static str,
+    pub event: &'a Event,
+    pub organizer_name: &'a str,
+    pub organizer_email: &'a str,
+    pub attendee_name: &'a str,
+    pub attendee_email: &'a str,
+}
+
+pub fn write_invitation(inv: &Invitation<'_>, now: i64) -> String {
+    let e = inv.event;
+    let mut out = String::with_capacity(2048);
+    line(&mut out, "BEGIN:VCALENDAR");
+    line(&mut out, "VERSION:2.0");
+    line(&mut out, "PRODID:-//cowork//cowork//EN");
+    line(&mut out, "CALSCALE:GREGORIAN");
+    line(&mut out, &format!("METHOD:{}", inv.method));
+    if e.zone.name() != "UTC" {
+        vtimezone(&mut out, &e.zone, e.start, e.end);
+    }
+    let partstat = if inv.method == "CANCEL" { "DECLINED" } else { "ACCEPTED" };
+    let extra = [
+        format!("ORGANIZER;CN={}:mailto:{}", param(inv.organizer_name), inv.organizer_email),
+        format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT={partstat};RSVP=FALSE:mailto:{}",
+            param(inv.attendee_name),
+            inv.attendee_email
+        ),
+    ];
+    vevent(&mut out, e, &utc_stamp(now), &extra);
+    line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// A parameter value (§3.2): quoted, with no quote or control character in it.
+fn param(s: &str) -> String {
+    format!("\"{}\"", s.chars().filter(|c| *c != '"' && !c.is_control()).collect::<String>())
 }
 
 #[cfg(test)]

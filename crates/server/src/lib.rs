@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 pub async fn open(mut config: Config) -> Result<App, String> {
     let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
     config.base_url = config.base_url.trim_end_matches('/').to_string();
-    let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from)?;
+    let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from, &config.site_name)?;
     // Made on first start and kept: browsers subscribe with its public half.
     store.vapid_keys(app::push::new_vapid_pair, app::now()).await.map_err(|e| format!("VAPID keys: {e}"))?;
     Ok(App {

@@ -3,6 +3,7 @@
 
 use crate::jobs::{enqueue, notify, NewJob};
 use crate::rsvps::lock_session;
+use crate::schedule::Tx;
 use crate::webhooks::enqueue_event;
 use crate::{Result, Store};
 
@@ -40,23 +41,35 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let people: Vec<String> = sqlx::query_scalar(
-            "SELECT account_id FROM rsvps WHERE session_id = $1 AND status IN ('going', 'waitlisted') ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let kind = if cancelled { SESSION_CANCELLED } else { SESSION_RESTORED };
-        for account in &people {
-            let payload = serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note });
-            enqueue(&mut tx, &NewJob::new(kind, format!("{kind}:{id}:{sequence}:{account}"), payload, now), now).await?;
-        }
+        let told = tell_people(&mut tx, id, if cancelled { SESSION_CANCELLED } else { SESSION_RESTORED }, sequence, note, now).await?;
         if cancelled {
             let payload = serde_json::json!({ "event": "session.cancelled", "community_id": community_id, "session_id": id, "note": note });
             enqueue_event(&mut tx, &community_id, "session.cancelled", &format!("{id}:{sequence}"), payload, now, None, now).await?;
         }
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;
-        Ok(CancelOutcome::Done { told: people.len() })
+        Ok(CancelOutcome::Done { told })
     }
+}
+
+/// Enqueues a notice of `kind` for everyone going or waiting; returns how many.
+async fn tell_people(tx: &mut Tx<'_>, id: &str, kind: &'static str, sequence: i64, note: &str, now: i64) -> Result<usize> {
+    let people: Vec<String> =
+        sqlx::query_scalar("SELECT account_id FROM rsvps WHERE session_id = $1 AND status IN ('going', 'waitlisted') ORDER BY position")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for account in &people {
+        let payload = serde_json::json!({ "session_id": id, "account_id": account, "sequence": sequence, "note": note });
+        enqueue(tx, &NewJob::new(kind, format!("{kind}:{id}:{sequence}:{account}"), payload, now), now).await?;
+    }
+    Ok(people.len())
+}
+
+/// A series edit dropped a session people had answered: they are told, as
+/// when an organizer cancels it.
+pub(crate) async fn tell_of_cancellation(tx: &mut Tx<'_>, id: &str, now: i64) -> Result<()> {
+    let sequence: i64 = sqlx::query_scalar("SELECT sequence FROM sessions WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
+    tell_people(tx, id, SESSION_CANCELLED, sequence, "", now).await?;
+    Ok(())
 }

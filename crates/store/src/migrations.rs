@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_schedule.sql")),
     (3, include_str!("../migrations/0003_live_room.sql")),
     (4, include_str!("../migrations/0004_cancellations_arrivals_jobs.sql")),
+    (5, include_str!("../migrations/0005_mail_and_notification_choices.sql")),
     (6, include_str!("../migrations/0006_web_push.sql")),
     (7, include_str!("../migrations/0007_webhooks.sql")),
 ];

@@ -9,42 +9,54 @@ pub struct Mail {
     pub to_address: String,
     pub subject: String,
     pub body: String,
+    pub raw: String,
+    pub message_id: String,
     pub transport: String,
     pub status: String,
     pub error: String,
     pub created_at: i64,
 }
 
+/// A mail as it was handed over (or stored), for the outbox.
+pub struct NewMail<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    /// The plain text part ('' when not kept).
+    pub body: &'a str,
+    /// The whole message, headers and every part ('' when not kept).
+    pub raw: &'a str,
+    pub message_id: &'a str,
+    pub transport: &'a str,
+    pub status: &'a str,
+    pub error: &'a str,
+}
+
 impl Store {
-    pub async fn insert_mail(
-        &self,
-        to: &str,
-        subject: &str,
-        body: &str,
-        transport: &str,
-        status: &str,
-        error: &str,
-        now: i64,
-    ) -> Result<String> {
+    pub async fn insert_mail(&self, m: &NewMail<'_>, now: i64) -> Result<String> {
         let id = new_id();
-        sqlx::query("INSERT INTO mail (id, to_address, subject, body, transport, status, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&id)
-            .bind(to)
-            .bind(subject)
-            .bind(body)
-            .bind(transport)
-            .bind(status)
-            .bind(error)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO mail (id, to_address, subject, body, raw, message_id, transport, status, error, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(m.to)
+        .bind(m.subject)
+        .bind(m.body)
+        .bind(m.raw)
+        .bind(m.message_id)
+        .bind(m.transport)
+        .bind(m.status)
+        .bind(m.error)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(id)
     }
 
     /// The newest mail first; `to` narrows it to one recipient.
     pub async fn outbox(&self, to: Option<&str>, limit: i64) -> Result<Vec<Mail>> {
         let rows = sqlx::query(
-            "SELECT id, to_address, subject, body, transport, status, error, created_at FROM mail \
+            "SELECT id, to_address, subject, body, raw, message_id, transport, status, error, created_at FROM mail \
              WHERE ($1 = '' OR to_address = $1) ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(to.unwrap_or(""))
@@ -58,6 +70,8 @@ impl Store {
                     to_address: col(r, "to_address")?,
                     subject: col(r, "subject")?,
                     body: col(r, "body")?,
+                    raw: col(r, "raw")?,
+                    message_id: col(r, "message_id")?,
                     transport: col(r, "transport")?,
                     status: col(r, "status")?,
                     error: col(r, "error")?,

@@ -86,21 +86,6 @@ fn table(r: &AnyRow) -> Result<Table> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub id: String,
-    pub session_id: String,
-    pub session_title: String,
-    pub message_id: String,
-    pub author_id: String,
-    pub author_name: String,
-    pub message_text: String,
-    pub reporter_id: String,
-    pub reporter_name: String,
-    pub reason: String,
-    pub created_at: i64,
-}
-
 /// Feedback as organizers see it: the name only when the giver allowed it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Feedback {
@@ -475,92 +460,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n > 0)
-    }
-
-    // ---- reports
-
-    /// Records a report; false if this person had reported that message already.
-    pub async fn add_report(&self, community_id: &str, r: &Report) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO room_reports (id, community_id, session_id, message_id, author_id, author_name, message_text, reporter_id, reason, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reporter_id, message_id) DO NOTHING",
-        )
-        .bind(&r.id)
-        .bind(community_id)
-        .bind(&r.session_id)
-        .bind(&r.message_id)
-        .bind(&r.author_id)
-        .bind(&r.author_name)
-        .bind(&r.message_text)
-        .bind(&r.reporter_id)
-        .bind(&r.reason)
-        .bind(r.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    pub async fn reports(&self, community_id: &str, limit: i64) -> Result<Vec<Report>> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.session_id, s.title, r.message_id, r.author_id, r.author_name, r.message_text, r.reporter_id, \
-             a.display_name AS reporter_name, r.reason, r.created_at FROM room_reports r JOIN sessions s ON s.id = r.session_id \
-             JOIN accounts a ON a.id = r.reporter_id WHERE r.community_id = $1 ORDER BY r.created_at DESC, r.id LIMIT $2",
-        )
-        .bind(community_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Report {
-                    id: col(r, "id")?,
-                    session_id: col(r, "session_id")?,
-                    session_title: col(r, "title")?,
-                    message_id: col(r, "message_id")?,
-                    author_id: col(r, "author_id")?,
-                    author_name: col(r, "author_name")?,
-                    message_text: col(r, "message_text")?,
-                    reporter_id: col(r, "reporter_id")?,
-                    reporter_name: col(r, "reporter_name")?,
-                    reason: col(r, "reason")?,
-                    created_at: col(r, "created_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Whether an organizer named this member a code of conduct contact.
-    pub async fn is_conduct_contact(&self, community_id: &str, account_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM memberships WHERE community_id = $1 AND account_id = $2 AND status = 'active' AND conduct_contact = 1",
-        )
-        .bind(community_id)
-        .bind(account_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n > 0)
-    }
-
-    pub async fn set_conduct_contact(&self, community_id: &str, account_id: &str, on: bool) -> Result<()> {
-        touched(
-            sqlx::query("UPDATE memberships SET conduct_contact = $3 WHERE community_id = $1 AND account_id = $2 AND status = 'active'")
-                .bind(community_id)
-                .bind(account_id)
-                .bind(on as i64)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Addresses that hear about reports: organizers, owners and conduct contacts.
-    pub async fn report_recipients(&self, community_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.community_id = $1 AND m.status = 'active' \
-             AND (m.role IN ('organizer', 'owner') OR m.conduct_contact = 1) ORDER BY a.email",
-        )
-        .bind(community_id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     // ---- feedback

@@ -1,6 +1,8 @@
 //! Answers to sessions: places given under the session's lock, the waitlist
 //! served in order, attendance, and following a series.
 
+use crate::jobs::notify;
+use crate::mail_jobs::{enqueue_session_mail, rsvp_position, MAIL_PLACE, MAIL_RSVP, MAIL_RSVP_CANCELLED};
 use crate::schedule::Tx;
 use crate::Session;
 use crate::{col, flag, touched, Result, Store, StoreError};
@@ -72,6 +74,9 @@ pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Resu
             .execute(&mut **tx)
             .await?;
         going += 1;
+        // Every path that frees a place comes through here, so each tells its newcomer.
+        let position = rsvp_position(tx, session_id, &account).await?;
+        enqueue_session_mail(tx, MAIL_PLACE, session_id, &account, position, now).await?;
         promoted.push(account);
     }
     refresh_going(tx, session_id).await?;
@@ -125,6 +130,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         refresh_going(&mut tx, session_id).await?;
+        enqueue_session_mail(&mut tx, MAIL_RSVP, session_id, account_id, position, now).await?;
+        notify(&mut tx, self.backend).await?;
         let r = waitlist_place(&mut tx, session_id, account_id).await?;
         tx.commit().await?;
         Ok(r)
@@ -135,6 +142,11 @@ impl Store {
     pub async fn cancel_rsvp(&self, session_id: &str, account_id: &str, late: bool, now: i64) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         lock_session(&mut tx, session_id).await?;
+        let was: Option<String> = sqlx::query_scalar("SELECT status FROM rsvps WHERE session_id = $1 AND account_id = $2")
+            .bind(session_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let r = sqlx::query("UPDATE rsvps SET status = 'cancelled', late = $3, updated_at = $4 WHERE session_id = $1 AND account_id = $2 AND status <> 'cancelled'")
             .bind(session_id)
             .bind(account_id)
@@ -145,7 +157,13 @@ impl Store {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // Only someone going holds an invitation to withdraw.
+        if was.as_deref() == Some("going") {
+            let position = rsvp_position(&mut tx, session_id, account_id).await?;
+            enqueue_session_mail(&mut tx, MAIL_RSVP_CANCELLED, session_id, account_id, position, now).await?;
+        }
         let promoted = promote(&mut tx, session_id, now).await?;
+        notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(promoted)
     }

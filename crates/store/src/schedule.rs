@@ -5,7 +5,9 @@
 //! occurrences a series has (core does the time-zone maths); the functions
 //! here apply such a plan atomically.
 
+use crate::cancellations::tell_of_cancellation;
 use crate::rsvps::{lock_session, promote};
+use crate::sessions::{tell_going_of_update, when_and_where};
 use crate::{col, new_id, touched, Result, Store, StoreError};
 use cowork_core::format::Phase;
 use serde::Serialize;
@@ -304,6 +306,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let community_id = update_series_row(&mut tx, id, version, c, t, through, now).await?;
         let report = apply_plan(&mut tx, id, &community_id, c, plan, Some(from), now).await?;
+        crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -366,6 +369,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let report = apply_plan(&mut tx, &new_id, &old.community_id, c, plan, Some(from), now).await?;
+        crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok((self.series(&new_id).await?, report))
     }
@@ -575,6 +579,7 @@ async fn apply_plan(
             let detached = &detached;
             match plan.iter().find(|p| &p.occurrence == occurrence) {
                 Some(p) if *detached == 0 => {
+                    let before = when_and_where(tx, id).await?;
                     let q = sqlx::query(
                         "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
                          video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, status = 'scheduled', sequence = sequence + 1, \
@@ -582,7 +587,11 @@ async fn apply_plan(
                     )
                     .bind(id);
                     bind_content(q, c).bind(p.starts_at).bind(p.ends_at).bind(now).execute(&mut **tx).await?;
-                    promote(tx, id, now).await?;
+                    let promoted = promote(tx, id, now).await?;
+                    // Those going hear of a new time, place or link, with the updated invitation.
+                    if when_and_where(tx, id).await? != before {
+                        tell_going_of_update(tx, id, &promoted, now).await?;
+                    }
                     report.updated += 1;
                 }
                 Some(_) => {}
@@ -597,6 +606,7 @@ async fn apply_plan(
                             .bind(now)
                             .execute(&mut **tx)
                             .await?;
+                        tell_of_cancellation(tx, id, now).await?;
                         report.cancelled += 1;
                     } else {
                         sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&mut **tx).await?;

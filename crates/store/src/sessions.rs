@@ -1,8 +1,10 @@
 //! Sessions: one occurrence each, read for pages, lists and feeds, and
 //! edited on its own.
 
+use crate::jobs::notify;
+use crate::mail_jobs::{enqueue_session_mail, MAIL_SESSION_UPDATED};
 use crate::rsvps::{lock_session, promote};
-use crate::schedule::{bind_content, content, Content};
+use crate::schedule::{bind_content, content, Content, Tx};
 use crate::{col, flag, MySession, Result, Store, StoreError};
 use cowork_core::rsvp::RsvpStatus;
 use serde::Serialize;
@@ -165,6 +167,7 @@ impl Store {
     pub async fn update_session(&self, id: &str, c: &Content, starts_at: i64, ends_at: i64, now: i64) -> Result<Vec<String>> {
         let mut tx = self.begin().await?;
         lock_session(&mut tx, id).await?;
+        let before = when_and_where(&mut tx, id).await?;
         let q = sqlx::query(
             "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
              video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
@@ -174,10 +177,36 @@ impl Store {
         bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
         // More places may now be free.
         let promoted = promote(&mut tx, id, now).await?;
+        if when_and_where(&mut tx, id).await? != before {
+            tell_going_of_update(&mut tx, id, &promoted, now).await?;
+        }
         // A moved session's "starting in 10 minutes" moves with it (the old job finds the start changed).
         crate::webhooks::enqueue_starting(&mut tx, None, Some(id), now, i64::MAX, now).await?;
-        crate::jobs::notify(&mut tx, self.backend).await?;
+        notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(promoted)
     }
+}
+
+/// What an invitation's holder must hear of when it changes: time, place, link.
+pub(crate) async fn when_and_where(tx: &mut Tx<'_>, id: &str) -> Result<(i64, i64, String, String, String)> {
+    Ok(sqlx::query_as("SELECT starts_at, ends_at, place, video_url, address FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// Enqueues the updated invitation for everyone going (but those just given
+/// a place, whose invitation is already the new one), keyed by the new SEQUENCE.
+pub(crate) async fn tell_going_of_update(tx: &mut Tx<'_>, id: &str, skip: &[String], now: i64) -> Result<()> {
+    let sequence: i64 = sqlx::query_scalar("SELECT sequence FROM sessions WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
+    let going: Vec<String> =
+        sqlx::query_scalar("SELECT account_id FROM rsvps WHERE session_id = $1 AND status = 'going' ORDER BY position")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for account in going.iter().filter(|a| !skip.contains(a)) {
+        enqueue_session_mail(tx, MAIL_SESSION_UPDATED, id, account, sequence, now).await?;
+    }
+    Ok(())
 }

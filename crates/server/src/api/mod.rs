@@ -21,6 +21,7 @@ pub fn routes() -> Router<App> {
         .route("/openapi.json", get(openapi))
         .route("/zones", get(zones))
         .route("/me", get(me).patch(update_me))
+        .route("/me/notifications", get(my_notifications).put(save_my_notifications))
         .route("/me/communities", get(my_communities))
         .route("/me/tokens", get(tokens))
         .route("/me/tokens/{id}", axum::routing::delete(revoke_token))
@@ -217,6 +218,19 @@ pub fn merge(base: &mut Value, patch: Value) -> Result<(), AppError> {
         b.insert(k, value);
     }
     Ok(())
+}
+
+async fn my_notifications(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    Ok(Json(app.notification_choices(&me).await?).into_response())
+}
+
+async fn save_my_notifications(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Body(c): Body<crate::app::notification_choices::NotificationChoices>,
+) -> ApiResult {
+    app.save_notification_choices(&me, &c).await?;
+    Ok(Json(app.notification_choices(&me).await?).into_response())
 }
 
 async fn my_communities(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {

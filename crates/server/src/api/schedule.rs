@@ -29,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/sessions/{id}/restore", post(restore_session))
         .route("/sessions/{id}/rsvp", post(rsvp).delete(cancel_rsvp))
         .route("/sessions/{id}/rsvps", get(rsvps))
+        .route("/sessions/{id}/messages", post(write_to_people))
         .route("/sessions/{id}/attendance/{account}", put(attendance))
         .route("/me/sessions", get(my_sessions))
         .route("/me/calendar", post(reset_calendar).delete(revoke_calendar))
@@ -283,6 +284,17 @@ async fn rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<Strin
 async fn cancel_rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Query(q): Query<Scope>) -> ApiResult {
     app.cancel_rsvp(&me, &id, q.all_upcoming).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A host's message to the people going; answered 202: the mails are queued.
+async fn write_to_people(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<String>,
+    super::Body(m): super::Body<crate::app::organizer_messages::MessageInput>,
+) -> ApiResult {
+    let n = app.write_to_people(&me, &id, &m).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "recipients": n }))).into_response())
 }
 
 async fn rsvps(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {

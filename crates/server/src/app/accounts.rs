@@ -1,10 +1,12 @@
 //! Signing in (magic link or password), browser sessions, profiles, API tokens.
 
+use super::jobs::{Attempt, Outcome};
+use super::mail::Letter;
 use super::{hash_secret, now, secret, App, AppError, AppResult};
 use cowork_core::input::{self, Email};
 use cowork_core::time::Zone;
 use cowork_core::{FieldError, Invalid};
-use cowork_store::{Account, ApiToken, Profile};
+use cowork_store::{new_id, sign_in_mail_key, Account, ApiToken, Job, NewJob, Profile, MAIL_SIGN_IN};
 
 pub const LINK_MINUTES: i64 = 15;
 pub const SESSION_DAYS: i64 = 30;
@@ -83,19 +85,21 @@ impl App {
         let email = Email::parse(raw_email)?;
         self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr-ip:{email}:{ip}"), 5, 900)]).await?;
         let mails = self.store.hit_rate_limit(&format!("link-mail:{email}"), 3600, now()).await?;
-        if mails > LINK_MAILS_PER_HOUR && self.store.has_live_login_link(email.as_str(), now()).await? {
+        if mails > LINK_MAILS_PER_HOUR
+            && (self.store.has_live_login_link(email.as_str(), now()).await? || self.store.sign_in_mail_on_its_way(email.as_str()).await?)
+        {
             return Ok(());
         }
-        let link = self.issue_sign_in_link_to(&email, next).await?;
-        let body = format!(
-            "Hello,\n\nSomeone (we hope you) asked to sign in to {site} with this address.\n\n\
-             Open this link within {LINK_MINUTES} minutes to sign in:\n\n{link}\n\n\
-             The link works once. If you did not ask for it, ignore this mail: nothing happens.\n\n— {site}\n",
-            site = self.config.site_name
+        // The link itself is made when the mail goes out, so no secret waits in the queue.
+        let next: String = next.chars().take(500).collect();
+        let job = NewJob::new(
+            MAIL_SIGN_IN,
+            sign_in_mail_key(email.as_str(), &new_id()),
+            serde_json::json!({ "email": email.as_str(), "next": next }),
+            self.now(),
         );
-        if let Err(e) = self.mailer.send(email.as_str(), &format!("Your sign-in link for {}", self.config.site_name), &body).await {
-            tracing::warn!(error = %e, "sign-in mail not delivered");
-        }
+        self.store.enqueue_job(&job, self.now()).await?;
+        self.jobs_due();
         self.metrics.sign_in_links.inc();
         Ok(())
     }
@@ -114,6 +118,34 @@ impl App {
         Ok(format!("{}/signin/link?token={token}", self.config.base_url))
     }
 
+    /// Mails a fresh sign-in link: the job of `request_sign_in_link`. A retry
+    /// makes another link (each works once); the Message-ID stays the same.
+    pub(super) async fn send_sign_in_link(&self, job: &Job) -> Attempt {
+        #[derive(serde::Deserialize)]
+        struct Ask {
+            email: String,
+            next: String,
+        }
+        let ask: Ask = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+        let Ok(email) = Email::parse(&ask.email) else { return Ok(Outcome::Nothing("not an address".into())) };
+        let link = self.issue_sign_in_link_to(&email, &ask.next).await.map_err(|e| e.to_string())?;
+        let site = &self.config.site_name;
+        let l = Letter {
+            to: email.as_str().to_string(),
+            subject: format!("Your sign-in link for {site}"),
+            greeting: "Hello,".into(),
+            paragraphs: vec![
+                format!("Someone (we hope you) asked to sign in to {site} with this address."),
+                format!("Open this link within {LINK_MINUTES} minutes to sign in. It works once. If you did not ask for it, ignore this mail: nothing happens."),
+            ],
+            action: Some(("Sign in".into(), link)),
+            secret: true,
+            ..Letter::default()
+        };
+        // Sent even to an address that bounced: following it confirms the address.
+        self.send_letter(job, None, &l, true).await
+    }
+
     /// The address a sign-in link is for, shown half-masked before it is used
     /// (so nobody is signed in to someone else's account unawares).
     pub async fn sign_in_link_address(&self, token: &str) -> AppResult<Option<String>> {
@@ -130,6 +162,8 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Gone("This sign-in link has expired or was already used. Ask for a new one.".into()))?;
         let email = Email::parse(&email)?;
+        // The link came through: the address works again if it had bounced.
+        self.store.confirm_email(email.as_str()).await?;
         let (account, new_account) = self.store.account_for_email(email.as_str(), &email.suggested_name(), now()).await?;
         let mut s = self.start_session(account, new_account).await?;
         s.next = next;

@@ -88,7 +88,7 @@ impl App {
     }
 
     /// The VEVENT of a session. Participants' feeds carry the video link; public ones never do.
-    fn event_of(&self, s: &Session, participant: bool, tentative: bool) -> Event {
+    pub(super) fn event_of(&self, s: &Session, participant: bool, tentative: bool) -> Event {
         let zone = Zone::parse("tz", &s.content.time_zone).unwrap_or_else(|_| Zone::utc());
         let location = match s.content.place.as_str() {
             "in_person" => s.content.address.clone(),

@@ -6,8 +6,12 @@
 //! did its work, had nothing left to do (done, with a note), or failed (tried
 //! again later with backoff, then `dead`).
 
+use super::notices::SessionMail;
 use super::{secret, App, AppError, AppResult};
-use cowork_store::{Account, Job, JobCounts, NewJob, PUSH_SEND, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT};
+use cowork_store::{
+    Account, Job, JobCounts, NewJob, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED,
+    MAIL_SIGN_IN, PUSH_SEND, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT,
+};
 use std::time::Duration;
 
 /// How long a claimed job is ours before another node may take it over: a
@@ -105,11 +109,19 @@ impl App {
 
     async fn run_job(&self, job: &Job) -> Attempt {
         match job.kind.as_str() {
-            SESSION_CANCELLED => self.tell_status_change(job, true).await,
-            SESSION_RESTORED => self.tell_status_change(job, false).await,
+            SESSION_CANCELLED => self.tell_about_session(job, SessionMail::Cancelled).await,
+            SESSION_RESTORED => self.tell_about_session(job, SessionMail::Restored).await,
+            MAIL_RSVP => self.tell_about_session(job, SessionMail::Rsvp).await,
+            MAIL_PLACE => self.tell_about_session(job, SessionMail::Place).await,
+            MAIL_SESSION_UPDATED => self.tell_about_session(job, SessionMail::Updated).await,
+            MAIL_RSVP_CANCELLED => self.tell_about_session(job, SessionMail::RsvpCancelled).await,
+            MAIL_SIGN_IN => self.send_sign_in_link(job).await,
+            MAIL_REPORT => self.tell_of_report(job).await,
+            MAIL_ORGANIZER_MESSAGE => self.tell_organizer_message(job).await,
             HOURLY => self.hourly().await,
             WEBHOOK_EVENT => self.webhook_event(job).await,
             WEBHOOK_DELIVER => self.webhook_deliver(job).await,
+            super::webhooks::MAIL_WEBHOOK_OFF => self.tell_webhook_off(job).await,
             PUSH_SEND => self.send_push(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }

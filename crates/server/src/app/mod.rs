@@ -11,10 +11,13 @@ pub mod import;
 pub mod jobs;
 pub mod mail;
 mod notices;
+pub mod notification_choices;
+pub mod organizer_messages;
 pub mod push;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;
+pub mod unsubscribe;
 pub mod webhooks;
 pub mod zones;
 

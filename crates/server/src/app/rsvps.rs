@@ -1,10 +1,9 @@
-//! Answers to sessions: going, the waitlist (and the mail to whoever it
-//! promotes), leaving, and who came as the hosts mark it.
+//! Answers to sessions: going, the waitlist, leaving, and who came as the
+//! hosts mark it. The mails each change sends are enqueued with it by the store.
 
 use super::{now, App, AppError, AppResult};
 use cowork_core::permissions::Action;
 use cowork_core::rsvp::{is_late_cancellation, RsvpStatus};
-use cowork_core::time::Zone;
 use cowork_core::Invalid;
 use cowork_store::{Account, RsvpResult};
 
@@ -26,6 +25,7 @@ impl App {
                 self.store.rsvp(&other, &me.id, t).await?;
             }
         }
+        self.jobs_due();
         Ok(result)
     }
 
@@ -36,54 +36,29 @@ impl App {
         // Only giving up a place late counts; leaving a waitlist never does.
         let was_going = v.mine.is_some_and(|r| r.status == RsvpStatus::Going);
         let late = was_going && is_late_cancellation(t, v.session.starts_at);
-        let promoted = match self.store.cancel_rsvp(id, &me.id, late, t).await {
-            Ok(p) => p,
-            Err(cowork_store::StoreError::NotFound) if all_upcoming => Vec::new(),
+        match self.store.cancel_rsvp(id, &me.id, late, t).await {
+            Ok(_) => {}
+            Err(cowork_store::StoreError::NotFound) if all_upcoming => {}
             Err(e) => return Err(e.into()),
-        };
-        self.tell_promoted(id, &promoted).await;
+        }
         if all_upcoming {
             self.store.follow_series(&v.session.series_id, &me.id, false, t).await?;
             for s in self.store.series_sessions(&v.session.series_id, t, 500).await? {
                 if s.id != id && s.starts_at > t {
-                    if let Ok(p) = self.store.cancel_rsvp(&s.id, &me.id, false, t).await {
-                        self.tell_promoted(&s.id, &p).await;
-                    }
+                    // Not answered there: nothing to withdraw.
+                    let _ = self.store.cancel_rsvp(&s.id, &me.id, false, t).await;
                 }
             }
         }
+        self.jobs_due();
         Ok(())
     }
 
     /// After someone leaves or is removed: their places go to the waitlists.
     pub(crate) async fn release_places(&self, community_id: &str, account_id: &str) -> AppResult<()> {
-        for (session, promoted) in self.store.release_places(community_id, account_id, now()).await? {
-            self.tell_promoted(&session, &promoted).await;
-        }
+        self.store.release_places(community_id, account_id, now()).await?;
+        self.jobs_due();
         Ok(())
-    }
-
-    /// Mails people who just got a place from the waitlist.
-    pub(super) async fn tell_promoted(&self, session_id: &str, accounts: &[String]) {
-        if accounts.is_empty() {
-            return;
-        }
-        let Ok(s) = self.store.session(session_id).await else { return };
-        for id in accounts {
-            let Ok(a) = self.store.account(id).await else { continue };
-            let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
-            let body = format!(
-                "Hello {},\n\nA place came free and it is yours: you are now going to “{}” on {}.\n\n{}/s/{}\n\nIf you can no longer come, cancel there so the next person gets the place.\n",
-                a.display_name,
-                s.content.title,
-                zone.format(s.starts_at),
-                self.config.base_url,
-                s.id
-            );
-            if let Err(e) = self.mailer.send(&a.email, &format!("You have a place: {}", s.content.title), &body).await {
-                tracing::warn!(error = %e, "waitlist mail not delivered");
-            }
-        }
     }
 
     pub async fn mark_attendance(&self, me: &Account, id: &str, account_id: &str, attendance: &str) -> AppResult<()> {

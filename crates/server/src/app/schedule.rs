@@ -489,8 +489,8 @@ impl App {
             return Err(Invalid::one("start_date", "Move it to a time that has not passed yet.").into());
         }
         let ends_at = starts_at + i64::from(format.total_minutes()) * 60;
-        let promoted = self.store.update_session(id, &content_of(&draft, &format), starts_at, ends_at, t).await?;
-        self.tell_promoted(id, &promoted).await;
+        self.store.update_session(id, &content_of(&draft, &format), starts_at, ends_at, t).await?;
+        self.jobs_due();
         self.invalidate_feeds(&v.community.community.id);
         Ok(self.store.session(id).await?)
     }

@@ -13,6 +13,9 @@ use cowork_core::webhooks::{parse_events, parse_url, Event, Kind};
 use cowork_core::{FieldError, Invalid};
 use cowork_store::{Account, Community, Job, NewJob, Webhook, STARTING_LEAD, STARTING_WINDOW, WEBHOOK_DELIVER};
 use payloads::Message;
+
+/// The mail telling an organizer that a webhook of theirs was turned off.
+pub const MAIL_WEBHOOK_OFF: &str = "mail.webhook_off";
 use serde_json::json;
 
 /// An endpoint failing this long without a success is turned off.
@@ -202,21 +205,54 @@ impl App {
         }
     }
 
+    /// Queues a mail to each organizer and owner: their webhook was turned off.
     async fn tell_organizers_webhook_off(&self, hook: &Webhook, error: &str) {
-        let Ok(c) = self.store.community_by_id(&hook.community_id).await else { return };
-        let Ok(members) = self.store.members(&c.id).await else { return };
-        let kind = Kind::parse(&hook.kind).map(|k| k.label()).unwrap_or("webhook");
-        let body = format!(
-            "The {kind} webhook of {} has failed for a day, so it was turned off.\n\nLast error: {error}\n\nFix the endpoint, then turn it back on at {}/c/{}/webhooks\n",
-            c.name, self.config.base_url, c.slug
-        );
+        let Ok(members) = self.store.members(&hook.community_id).await else { return };
+        let now = self.now();
         for m in members.iter().filter(|m| !m.pending && !m.removed && m.role >= Role::Organizer) {
-            if let Ok(a) = self.store.account(&m.account_id).await {
-                if let Err(e) = self.mailer.send(&a.email, &format!("A webhook of {} was turned off", c.name), &body).await {
-                    tracing::warn!(error = e, "could not tell an organizer about a webhook turned off");
-                }
+            let payload = json!({ "community_id": hook.community_id, "account_id": m.account_id, "kind": hook.kind, "error": error });
+            let job = NewJob::new(MAIL_WEBHOOK_OFF, format!("{MAIL_WEBHOOK_OFF}:{}:{now}:{}", hook.id, m.account_id), payload, now);
+            if let Err(e) = self.store.enqueue_job(&job, now).await {
+                tracing::warn!(error = %e, "could not queue the mail about a webhook turned off");
             }
         }
+        self.jobs_due();
+    }
+
+    /// The mail to one organizer: a webhook of their community was turned off.
+    pub(super) async fn tell_webhook_off(&self, job: &Job) -> Attempt {
+        #[derive(serde::Deserialize)]
+        struct Off {
+            community_id: String,
+            account_id: String,
+            kind: String,
+            error: String,
+        }
+        let p: Off = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+        let (c, a) = match (self.store.community_by_id(&p.community_id).await, self.store.account(&p.account_id).await) {
+            (Ok(c), Ok(a)) => (c, a),
+            (Err(cowork_store::StoreError::NotFound), _) | (_, Err(cowork_store::StoreError::NotFound)) => {
+                return Ok(Outcome::Nothing("the community or the person is gone".into()))
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
+        };
+        let kind = Kind::parse(&p.kind).map(|k| k.label()).unwrap_or("webhook");
+        let l = super::mail::Letter {
+            to: a.email.clone(),
+            to_name: a.display_name.clone(),
+            subject: format!("A webhook of {} was turned off", c.name),
+            greeting: format!("Hello {},", a.display_name),
+            paragraphs: vec![
+                format!("The {kind} webhook of {} has failed for a day, so it was turned off.", c.name),
+                "Fix the endpoint, then turn it back on.".into(),
+            ],
+            quote: vec![format!("Last error: {}", p.error)],
+            action: Some(("The community's webhooks".into(), format!("{}/c/{}/webhooks", self.config.base_url, c.slug))),
+            kind: Some(cowork_core::notifications::Kind::OrganizerNotices),
+            community_id: Some(c.id.clone()),
+            ..Default::default()
+        };
+        self.send_letter(job, Some(&a.id), &l, false).await
     }
 
     /// What an event says now; None when it no longer applies (the session

@@ -13,9 +13,11 @@ mod home;
 mod nul_bytes;
 mod room;
 mod schedule;
+mod session_message;
 mod sessions;
 mod settings;
 mod signin;
+mod unsubscribe;
 mod webhooks;
 
 pub use compression::Encoded;
@@ -70,6 +72,8 @@ pub fn router(app: App) -> Router {
         .merge(formats::routes())
         .merge(calendar::routes())
         .merge(webhooks::routes())
+        .merge(unsubscribe::routes())
+        .merge(session_message::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -214,6 +214,8 @@ fn notice(code: &str) -> &'static str {
             "The session is cancelled. Everyone going or waiting is told by mail, and calendars that follow it show it as cancelled."
         }
         "restored" => "The session is back on the schedule. Everyone going or waiting is told by mail.",
+        "message_sent" => "Your message is on its way to them by mail.",
+        "message_sent_one" => "Your message is on its way by mail.",
         "over" => "This session is over.",
         "joined" => "Welcome! You're now a member, so you can say you're coming.",
         _ => "",

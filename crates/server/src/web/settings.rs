@@ -1,9 +1,10 @@
-//! A person's own settings: profile, password, personal API tokens.
+//! A person's own settings: profile, password, notifications, personal API tokens.
 
 use super::{
     cookie, form_errors, ok, render, safe_next, see_other, CsrfForm, FormErrors, PageResult, Path, Query, SignedIn, SESSION_COOKIE,
 };
 use crate::app::accounts::ProfileInput;
+use crate::app::notification_choices::{KindChoice, NotificationChoices};
 use crate::app::App;
 use askama::Template;
 use axum::extract::State;
@@ -19,6 +20,8 @@ pub fn routes() -> Router<App> {
         .route("/settings/profile", get(profile).post(save_profile))
         .route("/settings/password", post(set_password))
         .route("/settings/password/remove", post(remove_password))
+        .route("/settings/notifications", get(notifications).post(save_notifications))
+        .route("/settings/notifications/confirm", post(confirm_address))
         .route("/settings/tokens", get(tokens).post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
 }
@@ -177,4 +180,96 @@ async fn create_token(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm
 async fn revoke_token(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<TokenForm>) -> PageResult {
     app.revoke_api_token(&s.me, &id).await?;
     see_other("/settings/tokens")
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    ctx: super::Ctx,
+    choices: NotificationChoices,
+    /// Reminder times: name, label, chosen.
+    times: Vec<(&'static str, &'static str, bool)>,
+    /// The person's communities: slug, name, muted.
+    communities: Vec<(String, String, bool)>,
+    email: String,
+    errors: FormErrors,
+    saved: bool,
+    confirm_sent: bool,
+}
+
+async fn notifications_page(app: &App, s: SignedIn, shown: Option<NotificationChoices>, errors: FormErrors, notice: &str) -> PageResult {
+    let (saved, confirm_sent) = (notice == "1", notice == "confirm");
+    let status = if errors.any() { errors.status() } else { StatusCode::OK };
+    let stored = app.notification_choices(&s.me).await?;
+    let mut choices = shown.unwrap_or_else(|| stored.clone());
+    // What was typed comes back as typed; labels and the bounce are the stored ones.
+    choices.email_bounced = stored.email_bounced;
+    for k in &mut choices.kinds {
+        k.label = stored.kinds.iter().find(|x| x.kind == k.kind).map(|x| x.label.clone()).unwrap_or_default();
+    }
+    choices.kinds.retain(|k| !k.label.is_empty());
+    let times = cowork_core::notifications::ReminderTime::ALL
+        .iter()
+        .map(|t| (t.as_str(), t.label(), choices.reminder_times.iter().any(|c| c == t.as_str())))
+        .collect();
+    let communities = app
+        .store
+        .communities_of(&s.me.id)
+        .await
+        .map_err(crate::app::AppError::from)?
+        .into_iter()
+        .filter(|c| !c.pending)
+        .map(|c| {
+            let muted = choices.muted_communities.contains(&c.community.slug);
+            (c.community.slug, c.community.name, muted)
+        })
+        .collect();
+    let email = s.me.email.clone();
+    render(status, &NotificationsPage { ctx: s.ctx, choices, times, communities, email, errors, saved, confirm_sent })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Saved {
+    saved: String,
+}
+
+async fn notifications(State(app): State<App>, s: SignedIn, Query(q): Query<Saved>) -> PageResult {
+    notifications_page(&app, s, None, FormErrors::default(), &q.saved).await
+}
+
+/// The form lists every kind (`kind`), and the checked boxes: `email` and
+/// `push` per kind, `reminder` per time, `mute` per community.
+async fn save_notifications(State(app): State<App>, s: SignedIn, CsrfForm(fields): CsrfForm<Vec<(String, String)>>) -> PageResult {
+    let values = |name: &str| fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let (email, push) = (values("email"), values("push"));
+    let choices = NotificationChoices {
+        kinds: values("kind")
+            .into_iter()
+            .map(|kind| KindChoice { email: email.contains(&kind), push: push.contains(&kind), label: String::new(), kind })
+            .collect(),
+        reminder_times: values("reminder"),
+        muted_communities: values("mute"),
+        email_bounced: false,
+    };
+    match form_errors(app.save_notification_choices(&s.me, &choices).await)? {
+        Ok(()) => see_other("/settings/notifications?saved=1"),
+        Err(errors) => notifications_page(&app, s, Some(choices), errors, "").await,
+    }
+}
+
+/// An address that bounced gets mail again once its owner follows a link
+/// mailed to it: this sends one (even while bounced); following it signs in
+/// and confirms the address.
+async fn confirm_address(
+    State(app): State<App>,
+    s: SignedIn,
+    ip: super::ClientIp,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let email = s.me.email.clone();
+    match form_errors(app.request_sign_in_link(&email, "/settings/notifications", &ip.0).await)? {
+        Ok(()) => see_other("/settings/notifications?saved=confirm"),
+        Err(errors) => notifications_page(&app, s, None, errors, "").await,
+    }
 }

@@ -393,30 +393,10 @@ impl App {
             reason: reason.clone(),
             created_at: now(),
         };
-        if !self.store.add_report(&session.community_id, &report).await? {
-            return Ok(Reply::Ok);
+        // The mails to the organizers are enqueued with the report and sent by the runner.
+        if self.store.add_report(&session.community_id, &report, self.now()).await? {
+            self.jobs_due();
         }
-        let body = format!(
-            "{} reported a message in the room of “{}”.\n\nMessage by {}:\n{}\n\nReason: {}\n\nReports of the community: {}/c/{}/reports\n",
-            who.account.display_name,
-            session.content.title,
-            m.name,
-            m.text,
-            if reason.is_empty() { "(none given)" } else { &reason },
-            self.config.base_url,
-            session.community_slug
-        );
-        let subject = format!("A message was reported in {}", session.community_name);
-        let recipients = self.store.report_recipients(&session.community_id).await?;
-        // Sent in the background: a slow mail server must not hold up the room.
-        let mailer = self.mailer.clone();
-        tokio::spawn(async move {
-            for to in recipients {
-                if let Err(e) = mailer.send(&to, &subject, &body).await {
-                    tracing::warn!(error = %e, "report mail not delivered");
-                }
-            }
-        });
         Ok(Reply::Ok)
     }
 }
