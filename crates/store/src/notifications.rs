@@ -154,6 +154,12 @@ impl Store {
     /// A secret of this instance, made by `make` the first time it is asked
     /// for; every node then reads the same one.
     pub async fn instance_secret(&self, name: &str, make: impl FnOnce() -> String, now: i64) -> Result<String> {
+        // Read first: asked for by every mail, it is written only once.
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        if let Some(v) = found {
+            return Ok(v);
+        }
         sqlx::query("INSERT INTO instance_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(make())
