@@ -3,6 +3,7 @@
 
 use crate::jobs::notify;
 use crate::mail_jobs::{enqueue_session_mail, rsvp_position, MAIL_PLACE, MAIL_RSVP, MAIL_RSVP_CANCELLED};
+use crate::reminders::enqueue_reminders;
 use crate::schedule::Tx;
 use crate::Session;
 use crate::{col, flag, touched, Result, Store, StoreError};
@@ -77,6 +78,7 @@ pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Resu
         // Every path that frees a place comes through here, so each tells its newcomer.
         let position = rsvp_position(tx, session_id, &account).await?;
         enqueue_session_mail(tx, MAIL_PLACE, session_id, &account, position, now).await?;
+        enqueue_reminders(tx, session_id, &account, now).await?;
         promoted.push(account);
     }
     refresh_going(tx, session_id).await?;
@@ -131,6 +133,9 @@ impl Store {
         .await?;
         refresh_going(&mut tx, session_id).await?;
         enqueue_session_mail(&mut tx, MAIL_RSVP, session_id, account_id, position, now).await?;
+        if status == RsvpStatus::Going {
+            enqueue_reminders(&mut tx, session_id, account_id, now).await?;
+        }
         notify(&mut tx, self.backend).await?;
         let r = waitlist_place(&mut tx, session_id, account_id).await?;
         tx.commit().await?;

@@ -208,5 +208,7 @@ pub(crate) async fn tell_going_of_update(tx: &mut Tx<'_>, id: &str, skip: &[Stri
     for account in going.iter().filter(|a| !skip.contains(a)) {
         enqueue_session_mail(tx, MAIL_SESSION_UPDATED, id, account, sequence, now).await?;
     }
+    // A moved start gets new reminders (keyed by the start; unchanged ones enqueue nothing).
+    crate::reminders::enqueue_reminders_for_going(tx, id, now).await?;
     Ok(())
 }
