@@ -4,7 +4,9 @@
 //! session moves, stop when she cancels, and are never sent after the start.
 
 use crate::mail::{quoted_printable_decoded, settle, smtp_server};
+use crate::push::{add_device, Device, PushService};
 use crate::support::{Browser, Server};
+use cowork_core::notifications::{Channel, Kind};
 use cowork_core::time::Zone;
 use cowork_server::Config;
 use jiff::civil::{date, time};
@@ -31,8 +33,26 @@ fn new_york(d: jiff::civil::Date, h: i8) -> i64 {
 /// Dana, in New York, a member of a community whose session starts on `london_monday()`;
 /// the clock is a week before, and she has answered "going".
 async fn setup(backend: &str) -> Setup {
-    let (port, mut mails) = smtp_server().await;
-    let server = Server::start_on_with(backend, |c: &mut Config| c.smtp_url = format!("smtp://127.0.0.1:{port}")).await;
+    let mut s = given(backend).await;
+    going(&mut s).await;
+    s
+}
+
+async fn going(s: &mut Setup) {
+    assert_eq!(s.dana.post(&format!("/s/{}/rsvp", s.session.id), &[]).await.status(), StatusCode::SEE_OTHER);
+    settle(&s.server).await;
+    let confirmation = s.mails.try_recv().expect("the confirmation");
+    assert!(subject(&confirmation).starts_with("You're going"), "{confirmation}");
+}
+
+/// The same before she answers.
+async fn given(backend: &str) -> Setup {
+    let (port, mails) = smtp_server().await;
+    let server = Server::start_on_with(backend, |c: &mut Config| {
+        c.smtp_url = format!("smtp://127.0.0.1:{port}");
+        crate::push::loopback_push_service(c);
+    })
+    .await;
     let start = london_monday();
     server.app().clock.set(start - 7 * 86_400);
     let s = server.live_session("org@example.org", "remind-club", "builtin:weekly-coworking", 7 * 86_400).await;
@@ -41,10 +61,6 @@ async fn setup(backend: &str) -> Setup {
     let account = server.account("dana@example.org").await;
     server.name_and_zone(&account, "Dana", "America/New_York").await;
     let dana = server.member_of(&session, "dana@example.org").await;
-    assert_eq!(dana.post(&format!("/s/{}/rsvp", session.id), &[]).await.status(), StatusCode::SEE_OTHER);
-    settle(&server).await;
-    let confirmation = mails.try_recv().expect("the confirmation");
-    assert!(subject(&confirmation).starts_with("You're going"), "{confirmation}");
     Setup { server, mails, session, dana }
 }
 
@@ -134,4 +150,41 @@ async fn a_reminder_that_could_not_go_before_the_start_is_dropped_and_counted() 
     assert!(got.is_empty(), "no “starts in one hour” after the start: {got:?}");
     let metrics = s.server.client().get_ok("/metrics").await;
     assert!(metrics.contains("cowork_jobs_dropped_total 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn starting_now_comes_when_the_room_opens_by_mail_and_push_for_who_turned_it_on() {
+    let mut s = given("sqlite").await;
+    let start = london_monday();
+    let push = PushService::start().await;
+    let laptop = Device::new(3);
+    assert_eq!(add_device(&s.dana, &push.endpoint("/push/dana"), &laptop, "Laptop").await.status(), StatusCode::CREATED);
+    // Dana turns "starting now" on, by e-mail and on her laptop; she keeps no other reminder.
+    let dana = s.server.account("dana@example.org").await;
+    let store = &s.server.app().store;
+    let now = s.server.app().now();
+    for channel in [Channel::Email, Channel::Push] {
+        store.set_notification_choice(&dana.id, Kind::StartingNow, channel, true, now).await.unwrap();
+    }
+    store.set_reminder_times(&dana.id, &[], now).await.unwrap();
+    going(&mut s).await;
+
+    // The room opens 15 minutes before the start (10:00 London, 06:00 her time).
+    assert!(at(&mut s, start - 15 * 60 - 60).await.is_empty());
+    let got = at(&mut s, start - 15 * 60).await;
+    assert_eq!(got.len(), 1, "one “starting now” mail");
+    assert!(subject(&got[0]).starts_with("Starting now: Weekly Coworking"), "{}", got[0]);
+    let t = text(&got[0]);
+    assert!(t.contains("06:00 (America/New_York)") && t.contains(&format!("/s/{}/room", s.session.id)), "{t}");
+    s.server.deliver_jobs().await;
+    let pushed = push.received("/push/dana");
+    assert_eq!(pushed.len(), 1, "one push to her laptop");
+    let m = laptop.decrypt(&pushed[0]);
+    assert_eq!(m["title"], "Starting now: Weekly Coworking");
+    assert_eq!(m["url"], s.server.url(&format!("/s/{}/room", s.session.id)));
+
+    // Someone who did not turn it on (the default) gets nothing when the room opens.
+    let mut other = setup("sqlite").await;
+    other.server.app().store.set_reminder_times(&other.server.account("dana@example.org").await.id, &[], now).await.unwrap();
+    assert!(at(&mut other, start - 15 * 60).await.iter().all(|m| !subject(m).starts_with("Starting now")));
 }
