@@ -188,3 +188,18 @@ async fn starting_now_comes_when_the_room_opens_by_mail_and_push_for_who_turned_
     other.server.app().store.set_reminder_times(&other.server.account("dana@example.org").await.id, &[], now).await.unwrap();
     assert!(at(&mut other, start - 15 * 60).await.iter().all(|m| !subject(m).starts_with("Starting now")));
 }
+
+#[tokio::test]
+async fn new_reminder_times_apply_to_sessions_she_is_already_going_to() {
+    let mut s = setup("sqlite").await;
+    let start = london_monday();
+    // She changes her reminders on the settings page to ten minutes before only (mail for confirmations and reminders).
+    let form =
+        [("kind", "confirmations"), ("kind", "reminders"), ("email", "confirmations"), ("email", "reminders"), ("reminder", "ten_minutes")];
+    assert_eq!(s.dana.post("/settings/notifications", &form).await.status(), StatusCode::SEE_OTHER);
+    assert!(at(&mut s, new_york(date(2027, 3, 14), 18)).await.is_empty(), "the evening before is no longer chosen");
+    assert!(at(&mut s, start - 3600).await.is_empty(), "nor the hour before");
+    let got = at(&mut s, start - 600).await;
+    assert_eq!(got.len(), 1, "ten minutes before, for a session she answered before choosing it");
+    assert!(text(&got[0]).contains(&format!("/s/{}/room", s.session.id)));
+}

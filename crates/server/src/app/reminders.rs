@@ -62,6 +62,9 @@ impl App {
             Err(why) => return Ok(Outcome::Nothing(why)),
         };
         let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
+        if !self.store.reminder_times(&a.id).await.map_err(|e| e.to_string())?.contains(&time) {
+            return Ok(Outcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
+        }
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
         let when = format!("{} ({})", zone.format_span(s.starts_at, s.ends_at), zone.name());
         let title = &s.content.title;
