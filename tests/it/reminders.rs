@@ -203,3 +203,24 @@ async fn new_reminder_times_apply_to_sessions_she_is_already_going_to() {
     assert_eq!(got.len(), 1, "ten minutes before, for a session she answered before choosing it");
     assert!(text(&got[0]).contains(&format!("/s/{}/room", s.session.id)));
 }
+
+#[tokio::test]
+async fn reminders_go_by_push_where_chosen() {
+    let mut s = given("sqlite").await;
+    let start = london_monday();
+    let push = PushService::start().await;
+    let phone = Device::new(5);
+    assert_eq!(add_device(&s.dana, &push.endpoint("/push/phone"), &phone, "Phone").await.status(), StatusCode::CREATED);
+    let dana = s.server.account("dana@example.org").await;
+    let now = s.server.app().now();
+    s.server.app().store.set_notification_choice(&dana.id, Kind::Reminders, Channel::Push, true, now).await.unwrap();
+    going(&mut s).await;
+
+    assert_eq!(at(&mut s, start - 3600).await.len(), 2, "the evening before and the hour before, by mail");
+    s.server.deliver_jobs().await;
+    let pushed = push.received("/push/phone");
+    assert_eq!(pushed.len(), 2, "and the same two by push");
+    let last = phone.decrypt(&pushed[1]);
+    assert!(last["title"].as_str().unwrap().starts_with("Reminder: Weekly Coworking"), "{last}");
+    assert_eq!(last["url"], s.server.url(&format!("/s/{}/room", s.session.id)), "the hour before opens the room");
+}
