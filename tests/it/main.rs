@@ -18,6 +18,7 @@ mod nul_bytes;
 mod openapi;
 mod pages;
 mod push;
+mod reminders;
 mod room;
 mod room_timer;
 mod schedule;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 /// One request the push service received.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     path: String,
     headers: axum::http::HeaderMap,
     body: Vec<u8>,
@@ -21,14 +21,14 @@ struct Received {
 /// A push service on 127.0.0.1:0 that records every request and answers
 /// each path with the statuses scripted for it (201 once they run out).
 #[derive(Clone, Default)]
-struct PushService {
+pub(crate) struct PushService {
     origin: String,
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<Vec<(String, VecDeque<u16>)>>>,
 }
 
 impl PushService {
-    async fn start() -> PushService {
+    pub(crate) async fn start() -> PushService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let service = PushService { origin: format!("http://{}", listener.local_addr().unwrap()), ..Default::default() };
         let s = service.clone();
@@ -47,7 +47,7 @@ impl PushService {
         service
     }
 
-    fn endpoint(&self, path: &str) -> String {
+    pub(crate) fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
     }
 
@@ -55,19 +55,19 @@ impl PushService {
         self.answers.lock().unwrap().push((path.to_string(), statuses.iter().copied().collect()));
     }
 
-    fn received(&self, path: &str) -> Vec<Received> {
+    pub(crate) fn received(&self, path: &str) -> Vec<Received> {
         self.received.lock().unwrap().iter().filter(|r| r.path == path).cloned().collect()
     }
 }
 
 /// A browser's push keys: its P-256 key pair and auth secret.
-struct Device {
+pub(crate) struct Device {
     secret: p256::SecretKey,
     auth: [u8; 16],
 }
 
 impl Device {
-    fn new(seed: u8) -> Device {
+    pub(crate) fn new(seed: u8) -> Device {
         Device { secret: p256::SecretKey::from_slice(&[seed; 32]).unwrap(), auth: [seed.wrapping_add(1); 16] }
     }
     fn p256dh(&self) -> String {
@@ -77,7 +77,7 @@ impl Device {
         B64.encode(self.auth)
     }
     /// What the browser reads once it decrypted the push (RFC 8291).
-    fn decrypt(&self, r: &Received) -> serde_json::Value {
+    pub(crate) fn decrypt(&self, r: &Received) -> serde_json::Value {
         let auth = web_push_native::Auth::clone_from_slice(&self.auth);
         let plain = web_push_native::decrypt(r.body.clone(), &self.secret, &auth).expect("the payload decrypts with the browser's key");
         serde_json::from_slice(&plain).unwrap()
@@ -117,7 +117,7 @@ fn vapid_key_in(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
-async fn add_device(b: &Browser, endpoint: &str, d: &Device, label: &str) -> reqwest::Response {
+pub(crate) async fn add_device(b: &Browser, endpoint: &str, d: &Device, label: &str) -> reqwest::Response {
     b.post("/settings/devices", &[("endpoint", endpoint), ("p256dh", &d.p256dh()), ("auth", &d.auth()), ("label", label)]).await
 }
 
@@ -360,6 +360,6 @@ async fn a_push_that_matters_until_a_start_is_urgent_kept_no_longer_and_enqueued
 
 /// The push service of these tests listens on loopback, which outgoing
 /// requests only reach when the instance allows private addresses.
-fn loopback_push_service(c: &mut cowork_server::Config) {
+pub(crate) fn loopback_push_service(c: &mut cowork_server::Config) {
     c.allow_private_webhooks = true;
 }

@@ -1,6 +1,9 @@
 //! What a person can choose to hear of, on which channel, and when reminders
 //! come. Plain names and defaults; the store keeps only what differs.
 
+use crate::time::Zone;
+use jiff::civil::Time;
+
 /// A kind of notification, as a person turns it on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -122,9 +125,56 @@ impl ReminderTime {
     }
 }
 
+impl ReminderTime {
+    /// When this reminder of a session starting at `starts_at` comes, for
+    /// someone living in `zone`: wall times are the person's own, so 18:00
+    /// stays 18:00 across a DST change.
+    pub fn at(self, starts_at: i64, zone: &Zone) -> i64 {
+        let day = zone.local(starts_at).date;
+        match self {
+            ReminderTime::DayBefore18 => zone.instant(day.yesterday().unwrap_or(day), Time::constant(18, 0, 0, 0)),
+            ReminderTime::Morning08 => zone.instant(day, Time::constant(8, 0, 0, 0)),
+            ReminderTime::HourBefore => starts_at - 3600,
+            ReminderTime::TenMinutes => starts_at - 600,
+        }
+    }
+}
+
+/// The reminders still to come of a session: each chosen time's instant,
+/// skipping those already past and those not before the start (a session at
+/// 07:00 has no "morning of" reminder).
+pub fn reminders_due(times: &[ReminderTime], starts_at: i64, zone: &Zone, now: i64) -> Vec<(ReminderTime, i64)> {
+    times.iter().map(|t| (*t, t.at(starts_at, zone))).filter(|(_, at)| *at > now && *at < starts_at).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_come_at_wall_times_in_the_persons_zone_across_dst() {
+        let ny = Zone::parse("tz", "America/New_York").unwrap();
+        let london = Zone::parse("tz", "Europe/London").unwrap();
+        // Monday 9 March 2026 10:00 in London; New York moved to EDT on Sunday 8 March.
+        let start = london.instant(jiff::civil::date(2026, 3, 9), Time::constant(10, 0, 0, 0));
+        let due = reminders_due(&ReminderTime::ALL, start, &ny, 0);
+        let local: Vec<String> = due.iter().map(|(_, at)| ny.format(*at)).collect();
+        // The day before at 18:00 in New York is 8 March, already EDT (UTC-4): 22:00 UTC.
+        assert_eq!(due[0], (ReminderTime::DayBefore18, ny.instant(jiff::civil::date(2026, 3, 8), Time::constant(18, 0, 0, 0))));
+        assert_eq!(ny.clock(due[0].1), "18:00");
+        assert_eq!(due[0].1 % 86_400, 22 * 3600);
+        // 10:00 London is 06:00 New York: the morning at 08:00 is after the start, so skipped.
+        assert_eq!(
+            due.iter().map(|d| d.0).collect::<Vec<_>>(),
+            vec![ReminderTime::DayBefore18, ReminderTime::HourBefore, ReminderTime::TenMinutes]
+        );
+        assert_eq!(due[1].1, start - 3600, "{local:?}");
+        // A week earlier New York was still on EST (UTC-5): 18:00 there is 23:00 UTC.
+        let earlier = reminders_due(&[ReminderTime::DayBefore18], start - 7 * 86_400, &ny, 0);
+        assert_eq!(earlier[0].1 % 86_400, 23 * 3600);
+        // Past times are skipped.
+        assert_eq!(reminders_due(&ReminderTime::DEFAULT, start, &ny, start - 1800), vec![]);
+    }
 
     #[test]
     fn names_round_trip_and_defaults_are_the_documented_ones() {

@@ -21,7 +21,10 @@ use tokio::net::TcpListener;
 
 /// Opens the database (migrating it) and the mailer.
 pub async fn open(mut config: Config) -> Result<App, String> {
-    let store = Store::open(&config.database_url).await.map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?;
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&config.database_url)))?
+        .with_room_opens(config.room_opens_minutes);
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from, &config.site_name)?;
     // Made on first start and kept: browsers subscribe with its public half.

@@ -14,6 +14,7 @@ mod migrations;
 mod notifications;
 mod outbox;
 mod push;
+mod reminders;
 mod reports;
 mod room;
 mod rsvps;
@@ -31,6 +32,7 @@ pub use mail_jobs::*;
 pub use notifications::*;
 pub use outbox::*;
 pub use push::*;
+pub use reminders::{REMINDER, STARTING_NOW};
 pub use reports::*;
 pub use room::*;
 pub use rsvps::*;
@@ -76,6 +78,8 @@ pub struct Store {
     backend: Backend,
     /// For connections of their own (PostgreSQL's LISTEN for new jobs).
     url: std::sync::Arc<str>,
+    /// How long before its start a session's room opens, when "starting now" is sent.
+    room_opens_seconds: i64,
 }
 
 impl Store {
@@ -85,6 +89,12 @@ impl Store {
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The same store, sending "starting now" when rooms open `minutes` before the start.
+    pub fn with_room_opens(mut self, minutes: u32) -> Store {
+        self.room_opens_seconds = i64::from(minutes) * 60;
+        self
     }
 
     /// Connects without migrating (the `migrate` command migrates explicitly).
@@ -115,7 +125,7 @@ impl Store {
             })
             .connect_with(opts)
             .await?;
-        Ok(Store { pool, backend, url: own_url })
+        Ok(Store { pool, backend, url: own_url, room_opens_seconds: 15 * 60 })
     }
 
     /// A write transaction. On SQLite it takes the write lock at once (BEGIN

@@ -78,7 +78,11 @@ impl Store {
         Ok(times.map(|t| ReminderTime::parse_list(&t)).unwrap_or_else(|| ReminderTime::DEFAULT.to_vec()))
     }
 
+    /// Saves the times and queues the reminders they add to sessions the
+    /// person is going to (those queued already are kept by their dedupe
+    /// keys; a time no longer chosen sends nothing when it comes due).
     pub async fn set_reminder_times(&self, account_id: &str, times: &[ReminderTime], now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO reminder_choices (account_id, times, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id) DO UPDATE SET times = $2, updated_at = $3",
@@ -86,8 +90,21 @@ impl Store {
         .bind(account_id)
         .bind(ReminderTime::list(times))
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let upcoming: Vec<String> = sqlx::query_scalar(
+            "SELECT r.session_id FROM rsvps r JOIN sessions s ON s.id = r.session_id \
+             WHERE r.account_id = $1 AND r.status = 'going' AND s.status = 'scheduled' AND s.starts_at > $2",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for session_id in &upcoming {
+            crate::reminders::enqueue_reminders(&mut tx, session_id, account_id, self.room_opens_seconds, now).await?;
+        }
+        crate::jobs::notify(&mut tx, self.backend).await?;
+        tx.commit().await?;
         Ok(())
     }
 

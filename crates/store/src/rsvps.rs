@@ -3,6 +3,7 @@
 
 use crate::jobs::notify;
 use crate::mail_jobs::{enqueue_session_mail, rsvp_position, MAIL_PLACE, MAIL_RSVP, MAIL_RSVP_CANCELLED};
+use crate::reminders::enqueue_reminders;
 use crate::schedule::Tx;
 use crate::Session;
 use crate::{col, flag, touched, Result, Store, StoreError};
@@ -52,7 +53,7 @@ pub(crate) async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i
 }
 
 /// Gives free places to the waitlist, first come first served; returns who got one.
-pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Result<Vec<String>> {
+pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, opens: i64, now: i64) -> Result<Vec<String>> {
     let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut **tx).await?;
     let mut going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
         .bind(session_id)
@@ -77,6 +78,7 @@ pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, now: i64) -> Resu
         // Every path that frees a place comes through here, so each tells its newcomer.
         let position = rsvp_position(tx, session_id, &account).await?;
         enqueue_session_mail(tx, MAIL_PLACE, session_id, &account, position, now).await?;
+        enqueue_reminders(tx, session_id, &account, opens, now).await?;
         promoted.push(account);
     }
     refresh_going(tx, session_id).await?;
@@ -131,6 +133,9 @@ impl Store {
         .await?;
         refresh_going(&mut tx, session_id).await?;
         enqueue_session_mail(&mut tx, MAIL_RSVP, session_id, account_id, position, now).await?;
+        if status == RsvpStatus::Going {
+            enqueue_reminders(&mut tx, session_id, account_id, self.room_opens_seconds, now).await?;
+        }
         notify(&mut tx, self.backend).await?;
         let r = waitlist_place(&mut tx, session_id, account_id).await?;
         tx.commit().await?;
@@ -162,7 +167,7 @@ impl Store {
             let position = rsvp_position(&mut tx, session_id, account_id).await?;
             enqueue_session_mail(&mut tx, MAIL_RSVP_CANCELLED, session_id, account_id, position, now).await?;
         }
-        let promoted = promote(&mut tx, session_id, now).await?;
+        let promoted = promote(&mut tx, session_id, self.room_opens_seconds, now).await?;
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(promoted)

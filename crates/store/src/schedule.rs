@@ -162,7 +162,7 @@ impl Store {
         let id = new_id();
         let mut tx = self.begin().await?;
         insert_series(&mut tx, &id, community_id, c, t, created_by, through, now).await?;
-        apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?;
+        apply_plan(&mut tx, &id, community_id, c, plan, None, self.room_opens_seconds, now).await?;
         let payload = serde_json::json!({ "event": "series.created", "community_id": community_id, "series_id": id });
         crate::webhooks::enqueue_event(&mut tx, community_id, "series.created", &id, payload, now, None, now).await?;
         // Sessions starting before the next hourly look-ahead get theirs now.
@@ -188,7 +188,7 @@ impl Store {
             let through = plan.last().map(|p| p.occurrence.clone()).unwrap_or_default();
             insert_series(&mut tx, &id, community_id, c, t, created_by, &through, now).await?;
             sqlx::query("UPDATE series SET source_uid = $2 WHERE id = $1").bind(&id).bind(source_uid).execute(&mut *tx).await?;
-            added += apply_plan(&mut tx, &id, community_id, c, plan, None, now).await?.added;
+            added += apply_plan(&mut tx, &id, community_id, c, plan, None, self.room_opens_seconds, now).await?.added;
         }
         tx.commit().await?;
         Ok(added)
@@ -305,7 +305,7 @@ impl Store {
     ) -> Result<PlanReport> {
         let mut tx = self.begin().await?;
         let community_id = update_series_row(&mut tx, id, version, c, t, through, now).await?;
-        let report = apply_plan(&mut tx, id, &community_id, c, plan, Some(from), now).await?;
+        let report = apply_plan(&mut tx, id, &community_id, c, plan, Some(from), self.room_opens_seconds, now).await?;
         crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(report)
@@ -368,7 +368,7 @@ impl Store {
             .bind(from)
             .execute(&mut *tx)
             .await?;
-        let report = apply_plan(&mut tx, &new_id, &old.community_id, c, plan, Some(from), now).await?;
+        let report = apply_plan(&mut tx, &new_id, &old.community_id, c, plan, Some(from), self.room_opens_seconds, now).await?;
         crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok((self.series(&new_id).await?, report))
@@ -553,6 +553,7 @@ async fn apply_plan(
     c: &Content,
     plan: &[Planned],
     from: Option<&str>,
+    opens: i64,
     now: i64,
 ) -> Result<PlanReport> {
     let mut report = PlanReport::default();
@@ -587,10 +588,10 @@ async fn apply_plan(
                     )
                     .bind(id);
                     bind_content(q, c).bind(p.starts_at).bind(p.ends_at).bind(now).execute(&mut **tx).await?;
-                    let promoted = promote(tx, id, now).await?;
+                    let promoted = promote(tx, id, opens, now).await?;
                     // Those going hear of a new time, place or link, with the updated invitation.
                     if when_and_where(tx, id).await? != before {
-                        tell_going_of_update(tx, id, &promoted, now).await?;
+                        tell_going_of_update(tx, id, &promoted, opens, now).await?;
                     }
                     report.updated += 1;
                 }

@@ -176,9 +176,9 @@ impl Store {
         .bind(id);
         bind_content(q, c).bind(starts_at).bind(ends_at).bind(now).execute(&mut *tx).await?;
         // More places may now be free.
-        let promoted = promote(&mut tx, id, now).await?;
+        let promoted = promote(&mut tx, id, self.room_opens_seconds, now).await?;
         if when_and_where(&mut tx, id).await? != before {
-            tell_going_of_update(&mut tx, id, &promoted, now).await?;
+            tell_going_of_update(&mut tx, id, &promoted, self.room_opens_seconds, now).await?;
         }
         // A moved session's "starting in 10 minutes" moves with it (the old job finds the start changed).
         crate::webhooks::enqueue_starting(&mut tx, None, Some(id), now, i64::MAX, now).await?;
@@ -198,7 +198,7 @@ pub(crate) async fn when_and_where(tx: &mut Tx<'_>, id: &str) -> Result<(i64, i6
 
 /// Enqueues the updated invitation for everyone going (but those just given
 /// a place, whose invitation is already the new one), keyed by the new SEQUENCE.
-pub(crate) async fn tell_going_of_update(tx: &mut Tx<'_>, id: &str, skip: &[String], now: i64) -> Result<()> {
+pub(crate) async fn tell_going_of_update(tx: &mut Tx<'_>, id: &str, skip: &[String], opens: i64, now: i64) -> Result<()> {
     let sequence: i64 = sqlx::query_scalar("SELECT sequence FROM sessions WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
     let going: Vec<String> =
         sqlx::query_scalar("SELECT account_id FROM rsvps WHERE session_id = $1 AND status = 'going' ORDER BY position")
@@ -208,5 +208,7 @@ pub(crate) async fn tell_going_of_update(tx: &mut Tx<'_>, id: &str, skip: &[Stri
     for account in going.iter().filter(|a| !skip.contains(a)) {
         enqueue_session_mail(tx, MAIL_SESSION_UPDATED, id, account, sequence, now).await?;
     }
+    // A moved start gets new reminders (keyed by the start; unchanged ones enqueue nothing).
+    crate::reminders::enqueue_reminders_for_going(tx, id, opens, now).await?;
     Ok(())
 }

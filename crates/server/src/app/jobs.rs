@@ -10,7 +10,7 @@ use super::notices::SessionMail;
 use super::{secret, App, AppError, AppResult};
 use cowork_store::{
     Account, Job, JobCounts, NewJob, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED,
-    MAIL_SIGN_IN, PUSH_SEND, SESSION_CANCELLED, SESSION_RESTORED, WEBHOOK_DELIVER, WEBHOOK_EVENT,
+    MAIL_SIGN_IN, PUSH_SEND, REMINDER, SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER, WEBHOOK_EVENT,
 };
 use std::time::Duration;
 
@@ -123,6 +123,8 @@ impl App {
             WEBHOOK_DELIVER => self.webhook_deliver(job).await,
             super::webhooks::MAIL_WEBHOOK_OFF => self.tell_webhook_off(job).await,
             PUSH_SEND => self.send_push(job).await,
+            REMINDER => self.remind(job).await,
+            STARTING_NOW => self.tell_starting_now(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }

@@ -14,6 +14,7 @@ mod notices;
 pub mod notification_choices;
 pub mod organizer_messages;
 pub mod push;
+mod reminders;
 pub mod room;
 pub mod rsvps;
 pub mod schedule;

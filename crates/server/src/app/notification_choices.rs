@@ -89,6 +89,7 @@ impl App {
             self.store.set_notification_choice(&me.id, kind, Channel::Push, k.push, t).await?;
         }
         self.store.set_reminder_times(&me.id, &times, t).await?;
+        self.jobs_due();
         self.store.set_muted_communities(&me.id, &muted, t).await?;
         Ok(())
     }

@@ -1,0 +1,144 @@
+//! Reminders before a session, by mail and, where chosen, by push; composed
+//! when the job runs, in the person's zone, and only if they still hold.
+
+use super::jobs::{Attempt, Outcome};
+use super::mail::Letter;
+use super::push::Notification;
+use super::App;
+use cowork_core::notifications::{Channel, Kind, ReminderTime};
+use cowork_core::rsvp::RsvpStatus;
+use cowork_core::time::{relative, Zone};
+use cowork_store::{Account, Job, Session, StoreError};
+
+#[derive(serde::Deserialize)]
+struct Reminder {
+    session_id: String,
+    account_id: String,
+    #[serde(default)]
+    time: String,
+    starts_at: i64,
+}
+
+impl App {
+    /// Sends one reminder, unless the session moved (its new reminders are
+    /// queued), was cancelled, or the person no longer goes.
+    /// The session and person of a reminder, if it still holds: the session
+    /// still starts when the job says (a moved one has new jobs), is not
+    /// cancelled, and the person still goes.
+    async fn still_going(&self, p: &Reminder) -> Result<Result<(Session, Account), String>, String> {
+        let (s, a) = match (self.store.session(&p.session_id).await, self.store.account(&p.account_id).await) {
+            (Ok(s), Ok(a)) => (s, a),
+            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => return Ok(Err("the session or the person is gone".into())),
+            (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
+        };
+        if s.cancelled {
+            return Ok(Err("the session is cancelled".into()));
+        }
+        if s.starts_at != p.starts_at {
+            return Ok(Err("the session moved; its reminders were queued anew".into()));
+        }
+        let going = self.store.rsvp_status(&s.id, &a.id).await.map_err(|e| e.to_string())?.map(|r| r.status) == Some(RsvpStatus::Going);
+        if !going {
+            return Ok(Err("the person is no longer going".into()));
+        }
+        Ok(Ok((s, a)))
+    }
+
+    /// Pushes to the person's browsers if they chose push for `kind` and did not mute the community.
+    async fn push_if_chosen(&self, kind: Kind, s: &Session, a: &Account, n: &Notification<'_>) -> Result<(), String> {
+        if self.store.notification_choice(&a.id, kind, Channel::Push).await.map_err(|e| e.to_string())?.enabled
+            && !self.store.is_muted(&a.id, &s.community_id).await.map_err(|e| e.to_string())?
+        {
+            self.enqueue_push(&a.id, n).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Sends one reminder, if it still holds.
+    pub(super) async fn remind(&self, job: &Job) -> Attempt {
+        let p: Reminder = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+        let (s, a) = match self.still_going(&p).await? {
+            Ok(found) => found,
+            Err(why) => return Ok(Outcome::Nothing(why)),
+        };
+        let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
+        if !self.store.reminder_times(&a.id).await.map_err(|e| e.to_string())?.contains(&time) {
+            return Ok(Outcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
+        }
+        let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
+        let when = format!("{} ({})", zone.format_span(s.starts_at, s.ends_at), zone.name());
+        let title = &s.content.title;
+        let soon = matches!(time, ReminderTime::HourBefore | ReminderTime::TenMinutes);
+        let page = format!("{}/s/{}", self.config.base_url, s.id);
+        let room = format!("{page}/room");
+        let starts = relative(self.now(), s.starts_at);
+        let subject = format!("Reminder: {title}, {starts}");
+        let body = format!("{when}. {}", s.community_name);
+        let n = Notification {
+            title: &subject,
+            body: &body,
+            url: if soon { &room } else { &page },
+            key: &job.dedupe_key,
+            urgent: soon,
+            deadline: Some(s.starts_at),
+        };
+        self.push_if_chosen(Kind::Reminders, &s, &a, &n).await?;
+        let mut paragraphs = vec![format!("“{title}” of {}, on {when}, starts {starts}. You are going.", s.community_name)];
+        // Only people going get reminders, and the session page shows them the video link too.
+        if soon {
+            paragraphs.push(format!("The room: {room}"));
+            if !s.content.video_url.is_empty() {
+                paragraphs.push(format!("The video call: {}", s.content.video_url));
+            }
+        } else if s.content.place == "in_person" && !s.content.address.is_empty() {
+            paragraphs.push(format!("Where: {}.", s.content.address));
+        }
+        paragraphs.push("If you can no longer come, cancel on the session's page so the next person gets the place.".into());
+        let l = Letter {
+            to: a.email.clone(),
+            to_name: a.display_name.clone(),
+            subject,
+            greeting: format!("Hello {},", a.display_name),
+            paragraphs,
+            action: Some(if soon { ("Enter the room".into(), room) } else { ("See the session".into(), page) }),
+            kind: Some(Kind::Reminders),
+            community_id: Some(s.community_id.clone()),
+            ..Letter::default()
+        };
+        self.send_letter(job, Some(&a.id), &l, false).await
+    }
+}
+
+impl App {
+    /// "Starting now", when the room opens, to someone going who turned it on.
+    pub(super) async fn tell_starting_now(&self, job: &Job) -> Attempt {
+        let p: Reminder = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+        let (s, a) = match self.still_going(&p).await? {
+            Ok(found) => found,
+            Err(why) => return Ok(Outcome::Nothing(why)),
+        };
+        let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
+        let title = &s.content.title;
+        let room = format!("{}/s/{}/room", self.config.base_url, s.id);
+        let subject = format!("Starting now: {title}");
+        let body = format!("The room is open; it starts at {} ({}).", zone.clock(s.starts_at), zone.name());
+        let n = Notification { title: &subject, body: &body, url: &room, key: &job.dedupe_key, urgent: true, deadline: Some(s.ends_at) };
+        self.push_if_chosen(Kind::StartingNow, &s, &a, &n).await?;
+        let mut paragraphs = vec![format!("The room of “{title}” of {} is open. {body}", s.community_name), format!("The room: {room}")];
+        if !s.content.video_url.is_empty() {
+            paragraphs.push(format!("The video call: {}", s.content.video_url));
+        }
+        let l = Letter {
+            to: a.email.clone(),
+            to_name: a.display_name.clone(),
+            subject,
+            greeting: format!("Hello {},", a.display_name),
+            paragraphs,
+            action: Some(("Enter the room".into(), room.clone())),
+            kind: Some(Kind::StartingNow),
+            community_id: Some(s.community_id.clone()),
+            ..Letter::default()
+        };
+        self.send_letter(job, Some(&a.id), &l, false).await
+    }
+}
