@@ -8,6 +8,7 @@ mod authz;
 mod browser;
 mod cli;
 mod delivery;
+mod digests;
 mod form_errors;
 mod import;
 mod invitations;

@@ -64,11 +64,11 @@ async fn given(backend: &str) -> Setup {
     Setup { server, mails, session, dana }
 }
 
-fn subject(m: &str) -> String {
+pub(crate) fn subject(m: &str) -> String {
     m.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default().to_string()
 }
 
-fn text(m: &str) -> String {
+pub(crate) fn text(m: &str) -> String {
     let at = m.find("Content-Type: text/plain").expect("a text part");
     let rest = &m[at..];
     let body = &rest[rest.find("\n\n").unwrap() + 2..];

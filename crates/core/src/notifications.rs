@@ -54,10 +54,11 @@ impl Kind {
         }
     }
 
-    /// On unless turned off; "starting now" and the digest are opt-in, and
-    /// push is opt-in for everything (it needs a device first).
+    /// On unless turned off; "starting now" is opt-in, and push is opt-in
+    /// for everything (it needs a device first). The digest's opt-in is per
+    /// community (nothing comes until one is chosen), so its mail is on.
     pub fn default_on(self, channel: Channel) -> bool {
-        channel == Channel::Email && !matches!(self, Kind::StartingNow | Kind::WeeklyDigest)
+        channel == Channel::Email && self != Kind::StartingNow
     }
 }
 
@@ -147,9 +148,67 @@ pub fn reminders_due(times: &[ReminderTime], starts_at: i64, zone: &Zone, now: i
     times.iter().map(|t| (*t, t.at(starts_at, zone))).filter(|(_, at)| *at > now && *at < starts_at).collect()
 }
 
+/// The week a weekly digest covers, and when it comes, in one person's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestWeek {
+    /// Sunday at 18:00, the evening before the week begins.
+    pub sent_at: i64,
+    /// Monday 00:00 of the week it lists …
+    pub from: i64,
+    /// … to the next Monday 00:00.
+    pub to: i64,
+    /// That Monday, as `YYYY-MM-DD` (names the week in dedupe keys).
+    pub monday: jiff::civil::Date,
+}
+
+/// The first weekly digest that comes at or after `after` for someone in
+/// `zone`: on Sunday evening at 18:00 their time, listing Monday to Sunday.
+pub fn next_digest(after: i64, zone: &Zone) -> DigestWeek {
+    let mut day = zone.local(after).date;
+    loop {
+        if day.weekday() == jiff::civil::Weekday::Sunday {
+            let sent_at = zone.instant(day, Time::constant(18, 0, 0, 0));
+            if sent_at >= after {
+                let monday = day.tomorrow().unwrap_or(day);
+                let next = monday.checked_add(jiff::Span::new().days(7)).unwrap_or(monday);
+                let midnight = Time::constant(0, 0, 0, 0);
+                return DigestWeek { sent_at, from: zone.instant(monday, midnight), to: zone.instant(next, midnight), monday };
+            }
+        }
+        match day.tomorrow() {
+            Ok(d) => day = d,
+            Err(_) => return DigestWeek { sent_at: after, from: after, to: after + 7 * 86_400, monday: day },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_comes_on_sunday_evening_in_the_persons_zone() {
+        let tokyo = Zone::parse("tz", "Asia/Tokyo").unwrap();
+        let la = Zone::parse("tz", "America/Los_Angeles").unwrap();
+        // Wednesday 2 December 2026, noon UTC.
+        let now = Zone::utc().instant(jiff::civil::date(2026, 12, 2), Time::constant(12, 0, 0, 0));
+        let t = next_digest(now, &tokyo);
+        assert_eq!(tokyo.format(t.sent_at), tokyo.format(tokyo.instant(jiff::civil::date(2026, 12, 6), Time::constant(18, 0, 0, 0))));
+        assert_eq!(t.monday, jiff::civil::date(2026, 12, 7));
+        assert_eq!(t.to - t.from, 7 * 86_400);
+        // Los Angeles's Sunday 18:00 comes 17 hours after Tokyo's.
+        assert_eq!(next_digest(now, &la).sent_at - t.sent_at, 17 * 3600);
+        // At the very moment it is due, it is that one; a second later, next week's.
+        assert_eq!(next_digest(t.sent_at, &tokyo), t);
+        assert_eq!(next_digest(t.sent_at + 1, &tokyo).monday, jiff::civil::date(2026, 12, 14));
+        // The week of the autumn change in London is 7 days and 1 hour long.
+        let london = Zone::parse("tz", "Europe/London").unwrap();
+        let oct = london.instant(jiff::civil::date(2026, 10, 21), Time::constant(9, 0, 0, 0));
+        let w = next_digest(oct, &london);
+        assert_eq!(w.monday, jiff::civil::date(2026, 10, 26));
+        let w = next_digest(oct - 7 * 86_400, &london);
+        assert_eq!(w.to - w.from, 7 * 86_400 + 3600);
+    }
 
     #[test]
     fn reminders_come_at_wall_times_in_the_persons_zone_across_dst() {

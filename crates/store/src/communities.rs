@@ -262,9 +262,11 @@ impl Store {
     }
 
     /// Records a join (active) or a join request (pending), with the moment the
-    /// code of conduct was accepted. Joining twice changes nothing.
+    /// code of conduct was accepted. Joining twice changes nothing. A request
+    /// enqueues, with itself, the notice its organizers get within the hour.
     pub async fn add_member(&self, community_id: &str, account_id: &str, pending: bool, now: i64) -> Result<()> {
-        sqlx::query(
+        let mut tx = self.begin().await?;
+        let added = sqlx::query(
             "INSERT INTO memberships (community_id, account_id, role, status, conduct_accepted_at, requested_at, joined_at) \
              VALUES ($1, $2, 'member', $3, $4, $4, $5) ON CONFLICT (community_id, account_id) DO NOTHING",
         )
@@ -273,8 +275,12 @@ impl Store {
         .bind(if pending { "pending" } else { "active" })
         .bind(now)
         .bind(if pending { None } else { Some(now) })
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if pending && added.rows_affected() == 1 {
+            crate::digests::enqueue_join_request_notices(&mut tx, community_id, now).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

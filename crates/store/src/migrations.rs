@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_mail_and_notification_choices.sql")),
     (6, include_str!("../migrations/0006_web_push.sql")),
     (7, include_str!("../migrations/0007_webhooks.sql")),
+    (8, include_str!("../migrations/0008_digests.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -277,15 +277,26 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a host; a series always keeps at least one.
+    /// Removes a host (and the sessions they were to host are open again);
+    /// a series always keeps at least one.
     pub async fn remove_series_host(&self, series_id: &str, account_id: &str) -> Result<()> {
-        touched(sqlx::query(
-            "DELETE FROM series_hosts WHERE series_id = $1 AND account_id = $2 AND (SELECT COUNT(*) FROM series_hosts WHERE series_id = $1) > 1",
-        )
-        .bind(series_id)
-        .bind(account_id)
-        .execute(&self.pool)
-        .await?)
+        let mut tx = self.begin().await?;
+        touched(
+            sqlx::query(
+                "DELETE FROM series_hosts WHERE series_id = $1 AND account_id = $2 AND (SELECT COUNT(*) FROM series_hosts WHERE series_id = $1) > 1",
+            )
+            .bind(series_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?,
+        )?;
+        sqlx::query("DELETE FROM session_hosts WHERE account_id = $2 AND session_id IN (SELECT id FROM sessions WHERE series_id = $1)")
+            .bind(series_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Saves an edit of a whole series: its fields, then its sessions from

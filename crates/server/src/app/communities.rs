@@ -200,8 +200,8 @@ impl App {
             JoinOutcome::NeedsInvite => {
                 return Err(AppError::Forbidden("This community is joined by invitation only. Ask an organizer for an invite link.".into()))
             }
-            JoinOutcome::Member => self.store.add_member(&community.id, &me.id, false, now()).await?,
-            JoinOutcome::Pending => self.store.add_member(&community.id, &me.id, true, now()).await?,
+            JoinOutcome::Member => self.store.add_member(&community.id, &me.id, false, self.now()).await?,
+            JoinOutcome::Pending => self.store.add_member(&community.id, &me.id, true, self.now()).await?,
         }
         Ok(outcome)
     }

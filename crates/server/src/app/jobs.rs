@@ -9,8 +9,9 @@
 use super::notices::SessionMail;
 use super::{secret, App, AppError, AppResult};
 use cowork_store::{
-    Account, Job, JobCounts, NewJob, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED,
-    MAIL_SIGN_IN, PUSH_SEND, REMINDER, SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER, WEBHOOK_EVENT,
+    Account, Job, JobCounts, NewJob, JOIN_REQUESTS, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED,
+    MAIL_SESSION_UPDATED, MAIL_SIGN_IN, NO_HOST, PUSH_SEND, REMINDER, SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER,
+    WEBHOOK_EVENT, WEEKLY_DIGEST,
 };
 use std::time::Duration;
 
@@ -125,6 +126,9 @@ impl App {
             PUSH_SEND => self.send_push(job).await,
             REMINDER => self.remind(job).await,
             STARTING_NOW => self.tell_starting_now(job).await,
+            WEEKLY_DIGEST => self.send_weekly_digest(job).await,
+            JOIN_REQUESTS => self.tell_join_requests(job).await,
+            NO_HOST => self.tell_no_host(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }
@@ -141,7 +145,8 @@ impl App {
     }
 
     /// Adds the sessions recurring series gained as time moved on, deletes room
-    /// chat past its retention, and forgets jobs finished a week ago.
+    /// chat past its retention, enqueues what comes by the hour or the week
+    /// (webhooks, digests, organizer notices), and forgets jobs finished a week ago.
     async fn hourly(&self) -> Attempt {
         let extended = self.extend_schedules().await.map_err(|e| format!("extending series: {e}"))?;
         if extended > 0 {
@@ -152,6 +157,7 @@ impl App {
             tracing::info!(messages = purged, "deleted room chat past its retention");
         }
         self.webhooks_hourly().await.map_err(|e| format!("webhooks: {e}"))?;
+        self.digests_hourly().await.map_err(|e| format!("digests and organizer notices: {e}"))?;
         self.store.purge_finished_jobs(self.now() - 7 * 86_400).await.map_err(|e| format!("forgetting old jobs: {e}"))?;
         Ok(Outcome::Done)
     }

@@ -7,6 +7,7 @@
 
 use super::jobs::{Attempt, Outcome};
 use super::mail::Letter;
+use super::push::Notification;
 use super::App;
 use crate::ical::{write_invitation, Invitation};
 use cowork_core::notifications::Kind;
@@ -90,7 +91,7 @@ impl App {
             to: a.email.clone(),
             to_name: a.display_name.clone(),
             greeting: format!("Hello {},", a.display_name),
-            action: Some(("See the session".into(), link)),
+            action: Some(("See the session".into(), link.clone())),
             kind: Some(Kind::Confirmations),
             community_id: Some(s.community_id.clone()),
             ..Letter::default()
@@ -157,6 +158,13 @@ impl App {
                 l.calendar = Some(self.invitation(&s, &a, "CANCEL"));
             }
         }
+        // By push too where chosen, but not for what the person just did themselves.
+        if !matches!(what, SessionMail::Rsvp | SessionMail::RsvpCancelled) {
+            let body = l.paragraphs.first().cloned().unwrap_or_default();
+            let urgent = s.starts_at - self.now() < 86_400;
+            let n = Notification { title: &l.subject, body: &body, url: &link, key: &job.dedupe_key, urgent, deadline: Some(s.ends_at) };
+            self.push_if_chosen(Kind::Confirmations, &s.community_id, &a.id, &n).await?;
+        }
         self.send_letter(job, Some(&a.id), &l, false).await
     }
 }
@@ -183,10 +191,15 @@ impl App {
             Err(StoreError::NotFound) => return Ok(Outcome::Nothing("the community is gone".into())),
             Err(e) => return Err(e.to_string()),
         };
+        let subject = format!("A message was reported in {}", c.name);
+        let reports = format!("{}/c/{}/reports", self.config.base_url, c.slug);
+        let body = format!("{} reported a message by {} in “{}”.", r.reporter_name, r.author_name, r.session_title);
+        let n = Notification { title: &subject, body: &body, url: &reports, key: &job.dedupe_key, urgent: true, deadline: None };
+        self.push_if_chosen(Kind::OrganizerNotices, &c.id, &a.id, &n).await?;
         let l = Letter {
             to: a.email.clone(),
             to_name: a.display_name.clone(),
-            subject: format!("A message was reported in {}", c.name),
+            subject,
             greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![
                 format!("{} reported a message in the room of “{}”.", r.reporter_name, r.session_title),
@@ -198,7 +211,7 @@ impl App {
                 .map(str::to_string)
                 .chain([format!("Reason: {}", if r.reason.is_empty() { "(none given)" } else { &r.reason })])
                 .collect(),
-            action: Some(("See the community's reports".into(), format!("{}/c/{}/reports", self.config.base_url, c.slug))),
+            action: Some(("See the community's reports".into(), reports)),
             kind: Some(Kind::OrganizerNotices),
             community_id: Some(c.id.clone()),
             ..Letter::default()

@@ -18,12 +18,17 @@ pub struct KindChoice {
 }
 
 /// A person's notification settings. The API reads and writes this shape;
-/// `muted_communities` are slugs of communities the person belongs to.
+/// `muted_communities` and `digest_communities` are slugs of communities the
+/// person belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct NotificationChoices {
     pub kinds: Vec<KindChoice>,
     pub reminder_times: Vec<String>,
     pub muted_communities: Vec<String>,
+    /// Communities whose weekly digest the person chose; left out (None) of a
+    /// save, they stay as they are.
+    #[serde(default)]
+    pub digest_communities: Option<Vec<String>>,
     /// Mail to the address was refused for good; nothing is sent until the
     /// person signs in with a link mailed to it (read only).
     #[serde(default, skip_deserializing)]
@@ -40,16 +45,17 @@ impl App {
         }
         let reminder_times = self.store.reminder_times(&me.id).await?.iter().map(|t| t.as_str().to_string()).collect();
         let muted = self.store.muted_communities(&me.id).await?;
-        let muted_communities = self
-            .store
-            .communities_of(&me.id)
-            .await?
-            .into_iter()
-            .filter(|c| muted.contains(&c.community.id))
-            .map(|c| c.community.slug)
-            .collect();
+        let digests = self.store.digest_communities(&me.id).await?;
+        let mine = self.store.communities_of(&me.id).await?;
+        let slugs = |ids: &[String]| mine.iter().filter(|c| ids.contains(&c.community.id)).map(|c| c.community.slug.clone()).collect();
         let email_bounced = self.store.bounced_at(&me.email).await? > 0;
-        Ok(NotificationChoices { kinds, reminder_times, muted_communities, email_bounced })
+        Ok(NotificationChoices {
+            kinds,
+            reminder_times,
+            muted_communities: slugs(&muted),
+            digest_communities: Some(slugs(&digests)),
+            email_bounced,
+        })
     }
 
     /// Saves every choice at once; kinds left out keep theirs. Bad input
@@ -72,14 +78,19 @@ impl App {
                 }
             }
         }
-        let mine = self.store.communities_of(&me.id).await?;
-        let mut muted = Vec::new();
-        for slug in &c.muted_communities {
-            match mine.iter().find(|m| &m.community.slug == slug) {
-                Some(m) => muted.push(m.community.id.clone()),
-                None => invalid.push(FieldError::new("muted_communities", format!("You are not a member of “{slug}”."))),
+        let mine: Vec<_> = self.store.communities_of(&me.id).await?.into_iter().filter(|m| !m.pending).collect();
+        let mut ids = |field: &'static str, slugs: &[String]| {
+            let mut ids = Vec::new();
+            for slug in slugs {
+                match mine.iter().find(|m| &m.community.slug == slug) {
+                    Some(m) => ids.push(m.community.id.clone()),
+                    None => invalid.push(FieldError::new(field, format!("You are not a member of “{slug}”."))),
+                }
             }
-        }
+            ids
+        };
+        let muted = ids("muted_communities", &c.muted_communities);
+        let digests = c.digest_communities.as_deref().map(|d| ids("digest_communities", d));
         if !invalid.is_empty() {
             return Err(invalid.into());
         }
@@ -91,6 +102,9 @@ impl App {
         self.store.set_reminder_times(&me.id, &times, t).await?;
         self.jobs_due();
         self.store.set_muted_communities(&me.id, &muted, t).await?;
+        if let Some(digests) = digests {
+            self.store.set_digest_communities(&me.id, &digests, t).await?;
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 use super::jobs::{Attempt, Outcome};
 use super::mail::Letter;
+use super::push::Notification;
 use super::{App, AppError, AppResult};
 use cowork_core::input::{line, text};
 use cowork_core::notifications::Kind;
@@ -72,14 +73,19 @@ impl App {
         }
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
         let when = format!("{} ({})", zone.format_span(s.starts_at, s.ends_at), zone.name());
+        let subject = format!("{} — {}", p.subject, s.content.title);
+        let page = format!("{}/s/{}", self.config.base_url, s.id);
+        let body = format!("{}: {}", p.from, p.text.chars().take(200).collect::<String>());
+        let n = Notification { title: &subject, body: &body, url: &page, key: &job.dedupe_key, urgent: true, deadline: Some(s.ends_at) };
+        self.push_if_chosen(Kind::OrganizerMessages, &s.community_id, &a.id, &n).await?;
         let l = Letter {
             to: a.email.clone(),
             to_name: a.display_name.clone(),
-            subject: format!("{} — {}", p.subject, s.content.title),
+            subject,
             greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![format!("{} wrote to the people coming to “{}” of {}, on {when}:", p.from, s.content.title, s.community_name)],
             quote: p.text.lines().map(str::to_string).collect(),
-            action: Some(("See the session".into(), format!("{}/s/{}", self.config.base_url, s.id))),
+            action: Some(("See the session".into(), page)),
             kind: Some(Kind::OrganizerMessages),
             community_id: Some(s.community_id.clone()),
             ..Letter::default()

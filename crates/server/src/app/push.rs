@@ -8,6 +8,7 @@ use super::{App, AppError, AppResult};
 use crate::outgoing::OutgoingError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
+use cowork_core::notifications::{Channel, Kind};
 use cowork_core::{FieldError, Invalid};
 use cowork_store::{Account, Job, PushMessage, PushSubscription};
 use p256::ecdsa::signature::Signer as _;
@@ -124,6 +125,24 @@ impl App {
         } else {
             Err(AppError::NotFound)
         }
+    }
+
+    /// Pushes to the person's browsers if they chose push for `kind` and did
+    /// not mute the community (a job's handler calls it; errors retry the job).
+    pub(super) async fn push_if_chosen(
+        &self,
+        kind: Kind,
+        community_id: &str,
+        account_id: &str,
+        n: &Notification<'_>,
+    ) -> Result<(), String> {
+        if self.store.notification_choice(account_id, kind, Channel::Push).await.map_err(|e| e.to_string())?.enabled
+            // A muted community still confirms the person's own answers, as by mail.
+            && (kind == Kind::Confirmations || !self.store.is_muted(account_id, community_id).await.map_err(|e| e.to_string())?)
+        {
+            self.enqueue_push(account_id, n).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Pushes a notification to each of the person's browsers; returns how

@@ -5,7 +5,7 @@ use super::jobs::{Attempt, Outcome};
 use super::mail::Letter;
 use super::push::Notification;
 use super::App;
-use cowork_core::notifications::{Channel, Kind, ReminderTime};
+use cowork_core::notifications::{Kind, ReminderTime};
 use cowork_core::rsvp::RsvpStatus;
 use cowork_core::time::{relative, Zone};
 use cowork_store::{Account, Job, Session, StoreError};
@@ -44,16 +44,6 @@ impl App {
         Ok(Ok((s, a)))
     }
 
-    /// Pushes to the person's browsers if they chose push for `kind` and did not mute the community.
-    async fn push_if_chosen(&self, kind: Kind, s: &Session, a: &Account, n: &Notification<'_>) -> Result<(), String> {
-        if self.store.notification_choice(&a.id, kind, Channel::Push).await.map_err(|e| e.to_string())?.enabled
-            && !self.store.is_muted(&a.id, &s.community_id).await.map_err(|e| e.to_string())?
-        {
-            self.enqueue_push(&a.id, n).await.map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-
     /// Sends one reminder, if it still holds.
     pub(super) async fn remind(&self, job: &Job) -> Attempt {
         let p: Reminder = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
@@ -82,7 +72,7 @@ impl App {
             urgent: soon,
             deadline: Some(s.starts_at),
         };
-        self.push_if_chosen(Kind::Reminders, &s, &a, &n).await?;
+        self.push_if_chosen(Kind::Reminders, &s.community_id, &a.id, &n).await?;
         let mut paragraphs = vec![format!("“{title}” of {}, on {when}, starts {starts}. You are going.", s.community_name)];
         // Only people going get reminders, and the session page shows them the video link too.
         if soon {
@@ -123,7 +113,7 @@ impl App {
         let subject = format!("Starting now: {title}");
         let body = format!("The room is open; it starts at {} ({}).", zone.clock(s.starts_at), zone.name());
         let n = Notification { title: &subject, body: &body, url: &room, key: &job.dedupe_key, urgent: true, deadline: Some(s.ends_at) };
-        self.push_if_chosen(Kind::StartingNow, &s, &a, &n).await?;
+        self.push_if_chosen(Kind::StartingNow, &s.community_id, &a.id, &n).await?;
         let mut paragraphs = vec![format!("The room of “{title}” of {} is open. {body}", s.community_name), format!("The room: {room}")];
         if !s.content.video_url.is_empty() {
             paragraphs.push(format!("The video call: {}", s.content.video_url));

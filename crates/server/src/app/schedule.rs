@@ -33,6 +33,9 @@ pub struct SessionView {
     pub community: CommunityView,
     pub session: Session,
     pub hosts: Vec<(String, String)>,
+    /// Who hosts this one: the one assigned, or the series' only host (None:
+    /// hosts taking turns and nobody assigned yet).
+    pub host: Option<(String, String)>,
     /// Everyone who answered; only members get this list.
     pub rsvps: Vec<Rsvp>,
     pub mine: Option<RsvpResult>,
@@ -459,7 +462,8 @@ impl App {
             Some(a) => (self.store.rsvp_status(id, &a.id).await?, self.store.follows_series(&session.series_id, &a.id).await?),
             None => (None, false),
         };
-        Ok(SessionView { community, session, hosts, rsvps, mine, following_series, arrivals })
+        let host = self.store.session_host(id).await?;
+        Ok(SessionView { community, session, hosts, host, rsvps, mine, following_series, arrivals })
     }
 
     pub(super) async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {

@@ -29,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/s/{id}/edit", get(edit_form).post(edit))
         .route("/s/{id}/cancel", get(cancel_form).post(cancel))
         .route("/s/{id}/restore", post(restore))
+        .route("/s/{id}/host", post(set_host))
         .route("/s/{id}/attendance/{account}", post(attendance))
 }
 
@@ -125,6 +126,22 @@ struct SessionPage {
 }
 
 impl SessionPage {
+    fn my_id(&self) -> &str {
+        self.ctx.viewer.as_ref().map(|a| a.id.as_str()).unwrap_or_default()
+    }
+    /// The series' hosts take turns (two or more), so each session needs one of them.
+    fn hosts_take_turns(&self) -> bool {
+        self.v.hosts.len() > 1
+    }
+    fn in_rota(&self) -> bool {
+        self.v.hosts.iter().any(|(id, _)| id == self.my_id())
+    }
+    fn hosting_this_one(&self) -> bool {
+        self.v.host.as_ref().is_some_and(|(id, _)| id == self.my_id())
+    }
+    fn rota_names(&self) -> String {
+        self.v.hosts.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+    }
     fn going(&self) -> Vec<&Rsvp> {
         self.v.rsvps.iter().filter(|r| r.status == RsvpStatus::Going).collect()
     }
@@ -218,6 +235,7 @@ fn notice(code: &str) -> &'static str {
         "message_sent_one" => "Your message is on its way by mail.",
         "over" => "This session is over.",
         "joined" => "Welcome! You're now a member, so you can say you're coming.",
+        "host" => "Saved: the session page now shows who hosts it.",
         _ => "",
     }
 }
@@ -387,6 +405,19 @@ async fn cancel(State(app): State<App>, s: SignedIn, Path(id): Path<String>, Csr
 async fn restore(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
     app.cancel_session(&s.me, &id, false, "").await?;
     see_other(&format!("/s/{id}?notice=restored"))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HostForm {
+    /// One of the series' hosts' account ids, or "" for nobody.
+    host: String,
+}
+
+async fn set_host(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<HostForm>) -> PageResult {
+    let host = Some(f.host.trim()).filter(|h| !h.is_empty());
+    app.set_session_host(&s.me, &id, host).await?;
+    see_other(&format!("/s/{id}?notice=host#host"))
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -189,8 +189,8 @@ struct NotificationsPage {
     choices: NotificationChoices,
     /// Reminder times: name, label, chosen.
     times: Vec<(&'static str, &'static str, bool)>,
-    /// The person's communities: slug, name, muted.
-    communities: Vec<(String, String, bool)>,
+    /// The person's communities: slug, name, weekly digest, muted.
+    communities: Vec<(String, String, bool, bool)>,
     email: String,
     errors: FormErrors,
     saved: bool,
@@ -221,7 +221,8 @@ async fn notifications_page(app: &App, s: SignedIn, shown: Option<NotificationCh
         .filter(|c| !c.pending)
         .map(|c| {
             let muted = choices.muted_communities.contains(&c.community.slug);
-            (c.community.slug, c.community.name, muted)
+            let digest = choices.digest_communities.as_ref().is_some_and(|d| d.contains(&c.community.slug));
+            (c.community.slug, c.community.name, digest, muted)
         })
         .collect();
     let email = s.me.email.clone();
@@ -239,7 +240,7 @@ async fn notifications(State(app): State<App>, s: SignedIn, Query(q): Query<Save
 }
 
 /// The form lists every kind (`kind`), and the checked boxes: `email` and
-/// `push` per kind, `reminder` per time, `mute` per community.
+/// `push` per kind, `reminder` per time, `digest` and `mute` per community.
 async fn save_notifications(State(app): State<App>, s: SignedIn, CsrfForm(fields): CsrfForm<Vec<(String, String)>>) -> PageResult {
     let values = |name: &str| fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let (email, push) = (values("email"), values("push"));
@@ -250,6 +251,7 @@ async fn save_notifications(State(app): State<App>, s: SignedIn, CsrfForm(fields
             .collect(),
         reminder_times: values("reminder"),
         muted_communities: values("mute"),
+        digest_communities: Some(values("digest")),
         email_bounced: false,
     };
     match form_errors(app.save_notification_choices(&s.me, &choices).await)? {
