@@ -218,3 +218,53 @@ async fn the_service_worker_shows_a_pushed_message_as_a_notification_in_chromium
     .await;
     assert!(stdout.contains("a pushed message was shown as a notification"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_take_turns_and_a_member_chooses_a_weekly_digest_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let a = server.live_session("organizer@example.org", "turns-club", "builtin:weekly-coworking", 2 * 86_400).await;
+    let b = server.live_session("organizer@example.org", "turns-club-2", "builtin:weekly-coworking", 3 * 86_400).await;
+    let store = &server.app().store;
+    let organizer = server.account("organizer@example.org").await;
+    server.name_and_zone(&organizer, "Olu", "Europe/London").await;
+    let hal = server.account("hal@example.org").await;
+    server.name_and_zone(&hal, "Hal", "Europe/London").await;
+    let mio = server.account("mio@example.org").await;
+    server.name_and_zone(&mio, "Mio", "Asia/Tokyo").await;
+    for s in [&a, &b] {
+        store.add_member(&s.community_id, &hal.id, false, 1).await.unwrap();
+        store.add_series_host(&s.series_id, &hal.id).await.unwrap();
+    }
+    store.add_member(&a.community_id, &mio.id, false, 1).await.unwrap();
+    let app = server.app();
+    let (hal_link, organizer_link) = (
+        app.issue_sign_in_link(&email("hal@example.org")).await.unwrap(),
+        app.issue_sign_in_link(&email("organizer@example.org")).await.unwrap(),
+    );
+    // Mio signs in twice: on a laptop and on a phone.
+    let (mio_link, mio_link2) = (
+        app.issue_sign_in_link(&email("mio@example.org")).await.unwrap(),
+        app.issue_sign_in_link(&email("mio@example.org")).await.unwrap(),
+    );
+    let stdout = run(
+        "hosting.mjs",
+        vec![
+            ("BASE_URL", server.base.clone()),
+            ("HAL_LINK", hal_link),
+            ("ORGANIZER_LINK", organizer_link),
+            ("MIO_LINK", mio_link),
+            ("MIO_LINK2", mio_link2),
+            ("SESSION", a.id.clone()),
+            ("OTHER_SESSION", b.id.clone()),
+            ("COMMUNITY_NAME", a.community_name.clone()),
+        ],
+    )
+    .await;
+    assert!(stdout.contains("Mio chose the weekly digest"), "{stdout}");
+    assert_eq!(store.session_host(&a.id).await.unwrap().map(|h| h.1), Some("Hal".into()));
+    assert_eq!(store.session_host(&b.id).await.unwrap().map(|h| h.1), Some("Hal".into()));
+    assert_eq!(store.digest_communities(&mio.id).await.unwrap(), [a.community_id.clone()]);
+}
