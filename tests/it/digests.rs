@@ -6,7 +6,7 @@
 use crate::mail::{settle, smtp_server};
 use crate::push::{add_device, Device, PushService};
 use crate::reminders::{subject, text};
-use crate::support::Server;
+use crate::support::{SendChecked, Server};
 use cowork_core::notifications::{Channel, Kind};
 use cowork_core::time::Zone;
 use cowork_server::Config;
@@ -217,6 +217,16 @@ async fn hosts_taking_turns_hear_of_a_session_nobody_took_unless_someone_takes_i
     let organizer = server.signed_in("org@example.org").await;
     assert_eq!(organizer.post(&format!("/s/{}/host", a.id), &[("host", &mo_id)]).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!store.session_host_assigned(&a.id).await.unwrap());
+    // The same through the API: Hal steps back from the retreat and takes it again.
+    let token = server.token("hal@example.org").await;
+    let http = reqwest::Client::new();
+    let url = server.url(&format!("/api/v1/sessions/{}/host", b.id));
+    let r = http.put(&url).bearer_auth(&token).json(&serde_json::json!({"account_id": null})).sent().await;
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"host": null}));
+    let r = http.put(&url).bearer_auth(&token).json(&serde_json::json!({"account_id": org.id})).sent().await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "not someone else");
+    let r = http.put(&url).bearer_auth(&token).json(&serde_json::json!({"account_id": hal.id})).sent().await;
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["host"]["display_name"], "Hal");
 
     // The hourly check: the session in 30 hours has nobody; its organizer and Hal hear of it.
     // (The runner did this hour's work when the clock was set, before any of this: the next hour's.)

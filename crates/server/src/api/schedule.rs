@@ -27,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/sessions/{id}", get(session).patch(edit_session))
         .route("/sessions/{id}/cancel", post(cancel_session))
         .route("/sessions/{id}/restore", post(restore_session))
+        .route("/sessions/{id}/host", put(set_session_host))
         .route("/sessions/{id}/rsvp", post(rsvp).delete(cancel_rsvp))
         .route("/sessions/{id}/rsvps", get(rsvps))
         .route("/sessions/{id}/messages", post(write_to_people))
@@ -262,6 +263,23 @@ async fn cancel_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): 
     };
     let told = app.cancel_session(&me, &id, true, &body.message).await?;
     Ok(Json(json!({ "cancelled": true, "told": told })).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct SessionHostBody {
+    /// One of the series' hosts, or null for nobody.
+    account_id: Option<String>,
+}
+
+async fn set_session_host(
+    State(app): State<App>,
+    ApiUser(me): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<SessionHostBody>,
+) -> ApiResult {
+    let host = app.set_session_host(&me, &id, b.account_id.as_deref()).await?;
+    let host = host.map(|(account_id, display_name)| json!({ "account_id": account_id, "display_name": display_name }));
+    Ok(Json(json!({ "host": host })).into_response())
 }
 
 async fn restore_session(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
