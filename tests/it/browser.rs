@@ -268,3 +268,27 @@ async fn hosts_take_turns_and_a_member_chooses_a_weekly_digest_in_chromium() {
     assert_eq!(store.session_host(&b.id).await.unwrap().map(|h| h.1), Some("Hal".into()));
     assert_eq!(store.digest_communities(&mio.id).await.unwrap(), [a.community_id.clone()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_retries_a_failed_mail_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let admin = server.app();
+    admin.make_admin("admin@example.org", Some("Ada")).await.unwrap();
+    // A mail that failed every attempt.
+    let store = &server.app().store;
+    let t = server.app().now();
+    let job = cowork_store::NewJob::new(cowork_store::MAIL_RSVP, "browser-dead".into(), serde_json::json!({}), t + 86_400);
+    store.enqueue_job(&job, t).await.unwrap();
+    let claimed = store.claim_job("test", t + 86_400, t + 86_430).await.unwrap().expect("the job");
+    store.fail_job(&claimed.id, "test", "SMTP said 451: mailbox busy", None, t).await.unwrap();
+    let (link, link2) = (
+        admin.issue_sign_in_link(&email("admin@example.org")).await.unwrap(),
+        admin.issue_sign_in_link(&email("admin@example.org")).await.unwrap(),
+    );
+    let stdout = run("admin_jobs.mjs", vec![("BASE_URL", server.base.clone()), ("ADMIN_LINK", link), ("ADMIN_LINK2", link2)]).await;
+    assert!(stdout.contains("the admin retried a dead job"), "{stdout}");
+    assert_eq!(store.job_counts().await.unwrap().dead, 0, "retried: no longer dead");
+}
