@@ -513,6 +513,10 @@ async fn the_upcoming_directory_filters_in_the_viewers_zone() {
     // 15:00 London is 10:00 or 11:00 in New York: morning, never evening.
     assert!(member.get_ok("/upcoming?time_of_day=morning").await.contains("Collaboration Cafe"));
     assert!(!member.get_ok("/upcoming?time_of_day=evening").await.contains("Collaboration Cafe"));
+    // The directory is shared between viewers for a moment, but never across zones for this filter.
+    let utc = server.signed_in("utc@example.org").await;
+    assert!(!utc.get_ok("/upcoming?time_of_day=morning").await.contains("Collaboration Cafe"), "14:00 or 15:00 UTC");
+    assert!(utc.get_ok("/upcoming?time_of_day=afternoon").await.contains("Collaboration Cafe"));
     assert!(!member.get_ok("/upcoming?place=in_person").await.contains("Collaboration Cafe"));
     assert!(member.get_ok("/upcoming?language=en&topic=testing").await.contains("Collaboration Cafe"));
     assert!(!member.get_ok("/upcoming?language=de").await.contains("Collaboration Cafe"));

@@ -177,11 +177,13 @@ async fn a_session_started_five_minutes_ago_is_happening_now_and_join_now_leads_
     assert_eq!(stranger.get(&location(&r)).await.status(), StatusCode::OK);
 
     // Once it has ended it is no longer "now".
+    assert_eq!(session.content.place, "online");
+    assert!(anon.get_ok("/upcoming?language=en").await.contains(&format!("href=\"/s/{}\"", session.id)));
     let store = &server.app().store;
     let t = cowork_server::app::now();
     store.update_session(&session.id, &session.content, t - 7200, t - 60, 3).await.unwrap();
-    // (another address than before: anonymous pages are shared for two seconds)
-    assert!(!anon.get_ok("/upcoming?page=1").await.contains(&format!("href=\"/s/{}\"", session.id)));
+    // (another listing than before: the directory is shared for two seconds)
+    assert!(!anon.get_ok("/upcoming?place=online").await.contains(&format!("href=\"/s/{}\"", session.id)));
 }
 
 #[tokio::test]

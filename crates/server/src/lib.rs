@@ -37,6 +37,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         metrics: Default::default(),
         feeds: Default::default(),
         pages: Default::default(),
+        listings: Default::default(),
         rooms: Default::default(),
         job_signal: Default::default(),
         clock: Default::default(),

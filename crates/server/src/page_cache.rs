@@ -1,6 +1,8 @@
-//! A two-second cache of public pages as anonymous visitors see them (the
-//! upcoming directory). Those pages are the same for every anonymous visitor,
-//! and a burst of visitors then costs one render, not one each (and one compression).
+//! Two-second caches of what is the same for everyone: public pages as
+//! anonymous visitors see them (the upcoming directory), and the directory's
+//! sessions, which signed-in pages render in each viewer's zone. A burst of
+//! visitors then costs one query (and one render and compression for the
+//! anonymous page), not one each; a list two seconds old is as good as new.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,30 +10,36 @@ use std::time::{Duration, Instant};
 
 /// A rendered page in each coding a browser may take.
 pub type Page = crate::web::Encoded;
+pub type PageCache = TtlCache<Page>;
 
 const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 512;
 
-#[derive(Default)]
-pub struct PageCache {
-    pages: Mutex<HashMap<String, (Instant, Arc<Page>)>>,
+pub struct TtlCache<V> {
+    entries: Mutex<HashMap<String, (Instant, Arc<V>)>>,
 }
 
-impl PageCache {
-    pub fn get(&self, key: &str) -> Option<Arc<Page>> {
-        let m = self.pages.lock().ok()?;
+impl<V> Default for TtlCache<V> {
+    fn default() -> Self {
+        TtlCache { entries: Mutex::default() }
+    }
+}
+
+impl<V> TtlCache<V> {
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let m = self.entries.lock().ok()?;
         m.get(key).filter(|(at, _)| at.elapsed() < TTL).map(|(_, b)| b.clone())
     }
 
-    pub fn put(&self, key: String, page: Arc<Page>) {
-        if let Ok(mut m) = self.pages.lock() {
+    pub fn put(&self, key: String, value: Arc<V>) {
+        if let Ok(mut m) = self.entries.lock() {
             if m.len() >= MAX_ENTRIES {
                 m.retain(|_, (at, _)| at.elapsed() < TTL);
                 if m.len() >= MAX_ENTRIES {
                     m.clear();
                 }
             }
-            m.insert(key, (Instant::now(), page));
+            m.insert(key, (Instant::now(), value));
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub feeds: Arc<feeds::FeedCache>,
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// The directory's sessions, shared by every viewer for a moment.
+    pub listings: Arc<crate::page_cache::TtlCache<schedule::Listing>>,
     pub rooms: Arc<room::Rooms>,
     /// Wakes this node's job runner when a job was enqueued here.
     pub job_signal: Arc<tokio::sync::Notify>,

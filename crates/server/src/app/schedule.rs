@@ -14,6 +14,7 @@ use cowork_store::{
     Account, Content, CustomFormat, MySession, PlanReport, Planned, Rsvp, RsvpResult, Series, Session, Timing, UpcomingFilter,
 };
 use jiff::ToSpan;
+use std::sync::Arc;
 
 /// Sessions exist at least this far ahead (the issue asks for six months).
 pub const HORIZON_DAYS: i64 = 200;
@@ -81,6 +82,12 @@ pub enum EditScope<'a> {
     Whole,
     /// This session and every one after it.
     From(&'a str),
+}
+
+/// A page of the directory: sessions to come, and those happening now (first page only).
+pub struct Listing {
+    pub sessions: Vec<Session>,
+    pub happening: Vec<Session>,
 }
 
 /// The public directory's filters, as typed.
@@ -605,6 +612,23 @@ impl App {
 
     pub async fn my_schedule(&self, me: &Account, from: i64, to: i64) -> AppResult<Vec<MySession>> {
         Ok(self.store.my_sessions(&me.id, from, to, 300).await?)
+    }
+
+    /// One page of the public directory, and (on the first) what is happening
+    /// now: the same for every viewer in the same zone, so kept for a moment
+    /// and shared (the zone matters only to the time-of-day filter).
+    pub async fn upcoming_listing(&self, zone: &Zone, search: &UpcomingSearch) -> AppResult<Arc<Listing>> {
+        let f = search.filter();
+        let zone_name = if search.time_of_day.is_empty() { "" } else { zone.name() };
+        let key = format!("{}|{}|{}|{}|{}|{zone_name}", f.topic, f.language, f.place, search.time_of_day, search.page());
+        if let Some(l) = self.listings.get(&key) {
+            return Ok(l);
+        }
+        let sessions = self.upcoming(zone, search).await?;
+        let happening = if search.page() == 1 { self.happening_public(search).await? } else { Vec::new() };
+        let listing = Arc::new(Listing { sessions, happening });
+        self.listings.put(key, listing.clone());
+        Ok(listing)
     }
 
     /// The public directory of upcoming sessions. The time-of-day filter is

@@ -234,12 +234,12 @@ async fn upcoming(
             return Ok(super::compression::cached_page(&headers, &page));
         }
     }
-    let sessions = app.upcoming(&ctx.zone, &search).await?;
-    let more = sessions.len() == UPCOMING_PAGE_SIZE;
-    let page = search.page();
     // Running sessions lead the first page: the moment a drop-in is most joinable.
-    let happening = if page == 1 { app.happening_public(&search).await? } else { Vec::new() };
-    let days = by_day(&ctx, sessions);
+    let listing = app.upcoming_listing(&ctx.zone, &search).await?;
+    let more = listing.sessions.len() == UPCOMING_PAGE_SIZE;
+    let page = search.page();
+    let happening = listing.happening.clone();
+    let days = by_day(&ctx, listing.sessions.clone());
     let html =
         UpcomingPage { ctx, search, happening, days, page, more }.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
     if anonymous {
