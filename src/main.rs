@@ -48,6 +48,12 @@ struct Cli {
     /// Let webhooks call private, loopback and link-local addresses (only on a network you trust)
     #[arg(long, env = "COWORK_ALLOW_PRIVATE_WEBHOOKS", global = true)]
     allow_private_webhooks: Option<bool>,
+    /// NATS between the nodes of one instance, e.g. nats://127.0.0.1:4222 (with PostgreSQL); unset: one node
+    #[arg(long, env = "COWORK_NATS_URL", global = true)]
+    nats_url: Option<String>,
+    /// This node's name in metrics and logs [default: the machine's name and the port]
+    #[arg(long, env = "COWORK_NODE_NAME", global = true)]
+    node_name: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -105,6 +111,8 @@ struct FileConfig {
     room_opens_minutes: Option<u32>,
     chat_retention_days: Option<u32>,
     allow_private_webhooks: Option<bool>,
+    nats_url: Option<String>,
+    node_name: Option<String>,
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -127,6 +135,8 @@ fn config(cli: &Cli) -> Result<Config, String> {
         room_opens_minutes: cli.room_opens_minutes.or(file.room_opens_minutes).unwrap_or(d.room_opens_minutes).min(24 * 60),
         chat_retention_days: cli.chat_retention_days.or(file.chat_retention_days).unwrap_or(d.chat_retention_days),
         allow_private_webhooks: cli.allow_private_webhooks.or(file.allow_private_webhooks).unwrap_or(d.allow_private_webhooks),
+        nats_url: cli.nats_url.clone().or(file.nats_url).unwrap_or(d.nats_url),
+        node_name: cli.node_name.clone().or(file.node_name).unwrap_or(d.node_name),
         ..d
     })
 }

@@ -7,6 +7,7 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod cluster;
 mod delivery;
 mod digests;
 mod form_errors;

@@ -26,6 +26,10 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// A webhook that has not answered by then has failed.
     pub webhook_timeout: std::time::Duration,
+    /// NATS, between the nodes of one instance (`nats://host:4222`); empty: one node alone.
+    pub nats_url: String,
+    /// This node's name in metrics and logs; empty: the machine's name and the port.
+    pub node_name: String,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             chat_retention_days: 90,
             allow_private_webhooks: false,
             webhook_timeout: std::time::Duration::from_secs(10),
+            nats_url: String::new(),
+            node_name: String::new(),
         }
     }
 }

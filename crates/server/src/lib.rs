@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod cluster;
 pub mod config;
 pub mod ical;
 mod markdown;
@@ -29,7 +30,14 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     let mailer = app::Mailer::new(store.clone(), &config.smtp_url, &config.mail_from, &config.site_name)?;
     // Made on first start and kept: browsers subscribe with its public half.
     store.vapid_keys(app::push::new_vapid_pair, app::now()).await.map_err(|e| format!("VAPID keys: {e}"))?;
+    if config.node_name.trim().is_empty() {
+        config.node_name = cluster::default_node_name(config.bind);
+    }
+    if !config.nats_url.is_empty() && store.backend() != cowork_store::Backend::Postgres {
+        return Err("several nodes (a NATS URL) need PostgreSQL: each node would have a database of its own on SQLite".into());
+    }
     Ok(App {
+        cluster: Arc::new(cluster::Cluster::new(config.node_name.clone())),
         outgoing: outgoing::Outgoing::new(config.allow_private_webhooks, config.webhook_timeout),
         store,
         mailer,
@@ -66,6 +74,9 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
     }
     let app = open(config).await?;
     tokio::spawn(app::jobs::job_runner(app.clone()));
+    if !app.config.nats_url.is_empty() {
+        tokio::spawn(cluster::join(app.clone(), app.config.nats_url.clone()));
+    }
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();

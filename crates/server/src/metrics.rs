@@ -64,8 +64,21 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, accounts: i64) -> String {
+    /// The metrics of this node (`node` names it; each node has its own).
+    pub fn render(&self, accounts: i64, node: &str, nats: Option<bool>) -> String {
         let mut o = String::new();
+        let node = node.replace(['\\', '"', '\n'], "_");
+        let _ = writeln!(
+            o,
+            "# HELP cowork_node_info The node these metrics are of.\n# TYPE cowork_node_info gauge\ncowork_node_info{{node=\"{node}\"}} 1"
+        );
+        if let Some(up) = nats {
+            let _ = writeln!(
+                o,
+                "# HELP cowork_nats_connected Whether this node is connected to NATS.\n# TYPE cowork_nats_connected gauge\ncowork_nats_connected {}",
+                u8::from(up)
+            );
+        }
         let mut counter = |name: &str, help: &str, v: u64| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };

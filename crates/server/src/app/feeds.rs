@@ -52,11 +52,25 @@ impl FeedBody {
 
 /// Within this many seconds of the last look, a cached community feed is
 /// served without asking the database whether it changed. Edits on this node
-/// clear the cache at once; other nodes' edits show within this delay.
+/// clear the cache at once, and on the other nodes through NATS; a node that
+/// missed that (no NATS, or NATS down) shows them within this delay.
 const TRUST_SECONDS: u64 = 5;
 
 impl App {
+    /// A community's sessions changed: its feeds are remade on the next
+    /// request, on this node and (through NATS) on the others.
     pub fn invalidate_feeds(&self, community_id: &str) {
+        self.forget_feeds(community_id);
+        self.cluster.tell(crate::cluster::Note::FeedsChanged { community_id: community_id.to_string() });
+    }
+
+    /// Whether this node holds a community's feed, made, in its cache.
+    pub fn feed_cached(&self, community_id: &str) -> bool {
+        self.feeds.feeds.lock().map(|m| m.contains_key(community_id)).unwrap_or(false)
+    }
+
+    /// Drops this node's cached feeds of a community.
+    pub fn forget_feeds(&self, community_id: &str) {
         if let Ok(mut m) = self.feeds.feeds.lock() {
             m.remove(community_id);
         }

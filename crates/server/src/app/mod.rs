@@ -50,6 +50,8 @@ pub struct App {
     /// Requests to other servers (webhooks, push services): public addresses
     /// only (unless allowed), time-limited, no redirects.
     pub outgoing: crate::outgoing::Outgoing,
+    /// The other nodes of this instance, through NATS (none without it).
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 /// The one error type of the service layer; pages and API each map it once.

@@ -100,7 +100,8 @@ async fn healthz(State(app): State<App>) -> Response {
 
 async fn metrics(State(app): State<App>) -> Response {
     let accounts = app.store.count_accounts().await.unwrap_or(-1);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(accounts)).into_response()
+    let nats = (!app.config.nats_url.is_empty()).then(|| app.cluster.connected());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(accounts, &app.cluster.node, nats)).into_response()
 }
 
 /// Times every request for /metrics and adds the security headers every answer carries.
