@@ -93,6 +93,24 @@ pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
     }
 }
 
+/// What someone may do in a session's live room beyond taking part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoomRights {
+    /// Drives the timer and reopens or closes any table.
+    pub host: bool,
+    /// Deletes messages and removes people.
+    pub moderator: bool,
+}
+
+/// A session's own hosts (the series'), and the community's hosts and
+/// organizers, host its room; they and the code of conduct's contacts keep
+/// order in it. Only members have any of these rights.
+pub fn room_rights(standing: Standing, series_host: bool, conduct_contact: bool) -> RoomRights {
+    let member = standing.role().is_some();
+    let host = member && (series_host || standing.at_least(Role::Host));
+    RoomRights { host, moderator: member && (host || conduct_contact) }
+}
+
 /// Why a role change or removal is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -186,6 +204,20 @@ mod tests {
         assert!(may(Standing::Member(Member), Visibility::Public, Action::Rsvp));
         assert!(!may(Standing::Pending, Visibility::Public, Action::Rsvp));
         assert!(!may(Standing::Outsider, Visibility::Public, Action::Rsvp));
+    }
+
+    #[test]
+    fn room_rights_go_to_hosts_and_order_to_conduct_contacts_but_only_for_members() {
+        let rights = |s, series_host, contact| room_rights(s, series_host, contact);
+        assert_eq!(rights(Standing::Member(Member), false, false), RoomRights::default());
+        assert_eq!(rights(Standing::Member(Member), true, false), RoomRights { host: true, moderator: true });
+        assert_eq!(rights(Standing::Member(Member), false, true), RoomRights { host: false, moderator: true });
+        assert_eq!(rights(Standing::Member(Host), false, false), RoomRights { host: true, moderator: true });
+        assert_eq!(rights(Standing::Member(Organizer), false, false), RoomRights { host: true, moderator: true });
+        // A series host or contact who left, or was removed, has no say in the room.
+        for s in [Standing::Outsider, Standing::Pending, Standing::Removed] {
+            assert_eq!(rights(s, true, true), RoomRights::default(), "{s:?}");
+        }
     }
 
     #[test]

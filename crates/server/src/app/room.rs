@@ -7,7 +7,7 @@
 use super::{now, App, AppError, AppResult};
 use crate::app::communities::CommunityView;
 use cowork_core::format::Phase;
-use cowork_core::permissions::Action;
+use cowork_core::permissions::{room_rights, RoomRights};
 use cowork_core::room::chat::{self, Span};
 use cowork_core::room::presence;
 use cowork_core::room::timer::{SkipUndo, Timer};
@@ -321,8 +321,9 @@ impl App {
         if community.role().is_none() {
             return Err(AppError::Forbidden("The room is for members of the community: join it first.".into()));
         }
-        let session_host = self.store.series_hosts(&session.series_id).await?.iter().any(|(a, _)| *a == me.id);
-        let host = session_host || community.may(Action::RunRoom);
+        let series_host = self.store.series_hosts(&session.series_id).await?.iter().any(|(a, _)| *a == me.id);
+        let contact = self.store.is_conduct_contact(&community.community.id, &me.id).await?;
+        let RoomRights { host, moderator } = room_rights(community.standing, series_host, contact);
         if session.content.capacity > 0 && !host {
             let going = self.store.rsvp_status(id, &me.id).await?.is_some_and(|r| r.status == RsvpStatus::Going);
             if !cowork_core::rsvp::may_enter_room(true, true, going, host) {
@@ -335,7 +336,6 @@ impl App {
         if self.store.removed_from_room(id, &me.id).await? {
             return Err(AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into()));
         }
-        let moderator = host || self.store.is_conduct_contact(&community.community.id, &me.id).await?;
         let opens_at_ms = session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
         let timer = match self.store.room_record(id).await? {
             Some(r) => serde_json::from_str::<Timer>(&r.timer).ok(),

@@ -58,10 +58,10 @@ impl SessionView {
     fn going(&self) -> bool {
         self.mine.is_some_and(|r| r.status == RsvpStatus::Going)
     }
-    /// One of the series' hosts, or a community host or organizer.
+    /// Hosts the room: one of the series' hosts, or a community host or organizer.
     pub fn is_host(&self, viewer: Option<&Account>) -> bool {
         let series_host = viewer.is_some_and(|a| self.hosts.iter().any(|(id, _)| *id == a.id));
-        self.community.role().is_some() && (series_host || self.community.may(Action::RunRoom))
+        cowork_core::permissions::room_rights(self.community.standing, series_host, false).host
     }
     /// The same rule as the room's door (which also keeps out people a host removed).
     pub fn may_enter_room(&self, viewer: Option<&Account>) -> bool {

@@ -12,6 +12,7 @@ mod formats;
 mod home;
 mod nul_bytes;
 mod room;
+mod room_socket;
 mod schedule;
 mod session_message;
 mod sessions;
@@ -69,6 +70,7 @@ pub fn router(app: App) -> Router {
         .merge(schedule::routes())
         .merge(sessions::routes())
         .merge(room::routes())
+        .merge(room_socket::routes())
         .merge(formats::routes())
         .merge(calendar::routes())
         .merge(webhooks::routes())

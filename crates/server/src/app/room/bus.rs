@@ -14,8 +14,10 @@ pub struct Broadcast {
     pub removed: Option<String>,
 }
 
-/// Where a room's events go. In-process now; a NATS bus lets several nodes
-/// share rooms later without changing the hub.
+/// Where a room's events go: to the connections of this node only. A room's
+/// state and its `seq` live in this node's memory (see `Rooms`), so sharing
+/// a room between nodes takes more than another bus: a durable, ordered log
+/// of its events that every node reads (README: several nodes).
 pub trait Bus: Send + Sync + 'static {
     fn publish(&self, room: &str, event: Arc<Broadcast>);
     fn subscribe(&self, room: &str) -> broadcast::Receiver<Arc<Broadcast>>;
