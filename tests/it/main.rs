@@ -18,6 +18,7 @@ mod mail;
 mod notifications;
 mod nul_bytes;
 mod openapi;
+mod outage;
 mod pages;
 mod push;
 mod reminders;

@@ -66,6 +66,24 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// The database did not answer (down, restarting, unreachable, or no
+    /// connection free in time), as opposed to refusing what was asked:
+    /// worth saying "try again in a moment", not "something is wrong".
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Db(e) = self else { return false };
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            sqlx::Error::Protocol(m) => m.contains("closed") || m.contains("EOF"),
+            // Connection exceptions (08…), and "shutting down" / "cannot connect now" (57P…).
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,6 +74,12 @@ impl IntoResponse for ApiError {
             AppError::RateLimited => {
                 error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; wait and try again.", json!([]))
             }
+            AppError::Unavailable => {
+                let message = "The database is not answering; nothing was done. Try again in a few seconds.";
+                let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, json!([]));
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                r
+            }
             AppError::Internal(_) => {
                 error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; it has been logged.", json!([]))
             }

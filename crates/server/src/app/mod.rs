@@ -73,6 +73,9 @@ pub enum AppError {
     Gone(String),
     #[error("too many attempts")]
     RateLimited,
+    /// The database is not answering for now: worth trying again shortly.
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -102,6 +105,10 @@ impl From<StoreError> for AppError {
             StoreError::Taken("slug") => Invalid::one("slug", "That address is taken; choose another.").into(),
             StoreError::Taken(f) => Invalid::one(f, format!("That {f} is already in use.")).into(),
             StoreError::LastOwner => AppError::Forbidden(cowork_core::permissions::Refusal::LastOwner.message().into()),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "the database is not answering");
+                AppError::Unavailable
+            }
             other => {
                 // Logged here with the detail; people only ever see a plain message.
                 tracing::error!(error = %other, "store error");

@@ -410,6 +410,11 @@ impl IntoResponse for PageError {
                 AppError::Invalid(i) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
                 }
+                AppError::Unavailable => {
+                    let mut r = error_page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+                    r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                    return r;
+                }
                 AppError::Internal(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.".into())
                 }
@@ -419,6 +424,9 @@ impl IntoResponse for PageError {
     }
 }
 
+/// What people are told while the database does not answer.
+pub(crate) const UNAVAILABLE: &str = "We can't reach our database right now, so nothing was shown or saved. It is usually back within seconds: please try again in a moment.";
+
 fn error_page(status: StatusCode, message: &str) -> Response {
     let title = match status {
         StatusCode::NOT_FOUND => "Page not found",
@@ -426,6 +434,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
         StatusCode::TOO_MANY_REQUESTS => "Slow down",
         StatusCode::GONE => "This link no longer works",
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::SERVICE_UNAVAILABLE => "Back in a moment",
         s if s.is_server_error() => "Something went wrong",
         _ => "That didn't work",
     };

@@ -127,6 +127,9 @@ impl From<AppError> for Refusal {
             AppError::RateLimited => Refusal::new("rate_limited", "Too many messages; slow down."),
             AppError::Unauthenticated => Refusal::new("forbidden", "Sign in again."),
             AppError::Gone(m) | AppError::Conflict(m) => Refusal::new("invalid", m),
+            AppError::Unavailable => {
+                Refusal::new("unavailable", "The database is not answering; that was not saved. Try again in a moment.")
+            }
             AppError::Internal(_) => Refusal::new("internal", "Something went wrong on our side. It has been logged; try again."),
         }
     }
