@@ -124,10 +124,7 @@ impl App {
         let n = Notification { title: &subject, body: &body, url: &page, key: &job.dedupe_key, urgent: false, deadline: Some(p.from) };
         self.push_if_chosen(Kind::WeeklyDigest, &c.id, &a.id, &n).await?;
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![format!(
                 "Here is what {} has planned from Monday to Sunday; times are in your zone, {}.",
                 c.name,
@@ -137,7 +134,7 @@ impl App {
             action: Some(("See the schedule".into(), page)),
             kind: Some(Kind::WeeklyDigest),
             community_id: Some(c.id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }
@@ -167,16 +164,13 @@ impl App {
         let n = Notification { title: &subject, body: &body, url: &members, key: &job.dedupe_key, urgent: false, deadline: None };
         self.push_if_chosen(Kind::OrganizerNotices, &c.id, &a.id, &n).await?;
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![format!("{people} waiting for an organizer of {} to let them in:", c.name)],
             quote,
             action: Some(("Approve or decline".into(), members)),
             kind: Some(Kind::OrganizerNotices),
             community_id: Some(c.id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }
@@ -216,10 +210,7 @@ impl App {
         let n = Notification { title: &subject, body: &when, url: &page, key: &job.dedupe_key, urgent: false, deadline: Some(s.starts_at) };
         self.push_if_chosen(Kind::OrganizerNotices, &s.community_id, &a.id, &n).await?;
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![
                 format!(
                     "“{}” of {}, on {when}, has no host yet. Its hosts take turns: {}.",
@@ -235,7 +226,7 @@ impl App {
             action: Some(("Host it or assign someone".into(), page)),
             kind: Some(Kind::OrganizerNotices),
             community_id: Some(s.community_id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }

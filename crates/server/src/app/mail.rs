@@ -44,6 +44,13 @@ pub struct Letter {
     pub community_id: Option<String>,
 }
 
+impl Letter {
+    /// A letter to one person, greeted by name; the rest is filled in by the caller.
+    pub fn to(a: &cowork_store::Account) -> Letter {
+        Letter { to: a.email.clone(), to_name: a.display_name.clone(), greeting: format!("Hello {},", a.display_name), ..Letter::default() }
+    }
+}
+
 /// What handing a mail over came to.
 pub enum Delivery {
     Sent,

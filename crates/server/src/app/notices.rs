@@ -88,13 +88,10 @@ impl App {
         let date = zone.format_date(s.starts_at);
         let link = format!("{}/s/{}", self.config.base_url, s.id);
         let mut l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
-            greeting: format!("Hello {},", a.display_name),
             action: Some(("See the session".into(), link.clone())),
             kind: Some(Kind::Confirmations),
             community_id: Some(s.community_id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         let place = match s.content.place.as_str() {
             "in_person" if !s.content.address.is_empty() => format!("Where: {}.", s.content.address),
@@ -197,10 +194,7 @@ impl App {
         let n = Notification { title: &subject, body: &body, url: &reports, key: &job.dedupe_key, urgent: true, deadline: None };
         self.push_if_chosen(Kind::OrganizerNotices, &c.id, &a.id, &n).await?;
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![
                 format!("{} reported a message in the room of “{}”.", r.reporter_name, r.session_title),
                 format!("Message by {}:", r.author_name),
@@ -214,7 +208,7 @@ impl App {
             action: Some(("See the community's reports".into(), reports)),
             kind: Some(Kind::OrganizerNotices),
             community_id: Some(c.id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }

@@ -79,16 +79,13 @@ impl App {
         let n = Notification { title: &subject, body: &body, url: &page, key: &job.dedupe_key, urgent: true, deadline: Some(s.ends_at) };
         self.push_if_chosen(Kind::OrganizerMessages, &s.community_id, &a.id, &n).await?;
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![format!("{} wrote to the people coming to “{}” of {}, on {when}:", p.from, s.content.title, s.community_name)],
             quote: p.text.lines().map(str::to_string).collect(),
             action: Some(("See the session".into(), page)),
             kind: Some(Kind::OrganizerMessages),
             community_id: Some(s.community_id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }

@@ -238,10 +238,7 @@ impl App {
         };
         let kind = Kind::parse(&p.kind).map(|k| k.label()).unwrap_or("webhook");
         let l = super::mail::Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject: format!("A webhook of {} was turned off", c.name),
-            greeting: format!("Hello {},", a.display_name),
             paragraphs: vec![
                 format!("The {kind} webhook of {} has failed for a day, so it was turned off.", c.name),
                 "Fix the endpoint, then turn it back on.".into(),
@@ -250,7 +247,7 @@ impl App {
             action: Some(("The community's webhooks".into(), format!("{}/c/{}/webhooks", self.config.base_url, c.slug))),
             kind: Some(cowork_core::notifications::Kind::OrganizerNotices),
             community_id: Some(c.id.clone()),
-            ..Default::default()
+            ..super::mail::Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }
