@@ -3,7 +3,8 @@
 // several pings, so every device agrees even when its own clock is wrong.
 
 import { KINDS, moment, starts, announcement, clock } from './room-timer.js';
-import { merge } from './room-merge.js';
+import { alerts } from './room-alerts.js';
+import { sharedNotes } from './room-notes.js';
 
 const root = document.getElementById('room');
 const wait = document.getElementById('room-wait');
@@ -76,38 +77,7 @@ function start() {
   const hhmm = (ms) => new Date(ms - Math.round(offset / 60000) * 60000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
   // ---- chime and notifications, opt-in, remembered on this device
-  const prefChime = $('pref-chime');
-  const prefNotify = $('pref-notify');
-  prefChime.checked = localStorage.getItem('cowork.chime') === '1';
-  prefNotify.checked = localStorage.getItem('cowork.notify') === '1' && 'Notification' in window && Notification.permission === 'granted';
-  let audio = null;
-  prefChime.addEventListener('change', () => {
-    localStorage.setItem('cowork.chime', prefChime.checked ? '1' : '0');
-    if (prefChime.checked) chime();
-  });
-  prefNotify.addEventListener('change', async () => {
-    if (prefNotify.checked && 'Notification' in window && Notification.permission !== 'granted') {
-      prefNotify.checked = (await Notification.requestPermission()) === 'granted';
-    }
-    localStorage.setItem('cowork.notify', prefNotify.checked ? '1' : '0');
-  });
-  function chime() {
-    try {
-      audio = audio || new AudioContext();
-      [660, 880].forEach((f, i) => {
-        const o = audio.createOscillator();
-        const g = audio.createGain();
-        const t0 = audio.currentTime + i * 0.18;
-        o.frequency.value = f;
-        g.gain.setValueAtTime(0.0001, t0);
-        g.gain.exponentialRampToValueAtTime(0.2, t0 + 0.02);
-        g.gain.exponentialRampToValueAtTime(0.0001, t0 + 0.35);
-        o.connect(g).connect(audio.destination);
-        o.start(t0);
-        o.stop(t0 + 0.4);
-      });
-    } catch { /* no sound on this device */ }
-  }
+  const alert = alerts($('pref-chime'), $('pref-notify'));
 
   // ---- the timer card, redrawn on each whole second of the time left, from wall time
   let last = null;
@@ -155,10 +125,7 @@ function start() {
       if (said) {
         $('announcer').textContent = said;
         if (last.phase !== m.phase || (m.finished && !last.finished)) {
-          if (prefChime.checked) chime();
-          if (prefNotify.checked && 'Notification' in window && Notification.permission === 'granted' && document.hidden) {
-            try { new Notification(state.session.title, { body: said, tag: 'cowork-room' }); } catch { /* not allowed here */ }
-          }
+          alert.announce(state.session.title, said);
         }
       }
     }
@@ -295,7 +262,7 @@ function start() {
       }
       setLink('Connected', 'connected');
       renderAll();
-      notesFromSnapshot(m.notes);
+      notes.fromSnapshot(m.notes);
       syncClock();
       return;
     }
@@ -331,7 +298,7 @@ function start() {
         $('announcer').textContent = 'A host removed you from this room.';
         return;
       }
-      if (inflight && m.ref === inflight.ref) return notesRefused(m);
+      if (notes.refused(m)) return;
       if (target) showError(target, m.message);
       else setLink(m.message, 'connected');
       return;
@@ -392,7 +359,7 @@ function start() {
         break;
       }
       case 'notes':
-        notesIncoming(m);
+        notes.incoming(m);
         return;
       default:
         return;
@@ -645,80 +612,8 @@ function start() {
     send({ type: 'feedback', rating: Number(r.value), comment: $('feedback-comment').value, anonymous: $('feedback-anonymous').checked }, $('feedback-error'));
   });
 
-  // ---- shared notes: local edits are rebased onto everyone else's with the
-  // same three-way merge as the server (crates/core/src/room/notes.rs).
-  const notesArea = $('notes');
-  let base = { version: 0, text: '' }; // the server's text the local one is made from
-  let inflight = null; // { ref, text } sent, not yet seen back
-  let notesTimer = null;
-  let notesLoaded = false;
-  function notesFromSnapshot(n) {
-    // After a reconnect, keep what was typed meanwhile (whether or not the
-    // edit in flight arrived, merging from the base loses neither).
-    const local = notesArea.value;
-    const merged = notesLoaded && local !== base.text ? merge(base.text, local, n.text) : n.text;
-    notesLoaded = true;
-    inflight = null;
-    base = { version: n.version, text: n.text };
-    setNotes(merged);
-    if (merged !== n.text) scheduleNotes();
-    $('notes-state').textContent = n.by ? `Last edited by ${n.by}.` : 'Everyone here can edit. Saved as you type; edits made at the same time are merged.';
-  }
-  function notesIncoming(m) {
-    const ours = inflight && m.conn === me().conn && m.ref === inflight.ref;
-    if (inflight && !ours) {
-      // Our edit is on its way; the server merges it with this one. Wait for ours.
-      return;
-    }
-    const from = ours ? inflight.text : base.text;
-    inflight = null;
-    const local = notesArea.value;
-    const merged = local === from ? m.text : merge(from, local, m.text);
-    base = { version: m.version, text: m.text };
-    setNotes(merged);
-    if (merged !== m.text) scheduleNotes();
-    $('notes-state').textContent = `Saved · last edited by ${m.by}.`;
-  }
-  function notesRefused(m) {
-    // Not saved: keep the text here, and try again (later, if it was too fast).
-    inflight = null;
-    $('notes-state').textContent = m.code === 'rate_limited' ? 'Saving…' : `Not saved: ${m.message}`;
-    if (m.code === 'rate_limited') scheduleNotes();
-  }
-  function setNotes(text) {
-    if (notesArea.value === text) return;
-    // Keep the caret on the same line and column when others' edits land.
-    const before = notesArea.value.slice(0, notesArea.selectionStart);
-    const line = before.split('\n').length - 1;
-    const col = before.length - before.lastIndexOf('\n') - 1;
-    const focused = document.activeElement === notesArea;
-    notesArea.value = text;
-    if (focused) {
-      const lines = text.split('\n');
-      let pos = 0;
-      for (let i = 0; i < Math.min(line, lines.length - 1); i++) pos += lines[i].length + 1;
-      pos += Math.min(col, (lines[Math.min(line, lines.length - 1)] || '').length);
-      notesArea.setSelectionRange(pos, pos);
-    }
-  }
-  function scheduleNotes() {
-    clearTimeout(notesTimer);
-    notesTimer = setTimeout(sendNotes, 600);
-  }
-  function sendNotes() {
-    if (inflight) return scheduleNotes();
-    const text = notesArea.value;
-    if (text === base.text) return;
-    const ref = send({ type: 'notes_edit', base: base.version, text });
-    if (ref) {
-      inflight = { ref, text };
-      $('notes-state').textContent = 'Saving…';
-    } else scheduleNotes();
-  }
-  notesArea.addEventListener('input', () => {
-    $('notes-state').textContent = 'Editing…';
-    scheduleNotes();
-  });
+  // ---- shared notes (room-notes.js)
+  const notes = sharedNotes($('notes'), $('notes-state'), send, me);
 
   connect();
 }

@@ -22,13 +22,15 @@ struct Asset {
     etag: String,
 }
 
-const FILES: [(&str, &str, &str); 7] = [
+const FILES: [(&str, &str, &str); 9] = [
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
     // Imported by room.js by their plain names (revalidated with an ETag).
     ("room-timer.js", "text/javascript; charset=utf-8", include_str!("../../static/room-timer.js")),
     ("room-merge.js", "text/javascript; charset=utf-8", include_str!("../../static/room-merge.js")),
+    ("room-notes.js", "text/javascript; charset=utf-8", include_str!("../../static/room-notes.js")),
+    ("room-alerts.js", "text/javascript; charset=utf-8", include_str!("../../static/room-alerts.js")),
     ("push.js", "text/javascript; charset=utf-8", include_str!("../../static/push.js")),
     ("icon.svg", "image/svg+xml", include_str!("../../static/icon.svg")),
 ];
