@@ -40,6 +40,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         rooms: Default::default(),
         job_signal: Default::default(),
         clock: Default::default(),
+        unsubscribe_key: Default::default(),
     })
 }
 

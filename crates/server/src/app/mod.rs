@@ -46,6 +46,15 @@ pub struct App {
     /// Requests to other servers (webhooks, push services): public addresses
     /// only (unless allowed), time-limited, no redirects.
     pub outgoing: crate::outgoing::Outgoing,
+    /// The instance's unsubscribe key: made once, never changed, so read once.
+    pub(crate) unsubscribe_key: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl App {
+    /// The same app over another store (the job runner's own pool).
+    pub fn with_store(&self, store: Store) -> App {
+        App { mailer: self.mailer.with_store(store.clone()), store, ..self.clone() }
+    }
 }
 
 /// The one error type of the service layer; pages and API each map it once.
