@@ -74,6 +74,8 @@ fn sha256_hex(s: &str) -> String {
 
 /// Reminders as they arrived: the job id from the Message-ID, and when.
 type Arrivals = Arc<Mutex<Vec<(String, f64)>>>;
+/// SMTP connections the sink accepted (a pooling mailer opens few).
+static CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// An SMTP server that accepts everything and notes when each reminder arrived.
 async fn smtp_sink() -> (u16, Arrivals) {
@@ -83,6 +85,7 @@ async fn smtp_sink() -> (u16, Arrivals) {
     let seen = arrivals.clone();
     tokio::spawn(async move {
         while let Ok((sock, _)) = listener.accept().await {
+            CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             let seen = seen.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -187,7 +190,7 @@ async fn open_db(backend: &'static str, people: usize) -> Db {
     .await;
     eprintln!("  {backend}: {people} people in {:.0} s", unix() - started);
     let nodes = if backend == "sqlite" { 1 } else { 2 };
-    Db { backend, url, nodes, store, community: c.id, owner: owner.id, people: ids, rsvp_secs: people as f64 / 100.0 }
+    Db { backend, url, nodes, store, community: c.id, owner: owner.id, people: ids, rsvp_secs: people as f64 / 80.0 }
 }
 
 /// Runs `f(i)` for i in 0..n: one writer at a time on SQLite, several on PostgreSQL.
@@ -328,7 +331,7 @@ struct Run {
 async fn run(db: &mut Db, i: usize, a: &Args, smtp: u16, arrivals: &Arrivals) -> Run {
     let load_avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     // The seed must be done, the nodes up and the page measured before the reminders are due.
-    let lead = (db.rsvp_secs * 1.5 + 20.0).ceil() as i64;
+    let lead = (db.rsvp_secs * 1.25 + 15.0).ceil() as i64;
     let seeding = unix();
     let due = crate::now() + lead;
     let session = seed_session(db, i, due + 3600).await;
@@ -351,6 +354,7 @@ async fn run(db: &mut Db, i: usize, a: &Args, smtp: u16, arrivals: &Arrivals) ->
     warm.store(true, Ordering::Relaxed);
     warming.await.unwrap();
     arrivals.lock().unwrap().clear();
+    let connections = CONNECTIONS.load(Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
     let load = tokio::spawn({
         let (addr, stop) = (addr.clone(), stop.clone());
@@ -361,6 +365,7 @@ async fn run(db: &mut Db, i: usize, a: &Args, smtp: u16, arrivals: &Arrivals) ->
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     stop.store(true, Ordering::Relaxed);
+    let connections = CONNECTIONS.load(Ordering::Relaxed) - connections;
     let pages = load.await.unwrap();
     // Every job finished (so none is left running for a later run) before the nodes stop.
     for _ in 0..300 {
@@ -397,7 +402,7 @@ async fn run(db: &mut Db, i: usize, a: &Args, smtp: u16, arrivals: &Arrivals) ->
         page_during: percentile(&mut window(due as f64, due as f64 + max), 0.99),
     };
     eprintln!(
-        "{} ({} node{}) run {}: all {} handed over {:.1} s after due ({:.0}/s); due→handed p50 {:.1} s, p99 {:.1} s; page p99 {:.1} ms before, {:.1} ms during; seed {:.0} s; load average at start {}",
+        "{} ({} node{}) run {}: all {} handed over {:.1} s after due ({:.0}/s); due→handed p50 {:.1} s, p99 {:.1} s; page p99 {:.1} ms before, {:.1} ms during; {} SMTP connections; seed {:.0} s; load average at start {}",
         db.backend,
         db.nodes,
         if db.nodes > 1 { "s" } else { "" },
@@ -409,6 +414,7 @@ async fn run(db: &mut Db, i: usize, a: &Args, smtp: u16, arrivals: &Arrivals) ->
         r.p99,
         r.page_before,
         r.page_during,
+        connections,
         db.rsvp_secs,
         load_avg.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
     );

@@ -65,7 +65,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         config.base_url = format!("http://{addr}");
     }
     let app = open(config).await?;
-    tokio::spawn(app::jobs::job_runner(app.clone()));
+    app::jobs::spawn_runner(app.clone());
     let router = router(app.clone());
     let task = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -19,6 +19,7 @@ use lettre::{AsyncTransport, Message, Tokio1Executor};
 pub struct Mailer {
     store: Store,
     from: Mailbox,
+    smtp_url: String,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
 }
 
@@ -93,6 +94,22 @@ impl Header for ListUnsubscribePost {
     }
 }
 
+fn transport(smtp_url: &str) -> Result<Option<AsyncSmtpTransport<Tokio1Executor>>, String> {
+    if smtp_url.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        // A stuck mail server holds one job, not the runner: the job is retried.
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|e| format!("SMTP URL: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            // As many kept open as the runner sends at once: with fewer, a
+            // burst opened (TCP, EHLO, TLS) and closed one per extra mail.
+            .pool_config(PoolConfig::new().max_size(super::jobs::IN_FLIGHT as u32))
+            .build(),
+    ))
+}
+
 impl Mailer {
     /// `smtp_url` is like `smtps://user:pass@host:465` (TLS),
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtp://localhost:25`
@@ -103,26 +120,14 @@ impl Mailer {
         if from.name.is_none() {
             from.name = Some(site_name.to_string());
         }
-        let smtp = if smtp_url.trim().is_empty() {
-            None
-        } else {
-            Some(
-                // A stuck mail server holds one job, not the runner: the job is retried.
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-                    .map_err(|e| format!("SMTP URL: {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
-                    // As many kept open as the runner sends at once: with fewer,
-                    // a burst opened (TCP, EHLO, TLS) and closed one per extra mail.
-                    .pool_config(PoolConfig::new().max_size(super::jobs::IN_FLIGHT as u32))
-                    .build(),
-            )
-        };
-        Ok(Mailer { store, from, smtp })
+        Ok(Mailer { store, from, smtp: transport(smtp_url)?, smtp_url: smtp_url.to_string() })
     }
 
-    /// The same mailer recording sent mail through another store.
+    /// The same mailer recording sent mail through another store, with
+    /// connections of its own to the mail server (the job runner's, on its
+    /// own runtime).
     pub fn with_store(&self, store: Store) -> Mailer {
-        Mailer { store, ..self.clone() }
+        Mailer { store, smtp: transport(&self.smtp_url).unwrap_or_else(|_| self.smtp.clone()), ..self.clone() }
     }
 
     pub fn uses_outbox(&self) -> bool {
