@@ -3,6 +3,7 @@
 //! database each job done once. Time is the app's clock, moved by the test.
 
 use crate::support::{fresh_store, Server};
+use cowork_server::app::jobs::POLL;
 use cowork_server::Config;
 use cowork_store::{NewJob, SESSION_CANCELLED};
 use reqwest::StatusCode;
@@ -58,6 +59,59 @@ async fn a_job_is_leased_retried_with_backoff_and_dead_at_last_on_sqlite() {
 #[tokio::test]
 async fn a_job_is_leased_retried_with_backoff_and_dead_at_last_on_postgres() {
     leases_dedupe_backoff_and_dead("postgres").await;
+}
+
+/// Two runners claiming batches at once: each job goes to one of them, and
+/// only the holder of a job's lease can finish it.
+async fn batches_are_claimed_once(backend: &str) {
+    let store = fresh_store(backend).await;
+    for i in 0..100 {
+        store.enqueue_job(&a_job(&format!("b{i}"), 100 + i % 3), 100).await.unwrap();
+    }
+    assert!(store.claim_jobs("a", 99, 200, 50).await.unwrap().is_empty(), "none due yet");
+    let (a, b) = tokio::join!(store.claim_jobs("a", 200, 300, 40), store.claim_jobs("b", 200, 300, 40));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.len(), b.len()), (40, 40));
+    let ids: std::collections::HashSet<&str> = a.iter().chain(&b).map(|j| j.id.as_str()).collect();
+    assert_eq!(ids.len(), 80, "no job in both batches");
+    assert!(a.windows(2).all(|w| w[0].run_at <= w[1].run_at), "the soonest due first");
+    assert_eq!(store.claim_jobs("c", 200, 300, 40).await.unwrap().len(), 20, "the rest");
+    assert!(store.claim_jobs("d", 200, 300, 40).await.unwrap().is_empty());
+    assert!(!store.finish_job(&a[0].id, "b", "done", "", 210).await.unwrap(), "b does not hold it");
+    assert!(store.finish_job(&a[0].id, "a", "done", "", 210).await.unwrap());
+    // The leases run out (the runners stalled): the jobs are claimed again, and the stale runner can't finish one.
+    let again = store.claim_jobs("e", 300, 400, 500).await.unwrap();
+    assert_eq!(again.len(), 99, "each job still running, the finished one not");
+    assert!(again.iter().all(|j| j.attempts == 2));
+    assert!(!store.finish_job(&b[0].id, "b", "done", "", 301).await.unwrap());
+    assert!(store.finish_job(&b[0].id, "e", "done", "", 301).await.unwrap());
+}
+
+#[tokio::test]
+async fn batches_are_claimed_once_on_sqlite() {
+    batches_are_claimed_once("sqlite").await;
+}
+
+#[tokio::test]
+async fn batches_are_claimed_once_on_postgres() {
+    batches_are_claimed_once("postgres").await;
+}
+
+#[tokio::test]
+async fn the_runner_sleeps_until_a_job_enqueued_earlier_comes_due_not_a_poll_later() {
+    // An app without a runner of its own: the test asks what the runner would do.
+    let url = crate::support::fresh_database("sqlite").await;
+    let app = cowork_server::open(Config { database_url: url, ..Config::default() }).await.unwrap();
+    let t = app.now();
+    app.store.enqueue_job(&a_job("later", t + 3600), t).await.unwrap();
+    assert_eq!(app.next_wake().await, POLL, "due in an hour: it looks again after a poll");
+    app.clock.set(t + 3600 - 3);
+    let wake = app.next_wake().await;
+    assert!(wake <= std::time::Duration::from_secs(3) && wake < POLL, "three seconds before, it sleeps until then: {wake:?}");
+    app.clock.set(t + 3600);
+    assert!(app.next_wake().await < std::time::Duration::from_secs(1), "due: at once");
+    assert_eq!(app.run_due_jobs().await, 1);
+    assert_eq!(app.store.jobs_of_kind(SESSION_CANCELLED, 1).await.unwrap()[0].status, "done");
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         rooms: Default::default(),
         job_signal: Default::default(),
         clock: Default::default(),
+        unsubscribe_key: Default::default(),
     })
 }
 
@@ -73,7 +74,7 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
         config.base_url = format!("http://{addr}");
     }
     let app = open(config).await?;
-    tokio::spawn(app::jobs::job_runner(app.clone()));
+    app::jobs::spawn_runner(app.clone());
     if !app.config.nats_url.is_empty() {
         tokio::spawn(cluster::join(app.clone(), app.config.nats_url.clone()));
     }

@@ -119,12 +119,26 @@ impl Store {
 
     /// Connects without migrating (the `migrate` command migrates explicitly).
     pub async fn connect(url: &str) -> Result<Store> {
+        let (backend, _) = normalize_url(url)?;
+        Store::connect_with(url, if backend == Backend::Sqlite { 8 } else { 16 }).await
+    }
+
+    /// The same database through a pool of its own of at most `max`
+    /// connections: the job runner's, so that a burst of jobs waits for its
+    /// own connections and pages keep theirs.
+    pub async fn with_own_pool(&self, max: u32) -> Result<Store> {
+        let mut s = Store::connect_with(&self.url, max).await?;
+        s.room_opens_seconds = self.room_opens_seconds;
+        Ok(s)
+    }
+
+    async fn connect_with(url: &str, max: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalize_url(url)?;
         let opts = AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
         let own_url: std::sync::Arc<str> = url.as_str().into();
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {

@@ -23,7 +23,57 @@ pub enum Unsubscribed {
     Outdated,
 }
 
+/// All that decides whether one mail of a kind goes to a person, read in
+/// one round trip by the job that sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientChoices {
+    /// The kind by mail, with its generation (for the unsubscribe link).
+    pub email: Choice,
+    pub push: Choice,
+    /// Whether they muted the community the mail comes from.
+    pub muted: bool,
+    /// When their address bounced (0: it did not).
+    pub bounced_at: i64,
+    pub reminder_times: Vec<ReminderTime>,
+}
+
 impl Store {
+    /// A person's choices for `kind` (and of `community_id`, '' for none), as
+    /// `notification_choice`, `is_muted`, `bounced_at` and `reminder_times` would read them.
+    pub async fn recipient_choices(&self, account_id: &str, email: &str, kind: Kind, community_id: &str) -> Result<RecipientChoices> {
+        let row = sqlx::query(
+            "SELECT \
+               (SELECT enabled FROM notification_choices WHERE account_id = $1 AND kind = $2 AND channel = 'email') AS email_on, \
+               (SELECT generation FROM notification_choices WHERE account_id = $1 AND kind = $2 AND channel = 'email') AS email_generation, \
+               (SELECT enabled FROM notification_choices WHERE account_id = $1 AND kind = $2 AND channel = 'push') AS push_on, \
+               (SELECT generation FROM notification_choices WHERE account_id = $1 AND kind = $2 AND channel = 'push') AS push_generation, \
+               (SELECT COUNT(*) FROM muted_communities WHERE account_id = $1 AND community_id = $3) AS muted, \
+               (SELECT email_bounced_at FROM accounts WHERE email = $4) AS bounced_at, \
+               (SELECT times FROM reminder_choices WHERE account_id = $1) AS reminder_times",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(community_id)
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?;
+        let choice = |on: &str, generation: &str, channel: Channel| -> Result<Choice> {
+            Ok(match (col::<Option<i64>>(&row, on)?, col::<Option<i64>>(&row, generation)?) {
+                (Some(enabled), Some(generation)) => Choice { enabled: enabled != 0, generation },
+                _ => Choice { enabled: kind.default_on(channel), generation: 0 },
+            })
+        };
+        Ok(RecipientChoices {
+            email: choice("email_on", "email_generation", Channel::Email)?,
+            push: choice("push_on", "push_generation", Channel::Push)?,
+            muted: col::<i64>(&row, "muted")? > 0,
+            bounced_at: col::<Option<i64>>(&row, "bounced_at")?.unwrap_or(0),
+            reminder_times: col::<Option<String>>(&row, "reminder_times")?
+                .map(|t| ReminderTime::parse_list(&t))
+                .unwrap_or_else(|| ReminderTime::DEFAULT.to_vec()),
+        })
+    }
+
     pub async fn notification_choice(&self, account_id: &str, kind: Kind, channel: Channel) -> Result<Choice> {
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT enabled, generation FROM notification_choices WHERE account_id = $1 AND kind = $2 AND channel = $3")

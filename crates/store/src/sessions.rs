@@ -92,6 +92,19 @@ impl Store {
         session(&row.ok_or(StoreError::NotFound)?)
     }
 
+    /// A session and one person's answer to it (None: they never answered),
+    /// in one round trip (a reminder checks both).
+    pub async fn session_and_answer(&self, id: &str, account_id: &str) -> Result<(Session, Option<RsvpStatus>)> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, r.status AS answer FROM sessions s JOIN communities c ON c.id = s.community_id \
+             LEFT JOIN rsvps r ON r.session_id = s.id AND r.account_id = $2 WHERE s.id = $1"
+        );
+        let row = sqlx::query(&sql).bind(id).bind(account_id).fetch_optional(&self.pool).await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let answer = col::<Option<String>>(&row, "answer")?.and_then(|a| RsvpStatus::parse(&a));
+        Ok((session(&row)?, answer))
+    }
+
     /// A community's sessions starting in `[from, to)`, cancelled ones included.
     pub async fn community_sessions(&self, community_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<Session>> {
         let sql = format!(

@@ -8,17 +8,18 @@
 use super::jobs::{Attempt, Outcome};
 use super::App;
 use askama::Template;
-use cowork_core::notifications::{Channel, Kind};
-use cowork_store::{Job, Store};
+use cowork_core::notifications::Kind;
+use cowork_store::{Job, RecipientChoices, Store};
 use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Clone)]
 pub struct Mailer {
     store: Store,
     from: Mailbox,
+    smtp_url: String,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
 }
 
@@ -100,6 +101,22 @@ impl Header for ListUnsubscribePost {
     }
 }
 
+fn transport(smtp_url: &str) -> Result<Option<AsyncSmtpTransport<Tokio1Executor>>, String> {
+    if smtp_url.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        // A stuck mail server holds one job, not the runner: the job is retried.
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|e| format!("SMTP URL: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            // As many kept open as the runner sends at once: with fewer, a
+            // burst opened (TCP, EHLO, TLS) and closed one per extra mail.
+            .pool_config(PoolConfig::new().max_size(super::jobs::IN_FLIGHT as u32))
+            .build(),
+    ))
+}
+
 impl Mailer {
     /// `smtp_url` is like `smtps://user:pass@host:465` (TLS),
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtp://localhost:25`
@@ -110,18 +127,14 @@ impl Mailer {
         if from.name.is_none() {
             from.name = Some(site_name.to_string());
         }
-        let smtp = if smtp_url.trim().is_empty() {
-            None
-        } else {
-            Some(
-                // A stuck mail server holds one job, not the runner: the job is retried.
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-                    .map_err(|e| format!("SMTP URL: {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
-                    .build(),
-            )
-        };
-        Ok(Mailer { store, from, smtp })
+        Ok(Mailer { store, from, smtp: transport(smtp_url)?, smtp_url: smtp_url.to_string() })
+    }
+
+    /// The same mailer recording sent mail through another store, with
+    /// connections of its own to the mail server (the job runner's, on its
+    /// own runtime).
+    pub fn with_store(&self, store: Store) -> Mailer {
+        Mailer { store, smtp: transport(&self.smtp_url).unwrap_or_else(|_| self.smtp.clone()), ..self.clone() }
     }
 
     pub fn uses_outbox(&self) -> bool {
@@ -239,22 +252,49 @@ impl App {
     /// not for a kind they turned off, nor to an address that bounced
     /// (`even_if_bounced` is for sign-in and the mail confirming an address).
     pub(crate) async fn send_letter(&self, job: &Job, account_id: Option<&str>, l: &Letter, even_if_bounced: bool) -> Attempt {
-        if let (Some(kind), Some(account)) = (l.kind, account_id) {
-            if !self.store.notification_choice(account, kind, Channel::Email).await.map_err(|e| e.to_string())?.enabled {
+        let choices = match account_id {
+            Some(account) => {
+                let kind = l.kind.unwrap_or(Kind::Confirmations);
+                let community = l.community_id.as_deref().unwrap_or("");
+                Some(self.store.recipient_choices(account, &l.to, kind, community).await.map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        self.send_letter_with(job, account_id, l, even_if_bounced, choices.as_ref()).await
+    }
+
+    /// The same, with the person's choices (for `l.kind`) already read.
+    pub(crate) async fn send_letter_with(
+        &self,
+        job: &Job,
+        account_id: Option<&str>,
+        l: &Letter,
+        even_if_bounced: bool,
+        choices: Option<&RecipientChoices>,
+    ) -> Attempt {
+        if let (Some(kind), Some(c)) = (l.kind, choices) {
+            if !c.email.enabled {
                 return Ok(Outcome::Nothing(format!("{} is turned off for this person", kind.as_str())));
             }
         }
         // A muted community still confirms the person's own answers.
-        if let (Some(community), Some(account)) = (&l.community_id, account_id) {
-            if l.kind != Some(Kind::Confirmations) && self.store.is_muted(account, community).await.map_err(|e| e.to_string())? {
+        if let (Some(_), Some(c)) = (&l.community_id, choices) {
+            if l.kind != Some(Kind::Confirmations) && c.muted {
                 return Ok(Outcome::Nothing("the person muted this community".into()));
             }
         }
-        if !even_if_bounced && self.store.bounced_at(&l.to).await.map_err(|e| e.to_string())? > 0 {
+        let bounced = match choices {
+            Some(c) => c.bounced_at,
+            None if even_if_bounced => 0,
+            None => self.store.bounced_at(&l.to).await.map_err(|e| e.to_string())?,
+        };
+        if !even_if_bounced && bounced > 0 {
             return Ok(Outcome::Nothing("the address bounced; it gets mail again once confirmed".into()));
         }
-        let unsubscribe = match (l.kind, account_id) {
-            (Some(kind), Some(account)) => Some(self.unsubscribe_url(account, kind).await.map_err(|e| e.to_string())?),
+        let unsubscribe = match (l.kind, account_id, choices) {
+            (Some(kind), Some(account), Some(c)) => {
+                Some(self.unsubscribe_url(account, kind, c.email.generation).await.map_err(|e| e.to_string())?)
+            }
             _ => None,
         };
         let message_id = format!("<{}@{}>", job.id, self.mail_host());

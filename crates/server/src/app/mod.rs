@@ -52,6 +52,15 @@ pub struct App {
     pub outgoing: crate::outgoing::Outgoing,
     /// The other nodes of this instance, through NATS (none without it).
     pub cluster: Arc<crate::cluster::Cluster>,
+    /// The instance's unsubscribe key: made once, never changed, so read once.
+    pub(crate) unsubscribe_key: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl App {
+    /// The same app over another store (the job runner's own pool).
+    pub fn with_store(&self, store: Store) -> App {
+        App { mailer: self.mailer.with_store(store.clone()), store, ..self.clone() }
+    }
 }
 
 /// The one error type of the service layer; pages and API each map it once.

@@ -20,13 +20,12 @@ struct Reminder {
 }
 
 impl App {
-    /// Sends one reminder, unless the session moved (its new reminders are
-    /// queued), was cancelled, or the person no longer goes.
     /// The session and person of a reminder, if it still holds: the session
     /// still starts when the job says (a moved one has new jobs), is not
     /// cancelled, and the person still goes.
     async fn still_going(&self, p: &Reminder) -> Result<Result<(Session, Account), String>, String> {
-        let (s, a) = match (self.store.session(&p.session_id).await, self.store.account(&p.account_id).await) {
+        let found = (self.store.session_and_answer(&p.session_id, &p.account_id).await, self.store.account(&p.account_id).await);
+        let ((s, answer), a) = match found {
             (Ok(s), Ok(a)) => (s, a),
             (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => return Ok(Err("the session or the person is gone".into())),
             (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
@@ -37,8 +36,7 @@ impl App {
         if s.starts_at != p.starts_at {
             return Ok(Err("the session moved; its reminders were queued anew".into()));
         }
-        let going = self.store.rsvp_status(&s.id, &a.id).await.map_err(|e| e.to_string())?.map(|r| r.status) == Some(RsvpStatus::Going);
-        if !going {
+        if answer != Some(RsvpStatus::Going) {
             return Ok(Err("the person is no longer going".into()));
         }
         Ok(Ok((s, a)))
@@ -51,8 +49,11 @@ impl App {
             Ok(found) => found,
             Err(why) => return Ok(Outcome::Nothing(why)),
         };
+        // Everything the person chose, in one read: reminder times, mail, push, muted, bounced.
+        let choices =
+            self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, &s.community_id).await.map_err(|e| e.to_string())?;
         let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
-        if !self.store.reminder_times(&a.id).await.map_err(|e| e.to_string())?.contains(&time) {
+        if !choices.reminder_times.contains(&time) {
             return Ok(Outcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
         }
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
@@ -72,7 +73,9 @@ impl App {
             urgent: soon,
             deadline: Some(s.starts_at),
         };
-        self.push_if_chosen(Kind::Reminders, &s.community_id, &a.id, &n).await?;
+        if choices.push.enabled && !choices.muted {
+            self.enqueue_push(&a.id, &n).await.map_err(|e| e.to_string())?;
+        }
         let mut paragraphs = vec![format!("“{title}” of {}, on {when}, starts {starts}. You are going.", s.community_name)];
         // Only people going get reminders, and the session page shows them the video link too.
         if soon {
@@ -95,7 +98,7 @@ impl App {
             community_id: Some(s.community_id.clone()),
             ..Letter::default()
         };
-        self.send_letter(job, Some(&a.id), &l, false).await
+        self.send_letter_with(job, Some(&a.id), &l, false, Some(&choices)).await
     }
 }
 

@@ -5,7 +5,7 @@
 //! turned the kind back on is outdated and changes nothing.
 
 use super::{same_secret, secret, App, AppResult};
-use cowork_core::notifications::{Channel, Kind};
+use cowork_core::notifications::Kind;
 use cowork_store::{StoreError, Unsubscribed};
 use hmac::{Hmac, Mac};
 
@@ -44,12 +44,13 @@ fn signature(key: &str, account: &str, kind: Kind, generation: i64) -> String {
 
 impl App {
     async fn unsubscribe_key(&self) -> Result<String, StoreError> {
-        self.store.instance_secret(KEY_NAME, || secret(32), self.now()).await
+        let key = self.unsubscribe_key.get_or_try_init(|| self.store.instance_secret(KEY_NAME, || secret(32), self.now())).await?;
+        Ok(key.clone())
     }
 
-    /// The one-click link for one kind of mail to one person, as it stands now.
-    pub(crate) async fn unsubscribe_url(&self, account_id: &str, kind: Kind) -> Result<String, StoreError> {
-        let generation = self.store.notification_choice(account_id, kind, Channel::Email).await?.generation;
+    /// The one-click link for one kind of mail to one person, at the
+    /// `generation` of their choice for it.
+    pub(crate) async fn unsubscribe_url(&self, account_id: &str, kind: Kind, generation: i64) -> Result<String, StoreError> {
         let sig = signature(&self.unsubscribe_key().await?, account_id, kind, generation);
         Ok(format!("{}/unsubscribe/{account_id}.{}.{generation}.{sig}", self.config.base_url, kind.as_str()))
     }
