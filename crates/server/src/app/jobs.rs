@@ -282,11 +282,7 @@ fn lower_priority() {
 /// moment they come due, and a poll as the fallback (a lost notification).
 pub async fn job_runner(app: App) {
     // Its own, smaller pool (see RUNNER_CONNECTIONS_*).
-    let max = if app.store.backend() == cowork_store::Backend::Sqlite {
-        RUNNER_CONNECTIONS_SQLITE
-    } else {
-        RUNNER_CONNECTIONS_POSTGRES
-    };
+    let max = if app.store.backend() == cowork_store::Backend::Sqlite { RUNNER_CONNECTIONS_SQLITE } else { RUNNER_CONNECTIONS_POSTGRES };
     let app = match app.store.with_own_pool(max).await {
         Ok(store) => app.with_store(store),
         Err(e) => {
