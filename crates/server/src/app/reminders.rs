@@ -50,8 +50,7 @@ impl App {
             Err(why) => return Ok(Outcome::Nothing(why)),
         };
         // Everything the person chose, in one read: reminder times, mail, push, muted, bounced.
-        let choices =
-            self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, &s.community_id).await.map_err(|e| e.to_string())?;
+        let choices = self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, &s.community_id).await.map_err(|e| e.to_string())?;
         let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
         if !choices.reminder_times.contains(&time) {
             return Ok(Outcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
