@@ -36,7 +36,8 @@ try {
 
   // The service worker shows it as a notification.
   let shown = [];
-  for (let i = 0; i < 100 && shown.length === 0; i += 1) {
+  // Bounded (20 s): on a loaded machine the service worker may take a while to show it.
+  for (let i = 0; i < 400 && shown.length === 0; i += 1) {
     shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
       .map((n) => ({ title: n.title, body: n.body, url: n.data && n.data.url })));
     if (shown.length === 0) await page.waitForTimeout(50);
