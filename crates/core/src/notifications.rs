@@ -241,7 +241,9 @@ mod tests {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
         }
         assert!(Kind::Confirmations.default_on(Channel::Email));
-        assert!(!Kind::WeeklyDigest.default_on(Channel::Email));
+        // "Starting now" is opt-in; the digest is opt-in per community, so its mail kind is on.
+        assert!(!Kind::StartingNow.default_on(Channel::Email));
+        assert!(Kind::WeeklyDigest.default_on(Channel::Email));
         assert!(!Kind::Reminders.default_on(Channel::Push));
         assert_eq!(ReminderTime::parse_list("hour_before, day_before_18,nonsense"), ReminderTime::DEFAULT.to_vec());
         assert_eq!(ReminderTime::list(&[ReminderTime::TenMinutes, ReminderTime::DayBefore18]), "day_before_18,ten_minutes");
