@@ -63,10 +63,7 @@ pub(crate) async fn enqueue_join_request_notices(tx: &mut Tx<'_>, community_id: 
 impl Store {
     /// Ids of the communities whose weekly digest the person chose.
     pub async fn digest_communities(&self, account_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT community_id FROM weekly_digests WHERE account_id = $1 ORDER BY community_id")
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?)
+        self.communities_listed_in("weekly_digests", account_id).await
     }
 
     /// Replaces the person's digests with `ids` (of communities they are an

@@ -160,10 +160,14 @@ impl Store {
 
     /// Ids of the communities a person muted.
     pub async fn muted_communities(&self, account_id: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT community_id FROM muted_communities WHERE account_id = $1 ORDER BY community_id")
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?)
+        self.communities_listed_in("muted_communities", account_id).await
+    }
+
+    /// The community ids a person has a row for in one of the per-community
+    /// choice tables (`muted_communities`, `weekly_digests`).
+    pub(crate) async fn communities_listed_in(&self, table: &'static str, account_id: &str) -> Result<Vec<String>> {
+        let sql = format!("SELECT community_id FROM {table} WHERE account_id = $1 ORDER BY community_id");
+        Ok(sqlx::query_scalar(&sql).bind(account_id).fetch_all(&self.pool).await?)
     }
 
     /// Replaces the muted communities with `ids` (of communities the person belongs to), all or nothing.

@@ -87,15 +87,12 @@ impl App {
         }
         paragraphs.push("If you can no longer come, cancel on the session's page so the next person gets the place.".into());
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs,
             action: Some(if soon { ("Enter the room".into(), room) } else { ("See the session".into(), page) }),
             kind: Some(Kind::Reminders),
             community_id: Some(s.community_id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter_with(job, Some(&a.id), &l, false, Some(&choices)).await
     }
@@ -121,15 +118,12 @@ impl App {
             paragraphs.push(format!("The video call: {}", s.content.video_url));
         }
         let l = Letter {
-            to: a.email.clone(),
-            to_name: a.display_name.clone(),
             subject,
-            greeting: format!("Hello {},", a.display_name),
             paragraphs,
             action: Some(("Enter the room".into(), room.clone())),
             kind: Some(Kind::StartingNow),
             community_id: Some(s.community_id.clone()),
-            ..Letter::default()
+            ..Letter::to(&a)
         };
         self.send_letter(job, Some(&a.id), &l, false).await
     }
