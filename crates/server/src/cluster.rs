@@ -1,17 +1,25 @@
 //! Between the nodes of one instance: its NATS connection. Each node
 //! publishes what the others must drop from their caches (a community's
-//! feeds changed) and listens for theirs. Without a NATS URL a node is on its
-//! own and nothing is sent. NATS carries only what can be lost: a node that
-//! misses a note serves a feed at most `TRUST_SECONDS` old (see `feeds`), as
-//! it would have without NATS; everything durable lives in the database.
+//! feeds changed) and the room events it wrote, and listens for theirs.
+//! Without a NATS URL a node is on its own and nothing is sent. NATS carries
+//! only what can be lost: a node that misses a cache note serves a feed at
+//! most `TRUST_SECONDS` old (see `feeds`), and one that misses a room event
+//! reads it back from the room's log in the database, where it was written
+//! first (see `app::room::delivery`).
 
+use crate::app::room::Event;
 use crate::app::App;
+use cowork_store::Logged;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The subject cache notes travel on.
 pub const CACHE_SUBJECT: &str = "cowork.cache";
+/// The subject room events travel on.
+pub const ROOM_SUBJECT: &str = "cowork.room";
+/// Longer ids are not ours.
+const MAX_ID: usize = 64;
 
 /// What one node tells the others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +34,22 @@ struct Envelope {
     /// The sending process, so a node skips its own notes.
     from: String,
     note: Note,
+}
+
+/// Room events one node wrote, for the others.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomEvents {
+    from: String,
+    events: Vec<RoomEvent>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomEvent {
+    room: String,
+    seq: u64,
+    body: String,
 }
 
 /// This node's place in the instance.
@@ -43,6 +67,11 @@ impl Cluster {
         Cluster { node, process: crate::app::secret(8), client: RwLock::new(None), connected: AtomicBool::new(false) }
     }
 
+    /// This process: its connections in the rooms' presence are recorded under it.
+    pub fn process(&self) -> &str {
+        &self.process
+    }
+
     /// Whether the node is connected to NATS now (false without a NATS URL).
     pub fn connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
@@ -58,6 +87,46 @@ impl Cluster {
                 tracing::debug!(error = %e, "could not tell the other nodes");
             }
         });
+    }
+
+    /// Tells the other nodes of room events written here; nothing without NATS.
+    /// One that is lost is read back from the log (see `app::room::delivery`).
+    pub fn tell_room(&self, logged: &[Logged]) {
+        let Some(client) = self.client.read().ok().and_then(|c| c.clone()) else { return };
+        let events = logged.iter().map(|l| RoomEvent { room: l.session_id.to_string(), seq: l.seq, body: l.body.to_string() }).collect();
+        let Ok(body) = serde_json::to_vec(&RoomEvents { from: self.process.clone(), events }) else { return };
+        tokio::spawn(async move {
+            if let Err(e) = client.publish(ROOM_SUBJECT, body.into()).await {
+                tracing::debug!(error = %e, "could not tell the other nodes of room events");
+            }
+        });
+    }
+
+    /// Room events from NATS, checked like client frames: each must be one
+    /// the room's log could hold; anything else (and this node's own) is dropped.
+    fn read_room(&self, payload: &[u8]) -> Vec<Logged> {
+        let m = match serde_json::from_slice::<RoomEvents>(payload) {
+            Ok(m) if m.from != self.process => m,
+            Ok(_) => return Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "ignored a malformed room message from NATS");
+                return Vec::new();
+            }
+        };
+        m.events
+            .into_iter()
+            .filter(|e| {
+                let ok = e.seq > 0
+                    && !e.room.is_empty()
+                    && e.room.len() <= MAX_ID
+                    && Event::read(&e.body).is_some_and(|ev| ev.seq == e.seq);
+                if !ok {
+                    tracing::warn!(room = %e.room.chars().take(MAX_ID).collect::<String>(), seq = e.seq, "ignored a malformed room event from NATS");
+                }
+                ok
+            })
+            .map(|e| Logged { session_id: e.room.into(), seq: e.seq, body: e.body.into() })
+            .collect()
     }
 
     /// A note from NATS, checked like any input: malformed ones, and this
@@ -95,9 +164,9 @@ pub async fn join(app: App, url: String) {
             return;
         }
     };
-    let mut notes = match client.subscribe(CACHE_SUBJECT).await {
-        Ok(s) => s,
-        Err(e) => {
+    let (notes, rooms) = match (client.subscribe(CACHE_SUBJECT).await, client.subscribe(ROOM_SUBJECT).await) {
+        (Ok(n), Ok(r)) => (n, r),
+        (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "could not listen on NATS; this node serves on its own");
             return;
         }
@@ -106,10 +175,15 @@ pub async fn join(app: App, url: String) {
         *c = Some(client);
     }
     use futures_util::StreamExt;
-    while let Some(m) = notes.next().await {
-        match cluster.read(&m.payload) {
-            Some(Note::FeedsChanged { community_id }) => app.forget_feeds(&community_id),
-            None => {}
+    let mut both = futures_util::stream::select(notes.map(|m| (true, m)), rooms.map(|m| (false, m)));
+    while let Some((cache, m)) = both.next().await {
+        if cache {
+            match cluster.read(&m.payload) {
+                Some(Note::FeedsChanged { community_id }) => app.forget_feeds(&community_id),
+                None => {}
+            }
+        } else {
+            app.deliver_events(cluster.read_room(&m.payload), false);
         }
     }
 }

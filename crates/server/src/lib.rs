@@ -36,6 +36,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
     if !config.nats_url.is_empty() && store.backend() != cowork_store::Backend::Postgres {
         return Err("several nodes (a NATS URL) need PostgreSQL: each node would have a database of its own on SQLite".into());
     }
+    let rooms = Arc::new(app::room::Rooms::new(&store));
     Ok(App {
         cluster: Arc::new(cluster::Cluster::new(config.node_name.clone())),
         outgoing: outgoing::Outgoing::new(config.allow_private_webhooks, config.webhook_timeout),
@@ -46,7 +47,7 @@ pub async fn open(mut config: Config) -> Result<App, String> {
         feeds: Default::default(),
         pages: Default::default(),
         listings: Default::default(),
-        rooms: Default::default(),
+        rooms,
         job_signal: Default::default(),
         clock: Default::default(),
         unsubscribe_key: Default::default(),
@@ -75,8 +76,12 @@ pub async fn start(mut config: Config) -> Result<Running, String> {
     }
     let app = open(config).await?;
     app::jobs::spawn_runner(app.clone());
+    let presence = app.clone();
+    tokio::spawn(async move { presence.keep_presence().await });
     if !app.config.nats_url.is_empty() {
         tokio::spawn(cluster::join(app.clone(), app.config.nats_url.clone()));
+        let rooms = app.clone();
+        tokio::spawn(async move { rooms.keep_rooms_current().await });
     }
     let router = router(app.clone());
     let task = tokio::spawn(async move {

@@ -33,6 +33,8 @@ pub struct Metrics {
     pub room_connections: Counter,
     /// Room frames refused with an error frame.
     pub room_errors: Counter,
+    /// Of those, refused because this node's room writers were full.
+    pub room_slow_downs: Counter,
     /// Jobs done, failed (to be retried or dead), and dropped at their deadline.
     pub jobs_done: Counter,
     pub jobs_failed: Counter,
@@ -86,6 +88,11 @@ impl Metrics {
         counter("cowork_sign_ins_total", "Successful sign-ins.", self.sign_ins.get());
         counter("cowork_rate_limited_total", "Requests refused by a rate limit.", self.rate_limited.get());
         counter("cowork_room_errors_total", "Live room frames answered with an error frame.", self.room_errors.get());
+        counter(
+            "cowork_room_slow_downs_total",
+            "Live room frames refused with slow_down: this node's room writers were full.",
+            self.room_slow_downs.get(),
+        );
         counter("cowork_jobs_done_total", "Jobs this node ran to the end.", self.jobs_done.get());
         counter("cowork_jobs_failed_total", "Job attempts on this node that failed (retried later, or dead).", self.jobs_failed.get());
         counter("cowork_jobs_dropped_total", "Jobs this node dropped because their deadline had passed.", self.jobs_dropped.get());

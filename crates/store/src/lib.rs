@@ -18,6 +18,7 @@ mod push;
 mod reminders;
 mod reports;
 mod room;
+mod room_log;
 mod rsvps;
 mod schedule;
 mod sessions;
@@ -37,6 +38,7 @@ pub use push::*;
 pub use reminders::{REMINDER, STARTING_NOW};
 pub use reports::*;
 pub use room::*;
+pub use room_log::*;
 pub use rsvps::*;
 pub use schedule::*;
 pub use sessions::*;
@@ -60,6 +62,9 @@ pub enum StoreError {
     /// The change would leave a community without an owner.
     #[error("a community needs an owner")]
     LastOwner,
+    /// A limit was reached (a person's connections to a room).
+    #[error("too many")]
+    TooMany,
     #[error("unsupported database URL: {0}")]
     BadUrl(String),
     #[error("database error: {0}")]
@@ -67,6 +72,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// "The database did not answer", for a write that never reached it.
+    pub fn unavailable() -> StoreError {
+        StoreError::Db(sqlx::Error::PoolTimedOut)
+    }
+
     /// The database did not answer (down, restarting, unreachable, or no
     /// connection free in time), as opposed to refusing what was asked:
     /// worth saying "try again in a moment", not "something is wrong".

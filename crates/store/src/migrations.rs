@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_web_push.sql")),
     (7, include_str!("../migrations/0007_webhooks.sql")),
     (8, include_str!("../migrations/0008_digests.sql")),
+    (9, include_str!("../migrations/0009_room_log.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -1,12 +1,12 @@
 //! What a live room keeps: its timer and notes, goals, chat, breakout tables,
-//! removals, reports and feedback. Presence is not stored; it lives in the
-//! server's memory for as long as a connection is open.
+//! removals, reports and feedback. Changes to a live room are written
+//! through its log (`room_log`); what is here reads what it left behind.
 //!
 //! Instants here are milliseconds (the room's clock), unlike the rest of the
 //! store, which counts seconds.
 
-use crate::{col, flag, touched, Result, Store, StoreError};
-use serde::Serialize;
+use crate::{col, flag, Result, Store, StoreError};
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 /// The row of a room: its timer (JSON, read by the server) and notes.
@@ -19,7 +19,7 @@ pub struct RoomRecord {
     pub notes_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Goal {
     pub id: String,
     pub account: String,
@@ -30,7 +30,7 @@ pub struct Goal {
     pub at_ms: i64,
 }
 
-fn goal(r: &AnyRow) -> Result<Goal> {
+pub(crate) fn goal(r: &AnyRow) -> Result<Goal> {
     Ok(Goal {
         id: col(r, "id")?,
         account: col(r, "account_id")?,
@@ -42,7 +42,7 @@ fn goal(r: &AnyRow) -> Result<Goal> {
     })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Message {
     pub id: String,
     pub account: String,
@@ -52,7 +52,7 @@ pub struct Message {
     pub at_ms: i64,
 }
 
-fn message(r: &AnyRow) -> Result<Message> {
+pub(crate) fn message(r: &AnyRow) -> Result<Message> {
     Ok(Message {
         id: col(r, "id")?,
         account: col(r, "account_id")?,
@@ -63,7 +63,7 @@ fn message(r: &AnyRow) -> Result<Message> {
     })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Table {
     pub id: String,
     pub topic: String,
@@ -74,7 +74,7 @@ pub struct Table {
     pub until_phase: i64,
 }
 
-fn table(r: &AnyRow) -> Result<Table> {
+pub(crate) fn table(r: &AnyRow) -> Result<Table> {
     Ok(Table {
         id: col(r, "id")?,
         topic: col(r, "topic")?,
@@ -149,99 +149,7 @@ impl Store {
         .transpose()
     }
 
-    pub async fn save_timer(&self, session_id: &str, timer: &str) -> Result<()> {
-        touched(
-            sqlx::query("UPDATE room_state SET timer = $2 WHERE session_id = $1").bind(session_id).bind(timer).execute(&self.pool).await?,
-        )
-    }
-
-    /// Saves notes over version `base`; `Stale` if someone saved since.
-    pub async fn save_notes(&self, session_id: &str, base: i64, text: &str, by: &str, now_ms: i64) -> Result<i64> {
-        let r = sqlx::query(
-            "UPDATE room_state SET notes = $3, notes_version = notes_version + 1, notes_by = $4, notes_at = $5 \
-             WHERE session_id = $1 AND notes_version = $2",
-        )
-        .bind(session_id)
-        .bind(base)
-        .bind(text)
-        .bind(by)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::Stale);
-        }
-        Ok(base + 1)
-    }
-
     // ---- goals
-
-    pub async fn add_goal(&self, id: &str, session_id: &str, account_id: &str, text: &str, now_ms: i64) -> Result<Goal> {
-        sqlx::query(
-            "INSERT INTO room_goals (id, session_id, account_id, text, outcome, note, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', '', $5, $5)",
-        )
-        .bind(id)
-        .bind(session_id)
-        .bind(account_id)
-        .bind(text)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        self.goal(session_id, id).await
-    }
-
-    pub async fn goal(&self, session_id: &str, id: &str) -> Result<Goal> {
-        let r = sqlx::query(
-            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
-             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 AND g.id = $2",
-        )
-        .bind(session_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        goal(&r)
-    }
-
-    /// Checks one of `account_id`'s goals: how it went and a note.
-    pub async fn check_goal(&self, session_id: &str, id: &str, account_id: &str, outcome: &str, note: &str, now_ms: i64) -> Result<Goal> {
-        touched(
-            sqlx::query(
-                "UPDATE room_goals SET outcome = $4, note = $5, updated_at = $6 WHERE session_id = $1 AND id = $2 AND account_id = $3",
-            )
-            .bind(session_id)
-            .bind(id)
-            .bind(account_id)
-            .bind(outcome)
-            .bind(note)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?,
-        )?;
-        self.goal(session_id, id).await
-    }
-
-    pub async fn remove_goal(&self, session_id: &str, id: &str, account_id: &str) -> Result<()> {
-        touched(
-            sqlx::query("DELETE FROM room_goals WHERE session_id = $1 AND id = $2 AND account_id = $3")
-                .bind(session_id)
-                .bind(id)
-                .bind(account_id)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
-    pub async fn room_goals(&self, session_id: &str) -> Result<Vec<Goal>> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
-             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 ORDER BY g.created_at, g.id",
-        )
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(goal).collect()
-    }
 
     /// Someone's sessions with goals, newest first.
     pub async fn goal_history(&self, account_id: &str, before: i64, limit: i64) -> Result<Vec<GoalHistory>> {
@@ -312,34 +220,6 @@ impl Store {
         message(&r)
     }
 
-    /// Hides a message from everyone; its row stays for reports, without its text.
-    pub async fn delete_message(&self, session_id: &str, id: &str, by: &str) -> Result<()> {
-        touched(
-            sqlx::query("UPDATE room_messages SET deleted_by = $3, text = '' WHERE session_id = $1 AND id = $2 AND deleted_by IS NULL")
-                .bind(session_id)
-                .bind(id)
-                .bind(by)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
-    /// The last `limit` messages shown in a room, oldest first.
-    pub async fn recent_messages(&self, session_id: &str, limit: i64) -> Result<Vec<Message>> {
-        let rows = sqlx::query(
-            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
-             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.deleted_by IS NULL \
-             ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
-        )
-        .bind(session_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut v = rows.iter().map(message).collect::<Result<Vec<_>>>()?;
-        v.reverse();
-        Ok(v)
-    }
-
     /// Deletes chat older than `before_ms` (the retention setting). Returns how many.
     pub async fn purge_messages(&self, before_ms: i64) -> Result<u64> {
         let r = sqlx::query("DELETE FROM room_messages WHERE created_at < $1 AND id NOT IN (SELECT message_id FROM room_reports)")
@@ -351,78 +231,6 @@ impl Store {
 
     // ---- breakout tables
 
-    pub async fn add_table(
-        &self,
-        id: &str,
-        session_id: &str,
-        topic: &str,
-        video_url: &str,
-        by: &str,
-        until_phase: i64,
-        now_ms: i64,
-    ) -> Result<Table> {
-        sqlx::query(
-            "INSERT INTO room_tables (id, session_id, topic, video_url, proposed_by, until_phase, closed, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
-        )
-        .bind(id)
-        .bind(session_id)
-        .bind(topic)
-        .bind(video_url)
-        .bind(by)
-        .bind(until_phase)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(self.room_tables(session_id).await?.into_iter().find(|t| t.id == id).ok_or(StoreError::NotFound)?)
-    }
-
-    /// Closes a table (its seats are given up) or reopens it until `until_phase`.
-    pub async fn set_table_closed(&self, session_id: &str, id: &str, closed: bool, until_phase: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        touched(
-            sqlx::query("UPDATE room_tables SET closed = $3, until_phase = $4 WHERE session_id = $1 AND id = $2")
-                .bind(session_id)
-                .bind(id)
-                .bind(closed as i64)
-                .bind(until_phase)
-                .execute(&mut *tx)
-                .await?,
-        )?;
-        if closed {
-            sqlx::query("DELETE FROM room_seats WHERE table_id = $1").bind(id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn room_tables(&self, session_id: &str) -> Result<Vec<Table>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.topic, t.video_url, t.proposed_by, a.display_name, t.closed, t.until_phase FROM room_tables t \
-             JOIN accounts a ON a.id = t.proposed_by WHERE t.session_id = $1 ORDER BY t.created_at, t.id",
-        )
-        .bind(session_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(table).collect()
-    }
-
-    /// Seats someone at a table, or (None) stands them up.
-    pub async fn seat(&self, session_id: &str, account_id: &str, table_id: Option<&str>) -> Result<()> {
-        match table_id {
-            Some(t) => sqlx::query(
-                "INSERT INTO room_seats (session_id, account_id, table_id) VALUES ($1, $2, $3) \
-                 ON CONFLICT (session_id, account_id) DO UPDATE SET table_id = $3",
-            )
-            .bind(session_id)
-            .bind(account_id)
-            .bind(t),
-            None => sqlx::query("DELETE FROM room_seats WHERE session_id = $1 AND account_id = $2").bind(session_id).bind(account_id),
-        }
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Who sits where: (account, table).
     pub async fn seats(&self, session_id: &str) -> Result<Vec<(String, String)>> {
         let rows =
@@ -431,27 +239,6 @@ impl Store {
     }
 
     // ---- removals
-
-    pub async fn remove_from_room(&self, session_id: &str, account_id: &str, by: &str, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO room_removals (session_id, account_id, removed_by, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (session_id, account_id) DO NOTHING",
-        )
-        .bind(session_id)
-        .bind(account_id)
-        .bind(by)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM room_seats WHERE session_id = $1 AND account_id = $2")
-            .bind(session_id)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 
     pub async fn removed_from_room(&self, session_id: &str, account_id: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM room_removals WHERE session_id = $1 AND account_id = $2")

@@ -80,6 +80,12 @@ impl IntoResponse for ApiError {
                 r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
                 r
             }
+            AppError::SlowDown => {
+                let message = "This server is busy; nothing was done. Try again in a few seconds.";
+                let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "slow_down", message, json!([]));
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                r
+            }
             AppError::Internal(_) => {
                 error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; it has been logged.", json!([]))
             }

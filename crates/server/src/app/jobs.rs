@@ -173,7 +173,7 @@ impl App {
     }
 
     /// Adds the sessions recurring series gained as time moved on, deletes room
-    /// chat past its retention, enqueues what comes by the hour or the week
+    /// chat past its retention and room events past a day, enqueues what comes by the hour or the week
     /// (webhooks, digests, organizer notices), and forgets jobs finished a week ago.
     async fn hourly(&self) -> Attempt {
         let extended = self.extend_schedules().await.map_err(|e| format!("extending series: {e}"))?;
@@ -184,6 +184,7 @@ impl App {
         if purged > 0 {
             tracing::info!(messages = purged, "deleted room chat past its retention");
         }
+        self.purge_room_log().await.map_err(|e| format!("room log: {e}"))?;
         self.webhooks_hourly().await.map_err(|e| format!("webhooks: {e}"))?;
         self.digests_hourly().await.map_err(|e| format!("digests and organizer notices: {e}"))?;
         self.store.purge_finished_jobs(self.now() - 7 * 86_400).await.map_err(|e| format!("forgetting old jobs: {e}"))?;

@@ -85,6 +85,10 @@ pub enum AppError {
     /// The database is not answering for now: worth trying again shortly.
     #[error("the database is unavailable")]
     Unavailable,
+    /// More is coming in than this node can write now: nothing was saved;
+    /// the sender should slow down.
+    #[error("busy")]
+    SlowDown,
     #[error("internal error: {0}")]
     Internal(String),
 }

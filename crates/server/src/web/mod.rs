@@ -410,7 +410,7 @@ impl IntoResponse for PageError {
                 AppError::Invalid(i) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
                 }
-                AppError::Unavailable => {
+                AppError::Unavailable | AppError::SlowDown => {
                     let mut r = error_page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
                     r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
                     return r;

@@ -127,6 +127,9 @@ impl From<AppError> for Refusal {
             AppError::RateLimited => Refusal::new("rate_limited", "Too many messages; slow down."),
             AppError::Unauthenticated => Refusal::new("forbidden", "Sign in again."),
             AppError::Gone(m) | AppError::Conflict(m) => Refusal::new("invalid", m),
+            AppError::SlowDown => {
+                Refusal::new("slow_down", "The room is very busy; that was not saved. Send it again in a moment, and a little less often.")
+            }
             AppError::Unavailable => {
                 Refusal::new("unavailable", "The database is not answering; that was not saved. Try again in a moment.")
             }
@@ -295,6 +298,9 @@ async fn run(
                 }
             }
             event = events.recv() => match event {
+                Ok(e) if e.resync => {
+                    if !resync(app, room, who, socket, events, seq).await { return; }
+                }
                 Ok(e) => {
                     if e.seq <= *seq { continue; }
                     *seq = e.seq;
@@ -309,17 +315,7 @@ async fn run(
                 }
                 Err(RecvError::Lagged(_)) => {
                     // Fell behind: start again from a snapshot rather than skip events.
-                    match app.resync_room(room, who).await {
-                        Ok((snapshot, rx)) => {
-                            *events = rx;
-                            if !send_snapshot(socket, snapshot, seq).await { return; }
-                        }
-                        Err(e) => {
-                            let _ = send(socket, error_frame(&e.into(), None)).await;
-                            close(socket, 4003, "not allowed").await;
-                            return;
-                        }
-                    }
+                    if !resync(app, room, who, socket, events, seq).await { return; }
                 }
                 Err(RecvError::Closed) => return,
             },
@@ -342,8 +338,33 @@ async fn run(
     }
 }
 
+/// Starts the connection again from a fresh snapshot; false if it is over.
+async fn resync(
+    app: &App,
+    room: &std::sync::Arc<crate::app::room::Room>,
+    who: &Participant,
+    socket: &mut WebSocket,
+    events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::app::room::Broadcast>>,
+    seq: &mut u64,
+) -> bool {
+    match app.resync_room(room, who).await {
+        Ok((snapshot, rx)) => {
+            *events = rx;
+            send_snapshot(socket, snapshot, seq).await
+        }
+        Err(e) => {
+            let _ = send(socket, error_frame(&e.into(), None)).await;
+            close(socket, 4003, "not allowed").await;
+            false
+        }
+    }
+}
+
 fn refuse(app: &App, r: &Refusal, r#ref: Option<&str>) -> String {
     app.metrics.room_errors.inc();
+    if r.code == "slow_down" {
+        app.metrics.room_slow_downs.inc();
+    }
     error_frame(r, r#ref)
 }
 

@@ -1,17 +1,24 @@
 //! The frames a client sends (docs/room-protocol.md), and what each does
-//! to the room: checked, written to the store, then told to everyone.
+//! to the room: checked against this node's copy of it, then written with
+//! its events in one transaction. The copy is changed only when the events
+//! come back in order, as on every other node.
 
-use super::{message_view, now_ms, removed, Notes, Participant, Room, State, MAX_OPEN_TABLES, MAX_TABLES, NOTES_HISTORY, RECENT_MESSAGES};
+use super::mirror::{message_view, State};
+use super::{now_ms, removed, Participant, Person, Room, WriteError, MAX_OPEN_TABLES, MAX_TABLES};
 use crate::app::{now, App, AppError, AppResult};
 use cowork_core::room::chat;
 use cowork_core::room::goals::{self, Outcome};
-use cowork_core::room::timer::{Control, SkipUndo, UNDO_SKIP_MS};
+use cowork_core::room::timer::{Control, UNDO_SKIP_MS};
 use cowork_core::room::{notes, presence, tables};
 use cowork_core::{input, FieldError, Invalid};
-use cowork_store::{new_id, Message};
+use cowork_store::{new_id, Goal, Message, RoomOp, RoomWrite, Step, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+
+/// A write that lost a race with another node's (the timer or the notes
+/// changed meanwhile) is made again from the room as it is now, this often.
+const ATTEMPTS: usize = 3;
 
 /// One frame from a client (docs/room-protocol.md), after its `type`.
 #[derive(Debug, Deserialize)]
@@ -128,23 +135,14 @@ fn control(action: &str, minutes: Option<i64>) -> Result<Control, FieldError> {
 impl App {
     /// Carries out one command of `who` in `room`.
     pub async fn room_command(&self, room: &Arc<Room>, who: &Participant, cmd: Command, r#ref: Option<&str>) -> AppResult<Reply> {
-        let mut guard = room.state.lock().await;
-        let st = guard.as_mut().ok_or(AppError::NotFound)?;
-        if st.removed.contains(&who.account.id) {
-            return Err(removed());
-        }
-        // Reports and feedback touch nothing anyone else sees: the room's lock is let go.
+        // Reports and feedback touch nothing anyone else sees: no event.
         match cmd {
-            Command::Report { id, reason } => {
-                drop(guard);
-                return self.report_message(room, who, &id, &reason).await;
-            }
+            Command::Report { id, reason } => return self.report_message(room, who, &id, &reason).await,
             Command::Feedback { rating, comment, anonymous } => {
-                drop(guard);
                 let (rating, comment) = goals::feedback(rating, &comment)?;
                 return match self.store.save_feedback(&room.id, &who.account.id, i64::from(rating), &comment, anonymous, now()).await {
                     Ok(()) => Ok(Reply::Ok),
-                    Err(cowork_store::StoreError::Taken(_)) => Err(AppError::Invalid(Invalid::one(
+                    Err(StoreError::Taken(_)) => Err(AppError::Invalid(Invalid::one(
                         "anonymous",
                         "You already sent anonymous feedback on this session. Nothing links it to you, so it can't be changed.",
                     ))),
@@ -153,225 +151,33 @@ impl App {
             }
             _ => {}
         }
-        let now = now_ms();
-        let me = who.account.id.as_str();
-        let sid = room.id.as_str();
-        let rooms = &self.rooms;
-        match cmd {
-            Command::Ping { .. } | Command::Report { .. } | Command::Feedback { .. } => {}
-            Command::Presence { status, mode } => {
-                let status = status.map(|s| presence::status(&s)).transpose()?;
-                let mode = mode.map(|m| presence::mode(&m)).transpose()?;
-                let p = st.person_mut(me).ok_or(AppError::NotFound)?;
-                let before = (p.status, p.mode);
-                p.status = status.unwrap_or(p.status);
-                p.mode = mode.unwrap_or(p.mode);
-                if before != (p.status, p.mode) {
-                    let person = p.clone();
-                    rooms.publish(st, "presence", json!({ "person": person }), now, None);
+        for attempt in 1..=ATTEMPTS {
+            let now = now_ms();
+            let steps = {
+                let inner = room.lock();
+                let st = inner.state.as_ref().ok_or(AppError::NotFound)?;
+                if st.removed.contains(&who.account.id) {
+                    return Err(removed());
                 }
+                plan(st, who, &cmd, r#ref, now)?
+            };
+            if steps.is_empty() {
+                return Ok(Reply::Nothing);
             }
-            Command::GoalAdd { text } => {
-                let text = goals::goal(&text)?;
-                goals::may_add_goal(st.goals.iter().filter(|g| g.account == me).count())?;
-                let at = st.instant(now);
-                let goal = self.store.add_goal(&new_id(), sid, me, &text, at).await?;
-                st.goals.push(goal.clone());
-                rooms.publish(st, "goal", json!({ "goal": goal }), now, None);
-            }
-            Command::GoalCheck { id, outcome, note } => {
-                let outcome =
-                    Outcome::parse(&outcome).ok_or_else(|| FieldError::new("outcome", "Choose open, done, partly or not_yet."))?;
-                let note = goals::check_in_note(&note)?;
-                let goal = self.store.check_goal(sid, &id, me, outcome.as_str(), &note, now).await?;
-                if let Some(g) = st.goals.iter_mut().find(|g| g.id == id) {
-                    *g = goal.clone();
-                }
-                rooms.publish(st, "goal", json!({ "goal": goal }), now, None);
-            }
-            Command::GoalRemove { id } => {
-                self.store.remove_goal(sid, &id, me).await?;
-                st.goals.retain(|g| g.id != id);
-                rooms.publish(st, "goal_removed", json!({ "id": id }), now, None);
-            }
-            Command::Chat { text, table } => {
-                let text = chat::message(&text)?;
-                if let Some(t) = &table {
-                    let seated = st.person(me).and_then(|p| p.table.as_deref()) == Some(t.as_str());
-                    let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
-                    if !open {
-                        return Err(AppError::NotFound);
-                    }
-                    if !seated {
-                        return Err(AppError::Forbidden("Sit at the table to write in its chat.".into()));
-                    }
-                }
-                let at = st.instant(now);
-                let id = new_id();
-                self.store.add_message(&id, sid, table.as_deref(), me, &text, at).await?;
-                let m = Message { id, account: me.to_string(), name: who.account.display_name.clone(), table, text, at_ms: at };
-                let body = json!({ "message": message_view(&m) });
-                st.messages.push_back(m);
-                if st.messages.len() > RECENT_MESSAGES {
-                    st.messages.pop_front();
-                }
-                rooms.publish(st, "chat", body, now, None);
-            }
-            Command::ChatDelete { id } => {
-                if !who.moderator {
-                    return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts delete messages.".into()));
-                }
-                self.store.delete_message(sid, &id, me).await?;
-                st.messages.retain(|m| m.id != id);
-                rooms.publish(st, "chat_deleted", json!({ "id": id, "by": who.account.display_name }), now, None);
-            }
-            Command::Timer { action, minutes } => {
-                if !who.host {
-                    return Err(AppError::Forbidden("Only the session's hosts drive the timer.".into()));
-                }
-                let mut body = json!({ "action": action, "by": who.account.display_name });
-                let (timer, undo) = if action == "undo" {
-                    let back = st.undo.clone().and_then(|u| u.restore(now)).ok_or_else(|| {
-                        FieldError::new(
-                            "action",
-                            "There is no skip to undo: a skip can be undone for 10 seconds, until the timer is changed again.",
-                        )
-                    })?;
-                    (back, None)
-                } else {
-                    let c = control(&action, minutes)?;
-                    let mut timer = st.timer.clone();
-                    if !timer.apply(c, st.phases(), now) {
-                        return Ok(Reply::Nothing);
-                    }
-                    match c {
-                        Control::Extend(m) => body["minutes"] = m.into(),
-                        Control::Skip => body["undo_until_ms"] = (now + UNDO_SKIP_MS).into(),
-                        _ => {}
-                    }
-                    let undo = (c == Control::Skip).then(|| SkipUndo { before: st.timer.clone(), at_ms: now });
-                    (timer, undo)
-                };
-                // Saved first: a failed save leaves the room's timer as it was.
-                self.store.save_timer(sid, &serde_json::to_string(&timer).unwrap_or_default()).await?;
-                st.timer = timer.clone();
-                st.undo = undo;
-                body["timer"] = json!(timer);
-                rooms.publish(st, "timer", body, now, None);
-            }
-            Command::TablePropose { topic, video_url } => {
-                let topic = tables::topic(&topic)?;
-                let video_url = input::optional_url("video_url", &video_url)?;
-                if st.timer.at(now).finished {
-                    return Err(AppError::Invalid(Invalid::one("topic", "The session is over; tables are closed.")));
-                }
-                if st.tables.iter().filter(|t| st.table_is_open(t, now)).count() >= MAX_OPEN_TABLES || st.tables.len() >= MAX_TABLES {
-                    return Err(AppError::Invalid(Invalid::one(
-                        "topic",
-                        "This room has as many tables as it can; join one, or ask a host to reopen one.",
-                    )));
-                }
-                let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
-                let at = st.instant(now);
-                let t = self.store.add_table(&new_id(), sid, &topic, &video_url, me, until, at).await?;
-                self.store.seat(sid, me, Some(&t.id)).await?;
-                st.tables.push(t.clone());
-                rooms.publish(st, "table", json!({ "table": t }), now, None);
-                self.seat(st, me, Some(t.id), now);
-            }
-            Command::TableJoin { id } => {
-                if let Some(t) = &id {
-                    let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
-                    if !open {
-                        return Err(AppError::NotFound);
-                    }
-                }
-                self.store.seat(sid, me, id.as_deref()).await?;
-                self.seat(st, me, id, now);
-            }
-            Command::TableClose { id } => {
-                let t = st.tables.iter().find(|x| x.id == id).ok_or(AppError::NotFound)?;
-                if !who.host && t.proposed_by != me {
-                    return Err(AppError::Forbidden("Only hosts and the person who proposed a table close it.".into()));
-                }
-                if t.closed {
+            match self.rooms.writer.write(RoomWrite { session_id: room.id.clone(), steps, now_ms: now }).await {
+                Ok(logged) => {
+                    self.deliver_events(logged, true);
                     return Ok(Reply::Nothing);
                 }
-                let until = t.until_phase;
-                self.store.set_table_closed(sid, &id, true, until).await?;
-                let t = st.tables.iter_mut().find(|x| x.id == id).expect("found above");
-                t.closed = true;
-                let t = t.clone();
-                rooms.publish(st, "table", json!({ "table": t }), now, None);
-                let seated: Vec<String> =
-                    st.people.iter().filter(|(p, _)| p.table.as_deref() == Some(&id)).map(|(p, _)| p.id.clone()).collect();
-                for a in seated {
-                    self.seat(st, &a, None, now);
+                // Another node changed it first: catch up, and decide again.
+                Err(WriteError::Store(StoreError::Stale)) if attempt < ATTEMPTS => self.catch_up(room).await,
+                Err(WriteError::Store(StoreError::Stale)) => {
+                    return Err(AppError::Conflict("Someone changed that at the same moment; try again.".into()))
                 }
-            }
-            Command::TableOpen { id } => {
-                if !who.host {
-                    return Err(AppError::Forbidden("Only hosts reopen tables.".into()));
-                }
-                if !st.tables.iter().any(|x| x.id == id) {
-                    return Err(AppError::NotFound);
-                }
-                if st.timer.at(now).finished {
-                    return Err(AppError::Invalid(Invalid::one("id", "The session is over; tables are closed.")));
-                }
-                let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
-                self.store.set_table_closed(sid, &id, false, until).await?;
-                let t = st.tables.iter_mut().find(|x| x.id == id).expect("found above");
-                t.closed = false;
-                t.until_phase = until;
-                let t = t.clone();
-                rooms.publish(st, "table", json!({ "table": t }), now, None);
-            }
-            Command::NotesEdit { base, text } => {
-                let ours = notes::check(&text)?;
-                // Made from an older version: merge with what was saved since. A
-                // base too old to remember merges as if from nothing, keeping both.
-                let base_text = st.notes_history.iter().find(|(v, _)| *v == base).map(|(_, t)| t.as_str()).unwrap_or("");
-                let merged = if base == st.notes.version { ours } else { notes::merge(base_text, &ours, &st.notes.text) };
-                let merged = notes::check(&merged)?;
-                let at = st.instant(now);
-                let version = self.store.save_notes(sid, st.notes.version, &merged, &who.account.display_name, at).await?;
-                st.notes = Notes { version, text: merged.clone(), by: who.account.display_name.clone(), at_ms: at };
-                st.notes_history.push_back((version, merged.clone()));
-                if st.notes_history.len() > NOTES_HISTORY {
-                    st.notes_history.pop_front();
-                }
-                let body = json!({ "version": version, "text": merged, "by": who.account.display_name, "conn": who.conn, "ref": r#ref });
-                rooms.publish(st, "notes", body, now, None);
-            }
-            Command::Remove { account } => {
-                if !who.moderator {
-                    return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts remove people.".into()));
-                }
-                if account == me {
-                    return Err(AppError::Invalid(Invalid::one("account", "You can't remove yourself; leave the room instead.")));
-                }
-                let name = st.person(&account).map(|p| p.name.clone()).ok_or(AppError::NotFound)?;
-                self.store.remove_from_room(sid, &account, me, super::now()).await?;
-                st.removed.insert(account.clone());
-                if let Some(i) = st.people.iter().position(|(p, _)| p.id == account) {
-                    st.people.remove(i);
-                }
-                rooms.publish(st, "removed", json!({ "account": account, "name": name }), now, Some(account.clone()));
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(Reply::Nothing)
-    }
-
-    /// Seats `account` at a table (or stands them up) and tells the room.
-    fn seat(&self, st: &mut State, account: &str, table: Option<String>, now_ms: i64) {
-        if let Some(p) = st.person_mut(account) {
-            if p.table != table {
-                p.table = table;
-                let person = p.clone();
-                self.rooms.publish(st, "presence", json!({ "person": person }), now_ms, None);
-            }
-        }
     }
 
     async fn report_message(&self, room: &Arc<Room>, who: &Participant, id: &str, reason: &str) -> AppResult<Reply> {
@@ -399,4 +205,224 @@ impl App {
         }
         Ok(Reply::Ok)
     }
+}
+
+fn step(op: RoomOp, event: Option<serde_json::Value>) -> Step {
+    Step { op, event: event.map(|e| e.to_string()) }
+}
+
+/// Someone shown anew (status, mode or table): stored, and told as `presence`.
+fn show(person: &Person) -> Step {
+    step(
+        RoomOp::SetPerson { account: person.id.clone(), person: serde_json::to_string(person).unwrap_or_default() },
+        Some(json!({ "type": "presence", "person": person })),
+    )
+}
+
+/// Seats `account` at a table (or stands them up): shown as `presence` if it changes where they sit.
+fn seat(st: &State, account: &str, table: Option<String>, steps: &mut Vec<Step>) {
+    steps.push(step(RoomOp::Seat { account: account.to_string(), table: table.clone() }, None));
+    if let Some(p) = st.person(account).filter(|p| p.table != table) {
+        steps.push(show(&Person { table, ..p.clone() }));
+    }
+}
+
+/// What a command writes, decided from the room as this node has it: the
+/// steps (none: nothing changes), or why it is refused.
+fn plan(st: &State, who: &Participant, cmd: &Command, r#ref: Option<&str>, now: i64) -> AppResult<Vec<Step>> {
+    let me = who.account.id.as_str();
+    let name = &who.account.display_name;
+    let mut steps = Vec::new();
+    match cmd {
+        Command::Ping { .. } | Command::Report { .. } | Command::Feedback { .. } => {}
+        Command::Presence { status, mode } => {
+            let status = status.as_deref().map(presence::status).transpose()?;
+            let mode = mode.as_deref().map(presence::mode).transpose()?;
+            let p = st.person(me).ok_or(AppError::NotFound)?;
+            let person = Person { status: status.unwrap_or(p.status), mode: mode.unwrap_or(p.mode), ..p.clone() };
+            if (person.status, person.mode) != (p.status, p.mode) {
+                steps.push(show(&person));
+            }
+        }
+        Command::GoalAdd { text } => {
+            let text = goals::goal(text)?;
+            goals::may_add_goal(st.goals.iter().filter(|g| g.account == me).count())?;
+            let goal = Goal {
+                id: new_id(),
+                account: me.to_string(),
+                name: name.clone(),
+                text,
+                outcome: "open".into(),
+                note: String::new(),
+                at_ms: now,
+            };
+            let op = RoomOp::AddGoal { id: goal.id.clone(), account: me.to_string(), text: goal.text.clone(), at_ms: now };
+            steps.push(step(op, Some(json!({ "type": "goal", "goal": goal }))));
+        }
+        Command::GoalCheck { id, outcome, note } => {
+            let outcome = Outcome::parse(outcome).ok_or_else(|| FieldError::new("outcome", "Choose open, done, partly or not_yet."))?;
+            let note = goals::check_in_note(note)?;
+            let g = st.goals.iter().find(|g| g.id == *id && g.account == me).ok_or(AppError::NotFound)?;
+            let goal = Goal { outcome: outcome.as_str().into(), note: note.clone(), ..g.clone() };
+            let op = RoomOp::CheckGoal { id: id.clone(), account: me.to_string(), outcome: goal.outcome.clone(), note, at_ms: now };
+            steps.push(step(op, Some(json!({ "type": "goal", "goal": goal }))));
+        }
+        Command::GoalRemove { id } => {
+            let op = RoomOp::RemoveGoal { id: id.clone(), account: me.to_string() };
+            steps.push(step(op, Some(json!({ "type": "goal_removed", "id": id }))));
+        }
+        Command::Chat { text, table } => {
+            let text = chat::message(text)?;
+            if let Some(t) = table {
+                let seated = st.person(me).and_then(|p| p.table.as_deref()) == Some(t.as_str());
+                let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
+                if !open {
+                    return Err(AppError::NotFound);
+                }
+                if !seated {
+                    return Err(AppError::Forbidden("Sit at the table to write in its chat.".into()));
+                }
+            }
+            let m = Message { id: new_id(), account: me.to_string(), name: name.clone(), table: table.clone(), text, at_ms: now };
+            let op = RoomOp::AddMessage {
+                id: m.id.clone(),
+                table: m.table.clone(),
+                account: m.account.clone(),
+                text: m.text.clone(),
+                at_ms: now,
+            };
+            steps.push(step(op, Some(json!({ "type": "chat", "message": message_view(&m) }))));
+        }
+        Command::ChatDelete { id } => {
+            if !who.moderator {
+                return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts delete messages.".into()));
+            }
+            let op = RoomOp::DeleteMessage { id: id.clone(), by: me.to_string() };
+            steps.push(step(op, Some(json!({ "type": "chat_deleted", "id": id, "by": name }))));
+        }
+        Command::Timer { action, minutes } => {
+            if !who.host {
+                return Err(AppError::Forbidden("Only the session's hosts drive the timer.".into()));
+            }
+            let mut body = json!({ "type": "timer", "action": action, "by": name });
+            let timer = if action == "undo" {
+                st.undo.clone().and_then(|u| u.restore(now)).ok_or_else(|| {
+                    FieldError::new(
+                        "action",
+                        "There is no skip to undo: a skip can be undone for 10 seconds, until the timer is changed again.",
+                    )
+                })?
+            } else {
+                let c = control(action, *minutes)?;
+                let mut timer = st.timer.clone();
+                if !timer.apply(c, st.phases(), now) {
+                    return Ok(steps);
+                }
+                match c {
+                    Control::Extend(m) => body["minutes"] = m.into(),
+                    Control::Skip => body["undo_until_ms"] = (now + UNDO_SKIP_MS).into(),
+                    _ => {}
+                }
+                timer
+            };
+            body["timer"] = json!(timer);
+            let op = RoomOp::SaveTimer { before: st.timer_saved.clone(), timer: serde_json::to_string(&timer).unwrap_or_default() };
+            steps.push(step(op, Some(body)));
+        }
+        Command::TablePropose { topic, video_url } => {
+            let topic = tables::topic(topic)?;
+            let video_url = input::optional_url("video_url", video_url)?;
+            if st.timer.at(now).finished {
+                return Err(AppError::Invalid(Invalid::one("topic", "The session is over; tables are closed.")));
+            }
+            if st.tables.iter().filter(|t| st.table_is_open(t, now)).count() >= MAX_OPEN_TABLES || st.tables.len() >= MAX_TABLES {
+                return Err(AppError::Invalid(Invalid::one(
+                    "topic",
+                    "This room has as many tables as it can; join one, or ask a host to reopen one.",
+                )));
+            }
+            let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
+            let t = cowork_store::Table {
+                id: new_id(),
+                topic,
+                video_url,
+                proposed_by: me.to_string(),
+                proposed_by_name: name.clone(),
+                closed: false,
+                until_phase: until,
+            };
+            let op = RoomOp::AddTable {
+                id: t.id.clone(),
+                topic: t.topic.clone(),
+                video_url: t.video_url.clone(),
+                by: me.to_string(),
+                until_phase: until,
+                at_ms: now,
+            };
+            steps.push(step(op, Some(json!({ "type": "table", "table": t }))));
+            seat(st, me, Some(t.id), &mut steps);
+        }
+        Command::TableJoin { id } => {
+            if let Some(t) = id {
+                let open = st.tables.iter().find(|x| x.id == *t).is_some_and(|x| st.table_is_open(x, now));
+                if !open {
+                    return Err(AppError::NotFound);
+                }
+            }
+            seat(st, me, id.clone(), &mut steps);
+        }
+        Command::TableClose { id } => {
+            let t = st.tables.iter().find(|x| x.id == *id).ok_or(AppError::NotFound)?;
+            if !who.host && t.proposed_by != me {
+                return Err(AppError::Forbidden("Only hosts and the person who proposed a table close it.".into()));
+            }
+            if t.closed {
+                return Ok(steps);
+            }
+            let closed = cowork_store::Table { closed: true, ..t.clone() };
+            let op = RoomOp::SetTableClosed { id: id.clone(), closed: true, until_phase: t.until_phase };
+            steps.push(step(op, Some(json!({ "type": "table", "table": closed }))));
+            // Closing gave up the table's seats: everyone at it stands up.
+            for p in st.people.iter().filter(|p| p.table.as_deref() == Some(id)) {
+                steps.push(show(&Person { table: None, ..p.clone() }));
+            }
+        }
+        Command::TableOpen { id } => {
+            if !who.host {
+                return Err(AppError::Forbidden("Only hosts reopen tables.".into()));
+            }
+            let t = st.tables.iter().find(|x| x.id == *id).ok_or(AppError::NotFound)?;
+            if st.timer.at(now).finished {
+                return Err(AppError::Invalid(Invalid::one("id", "The session is over; tables are closed.")));
+            }
+            let until = tables::open_until(st.phases(), st.current_phase(now)) as i64;
+            let open = cowork_store::Table { closed: false, until_phase: until, ..t.clone() };
+            let op = RoomOp::SetTableClosed { id: id.clone(), closed: false, until_phase: until };
+            steps.push(step(op, Some(json!({ "type": "table", "table": open }))));
+        }
+        Command::NotesEdit { base, text } => {
+            let ours = notes::check(text)?;
+            // Made from an older version: merge with what was saved since. A
+            // base too old to remember merges as if from nothing, keeping both.
+            let base_text = st.notes_history.iter().find(|(v, _)| v == base).map(|(_, t)| t.as_str()).unwrap_or("");
+            let merged = if *base == st.notes.version { ours } else { notes::merge(base_text, &ours, &st.notes.text) };
+            let merged = notes::check(&merged)?;
+            let version = st.notes.version + 1;
+            let body = json!({ "type": "notes", "version": version, "text": merged, "by": name, "conn": who.conn, "ref": r#ref });
+            let op = RoomOp::SaveNotes { base: st.notes.version, text: merged, by: name.clone(), at_ms: now };
+            steps.push(step(op, Some(body)));
+        }
+        Command::Remove { account } => {
+            if !who.moderator {
+                return Err(AppError::Forbidden("Only hosts and the code of conduct's contacts remove people.".into()));
+            }
+            if account == me {
+                return Err(AppError::Invalid(Invalid::one("account", "You can't remove yourself; leave the room instead.")));
+            }
+            let p = st.person(account).ok_or(AppError::NotFound)?;
+            let op = RoomOp::Remove { account: account.clone(), by: me.to_string(), at: now / 1000 };
+            steps.push(step(op, Some(json!({ "type": "removed", "account": account, "name": p.name }))));
+        }
+    }
+    Ok(steps)
 }

@@ -1,0 +1,616 @@
+//! A live room's ordered log, and who is in it. Every change to a room is
+//! written with the room's next `seq`, in the same transaction as the change
+//! itself, so that every node shows the same events in the same order, and a
+//! node that missed some (NATS down, a node restarted) reads them back here.
+//!
+//! Writes come in batches (one transaction for many rooms: group commit). A
+//! write that is refused (a stale notes version, a goal that is not yours)
+//! is refused by its first step, before it changed anything, so the others
+//! of its batch carry on; a database error redoes each write of the batch
+//! alone, so one bad write never fails another's.
+
+use crate::{col, Goal, Message, Result, Store, StoreError, Table};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Transaction};
+use std::sync::Arc;
+
+/// One change to a room's tables.
+#[derive(Debug, Clone)]
+pub enum RoomOp {
+    AddMessage {
+        id: String,
+        table: Option<String>,
+        account: String,
+        text: String,
+        at_ms: i64,
+    },
+    /// Refused (`NotFound`) when the message is not shown in this room.
+    DeleteMessage {
+        id: String,
+        by: String,
+    },
+    AddGoal {
+        id: String,
+        account: String,
+        text: String,
+        at_ms: i64,
+    },
+    /// Refused (`NotFound`) unless the goal is `account`'s, in this room.
+    CheckGoal {
+        id: String,
+        account: String,
+        outcome: String,
+        note: String,
+        at_ms: i64,
+    },
+    RemoveGoal {
+        id: String,
+        account: String,
+    },
+    /// Refused (`Stale`) unless the saved timer is still `before` (as saved text).
+    SaveTimer {
+        before: String,
+        timer: String,
+    },
+    /// Refused (`Stale`) unless the notes are still at version `base`.
+    SaveNotes {
+        base: i64,
+        text: String,
+        by: String,
+        at_ms: i64,
+    },
+    AddTable {
+        id: String,
+        topic: String,
+        video_url: String,
+        by: String,
+        until_phase: i64,
+        at_ms: i64,
+    },
+    /// Closing gives up the table's seats. Refused (`NotFound`) for a table not in this room.
+    SetTableClosed {
+        id: String,
+        closed: bool,
+        until_phase: i64,
+    },
+    Seat {
+        account: String,
+        table: Option<String>,
+    },
+    /// Someone a host removed: they may not come back, and are no longer here.
+    Remove {
+        account: String,
+        by: String,
+        at: i64,
+    },
+    /// A connection of `account` opens on `node`; the step takes effect (its
+    /// event is logged) when it is the person's first anywhere. Refused
+    /// (`TooMany`) when they already have `max` open, on all nodes together.
+    Connect {
+        account: String,
+        node: String,
+        person: String,
+        max: i64,
+    },
+    /// A connection closes; takes effect when it was the person's last.
+    Disconnect {
+        account: String,
+        node: String,
+    },
+    /// How the room shows someone now (status, mode, table), as JSON.
+    SetPerson {
+        account: String,
+        person: String,
+    },
+}
+
+/// One step of a write: a change, and the event that tells of it (a JSON
+/// object without `seq` and `at_ms`, which the log adds).
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub op: RoomOp,
+    pub event: Option<String>,
+}
+
+/// What one command changes in one room.
+#[derive(Debug, Clone)]
+pub struct RoomWrite {
+    pub session_id: String,
+    pub steps: Vec<Step>,
+    pub now_ms: i64,
+}
+
+/// An event as logged: its `seq` and the frame every client gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub session_id: Arc<str>,
+    pub seq: u64,
+    pub body: Arc<str>,
+}
+
+/// A room as the log has it at `seq`, read in one consistent snapshot.
+#[derive(Debug, Clone)]
+pub struct RoomLoad {
+    pub seq: u64,
+    pub timer: String,
+    pub notes: String,
+    pub notes_version: i64,
+    pub notes_by: String,
+    pub notes_at: i64,
+    pub goals: Vec<Goal>,
+    pub messages: Vec<Message>,
+    pub tables: Vec<Table>,
+    /// People here now (JSON, as logged), in the order they came.
+    pub people: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// The room's `seq` and the instant of its next event; `{"type":…}` becomes `{"seq":…,"at_ms":…,"type":…}`.
+fn stamped(seq: i64, at_ms: i64, event: &str) -> String {
+    let rest = event.strip_prefix('{').unwrap_or(event);
+    let sep = if rest.trim_start().starts_with('}') { "" } else { "," };
+    format!(r#"{{"seq":{seq},"at_ms":{at_ms}{sep}{rest}"#)
+}
+
+async fn log_event(tx: &mut Transaction<'static, Any>, session_id: &str, now_ms: i64, event: &str) -> Result<Logged> {
+    let r = sqlx::query(
+        "UPDATE room_state SET seq = seq + 1, last_ms = CASE WHEN last_ms >= $2 THEN last_ms + 1 ELSE $2 END \
+         WHERE session_id = $1 RETURNING seq, last_ms",
+    )
+    .bind(session_id)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let (seq, at): (i64, i64) = (col(&r, "seq")?, col(&r, "last_ms")?);
+    let body = stamped(seq, at, event);
+    sqlx::query("INSERT INTO room_events (session_id, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
+        .bind(session_id)
+        .bind(seq)
+        .bind(at)
+        .bind(&body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Logged { session_id: session_id.into(), seq: seq as u64, body: body.into() })
+}
+
+fn refused_unless(affected: u64, e: StoreError) -> Result<bool> {
+    if affected == 0 {
+        Err(e)
+    } else {
+        Ok(true)
+    }
+}
+
+/// Carries out one change; whether it took effect (so its event is logged).
+async fn apply(tx: &mut Transaction<'static, Any>, sid: &str, op: &RoomOp) -> Result<bool> {
+    let c = &mut **tx;
+    Ok(match op {
+        RoomOp::AddMessage { id, table, account, text, at_ms } => {
+            sqlx::query(
+                "INSERT INTO room_messages (id, session_id, table_id, account_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(sid)
+            .bind(table.as_deref())
+            .bind(account)
+            .bind(text)
+            .bind(at_ms)
+            .execute(c)
+            .await?;
+            true
+        }
+        RoomOp::DeleteMessage { id, by } => {
+            let r =
+                sqlx::query("UPDATE room_messages SET deleted_by = $3, text = '' WHERE session_id = $1 AND id = $2 AND deleted_by IS NULL")
+                    .bind(sid)
+                    .bind(id)
+                    .bind(by)
+                    .execute(c)
+                    .await?;
+            refused_unless(r.rows_affected(), StoreError::NotFound)?
+        }
+        RoomOp::AddGoal { id, account, text, at_ms } => {
+            sqlx::query(
+                "INSERT INTO room_goals (id, session_id, account_id, text, outcome, note, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'open', '', $5, $5)",
+            )
+            .bind(id)
+            .bind(sid)
+            .bind(account)
+            .bind(text)
+            .bind(at_ms)
+            .execute(c)
+            .await?;
+            true
+        }
+        RoomOp::CheckGoal { id, account, outcome, note, at_ms } => {
+            let r = sqlx::query(
+                "UPDATE room_goals SET outcome = $4, note = $5, updated_at = $6 WHERE session_id = $1 AND id = $2 AND account_id = $3",
+            )
+            .bind(sid)
+            .bind(id)
+            .bind(account)
+            .bind(outcome)
+            .bind(note)
+            .bind(at_ms)
+            .execute(c)
+            .await?;
+            refused_unless(r.rows_affected(), StoreError::NotFound)?
+        }
+        RoomOp::RemoveGoal { id, account } => {
+            let r = sqlx::query("DELETE FROM room_goals WHERE session_id = $1 AND id = $2 AND account_id = $3")
+                .bind(sid)
+                .bind(id)
+                .bind(account)
+                .execute(c)
+                .await?;
+            refused_unless(r.rows_affected(), StoreError::NotFound)?
+        }
+        RoomOp::SaveTimer { before, timer } => {
+            let r = sqlx::query("UPDATE room_state SET timer = $3 WHERE session_id = $1 AND timer = $2")
+                .bind(sid)
+                .bind(before)
+                .bind(timer)
+                .execute(c)
+                .await?;
+            refused_unless(r.rows_affected(), StoreError::Stale)?
+        }
+        RoomOp::SaveNotes { base, text, by, at_ms } => {
+            let r = sqlx::query(
+                "UPDATE room_state SET notes = $3, notes_version = notes_version + 1, notes_by = $4, notes_at = $5 \
+                 WHERE session_id = $1 AND notes_version = $2",
+            )
+            .bind(sid)
+            .bind(base)
+            .bind(text)
+            .bind(by)
+            .bind(at_ms)
+            .execute(c)
+            .await?;
+            refused_unless(r.rows_affected(), StoreError::Stale)?
+        }
+        RoomOp::AddTable { id, topic, video_url, by, until_phase, at_ms } => {
+            sqlx::query(
+                "INSERT INTO room_tables (id, session_id, topic, video_url, proposed_by, until_phase, closed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+            )
+            .bind(id)
+            .bind(sid)
+            .bind(topic)
+            .bind(video_url)
+            .bind(by)
+            .bind(until_phase)
+            .bind(at_ms)
+            .execute(c)
+            .await?;
+            true
+        }
+        RoomOp::SetTableClosed { id, closed, until_phase } => {
+            let r = sqlx::query("UPDATE room_tables SET closed = $3, until_phase = $4 WHERE session_id = $1 AND id = $2")
+                .bind(sid)
+                .bind(id)
+                .bind(*closed as i64)
+                .bind(until_phase)
+                .execute(&mut **tx)
+                .await?;
+            refused_unless(r.rows_affected(), StoreError::NotFound)?;
+            if *closed {
+                sqlx::query("DELETE FROM room_seats WHERE table_id = $1").bind(id).execute(&mut **tx).await?;
+            }
+            true
+        }
+        RoomOp::Seat { account, table } => {
+            match table {
+                Some(t) => sqlx::query(
+                    "INSERT INTO room_seats (session_id, account_id, table_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id, account_id) DO UPDATE SET table_id = $3",
+                )
+                .bind(sid)
+                .bind(account)
+                .bind(t),
+                None => sqlx::query("DELETE FROM room_seats WHERE session_id = $1 AND account_id = $2").bind(sid).bind(account),
+            }
+            .execute(c)
+            .await?;
+            true
+        }
+        RoomOp::Remove { account, by, at } => {
+            sqlx::query(
+                "INSERT INTO room_removals (session_id, account_id, removed_by, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (session_id, account_id) DO NOTHING",
+            )
+            .bind(sid)
+            .bind(account)
+            .bind(by)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+            for table in ["room_seats", "room_people"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1 AND account_id = $2"))
+                    .bind(sid)
+                    .bind(account)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            true
+        }
+        RoomOp::Connect { account, node, person, max } => {
+            if connections(tx, sid, account).await? >= *max {
+                return Err(StoreError::TooMany);
+            }
+            sqlx::query(
+                "INSERT INTO room_connections (session_id, account_id, node, conns) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (session_id, account_id, node) DO UPDATE SET conns = room_connections.conns + 1",
+            )
+            .bind(sid)
+            .bind(account)
+            .bind(node)
+            .execute(&mut **tx)
+            .await?;
+            let r = sqlx::query(
+                "INSERT INTO room_people (session_id, account_id, person, joined_seq) \
+                 SELECT $1, $2, $3, seq FROM room_state WHERE session_id = $1 \
+                 ON CONFLICT (session_id, account_id) DO NOTHING",
+            )
+            .bind(sid)
+            .bind(account)
+            .bind(person)
+            .execute(&mut **tx)
+            .await?;
+            r.rows_affected() > 0
+        }
+        RoomOp::Disconnect { account, node } => {
+            sqlx::query("UPDATE room_connections SET conns = conns - 1 WHERE session_id = $1 AND account_id = $2 AND node = $3")
+                .bind(sid)
+                .bind(account)
+                .bind(node)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM room_connections WHERE session_id = $1 AND account_id = $2 AND node = $3 AND conns <= 0")
+                .bind(sid)
+                .bind(account)
+                .bind(node)
+                .execute(&mut **tx)
+                .await?;
+            if connections(tx, sid, account).await? > 0 {
+                return Ok(false);
+            }
+            let r = sqlx::query("DELETE FROM room_people WHERE session_id = $1 AND account_id = $2")
+                .bind(sid)
+                .bind(account)
+                .execute(&mut **tx)
+                .await?;
+            r.rows_affected() > 0
+        }
+        RoomOp::SetPerson { account, person } => {
+            sqlx::query("UPDATE room_people SET person = $3 WHERE session_id = $1 AND account_id = $2")
+                .bind(sid)
+                .bind(account)
+                .bind(person)
+                .execute(c)
+                .await?;
+            true
+        }
+    })
+}
+
+async fn connections(tx: &mut Transaction<'static, Any>, sid: &str, account: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(conns), 0) AS BIGINT) FROM room_connections WHERE session_id = $1 AND account_id = $2")
+        .bind(sid)
+        .bind(account)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// One write inside a transaction: its steps, each step's event when it took effect.
+async fn write_one(tx: &mut Transaction<'static, Any>, w: &RoomWrite) -> Result<Vec<Logged>> {
+    let mut logged = Vec::new();
+    for step in &w.steps {
+        if apply(tx, &w.session_id, &step.op).await? {
+            if let Some(e) = &step.event {
+                logged.push(log_event(tx, &w.session_id, w.now_ms, e).await?);
+            }
+        }
+    }
+    Ok(logged)
+}
+
+/// A refusal, as opposed to a database error: the write changed nothing, and
+/// the rest of its batch goes on.
+fn is_refusal(e: &StoreError) -> bool {
+    matches!(e, StoreError::NotFound | StoreError::Stale | StoreError::TooMany)
+}
+
+impl Store {
+    /// Writes a batch of room changes in one transaction, and logs their
+    /// events. One answer per write, in order.
+    pub async fn write_rooms(&self, writes: &[RoomWrite]) -> Vec<Result<Vec<Logged>>> {
+        match self.write_batch(writes).await {
+            Ok(v) => v,
+            Err(e) if writes.len() == 1 => vec![Err(e)],
+            Err(e) if e.is_unavailable() => writes.iter().map(|_| Err(StoreError::unavailable())).collect(),
+            // One write broke the transaction: each alone, so only it fails.
+            Err(_) => {
+                let mut out = Vec::with_capacity(writes.len());
+                for w in writes {
+                    out.push(match self.write_batch(std::slice::from_ref(w)).await {
+                        Ok(mut v) => v.pop().unwrap_or(Ok(Vec::new())),
+                        Err(e) => Err(e),
+                    });
+                }
+                out
+            }
+        }
+    }
+
+    async fn write_batch(&self, writes: &[RoomWrite]) -> Result<Vec<Result<Vec<Logged>>>> {
+        let mut tx = self.begin().await?;
+        // Rooms locked in one order on every node: two batches never deadlock.
+        let mut order: Vec<usize> = (0..writes.len()).collect();
+        order.sort_by(|a, b| writes[*a].session_id.cmp(&writes[*b].session_id));
+        let mut out: Vec<Option<Result<Vec<Logged>>>> = (0..writes.len()).map(|_| None).collect();
+        for i in order {
+            out[i] = Some(match write_one(&mut tx, &writes[i]).await {
+                Ok(v) => Ok(v),
+                Err(e) if is_refusal(&e) => Err(e),
+                Err(e) => return Err(e),
+            });
+        }
+        tx.commit().await?;
+        Ok(out.into_iter().map(|r| r.unwrap_or(Ok(Vec::new()))).collect())
+    }
+
+    /// A room's events after `after`, oldest first (at most `limit`).
+    pub async fn room_log(&self, session_id: &str, after: u64, limit: i64) -> Result<Vec<Logged>> {
+        let rows = sqlx::query("SELECT seq, body FROM room_events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(session_id)
+            .bind(after as i64)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let sid: Arc<str> = session_id.into();
+        rows.iter()
+            .map(|r| Ok(Logged { session_id: sid.clone(), seq: col::<i64>(r, "seq")? as u64, body: col::<String>(r, "body")?.into() }))
+            .collect()
+    }
+
+    /// The last `seq` of each of these rooms.
+    pub async fn room_seqs(&self, session_ids: &[String]) -> Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        for chunk in session_ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT session_id, seq FROM room_state WHERE session_id IN ({})", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push((col(&r, "session_id")?, col::<i64>(&r, "seq")? as u64));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything a node needs to show a room, as of one `seq`: read in one
+    /// snapshot, so that the events after it are exactly those with a higher `seq`.
+    pub async fn load_room(&self, session_id: &str, messages: i64) -> Result<RoomLoad> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
+        }
+        let r = sqlx::query("SELECT seq, timer, notes, notes_version, notes_by, notes_at FROM room_state WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let goals = sqlx::query(
+            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
+             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 ORDER BY g.created_at, g.id",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut recent = sqlx::query(
+            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.deleted_by IS NULL \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
+        )
+        .bind(session_id)
+        .bind(messages)
+        .fetch_all(&mut *tx)
+        .await?;
+        recent.reverse();
+        let tables = sqlx::query(
+            "SELECT t.id, t.topic, t.video_url, t.proposed_by, a.display_name, t.closed, t.until_phase FROM room_tables t \
+             JOIN accounts a ON a.id = t.proposed_by WHERE t.session_id = $1 ORDER BY t.created_at, t.id",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let people = sqlx::query("SELECT person FROM room_people WHERE session_id = $1 ORDER BY joined_seq, account_id")
+            .bind(session_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let removed =
+            sqlx::query("SELECT account_id FROM room_removals WHERE session_id = $1").bind(session_id).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let strings = |rows: &[AnyRow], name: &str| rows.iter().map(|r| col::<String>(r, name)).collect::<Result<Vec<_>>>();
+        Ok(RoomLoad {
+            seq: col::<i64>(&r, "seq")? as u64,
+            timer: col(&r, "timer")?,
+            notes: col(&r, "notes")?,
+            notes_version: col(&r, "notes_version")?,
+            notes_by: col(&r, "notes_by")?,
+            notes_at: col(&r, "notes_at")?,
+            goals: goals.iter().map(crate::room::goal).collect::<Result<_>>()?,
+            messages: recent.iter().map(crate::room::message).collect::<Result<_>>()?,
+            tables: tables.iter().map(crate::room::table).collect::<Result<_>>()?,
+            people: strings(&people, "person")?,
+            removed: strings(&removed, "account_id")?,
+        })
+    }
+
+    // ---- nodes
+
+    /// This node process is alive. False when its row was missing: first
+    /// beat, or other nodes took it for dead and its people out of their rooms.
+    pub async fn node_heartbeat(&self, node: &str, now_ms: i64) -> Result<bool> {
+        let r = sqlx::query("UPDATE room_nodes SET seen_at = $2 WHERE node = $1").bind(node).bind(now_ms).execute(&self.pool).await?;
+        if r.rows_affected() > 0 {
+            return Ok(true);
+        }
+        sqlx::query("INSERT INTO room_nodes (node, seen_at) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET seen_at = $2")
+            .bind(node)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(false)
+    }
+
+    /// Node processes not heard from since `before_ms`.
+    pub async fn silent_nodes(&self, before_ms: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT node FROM room_nodes WHERE seen_at < $1").bind(before_ms).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| col(r, "node")).collect()
+    }
+
+    /// Takes a silent node's connections out of their rooms: the people it
+    /// alone held leave, each with the event `left(account)` makes. Once,
+    /// whichever node does it first.
+    pub async fn forget_node(&self, node: &str, now_ms: i64, left: impl Fn(&str) -> String) -> Result<Vec<Logged>> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM room_connections WHERE node = $1 RETURNING session_id, account_id")
+            .bind(node)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut gone: Vec<(String, String)> =
+            gone.iter().map(|r| Ok((col(r, "session_id")?, col(r, "account_id")?))).collect::<Result<_>>()?;
+        gone.sort();
+        gone.dedup();
+        let mut logged = Vec::new();
+        for (sid, account) in gone {
+            let step = Step { op: RoomOp::Disconnect { account: account.clone(), node: node.to_string() }, event: Some(left(&account)) };
+            let w = RoomWrite { session_id: sid, steps: vec![step], now_ms };
+            logged.extend(write_one(&mut tx, &w).await?);
+        }
+        sqlx::query("DELETE FROM room_nodes WHERE node = $1").bind(node).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(logged)
+    }
+
+    /// Drops logged events older than `before_ms`: nodes only read back recent ones.
+    pub async fn purge_room_log(&self, before_ms: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM room_events WHERE at_ms < $1").bind(before_ms).execute(&self.pool).await?.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stamped;
+
+    #[test]
+    fn events_get_their_seq_and_instant_first() {
+        assert_eq!(stamped(7, 1000, r#"{"type":"chat","x":1}"#), r#"{"seq":7,"at_ms":1000,"type":"chat","x":1}"#);
+        assert_eq!(stamped(1, 2, "{}"), r#"{"seq":1,"at_ms":2}"#);
+    }
+}
