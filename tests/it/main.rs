@@ -23,6 +23,7 @@ mod pages;
 mod push;
 mod reminders;
 mod room;
+mod room_cluster;
 mod room_timer;
 mod schedule;
 mod session_life;

@@ -17,11 +17,16 @@ pub struct Ws {
 
 /// Opens a room connection as `who`; Err(status) when the upgrade is refused.
 pub async fn open(server: &Server, who: &Browser, session: &str) -> Result<Ws, u16> {
-    open_with(server, session, &[("cookie", format!("cowork_session={}", who.cookie("cowork_session").unwrap()))], "1").await
+    open_at(&server.base, who, session).await
 }
 
-async fn open_with(server: &Server, session: &str, headers: &[(&'static str, String)], v: &str) -> Result<Ws, u16> {
-    let url = format!("{}/s/{session}/room/ws?v={v}", server.base.replace("http://", "ws://"));
+/// Opens a room connection as `who` on the server at `base` (http://host:port).
+pub async fn open_at(base: &str, who: &Browser, session: &str) -> Result<Ws, u16> {
+    open_with(base, session, &[("cookie", format!("cowork_session={}", who.cookie("cowork_session").unwrap()))], "1").await
+}
+
+async fn open_with(base: &str, session: &str, headers: &[(&'static str, String)], v: &str) -> Result<Ws, u16> {
+    let url = format!("{}/s/{session}/room/ws?v={v}", base.replace("http://", "ws://"));
     let mut req = url.into_client_request().unwrap();
     for (k, val) in headers {
         req.headers_mut().insert(*k, val.parse().unwrap());
@@ -30,7 +35,12 @@ async fn open_with(server: &Server, session: &str, headers: &[(&'static str, Str
     match connected {
         Ok((stream, _)) => {
             let mut ws = Ws { stream, snapshot: Value::Null };
-            ws.snapshot = ws.next_of("snapshot").await;
+            ws.snapshot = ws.next().await;
+            if ws.snapshot["type"] == "error" {
+                // Refused after the upgrade (too many tabs, removed meanwhile): the caller reads why.
+                return Ok(ws);
+            }
+            assert_eq!(ws.snapshot["type"], "snapshot", "{}", ws.snapshot);
             // The chat follows in `history` frames, before any event.
             for _ in 0..ws.snapshot["history"].as_u64().unwrap() {
                 let h = ws.next().await;
@@ -79,6 +89,37 @@ impl Ws {
                 return v;
             }
             assert_ne!(v["type"], "error", "waiting for {kind}, got {v}");
+        }
+    }
+
+    /// Skips frames until an error frame.
+    pub async fn next_of_error(&mut self) -> Value {
+        loop {
+            let v = self.next().await;
+            if v["type"] == "error" {
+                return v;
+            }
+        }
+    }
+
+    /// Sends, whether or not the connection is still there.
+    pub async fn try_send(&mut self, v: Value) -> bool {
+        self.stream.send(Message::Text(v.to_string().into())).await.is_ok()
+    }
+
+    /// The next text frame, or None once the connection is gone.
+    pub async fn next_or_gone(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] != "pong" {
+                        return Some(v);
+                    }
+                }
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
         }
     }
 
@@ -261,14 +302,14 @@ async fn only_those_who_may_attend_come_in_and_only_when_it_is_open() {
     let (session, host, member) = room_of_two(&server, "doors").await;
     let outsider = server.signed_in("outsider@example.org").await;
     assert_eq!(open(&server, &outsider, &session.id).await.err(), Some(403), "not a member");
-    assert_eq!(open_with(&server, &session.id, &[], "1").await.err(), Some(401), "not signed in");
+    assert_eq!(open_with(&server.base, &session.id, &[], "1").await.err(), Some(401), "not signed in");
     let cookie = format!("cowork_session={}", member.cookie("cowork_session").unwrap());
     let evil = [("cookie", cookie.clone()), ("origin", "https://evil.example".to_string())];
-    assert_eq!(open_with(&server, &session.id, &evil, "1").await.err(), Some(403), "another site");
-    assert_eq!(open_with(&server, &session.id, &[("cookie", cookie.clone())], "2").await.err(), Some(400), "unknown protocol");
+    assert_eq!(open_with(&server.base, &session.id, &evil, "1").await.err(), Some(403), "another site");
+    assert_eq!(open_with(&server.base, &session.id, &[("cookie", cookie.clone())], "2").await.err(), Some(400), "unknown protocol");
     // A personal API token works as well as the browser's cookie.
     let token = server.token("member@example.org").await;
-    assert!(open_with(&server, &session.id, &[("authorization", format!("Bearer {token}"))], "1").await.is_ok());
+    assert!(open_with(&server.base, &session.id, &[("authorization", format!("Bearer {token}"))], "1").await.is_ok());
     // Limited places: only those going (and hosts) come in.
     let mut limited = session.content.clone();
     limited.capacity = 5;
