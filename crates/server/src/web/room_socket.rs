@@ -234,8 +234,13 @@ async fn send_snapshot(socket: &mut WebSocket, snapshot: Snapshot, seq: &mut u64
 }
 
 async fn connection(app: App, entry: Entry, mut socket: WebSocket) {
-    let who: Participant = entry.participant.clone();
-    let joined = match app.join_room(&entry).await {
+    let joined = app.join_room(&entry).await;
+    // Only who they are is kept for the connection's life, not the session and community.
+    let who: Participant = {
+        let entry = entry;
+        entry.participant
+    };
+    let joined = match joined {
         Ok(j) => j,
         Err(e) => {
             let _ = send(&mut socket, error_frame(&e.into(), None)).await;

@@ -6,7 +6,7 @@
 use super::{closes_at, Participant, Person, PROTOCOL};
 use cowork_core::format::Phase;
 use cowork_core::room::chat::{self, Span};
-use cowork_core::room::timer::{SkipUndo, Timer};
+use cowork_core::room::timer::{SkipUndo, Timer, UNDO_SKIP_MS};
 use cowork_store::{Goal, Message, MyFeedback, RoomLoad, Session, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -54,7 +54,12 @@ pub enum Change {
     Joined { person: Person },
     Left { account: String },
     Presence { person: Person },
-    Timer { timer: Timer, action: String },
+    Timer {
+        timer: Timer,
+        action: String,
+        #[serde(default)]
+        undo_until_ms: Option<i64>,
+    },
     Goal { goal: Goal },
     GoalRemoved { id: String },
     Chat { message: Message },
@@ -120,8 +125,10 @@ impl State {
                 None => self.people.push(person),
             },
             Change::Left { account } => self.people.retain(|p| p.id != account),
-            Change::Timer { timer, action } => {
-                self.undo = (action == "skip").then(|| SkipUndo { before: self.timer.clone(), at_ms: e.at_ms });
+            Change::Timer { timer, action, undo_until_ms } => {
+                // From when the host skipped (the event's own instant may be a little later).
+                let at_ms = undo_until_ms.map_or(e.at_ms, |u| u - UNDO_SKIP_MS);
+                self.undo = (action == "skip").then(|| SkipUndo { before: self.timer.clone(), at_ms });
                 self.timer_saved = serde_json::to_string(&timer).unwrap_or_default();
                 self.timer = timer;
             }
