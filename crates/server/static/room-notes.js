@@ -74,12 +74,14 @@ export function sharedNotes(area, stateLine, send, me) {
       if (merged !== m.text) schedule();
       stateLine.textContent = `Saved · last edited by ${m.by}.`;
     },
-    /** An error frame: true if it refused our edit (kept here, and tried again when it was only too fast). */
+    /** An error frame: true if it refused our edit (kept here, and tried again when that may help). */
     refused(m) {
       if (!inflight || m.ref !== inflight.ref) return false;
       inflight = null;
-      stateLine.textContent = m.code === 'rate_limited' ? 'Saving…' : `Not saved: ${m.message}`;
-      if (m.code === 'rate_limited') schedule();
+      // Too fast, a busy server or a database restarting: kept, and sent again shortly.
+      const again = ['rate_limited', 'slow_down', 'unavailable'].includes(m.code);
+      stateLine.textContent = again ? 'Saving…' : `Not saved: ${m.message}`;
+      if (again) schedule();
       return true;
     },
   };
