@@ -505,3 +505,50 @@ on_both!(legacy_zone_names_stored_before_are_made_canonical, |s: Store| async mo
     assert_eq!(s.migrate().await.unwrap(), 0, "a second run changes nothing");
     assert_eq!(s.account(&kolkata.id).await.unwrap().time_zone, "Asia/Kolkata");
 });
+
+on_both!(room_writes_in_one_batch_are_numbered_per_room_and_a_bad_one_fails_alone, |s: Store| async move {
+    use cowork_store::{RoomOp, RoomWrite, Step};
+    let (a, c) = club(&s).await;
+    let series = s
+        .create_series(&c.id, &content("Weekly", 0), &timing("FREQ=WEEKLY"), &a.id, &plan(&["2030-01-07", "2030-01-14"]), "2030-01-14", 10)
+        .await
+        .unwrap();
+    let rooms: Vec<String> = s.series_sessions(&series.id, 0, 10).await.unwrap().into_iter().map(|x| x.id).collect();
+    for r in &rooms {
+        s.open_room(r, "{}", "notes", 1).await.unwrap();
+    }
+    let chat = |room: &str, text: &str| RoomWrite {
+        session_id: room.into(),
+        steps: vec![Step {
+            op: RoomOp::AddMessage { id: cowork_store::new_id(), table: None, account: a.id.clone(), text: text.into(), at_ms: 5 },
+            event: Some(format!(r#"{{"type":"chat","text":"{text}"}}"#)),
+        }],
+        now_ms: 5,
+    };
+    let stale_notes = RoomWrite {
+        session_id: rooms[1].clone(),
+        steps: vec![Step { op: RoomOp::SaveNotes { base: 7, text: "x".into(), by: "ada".into(), at_ms: 5 }, event: Some("{}".into()) }],
+        now_ms: 5,
+    };
+    // Chat in two rooms, interleaved, with a refused notes edit among them.
+    let batch = [chat(&rooms[0], "a1"), chat(&rooms[1], "b1"), stale_notes.clone(), chat(&rooms[0], "a2"), chat(&rooms[1], "b2")];
+    let results = s.write_rooms(&batch).await;
+    let seqs: Vec<Vec<u64>> = results.iter().map(|r| r.as_ref().map(|l| l.iter().map(|e| e.seq).collect()).unwrap_or_default()).collect();
+    assert_eq!(seqs, vec![vec![1], vec![1], vec![], vec![2], vec![2]], "each room numbered in the order written");
+    assert!(matches!(results[2], Err(StoreError::Stale)), "the stale edit alone is refused");
+    let log = s.room_log(&rooms[0], 0, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log[1].body.starts_with(r#"{"seq":2,"at_ms":"#) && log[1].body.contains(r#""text":"a2""#), "{}", log[1].body);
+    assert_eq!(s.load_room(&rooms[0], 10).await.unwrap().messages.len(), 2);
+
+    // A write the database refuses (an unknown author) fails alone; the rest of its batch is written.
+    let mut bad = chat(&rooms[0], "nobody's");
+    if let RoomOp::AddMessage { account, .. } = &mut bad.steps[0].op {
+        *account = "no-such-account".into();
+    }
+    let results = s.write_rooms(&[chat(&rooms[0], "a3"), bad, chat(&rooms[1], "b3")]).await;
+    assert!(results[1].is_err(), "the bad write fails");
+    assert_eq!(results[0].as_ref().unwrap()[0].seq, 3);
+    assert_eq!(results[2].as_ref().unwrap()[0].seq, 3);
+    assert_eq!(s.room_seqs(&rooms).await.unwrap().iter().map(|(_, q)| *q).max(), Some(3), "no seq was used up by the failed one");
+});

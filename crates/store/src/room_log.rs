@@ -12,6 +12,7 @@
 use crate::{col, Goal, Message, Result, Store, StoreError, Table};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Transaction};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// One change to a room's tables.
@@ -416,6 +417,126 @@ async fn write_one(tx: &mut Transaction<'static, Any>, w: &RoomWrite) -> Result<
     Ok(logged)
 }
 
+/// Chat messages and new goals only: nothing to check, an event each.
+fn is_plain(w: &RoomWrite) -> bool {
+    w.steps.iter().all(|s| s.event.is_some() && matches!(s.op, RoomOp::AddMessage { .. } | RoomOp::AddGoal { .. }))
+}
+
+/// Rows per multi-row statement (well under both databases' limits on parameters).
+const ROWS: usize = 200;
+
+/// `($1, $2, …), ($n+1, …)`: `rows` rows of `width` placeholders.
+fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plain writes (`is_plain`), many rooms at once: one statement gives each
+/// room its next `seq`s, and one each adds the messages, goals and events.
+async fn write_plain(
+    tx: &mut Transaction<'static, Any>,
+    writes: &[RoomWrite],
+    which: &[usize],
+) -> Result<Vec<(usize, Result<Vec<Logged>>)>> {
+    if which.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut count: BTreeMap<&str, i64> = BTreeMap::new();
+    for &i in which {
+        *count.entry(writes[i].session_id.as_str()).or_default() += writes[i].steps.len() as i64;
+    }
+    let now = which.iter().map(|&i| writes[i].now_ms).max().unwrap_or(0);
+    // Where each room's numbering ends: (last seq, last instant).
+    let mut ends: HashMap<String, (i64, i64)> = HashMap::new();
+    let rooms: Vec<(&str, i64)> = count.into_iter().collect();
+    for chunk in rooms.chunks(ROWS) {
+        let cases: String = (0..chunk.len()).map(|r| format!(" WHEN ${} THEN ${}", 2 * r + 2, 2 * r + 3)).collect();
+        let ids: Vec<String> = (0..chunk.len()).map(|r| format!("${}", 2 * r + 2)).collect();
+        let sql = format!(
+            "UPDATE room_state SET seq = seq + (CASE session_id{cases} END), \
+             last_ms = (CASE WHEN last_ms >= $1 THEN last_ms ELSE $1 END) + (CASE session_id{cases} END) \
+             WHERE session_id IN ({}) RETURNING session_id, seq, last_ms",
+            ids.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for (id, n) in chunk {
+            q = q.bind(*id).bind(*n);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            ends.insert(col(&r, "session_id")?, (col(&r, "seq")?, col(&r, "last_ms")?));
+        }
+    }
+    // Numbered from the first of each room's new seqs, in the order written.
+    let mut next: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (id, n) in &rooms {
+        if let Some((seq, ms)) = ends.get(*id) {
+            next.insert(id, (seq - n + 1, ms - n + 1));
+        }
+    }
+    let mut out = Vec::with_capacity(which.len());
+    let (mut messages, mut goals, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    for &i in which {
+        let w = &writes[i];
+        let Some((seq, ms)) = next.get_mut(w.session_id.as_str()) else {
+            out.push((i, Err(StoreError::NotFound)));
+            continue;
+        };
+        let mut logged = Vec::with_capacity(w.steps.len());
+        for step in &w.steps {
+            match &step.op {
+                RoomOp::AddMessage { .. } => messages.push((&w.session_id, &step.op)),
+                _ => goals.push((&w.session_id, &step.op)),
+            }
+            let body = stamped(*seq, *ms, step.event.as_deref().unwrap_or("{}"));
+            events.push((w.session_id.as_str(), *seq, *ms, body.clone()));
+            logged.push(Logged { session_id: w.session_id.as_str().into(), seq: *seq as u64, body: body.into() });
+            *seq += 1;
+            *ms += 1;
+        }
+        out.push((i, Ok(logged)));
+    }
+    for chunk in messages.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO room_messages (id, session_id, table_id, account_id, text, created_at) VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for (sid, op) in chunk {
+            if let RoomOp::AddMessage { id, table, account, text, at_ms } = op {
+                q = q.bind(id.as_str()).bind(sid.as_str()).bind(table.as_deref()).bind(account.as_str()).bind(text.as_str()).bind(*at_ms);
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for chunk in goals.chunks(ROWS) {
+        let rows = (0..chunk.len())
+            .map(|r| {
+                format!("(${}, ${}, ${}, ${}, 'open', '', ${}, ${})", r * 5 + 1, r * 5 + 2, r * 5 + 3, r * 5 + 4, r * 5 + 5, r * 5 + 5)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO room_goals (id, session_id, account_id, text, outcome, note, created_at, updated_at) VALUES {rows}");
+        let mut q = sqlx::query(&sql);
+        for (sid, op) in chunk {
+            if let RoomOp::AddGoal { id, account, text, at_ms } = op {
+                q = q.bind(id.as_str()).bind(sid.as_str()).bind(account.as_str()).bind(text.as_str()).bind(*at_ms);
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for chunk in events.chunks(ROWS) {
+        let sql = format!("INSERT INTO room_events (session_id, seq, at_ms, body) VALUES {}", placeholders(chunk.len(), 4));
+        let mut q = sqlx::query(&sql);
+        for (sid, seq, at, body) in chunk {
+            q = q.bind(*sid).bind(*seq).bind(*at).bind(body.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(out)
+}
+
 /// A refusal, as opposed to a database error: the write changed nothing, and
 /// the rest of its batch goes on.
 fn is_refusal(e: &StoreError) -> bool {
@@ -446,11 +567,17 @@ impl Store {
 
     async fn write_batch(&self, writes: &[RoomWrite]) -> Result<Vec<Result<Vec<Logged>>>> {
         let mut tx = self.begin().await?;
-        // Rooms locked in one order on every node: two batches never deadlock.
-        let mut order: Vec<usize> = (0..writes.len()).collect();
-        order.sort_by(|a, b| writes[*a].session_id.cmp(&writes[*b].session_id));
         let mut out: Vec<Option<Result<Vec<Logged>>>> = (0..writes.len()).map(|_| None).collect();
-        for i in order {
+        // Rooms with only chat and new goals in this batch take a few statements
+        // for the whole batch; the others, one write at a time.
+        let mixed: HashSet<&str> = writes.iter().filter(|w| !is_plain(w)).map(|w| w.session_id.as_str()).collect();
+        let (plain, mut rest): (Vec<usize>, Vec<usize>) = (0..writes.len()).partition(|&i| !mixed.contains(writes[i].session_id.as_str()));
+        for (i, logged) in write_plain(&mut tx, writes, &plain).await? {
+            out[i] = Some(logged);
+        }
+        // Rooms locked in one order on every node: two batches never deadlock.
+        rest.sort_by(|a, b| writes[*a].session_id.cmp(&writes[*b].session_id));
+        for i in rest {
             out[i] = Some(match write_one(&mut tx, &writes[i]).await {
                 Ok(v) => Ok(v),
                 Err(e) if is_refusal(&e) => Err(e),

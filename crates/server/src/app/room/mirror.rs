@@ -51,22 +51,44 @@ pub struct Event {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    Joined { person: Person },
-    Left { account: String },
-    Presence { person: Person },
+    Joined {
+        person: Person,
+    },
+    Left {
+        account: String,
+    },
+    Presence {
+        person: Person,
+    },
     Timer {
         timer: Timer,
         action: String,
         #[serde(default)]
         undo_until_ms: Option<i64>,
     },
-    Goal { goal: Goal },
-    GoalRemoved { id: String },
-    Chat { message: Message },
-    ChatDeleted { id: String },
-    Table { table: Table },
-    Notes { version: i64, text: String, by: String },
-    Removed { account: String },
+    Goal {
+        goal: Goal,
+    },
+    GoalRemoved {
+        id: String,
+    },
+    Chat {
+        message: Message,
+    },
+    ChatDeleted {
+        id: String,
+    },
+    Table {
+        table: Table,
+    },
+    Notes {
+        version: i64,
+        text: String,
+        by: String,
+    },
+    Removed {
+        account: String,
+    },
 }
 
 impl Event {
