@@ -95,7 +95,7 @@ async fn socket(
         .max_frame_size(HARD_MAX_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection(app, entry, socket)))
+        .on_upgrade(move |socket| connection(app, Box::new(entry), socket)))
 }
 
 /// A refusal of one frame: an error frame, nothing else.
@@ -233,13 +233,12 @@ async fn send_snapshot(socket: &mut WebSocket, snapshot: Snapshot, seq: &mut u64
     true
 }
 
-async fn connection(app: App, entry: Entry, mut socket: WebSocket) {
-    let joined = app.join_room(&entry).await;
+/// One connection, for as long as it lasts: thousands are open at once, so
+/// what it keeps is kept small (the way in and rare work are boxed).
+async fn connection(app: App, entry: Box<Entry>, mut socket: WebSocket) {
+    let joined = Box::pin(app.join_room(&entry)).await;
     // Only who they are is kept for the connection's life, not the session and community.
-    let who: Participant = {
-        let entry = entry;
-        entry.participant
-    };
+    let who: Participant = entry.participant;
     let joined = match joined {
         Ok(j) => j,
         Err(e) => {
@@ -254,7 +253,7 @@ async fn connection(app: App, entry: Entry, mut socket: WebSocket) {
     if send_snapshot(&mut socket, joined.snapshot, &mut seq).await {
         run(&app, &room, &who, &mut socket, &mut events, &mut seq).await;
     }
-    app.leave_room(&room, &who).await;
+    Box::pin(app.leave_room(&room, &who)).await;
 }
 
 async fn run(
@@ -291,7 +290,7 @@ async fn run(
                 let cmd = if over { Err(Refusal::new("rate_limited", "Too many messages; slow down.")) } else { cmd };
                 let answer = match cmd {
                     Ok(Command::Ping { t }) => Some(json!({ "type": "pong", "t": t, "server_ms": now_ms() }).to_string()),
-                    Ok(cmd) => match app.room_command(room, who, cmd, r#ref.as_deref()).await {
+                    Ok(cmd) => match Box::pin(app.room_command(room, who, cmd, r#ref.as_deref())).await {
                         Ok(Reply::Nothing) => None,
                         Ok(Reply::Ok) => Some(json!({ "type": "ok", "ref": r#ref }).to_string()),
                         Err(e) => Some(refuse(app, &e.into(), r#ref.as_deref())),
@@ -304,7 +303,7 @@ async fn run(
             }
             event = events.recv() => match event {
                 Ok(e) if e.resync => {
-                    if !resync(app, room, who, socket, events, seq).await { return; }
+                    if !Box::pin(resync(app, room, who, socket, events, seq)).await { return; }
                 }
                 Ok(e) => {
                     if e.seq <= *seq { continue; }
@@ -320,13 +319,13 @@ async fn run(
                 }
                 Err(RecvError::Lagged(_)) => {
                     // Fell behind: start again from a snapshot rather than skip events.
-                    if !resync(app, room, who, socket, events, seq).await { return; }
+                    if !Box::pin(resync(app, room, who, socket, events, seq)).await { return; }
                 }
                 Err(RecvError::Closed) => return,
             },
             _ = recheck.tick() => {
                 // Membership, a place, or the room itself may have gone since the door checked.
-                if let Err(e) = app.room_entry(&who.account, &room.id).await {
+                if let Err(e) = Box::pin(app.room_entry(&who.account, &room.id)).await {
                     let _ = send(socket, error_frame(&e.into(), None)).await;
                     close(socket, 4003, "not allowed").await;
                     return;
@@ -352,7 +351,7 @@ async fn resync(
     events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::app::room::Broadcast>>,
     seq: &mut u64,
 ) -> bool {
-    match app.resync_room(room, who).await {
+    match Box::pin(app.resync_room(room, who)).await {
         Ok((snapshot, rx)) => {
             *events = rx;
             send_snapshot(socket, snapshot, seq).await
