@@ -412,3 +412,53 @@ async fn a_node_killed_mid_burst_loses_nothing_acknowledged_and_its_people_leave
     }
     drop(wg);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_work_runs_once_and_lets_out_on_every_node_who_may_no_longer_be_in_a_room() {
+    let nodes = nodes(3, &nats_url()).await;
+    let session = nodes[0].live_session("host@example.org", "rights", "builtin:weekly-coworking", -60).await;
+    let host = nodes[0].signed_in("host@example.org").await;
+    let m = nodes[1].member_of(&session, "m@example.org").await;
+    let mut h = open(&nodes[0], &host, &session.id).await.unwrap();
+    let mut m1 = open(&nodes[1], &m, &session.id).await.unwrap();
+    let mut m2 = open(&nodes[2], &m, &session.id).await.unwrap();
+    assert_eq!(h.next_of("joined").await["person"]["name"], "m");
+
+    // Three nodes' runners, one job per period: each ran once.
+    let url = nodes[0].app().config.database_url.clone();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    for _ in 0..100 {
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind IN ('hourly', 'room_rights') AND status <> 'done'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs: Vec<(String, i64)> = sqlx::query_as("SELECT kind, attempts FROM jobs WHERE kind IN ('hourly', 'room_rights') ORDER BY kind")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = runs.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(kinds.contains(&"hourly") && kinds.contains(&"room_rights"), "{runs:?}");
+    assert!(runs.iter().all(|(_, attempts)| *attempts == 1), "each ran once: {runs:?}");
+
+    // Nobody lost their place yet: the check lets nobody out.
+    assert_eq!(nodes[2].app().check_room_rights().await.unwrap(), 0);
+
+    // m leaves the community; the next check (on any one node) lets m out of the room on every node, with why.
+    let m_id = nodes[0].account("m@example.org").await.id;
+    nodes[0].app().store.end_membership(&session.community_id, &m_id, false).await.unwrap();
+    assert_eq!(nodes[2].app().check_room_rights().await.unwrap(), 1);
+    let left = h.next_of("left").await;
+    assert_eq!(left["account"], m_id.as_str());
+    assert!(left["dismissed"].as_str().unwrap().contains("members"), "{left}");
+    for ws in [&mut m1, &mut m2] {
+        let e = ws.next_of_error().await;
+        assert_eq!(e["code"], "forbidden", "{e}");
+    }
+    // Once only.
+    assert_eq!(nodes[1].app().check_room_rights().await.unwrap(), 0);
+}

@@ -78,6 +78,11 @@ pub enum RoomOp {
         account: String,
         table: Option<String>,
     },
+    /// Someone who may no longer be here (no longer a member, no longer
+    /// going, the session cancelled): out of the room, but free to come back.
+    Dismiss {
+        account: String,
+    },
     /// Someone a host removed: they may not come back, and are no longer here.
     Remove {
         account: String,
@@ -335,6 +340,11 @@ async fn apply(tx: &mut Transaction<'static, Any>, sid: &str, op: &RoomOp) -> Re
                     .await?;
             }
             true
+        }
+        RoomOp::Dismiss { account } => {
+            let r =
+                sqlx::query("DELETE FROM room_people WHERE session_id = $1 AND account_id = $2").bind(sid).bind(account).execute(c).await?;
+            r.rows_affected() > 0
         }
         RoomOp::Connect { account, node, person, max } => {
             if connections(tx, sid, account).await? >= *max {
@@ -676,6 +686,12 @@ impl Store {
             people: strings(&people, "person")?,
             removed: strings(&removed, "account_id")?,
         })
+    }
+
+    /// Everyone in a live room now, on any node: (session, account).
+    pub async fn people_in_rooms(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT session_id, account_id FROM room_people ORDER BY session_id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((col(r, "session_id")?, col(r, "account_id")?))).collect()
     }
 
     // ---- nodes

@@ -39,6 +39,10 @@ const RUNNER_CONNECTIONS_POSTGRES: u32 = 2;
 /// The instance's hourly work, enqueued by every node for the same hour
 /// under one dedupe key, so it runs once per instance whatever the nodes.
 pub const HOURLY: &str = "hourly";
+/// Everyone in a live room checked again against the door's rules, every
+/// few minutes, once per instance (whichever node claims it).
+pub const ROOM_RIGHTS: &str = "room_rights";
+const ROOM_RIGHTS_EVERY: i64 = 300;
 
 /// What one attempt of a job came to.
 pub enum Outcome {
@@ -148,6 +152,14 @@ impl App {
             MAIL_REPORT => self.tell_of_report(job).await,
             MAIL_ORGANIZER_MESSAGE => self.tell_organizer_message(job).await,
             HOURLY => self.hourly().await,
+            ROOM_RIGHTS => match self.check_room_rights().await {
+                Ok(0) => Ok(Outcome::Done),
+                Ok(n) => {
+                    tracing::info!(people = n, "let people out of rooms they may no longer be in");
+                    Ok(Outcome::Done)
+                }
+                Err(e) => Err(format!("room rights: {e}")),
+            },
             WEBHOOK_EVENT => self.webhook_event(job).await,
             WEBHOOK_DELIVER => self.webhook_deliver(job).await,
             super::webhooks::MAIL_WEBHOOK_OFF => self.tell_webhook_off(job).await,
@@ -163,12 +175,18 @@ impl App {
 
     /// Enqueues this hour's instance-wide work (every node does; one job results).
     pub async fn enqueue_hourly(&self) {
-        let hour = self.now().div_euclid(3600) * 3600;
-        let job = NewJob::new(HOURLY, format!("{HOURLY}:{hour}"), serde_json::json!({ "hour": hour }), hour);
+        self.enqueue_every(HOURLY, 3600).await;
+    }
+
+    /// Enqueues the work of kind `kind` for the current period of `seconds`:
+    /// every node does, and the period's key makes it one job.
+    async fn enqueue_every(&self, kind: &'static str, seconds: i64) {
+        let at = self.now().div_euclid(seconds) * seconds;
+        let job = NewJob::new(kind, format!("{kind}:{at}"), serde_json::json!({ "at": at }), at);
         match self.store.enqueue_job(&job, self.now()).await {
             Ok(true) => self.jobs_due(),
             Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not enqueue the hourly work"),
+            Err(e) => tracing::warn!(error = %e, kind, "could not enqueue periodic work"),
         }
     }
 
@@ -313,12 +331,17 @@ pub async fn job_runner(app: App) {
             tokio::time::sleep(POLL).await;
         }
     });
-    let mut hour = None;
+    let (mut hour, mut rights) = (None, None);
     loop {
         let this_hour = app.now().div_euclid(3600);
         if hour != Some(this_hour) {
             hour = Some(this_hour);
             app.enqueue_hourly().await;
+        }
+        let this_slot = app.now().div_euclid(ROOM_RIGHTS_EVERY);
+        if rights != Some(this_slot) {
+            rights = Some(this_slot);
+            app.enqueue_every(ROOM_RIGHTS, ROOM_RIGHTS_EVERY).await;
         }
         app.run_due_jobs().await;
         let sleep = app.next_wake().await;

@@ -342,6 +342,34 @@ impl App {
         tracing::warn!(room = %room.id, "could not record a departure");
     }
 
+    /// Everyone in a live room, on any node, checked again against the door's
+    /// rules (still a member, still going where places are limited, not
+    /// removed, the session not cancelled). Whoever may no longer be there is
+    /// let out, on every node, with the reason. Run once per instance by the
+    /// job queue; returns how many were let out.
+    pub async fn check_room_rights(&self) -> AppResult<usize> {
+        let mut dismissed = 0;
+        for (session_id, account_id) in self.store.people_in_rooms().await? {
+            let account = match self.store.account(&account_id).await {
+                Ok(a) => a,
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let why = match self.room_entry(&account, &session_id).await {
+                Ok(_) => continue,
+                Err(AppError::Forbidden(m) | AppError::Gone(m)) => m,
+                Err(AppError::NotFound) => "This room is no longer open to you.".into(),
+                Err(e) => return Err(e),
+            };
+            let event = serde_json::json!({ "type": "left", "account": account_id, "dismissed": why });
+            let step = Step { op: RoomOp::Dismiss { account: account_id }, event: Some(event.to_string()) };
+            let logged = self.rooms.writer.write(RoomWrite { session_id, steps: vec![step], now_ms: now_ms() }).await?;
+            dismissed += logged.len();
+            self.deliver_events(logged, true);
+        }
+        Ok(dismissed)
+    }
+
     /// When the room closes, as things stand now.
     pub async fn room_closes_at(&self, room: &Arc<Room>) -> Option<i64> {
         let now = now_ms();

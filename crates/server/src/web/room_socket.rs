@@ -30,8 +30,6 @@ const PER_SECOND: f64 = 10.0;
 /// Notes edits cost a merge each: fewer of them (the page sends at most ~2/s).
 const NOTES_BURST: f64 = 5.0;
 const NOTES_PER_SECOND: f64 = 2.0;
-/// How often an open connection's right to be there is checked again.
-const RECHECK: Duration = Duration::from_secs(300);
 /// A client that does not read for this long is dropped (its events would pile up).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -268,10 +266,6 @@ async fn run(
     let mut bucket = Bucket::new(BURST, PER_SECOND);
     let mut notes_bucket = Bucket::new(NOTES_BURST, NOTES_PER_SECOND);
     let mut closing = tokio::time::interval(Duration::from_secs(30));
-    // Spread over the period: people who came in together are not all checked at once.
-    let spread = u64::from_str_radix(who.conn.get(..4).unwrap_or("0"), 16).unwrap_or(0) as f64 / 65_536.0;
-    let first = RECHECK.mul_f64(0.5 + spread);
-    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + first, RECHECK);
     loop {
         tokio::select! {
             frame = socket.recv() => {
@@ -308,12 +302,11 @@ async fn run(
                 Ok(e) => {
                     if e.seq <= *seq { continue; }
                     *seq = e.seq;
-                    let me_removed = e.removed.as_deref() == Some(who.account.id.as_str());
+                    let closing = e.closes.as_ref().filter(|c| c.account == who.account.id);
                     if !send(socket, e.json.as_ref()).await { return; }
-                    if me_removed {
-                        let r = Refusal::new("removed", "A host removed you from this room.");
-                        let _ = send(socket, error_frame(&r, None)).await;
-                        close(socket, 4003, "removed").await;
+                    if let Some(c) = closing {
+                        let _ = send(socket, error_frame(&Refusal::new(c.code, c.message.clone()), None)).await;
+                        close(socket, 4003, if c.code == "removed" { "removed" } else { "not allowed" }).await;
                         return;
                     }
                 }
@@ -323,14 +316,6 @@ async fn run(
                 }
                 Err(RecvError::Closed) => return,
             },
-            _ = recheck.tick() => {
-                // Membership, a place, or the room itself may have gone since the door checked.
-                if let Err(e) = Box::pin(app.room_entry(&who.account, &room.id)).await {
-                    let _ = send(socket, error_frame(&e.into(), None)).await;
-                    close(socket, 4003, "not allowed").await;
-                    return;
-                }
-            }
             _ = closing.tick() => {
                 if app.room_closes_at(room).await.is_some_and(|at| now_ms() >= at) {
                     let _ = send(socket, error_frame(&Refusal::new("closed", "The room has closed. Thank you for coworking!"), None)).await;

@@ -25,10 +25,19 @@ const LOG_PAGE: i64 = 500;
 pub struct Broadcast {
     pub seq: u64,
     pub json: Arc<str>,
-    /// The account a `removed` event removes: its connections close.
-    pub removed: Option<String>,
+    /// Someone whose connections this event closes, and why.
+    pub closes: Option<Closing>,
     /// This node reloaded the room: connections start again from a snapshot.
     pub resync: bool,
+}
+
+/// Connections of one person closed by an event: removed by a host, or no
+/// longer allowed in (the error frame's code and message say which).
+#[derive(Debug)]
+pub struct Closing {
+    pub account: String,
+    pub code: &'static str,
+    pub message: String,
 }
 
 /// A room with people in it on this node.
@@ -109,14 +118,21 @@ impl Room {
                 return true;
             }
             let body = entry.remove();
-            let removed = match Event::read(&body) {
+            let closes = match Event::read(&body) {
                 Some(e) => {
-                    let removed = match &e.change {
-                        Change::Removed { account } => Some(account.clone()),
+                    let closes = match &e.change {
+                        Change::Removed { account } => Some(Closing {
+                            account: account.clone(),
+                            code: "removed",
+                            message: "A host removed you from this room.".into(),
+                        }),
+                        Change::Left { account, dismissed: Some(why) } => {
+                            Some(Closing { account: account.clone(), code: "forbidden", message: why.clone() })
+                        }
                         _ => None,
                     };
                     st.apply(e);
-                    removed
+                    closes
                 }
                 None => {
                     // Only a bug writes this; shown to no one rather than half-applied.
@@ -125,7 +141,7 @@ impl Room {
                     continue;
                 }
             };
-            let _ = self.events.send(Arc::new(Broadcast { seq, json: body, removed, resync: false }));
+            let _ = self.events.send(Arc::new(Broadcast { seq, json: body, closes, resync: false }));
         }
         false
     }
@@ -269,7 +285,7 @@ impl App {
                 let mut inner = room.lock();
                 inner.pending.retain(|s, _| *s > seq);
                 inner.state = Some(state);
-                let _ = room.events.send(Arc::new(Broadcast { seq, json: "".into(), removed: None, resync: true }));
+                let _ = room.events.send(Arc::new(Broadcast { seq, json: "".into(), closes: None, resync: true }));
             }
             Err(e) => tracing::warn!(room = %room.id, error = %e, "could not reload the room"),
         }

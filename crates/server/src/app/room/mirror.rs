@@ -56,6 +56,9 @@ pub enum Change {
     },
     Left {
         account: String,
+        /// Why they were let out, when it was not their choice.
+        #[serde(default)]
+        dismissed: Option<String>,
     },
     Presence {
         person: Person,
@@ -146,7 +149,7 @@ impl State {
                 Some(p) => *p = person,
                 None => self.people.push(person),
             },
-            Change::Left { account } => self.people.retain(|p| p.id != account),
+            Change::Left { account, .. } => self.people.retain(|p| p.id != account),
             Change::Timer { timer, action, undo_until_ms } => {
                 // From when the host skipped (the event's own instant may be a little later).
                 let at_ms = undo_until_ms.map_or(e.at_ms, |u| u - UNDO_SKIP_MS);
