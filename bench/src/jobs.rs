@@ -194,7 +194,7 @@ async fn open_db(backend: &'static str, people: usize) -> Db {
 }
 
 /// Runs `f(i)` for i in 0..n: one writer at a time on SQLite, several on PostgreSQL.
-async fn in_parallel<F, Fut, T>(backend: &str, n: usize, f: F) -> Vec<T>
+pub(crate) async fn in_parallel<F, Fut, T>(backend: &str, n: usize, f: F) -> Vec<T>
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = T> + Send + 'static,
