@@ -292,3 +292,111 @@ async fn an_admin_retries_a_failed_mail_in_chromium() {
     assert!(stdout.contains("the admin retried a dead job"), "{stdout}");
     assert_eq!(store.job_counts().await.unwrap().dead, 0, "retried: no longer dead");
 }
+
+/// nginx in front of two nodes, as in the README (`deploy/nginx-cowork.conf`'s
+/// proxy settings), with two entrances: the first prefers node A, the second
+/// node B, so two browsers land on different nodes; each falls back on the other.
+struct Nginx {
+    child: std::process::Child,
+}
+
+impl Nginx {
+    fn start(dir: &Path, ports: (u16, u16), a: &str, b: &str) -> Nginx {
+        let deploy = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx-cowork.conf")).unwrap();
+        let location = &deploy[deploy.find("    location / {").unwrap()..deploy.rfind('}').unwrap()];
+        let (a, b) = (a.trim_start_matches("http://"), b.trim_start_matches("http://"));
+        let entrance = |port: u16, upstream: &str| {
+            format!("server {{\n    listen 127.0.0.1:{port};\n{}\n}}\n", location.replace("http://cowork", &format!("http://{upstream}")))
+        };
+        let d = dir.display();
+        let conf = format!(
+            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 256; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n fastcgi_temp_path {d}/fastcgi;\n\
+             uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}\n\
+             upstream a_first {{ server {a} max_fails=1 fail_timeout=5s; server {b} backup; }}\n\
+             upstream b_first {{ server {b} max_fails=1 fail_timeout=5s; server {a} backup; }}\n{}{}}}\n",
+            entrance(ports.0, "a_first"),
+            entrance(ports.1, "b_first"),
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let child = Command::new("nginx")
+            .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf"), "-g", "daemon off;"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx is installed (./scripts/test installs it)");
+        Nginx { child }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // TERM, not KILL: the master process then stops its workers too.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_on_two_nodes_behind_nginx_carry_on_when_one_node_is_killed() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let has_nginx = Command::new("nginx").arg("-v").output().is_ok();
+    if !has_nginx {
+        assert!(std::env::var("COWORK_REQUIRE_BROWSER").is_err(), "nginx is missing; run ./scripts/test");
+        eprintln!("SKIPPED: nginx missing (./scripts/test installs it)");
+        return;
+    }
+    let nats = crate::cluster::nats_url();
+    let ports = (crate::room_cluster::free_port(), crate::room_cluster::free_port());
+    let public = format!("http://127.0.0.1:{}", ports.0);
+    // Set up through an in-process node of the same instance.
+    let setup = Server::start_on_with("postgres", |c| {
+        c.nats_url = nats.clone();
+        c.node_name = "setup".into();
+        c.base_url = public.clone();
+    })
+    .await;
+    let db = setup.app().config.database_url.clone();
+    let session = setup.live_session("london@example.org", "two-nodes-room", "builtin:weekly-coworking", -60).await;
+    let tokyo = setup.account("tokyo@example.org").await;
+    setup.app().store.add_member(&session.community_id, &tokyo.id, false, 1).await.unwrap();
+    setup.name_and_zone(&tokyo, "tokyo", "Asia/Tokyo").await;
+    let london = setup.account("london@example.org").await;
+    setup.name_and_zone(&london, "london", "Europe/London").await;
+    let link_a = setup.app().issue_sign_in_link(&email("london@example.org")).await.unwrap();
+    let link_b = setup.app().issue_sign_in_link(&email("tokyo@example.org")).await.unwrap();
+
+    let a = crate::room_cluster::Node::start_with(&db, &nats, "a", &public).await;
+    let b = crate::room_cluster::Node::start_with(&db, &nats, "b", &public).await;
+    let dir = std::env::temp_dir().join(crate::support::unique("cowork-nginx-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _nginx = Nginx::start(&dir, ports, &a.base, &b.base);
+    for port in [ports.0, ports.1] {
+        let mut up = false;
+        for _ in 0..100 {
+            if reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "nginx answers on {port}");
+    }
+    let stdout = run(
+        "cluster.mjs",
+        vec![
+            ("URL_A", public.clone()),
+            ("URL_B", format!("http://127.0.0.1:{}", ports.1)),
+            ("LINK_A", link_a),
+            ("LINK_B", link_b),
+            ("SESSION", session.id.clone()),
+            ("PID_A", a.pid().to_string()),
+        ],
+    )
+    .await;
+    assert!(stdout.contains("two browsers on two nodes carried on after one was killed"));
+    drop(b);
+}

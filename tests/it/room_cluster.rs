@@ -258,19 +258,25 @@ async fn a_room_carries_on_while_nats_is_away_and_catches_up_when_it_is_back() {
 }
 
 /// `cowork serve` as a process of its own: a node that can be killed.
-struct Node {
-    base: String,
+pub struct Node {
+    pub base: String,
     child: std::process::Child,
 }
 
 impl Node {
-    async fn start(database_url: &str, nats: &str, name: &str) -> Node {
+    pub async fn start(database_url: &str, nats: &str, name: &str) -> Node {
+        Node::start_with(database_url, nats, name, "").await
+    }
+
+    /// A node whose public address (base URL) is `base_url` (empty: its own).
+    pub async fn start_with(database_url: &str, nats: &str, name: &str, base_url: &str) -> Node {
         let port = free_port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_cowork"))
             .env("COWORK_DATABASE_URL", database_url)
             .env("COWORK_NATS_URL", nats)
             .env("COWORK_NODE_NAME", name)
             .env("COWORK_BIND", format!("127.0.0.1:{port}"))
+            .env("COWORK_BASE_URL", base_url)
             .env("COWORK_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -285,6 +291,10 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("node {name} did not start");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// kill -9.
