@@ -91,7 +91,7 @@ async fn socket(
     Ok(ws
         .max_message_size(HARD_MAX_FRAME)
         .max_frame_size(HARD_MAX_FRAME)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection(app, Box::new(entry), socket)))
 }
@@ -235,8 +235,12 @@ async fn send_snapshot(socket: &mut WebSocket, snapshot: Snapshot, seq: &mut u64
 /// what it keeps is kept small (the way in and rare work are boxed).
 async fn connection(app: App, entry: Box<Entry>, mut socket: WebSocket) {
     let joined = Box::pin(app.join_room(&entry)).await;
-    // Only who they are is kept for the connection's life, not the session and community.
-    let who: Participant = entry.participant;
+    // Only who they are is kept for the connection's life: the session and
+    // community it was let in with (a code of conduct, a description) go now.
+    let who: Participant = {
+        let entry = *entry;
+        entry.participant
+    };
     let joined = match joined {
         Ok(j) => j,
         Err(e) => {

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::{HashSet, VecDeque};
 
 /// Chat in a snapshot's `history` frames: how much, and in frames of about this size.
-const HISTORY_FRAME_BYTES: usize = 4 * 1024;
+const HISTORY_FRAME_BYTES: usize = 2 * 1024;
 /// How much chat a snapshot carries.
 pub const RECENT_MESSAGES: usize = 200;
 /// Earlier versions of the notes kept, to merge edits made from them.
