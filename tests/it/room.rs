@@ -41,12 +41,15 @@ async fn open_with(base: &str, session: &str, headers: &[(&'static str, String)]
                 return Ok(ws);
             }
             assert_eq!(ws.snapshot["type"], "snapshot", "{}", ws.snapshot);
-            // The chat follows in `history` frames, before any event.
+            // People, goals and chat follow in `history` frames, before any event.
             for _ in 0..ws.snapshot["history"].as_u64().unwrap() {
                 let h = ws.next().await;
                 assert_eq!(h["type"], "history");
-                let messages = ws.snapshot["messages"].as_array_mut().unwrap();
-                messages.extend(h["messages"].as_array().unwrap().iter().cloned());
+                for key in ["people", "goals", "messages"] {
+                    if let Some(items) = h[key].as_array() {
+                        ws.snapshot[key].as_array_mut().unwrap().extend(items.iter().cloned());
+                    }
+                }
             }
             Ok(ws)
         }

@@ -267,9 +267,11 @@ function start() {
       return;
     }
     if (m.type === 'history') {
-      // The chat of the snapshot, oldest first, before any event.
-      if (state) state.messages.push(...m.messages);
-      renderChat();
+      // The rest of the snapshot (people, goals, chat, oldest first), before any event.
+      if (state) {
+        for (const key of ['people', 'goals', 'messages']) if (m[key]) state[key].push(...m[key]);
+      }
+      renderAll();
       return;
     }
     if (m.type === 'pong') return onPong(m);

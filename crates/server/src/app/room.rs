@@ -26,6 +26,8 @@ const MAX_OPEN_TABLES: usize = 30;
 const MAX_TABLES: usize = 100;
 /// Tabs one person may have open in a room, on all nodes together.
 const MAX_CONNECTIONS_PER_PERSON: usize = 5;
+/// Between two people's checks of their right to be in a room (19,900 people: 3 minutes).
+const RIGHTS_PACE: std::time::Duration = std::time::Duration::from_millis(10);
 /// The room closes at the latest this long after its scheduled end, paused timer or not.
 const LONGEST_OVERRUN_MS: i64 = 4 * 3600 * 1000;
 
@@ -350,6 +352,9 @@ impl App {
     pub async fn check_room_rights(&self) -> AppResult<usize> {
         let mut dismissed = 0;
         for (session_id, account_id) in self.store.people_in_rooms().await? {
+            // Paced, so that thousands of people in rooms are checked over a
+            // few minutes rather than in one burst beside their chat.
+            tokio::time::sleep(RIGHTS_PACE).await;
             let account = match self.store.account(&account_id).await {
                 Ok(a) => a,
                 Err(StoreError::NotFound) => continue,

@@ -91,7 +91,7 @@ async fn socket(
     Ok(ws
         .max_message_size(HARD_MAX_FRAME)
         .max_frame_size(HARD_MAX_FRAME)
-        .read_buffer_size(2 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection(app, Box::new(entry), socket)))
 }

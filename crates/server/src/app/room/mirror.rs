@@ -215,26 +215,17 @@ impl State {
         closes_at(&self.session, &self.timer, now_ms)
     }
 
-    /// The snapshot frame, then the chat in `history` frames of a few KB each:
-    /// a connection's write buffer keeps the size of the largest frame it sent,
-    /// so no frame is made larger than it has to be.
+    /// The snapshot frame, then its people, goals and chat in `history`
+    /// frames of a few KB each: a connection's write buffer keeps the size of
+    /// the largest frame it sent, so no frame is made larger than it has to be.
     pub fn snapshot(&self, who: &Participant, feedback: Option<MyFeedback>, now_ms: i64) -> Snapshot {
         let mut frames = Vec::new();
-        let mut chunk: Vec<String> = Vec::new();
-        let mut size = 0;
-        for m in &self.messages {
-            let one = serde_json::to_string(&message_view(m)).unwrap_or_default();
-            size += one.len();
-            chunk.push(one);
-            if size >= HISTORY_FRAME_BYTES {
-                frames.push(format!(r#"{{"type":"history","messages":[{}]}}"#, chunk.join(",")));
-                chunk.clear();
-                size = 0;
-            }
-        }
-        if !chunk.is_empty() {
-            frames.push(format!(r#"{{"type":"history","messages":[{}]}}"#, chunk.join(",")));
-        }
+        let people = self.people.iter().map(|p| serde_json::to_string(p).unwrap_or_default());
+        history_frames("people", people, &mut frames);
+        let goals = self.goals.iter().map(|g| serde_json::to_string(g).unwrap_or_default());
+        history_frames("goals", goals, &mut frames);
+        let messages = self.messages.iter().map(|m| serde_json::to_string(&message_view(m)).unwrap_or_default());
+        history_frames("messages", messages, &mut frames);
         frames.insert(0, self.snapshot_frame(who, feedback, frames.len(), now_ms));
         Snapshot { seq: self.seq, frames }
     }
@@ -254,8 +245,8 @@ impl State {
             },
             "phases": self.phases(),
             "timer": self.timer,
-            "people": self.people,
-            "goals": self.goals,
+            "people": [],
+            "goals": [],
             "messages": [],
             "history": history,
             "tables": self.tables,
@@ -264,6 +255,27 @@ impl State {
         })
         .to_string()
     }
+}
+
+/// `{"type":"history","<field>":[…]}` frames of about `HISTORY_FRAME_BYTES`, from items as JSON.
+fn history_frames(field: &str, items: impl Iterator<Item = String>, frames: &mut Vec<String>) {
+    let mut chunk: Vec<String> = Vec::new();
+    let mut size = 0;
+    let flush = |chunk: &mut Vec<String>, frames: &mut Vec<String>| {
+        if !chunk.is_empty() {
+            frames.push(format!(r#"{{"type":"history","{field}":[{}]}}"#, chunk.join(",")));
+            chunk.clear();
+        }
+    };
+    for one in items {
+        size += one.len();
+        chunk.push(one);
+        if size >= HISTORY_FRAME_BYTES {
+            flush(&mut chunk, frames);
+            size = 0;
+        }
+    }
+    flush(&mut chunk, frames);
 }
 
 /// A room as it is at `seq`: the `snapshot` frame and the `history` frames after it.
