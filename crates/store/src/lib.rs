@@ -19,6 +19,7 @@ mod reminders;
 mod reports;
 mod room;
 mod room_log;
+mod room_nodes;
 mod rsvps;
 mod schedule;
 mod sessions;

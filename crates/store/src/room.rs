@@ -8,6 +8,7 @@
 use crate::{col, flag, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
+use sqlx::Executor;
 
 /// The row of a room: its timer (JSON, read by the server) and notes.
 #[derive(Debug, Clone)]
@@ -115,7 +116,83 @@ pub struct GoalHistory {
     pub goals: Vec<Goal>,
 }
 
+/// A room as the log has it at `seq`, read in one consistent snapshot.
+#[derive(Debug, Clone)]
+pub struct RoomLoad {
+    pub seq: u64,
+    pub timer: String,
+    pub notes: String,
+    pub notes_version: i64,
+    pub notes_by: String,
+    pub notes_at: i64,
+    pub goals: Vec<Goal>,
+    pub messages: Vec<Message>,
+    pub tables: Vec<Table>,
+    /// People here now (JSON, as logged), in the order they came.
+    pub people: Vec<String>,
+    pub removed: Vec<String>,
+}
+
 impl Store {
+    /// Everything a node needs to show a room, as of one `seq`: read in one
+    /// snapshot, so that the events after it are exactly those with a higher `seq`.
+    pub async fn load_room(&self, session_id: &str, messages: i64) -> Result<RoomLoad> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
+        }
+        let r = sqlx::query("SELECT seq, timer, notes, notes_version, notes_by, notes_at FROM room_state WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let goals = sqlx::query(
+            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
+             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 ORDER BY g.created_at, g.id",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut recent = sqlx::query(
+            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.deleted_by IS NULL \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
+        )
+        .bind(session_id)
+        .bind(messages)
+        .fetch_all(&mut *tx)
+        .await?;
+        recent.reverse();
+        let tables = sqlx::query(
+            "SELECT t.id, t.topic, t.video_url, t.proposed_by, a.display_name, t.closed, t.until_phase FROM room_tables t \
+             JOIN accounts a ON a.id = t.proposed_by WHERE t.session_id = $1 ORDER BY t.created_at, t.id",
+        )
+        .bind(session_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let people = sqlx::query("SELECT person FROM room_people WHERE session_id = $1 ORDER BY joined_seq, account_id")
+            .bind(session_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let removed =
+            sqlx::query("SELECT account_id FROM room_removals WHERE session_id = $1").bind(session_id).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let strings = |rows: &[AnyRow], name: &str| rows.iter().map(|r| col::<String>(r, name)).collect::<Result<Vec<_>>>();
+        Ok(RoomLoad {
+            seq: col::<i64>(&r, "seq")? as u64,
+            timer: col(&r, "timer")?,
+            notes: col(&r, "notes")?,
+            notes_version: col(&r, "notes_version")?,
+            notes_by: col(&r, "notes_by")?,
+            notes_at: col(&r, "notes_at")?,
+            goals: goals.iter().map(crate::room::goal).collect::<Result<_>>()?,
+            messages: recent.iter().map(crate::room::message).collect::<Result<_>>()?,
+            tables: tables.iter().map(crate::room::table).collect::<Result<_>>()?,
+            people: strings(&people, "person")?,
+            removed: strings(&removed, "account_id")?,
+        })
+    }
+
     /// The room's row, made from `timer` and `notes` the first time it is asked for.
     pub async fn open_room(&self, session_id: &str, timer: &str, notes: &str, now_ms: i64) -> Result<RoomRecord> {
         sqlx::query(

@@ -9,9 +9,8 @@
 //! of its batch carry on; a database error redoes each write of the batch
 //! alone, so one bad write never fails another's.
 
-use crate::{col, Goal, Message, Result, Store, StoreError, Table};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Transaction};
+use crate::{col, Result, Store, StoreError};
+use sqlx::{Any, Transaction};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -132,23 +131,6 @@ pub struct Logged {
     pub session_id: Arc<str>,
     pub seq: u64,
     pub body: Arc<str>,
-}
-
-/// A room as the log has it at `seq`, read in one consistent snapshot.
-#[derive(Debug, Clone)]
-pub struct RoomLoad {
-    pub seq: u64,
-    pub timer: String,
-    pub notes: String,
-    pub notes_version: i64,
-    pub notes_by: String,
-    pub notes_at: i64,
-    pub goals: Vec<Goal>,
-    pub messages: Vec<Message>,
-    pub tables: Vec<Table>,
-    /// People here now (JSON, as logged), in the order they came.
-    pub people: Vec<String>,
-    pub removed: Vec<String>,
 }
 
 /// The room's `seq` and the instant of its next event; `{"type":…}` becomes `{"seq":…,"at_ms":…,"type":…}`.
@@ -415,7 +397,7 @@ async fn connections(tx: &mut Transaction<'static, Any>, sid: &str, account: &st
 }
 
 /// One write inside a transaction: its steps, each step's event when it took effect.
-async fn write_one(tx: &mut Transaction<'static, Any>, w: &RoomWrite) -> Result<Vec<Logged>> {
+pub(crate) async fn write_one(tx: &mut Transaction<'static, Any>, w: &RoomWrite) -> Result<Vec<Logged>> {
     let mut logged = Vec::new();
     for step in &w.steps {
         if apply(tx, &w.session_id, &step.op).await? {
@@ -627,118 +609,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Everything a node needs to show a room, as of one `seq`: read in one
-    /// snapshot, so that the events after it are exactly those with a higher `seq`.
-    pub async fn load_room(&self, session_id: &str, messages: i64) -> Result<RoomLoad> {
-        let mut tx = self.pool.begin().await?;
-        if self.backend == crate::Backend::Postgres {
-            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
-        }
-        let r = sqlx::query("SELECT seq, timer, notes, notes_version, notes_by, notes_at FROM room_state WHERE session_id = $1")
-            .bind(session_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let goals = sqlx::query(
-            "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at FROM room_goals g \
-             JOIN accounts a ON a.id = g.account_id WHERE g.session_id = $1 ORDER BY g.created_at, g.id",
-        )
-        .bind(session_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut recent = sqlx::query(
-            "SELECT m.id, m.account_id, a.display_name, m.table_id, m.text, m.created_at FROM room_messages m \
-             JOIN accounts a ON a.id = m.account_id WHERE m.session_id = $1 AND m.deleted_by IS NULL \
-             ORDER BY m.created_at DESC, m.id DESC LIMIT $2",
-        )
-        .bind(session_id)
-        .bind(messages)
-        .fetch_all(&mut *tx)
-        .await?;
-        recent.reverse();
-        let tables = sqlx::query(
-            "SELECT t.id, t.topic, t.video_url, t.proposed_by, a.display_name, t.closed, t.until_phase FROM room_tables t \
-             JOIN accounts a ON a.id = t.proposed_by WHERE t.session_id = $1 ORDER BY t.created_at, t.id",
-        )
-        .bind(session_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let people = sqlx::query("SELECT person FROM room_people WHERE session_id = $1 ORDER BY joined_seq, account_id")
-            .bind(session_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let removed =
-            sqlx::query("SELECT account_id FROM room_removals WHERE session_id = $1").bind(session_id).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let strings = |rows: &[AnyRow], name: &str| rows.iter().map(|r| col::<String>(r, name)).collect::<Result<Vec<_>>>();
-        Ok(RoomLoad {
-            seq: col::<i64>(&r, "seq")? as u64,
-            timer: col(&r, "timer")?,
-            notes: col(&r, "notes")?,
-            notes_version: col(&r, "notes_version")?,
-            notes_by: col(&r, "notes_by")?,
-            notes_at: col(&r, "notes_at")?,
-            goals: goals.iter().map(crate::room::goal).collect::<Result<_>>()?,
-            messages: recent.iter().map(crate::room::message).collect::<Result<_>>()?,
-            tables: tables.iter().map(crate::room::table).collect::<Result<_>>()?,
-            people: strings(&people, "person")?,
-            removed: strings(&removed, "account_id")?,
-        })
-    }
-
-    /// Everyone in a live room now, on any node: (session, account).
-    pub async fn people_in_rooms(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT session_id, account_id FROM room_people ORDER BY session_id").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((col(r, "session_id")?, col(r, "account_id")?))).collect()
-    }
-
-    // ---- nodes
-
-    /// This node process is alive. False when its row was missing: first
-    /// beat, or other nodes took it for dead and its people out of their rooms.
-    pub async fn node_heartbeat(&self, node: &str, now_ms: i64) -> Result<bool> {
-        let r = sqlx::query("UPDATE room_nodes SET seen_at = $2 WHERE node = $1").bind(node).bind(now_ms).execute(&self.pool).await?;
-        if r.rows_affected() > 0 {
-            return Ok(true);
-        }
-        sqlx::query("INSERT INTO room_nodes (node, seen_at) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET seen_at = $2")
-            .bind(node)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(false)
-    }
-
-    /// Node processes not heard from since `before_ms`.
-    pub async fn silent_nodes(&self, before_ms: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT node FROM room_nodes WHERE seen_at < $1").bind(before_ms).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| col(r, "node")).collect()
-    }
-
-    /// Takes a silent node's connections out of their rooms: the people it
-    /// alone held leave, each with the event `left(account)` makes. Once,
-    /// whichever node does it first.
-    pub async fn forget_node(&self, node: &str, now_ms: i64, left: impl Fn(&str) -> String) -> Result<Vec<Logged>> {
-        let mut tx = self.begin().await?;
-        let gone = sqlx::query("DELETE FROM room_connections WHERE node = $1 RETURNING session_id, account_id")
-            .bind(node)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut gone: Vec<(String, String)> =
-            gone.iter().map(|r| Ok((col(r, "session_id")?, col(r, "account_id")?))).collect::<Result<_>>()?;
-        gone.sort();
-        gone.dedup();
-        let mut logged = Vec::new();
-        for (sid, account) in gone {
-            let step = Step { op: RoomOp::Disconnect { account: account.clone(), node: node.to_string() }, event: Some(left(&account)) };
-            let w = RoomWrite { session_id: sid, steps: vec![step], now_ms };
-            logged.extend(write_one(&mut tx, &w).await?);
-        }
-        sqlx::query("DELETE FROM room_nodes WHERE node = $1").bind(node).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(logged)
     }
 
     /// Drops logged events older than `before_ms`: nodes only read back recent ones.
