@@ -282,11 +282,12 @@ impl Node {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Held from here, so that it is killed however the test ends.
+        let node = Node { base: format!("http://127.0.0.1:{port}"), child };
         let http = reqwest::Client::new();
         for _ in 0..200 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Node { base, child };
+            if http.get(format!("{}/healthz", node.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return node;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

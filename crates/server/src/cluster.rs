@@ -227,4 +227,23 @@ mod tests {
             assert_eq!(c.read(bad), None);
         }
     }
+
+    #[test]
+    fn room_events_from_nats_are_read_like_client_frames() {
+        let c = Cluster::new("a".into());
+        let event = |seq: u64, body: &str| serde_json::json!({"room": "r1", "seq": seq, "body": body});
+        let chat = r#"{"seq":7,"at_ms":1,"type":"goal_removed","id":"g1"}"#;
+        let ok = serde_json::json!({"from": "other", "events": [event(7, chat)]}).to_string();
+        let read = c.read_room(ok.as_bytes());
+        assert_eq!(read.len(), 1);
+        assert_eq!((&*read[0].session_id, read[0].seq), ("r1", 7));
+        // This node's own, a seq that does not match its body, an unknown event, junk: dropped.
+        let own = serde_json::json!({"from": c.process, "events": [event(7, chat)]}).to_string();
+        let wrong_seq = serde_json::json!({"from": "other", "events": [event(8, chat)]}).to_string();
+        let unknown = serde_json::json!({"from": "other", "events": [event(1, r#"{"seq":1,"at_ms":1,"type":"drop_tables"}"#)]}).to_string();
+        let long_room = serde_json::json!({"from": "other", "events": [{"room": "r".repeat(65), "seq": 7, "body": chat}]}).to_string();
+        for bad in [own.as_str(), &wrong_seq, &unknown, &long_room, "not json", r#"{"from":"x","events":[],"extra":1}"#] {
+            assert!(c.read_room(bad.as_bytes()).is_empty(), "{bad}");
+        }
+    }
 }
