@@ -8,7 +8,7 @@
 
 use super::{now, App, AppError, AppResult};
 use crate::app::communities::CommunityView;
-use cowork_core::permissions::{room_rights, RoomRights};
+use cowork_core::permissions::{room_rights, Action, RoomRights};
 use cowork_core::room::presence;
 use cowork_core::room::timer::Timer;
 use cowork_core::rsvp::RsvpStatus;
@@ -96,6 +96,14 @@ impl Entry {
     }
 }
 
+/// A room's door: what is checked once for everyone coming in.
+struct Door {
+    session: Session,
+    community: cowork_store::Community,
+    /// The series' hosts (account ids).
+    hosts: Vec<String>,
+}
+
 /// Someone in the room, as everyone there sees them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Person {
@@ -158,23 +166,35 @@ fn closes_at(session: &Session, timer: &Timer, now_ms: i64) -> i64 {
 }
 
 impl App {
-    /// Whether `me` may come into the room of session `id`, and when it is open.
-    pub async fn room_entry(&self, me: &Account, id: &str) -> AppResult<Entry> {
+    /// What the door of a room checks that is the same for everyone.
+    async fn room_door(&self, id: &str) -> AppResult<Door> {
         // Lighter than the session page's view: a room fills with hundreds at once.
         let session = self.store.session(id).await?;
         if session.cancelled {
             return Err(AppError::Gone("This session was cancelled.".into()));
         }
-        let community = self.community(Some(me), &session.community_slug).await?;
+        let community = self.store.community(&session.community_slug).await?;
+        let hosts = self.store.series_hosts(&session.series_id).await?.into_iter().map(|(a, _)| a).collect();
+        Ok(Door { session, community, hosts })
+    }
+
+    /// Whether `me` may come in at `door`: a member, with a place where places
+    /// are limited, not removed; and with which rights.
+    async fn admit(&self, door: &Door, me: &Account) -> AppResult<(CommunityView, RoomRights)> {
+        let standing = self.store.standing(&door.community.id, &me.id).await?;
+        let community = CommunityView { community: door.community.clone(), standing };
+        if !community.may(Action::View) {
+            return Err(AppError::NotFound);
+        }
         if community.role().is_none() {
             return Err(AppError::Forbidden("The room is for members of the community: join it first.".into()));
         }
-        let series_host = self.store.series_hosts(&session.series_id).await?.iter().any(|(a, _)| *a == me.id);
-        let contact = self.store.is_conduct_contact(&community.community.id, &me.id).await?;
-        let RoomRights { host, moderator } = room_rights(community.standing, series_host, contact);
-        if session.content.capacity > 0 && !host {
+        let contact = self.store.is_conduct_contact(&door.community.id, &me.id).await?;
+        let rights = room_rights(community.standing, door.hosts.contains(&me.id), contact);
+        let id = &door.session.id;
+        if door.session.content.capacity > 0 && !rights.host {
             let going = self.store.rsvp_status(id, &me.id).await?.is_some_and(|r| r.status == RsvpStatus::Going);
-            if !cowork_core::rsvp::may_enter_room(true, true, going, host) {
+            if !cowork_core::rsvp::may_enter_room(true, true, going, rights.host) {
                 return Err(AppError::Forbidden(
                     "This session has a limited number of places: the room is for the people going. Say you're going on the session's page."
                         .into(),
@@ -184,6 +204,14 @@ impl App {
         if self.store.removed_from_room(id, &me.id).await? {
             return Err(AppError::Forbidden("A host removed you from this room, so you can't come back into it.".into()));
         }
+        Ok((community, rights))
+    }
+
+    /// Whether `me` may come into the room of session `id`, and when it is open.
+    pub async fn room_entry(&self, me: &Account, id: &str) -> AppResult<Entry> {
+        let door = self.room_door(id).await?;
+        let (community, RoomRights { host, moderator }) = self.admit(&door, me).await?;
+        let session = door.session;
         let opens_at_ms = session.starts_at * 1000 - i64::from(self.config.room_opens_minutes) * 60_000;
         let timer = match self.store.room_record(id).await? {
             Some(r) => serde_json::from_str::<Timer>(&r.timer).ok(),
@@ -351,20 +379,37 @@ impl App {
     /// job queue; returns how many were let out.
     pub async fn check_room_rights(&self) -> AppResult<usize> {
         let mut dismissed = 0;
+        // (session, its door as it stands now: None when nobody may be there)
+        let mut door: Option<(String, Result<Door, String>)> = None;
         for (session_id, account_id) in self.store.people_in_rooms().await? {
             // Paced, so that thousands of people in rooms are checked over a
             // few minutes rather than in one burst beside their chat.
             tokio::time::sleep(RIGHTS_PACE).await;
-            let account = match self.store.account(&account_id).await {
-                Ok(a) => a,
-                Err(StoreError::NotFound) => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let why = match self.room_entry(&account, &session_id).await {
-                Ok(_) => continue,
-                Err(AppError::Forbidden(m) | AppError::Gone(m)) => m,
-                Err(AppError::NotFound) => "This room is no longer open to you.".into(),
-                Err(e) => return Err(e),
+            if door.as_ref().is_none_or(|(id, _)| *id != session_id) {
+                let d = match self.room_door(&session_id).await {
+                    Ok(d) => Ok(d),
+                    Err(AppError::Gone(m) | AppError::Forbidden(m)) => Err(m),
+                    Err(AppError::NotFound) => Err("This room is no longer open.".into()),
+                    Err(e) => return Err(e),
+                };
+                door = Some((session_id.clone(), d));
+            }
+            let Some((_, d)) = &door else { continue };
+            let why = match d {
+                Err(m) => m.clone(),
+                Ok(d) => {
+                    let account = match self.store.account(&account_id).await {
+                        Ok(a) => a,
+                        Err(StoreError::NotFound) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    match self.admit(d, &account).await {
+                        Ok(_) => continue,
+                        Err(AppError::Forbidden(m) | AppError::Gone(m)) => m,
+                        Err(AppError::NotFound) => "This room is no longer open to you.".into(),
+                        Err(e) => return Err(e),
+                    }
+                }
             };
             let event = serde_json::json!({ "type": "left", "account": account_id, "dismissed": why });
             let step = Step { op: RoomOp::Dismiss { account: account_id }, event: Some(event.to_string()) };
