@@ -6,6 +6,7 @@ pub mod format;
 pub mod input;
 pub mod notifications;
 pub mod permissions;
+pub mod places;
 pub mod recurrence;
 pub mod room;
 pub mod rsvp;

@@ -42,6 +42,8 @@ struct Entry {
 struct Data {
     /// Legacy name, lowercase → canonical name.
     links: HashMap<String, &'static str>,
+    /// ISO 3166 code → country name.
+    countries: HashMap<&'static str, &'static str>,
     entries: Vec<Entry>,
 }
 
@@ -94,7 +96,7 @@ fn data() -> &'static Data {
                 Some(Entry { name, tz, cities, names, countries, country_words, comment_words: words(comment), prominent })
             })
             .collect();
-        Data { links, entries }
+        Data { links, countries, entries }
     })
 }
 
@@ -106,6 +108,12 @@ fn words(s: &str) -> String {
 /// True when some word of `text` starts with `q` (itself one or more words).
 fn word_prefix(text: &str, q: &str) -> bool {
     text.starts_with(q) || text.match_indices(' ').any(|(i, _)| text[i + 1..].starts_with(q))
+}
+
+/// The country of an ISO 3166 code ("NZ", any case), as the zone database names it.
+pub fn country(code: &str) -> Option<(&'static str, &'static str)> {
+    let upper = code.trim().to_ascii_uppercase();
+    data().countries.get_key_value(upper.as_str()).map(|(c, n)| (*c, *n))
 }
 
 /// The canonical name of a legacy zone name ("Asia/Calcutta" → "Asia/Kolkata"), any case.
