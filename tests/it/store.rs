@@ -552,3 +552,46 @@ on_both!(room_writes_in_one_batch_are_numbered_per_room_and_a_bad_one_fails_alon
     assert_eq!(results[2].as_ref().unwrap()[0].seq, 3);
     assert_eq!(s.room_seqs(&rooms).await.unwrap().iter().map(|(_, q)| *q).max(), Some(3), "no seq was used up by the failed one");
 });
+
+on_both!(places_keep_their_kind_position_and_hours_typed, |s: Store| async move {
+    use cowork_core::places::{Access, Amenity, Coordinates, PlaceInput, PlaceKind};
+    use cowork_store::PlaceOwner;
+    let (a, c) = club(&s).await;
+    let mut input = PlaceInput {
+        name: "Elm Road".into(),
+        kind: "home".into(),
+        address: "14 Elm Road".into(),
+        area: "Jericho".into(),
+        city: "Oxford".into(),
+        country: "GB".into(),
+        lat: "51.754321".into(),
+        lon: "-1.257912".into(),
+        time_zone: "Europe/London".into(),
+        access: vec!["toilets".into()],
+        amenities: vec!["wifi".into(), "coffee".into()],
+        seats: "6".into(),
+        ..Default::default()
+    };
+    let home = s.create_place(&PlaceOwner::Community(c.id.clone()), &input.parse(0).unwrap(), 10).await.unwrap();
+    assert_eq!((home.kind, home.country, home.seats), (PlaceKind::Home, "GB", 6));
+    assert_eq!(home.coordinates, Some(Coordinates { lat: 51.754321, lon: -1.257912 }), "to the millionth of a degree");
+    assert_eq!((home.access.as_slice(), home.amenities.as_slice()), (&[Access::Toilets][..], &[Amenity::Wifi, Amenity::Coffee][..]));
+
+    // A space operator's coworking space, with its opening hours.
+    input.name = "Nomads".into();
+    input.kind = "coworking_space".into();
+    input.lat = String::new();
+    input.lon = String::new();
+    input.opening_hours = std::array::from_fn(|d| if d < 5 { "08:30-18:00".into() } else { String::new() });
+    let space = s.create_place(&PlaceOwner::Account(a.id.clone()), &input.parse(0).unwrap(), 11).await.unwrap();
+    assert_eq!(space.coordinates, None);
+    assert!(space.opening_hours.is_open(4, 9 * 60) && !space.opening_hours.is_open(5, 9 * 60));
+    assert_eq!(s.places_of(&PlaceOwner::Account(a.id.clone())).await.unwrap(), [space.clone()]);
+    assert_eq!(s.places_of(&PlaceOwner::Community(c.id.clone())).await.unwrap(), [home.clone()]);
+
+    // Changed in place; an unknown one is not found.
+    input.seats = "12".into();
+    let changed = s.update_place(&space.id, &input.parse(0).unwrap(), 12).await.unwrap();
+    assert_eq!((changed.seats, changed.owner.clone(), changed.updated_at), (12, PlaceOwner::Account(a.id.clone()), 12));
+    assert!(matches!(s.update_place("nope", &input.parse(0).unwrap(), 13).await, Err(StoreError::NotFound)));
+});

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_webhooks.sql")),
     (8, include_str!("../migrations/0008_digests.sql")),
     (9, include_str!("../migrations/0009_room_log.sql")),
+    (10, include_str!("../migrations/0010_places.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {
