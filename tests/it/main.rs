@@ -20,6 +20,7 @@ mod nul_bytes;
 mod openapi;
 mod outage;
 mod pages;
+mod places;
 mod push;
 mod reminders;
 mod room;

@@ -586,8 +586,8 @@ on_both!(places_keep_their_kind_position_and_hours_typed, |s: Store| async move 
     let space = s.create_place(&PlaceOwner::Account(a.id.clone()), &input.parse(0).unwrap(), 11).await.unwrap();
     assert_eq!(space.coordinates, None);
     assert!(space.opening_hours.is_open(4, 9 * 60) && !space.opening_hours.is_open(5, 9 * 60));
-    assert_eq!(s.places_of(&PlaceOwner::Account(a.id.clone())).await.unwrap(), [space.clone()]);
-    assert_eq!(s.places_of(&PlaceOwner::Community(c.id.clone())).await.unwrap(), [home.clone()]);
+    assert_eq!(s.places_of(&PlaceOwner::Account(a.id.clone())).await.unwrap(), std::slice::from_ref(&space));
+    assert_eq!(s.places_of(&PlaceOwner::Community(c.id.clone())).await.unwrap(), std::slice::from_ref(&home));
 
     // Changed in place; an unknown one is not found.
     input.seats = "12".into();

@@ -39,9 +39,11 @@ pub fn routes() -> Router<App> {
         .route("/communities/{slug}/invites/{id}", axum::routing::delete(revoke_invite))
         .merge(schedule::routes())
         .merge(webhooks::routes())
+        .merge(places::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
+mod places;
 mod schedule;
 mod webhooks;
 

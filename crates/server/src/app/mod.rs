@@ -15,6 +15,7 @@ pub mod mail;
 mod notices;
 pub mod notification_choices;
 pub mod organizer_messages;
+pub mod places;
 pub mod push;
 mod reminders;
 pub mod room;
