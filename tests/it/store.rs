@@ -573,9 +573,12 @@ on_both!(places_keep_their_kind_position_and_hours_typed, |s: Store| async move 
         ..Default::default()
     };
     let home = s.create_place(&PlaceOwner::Community(c.id.clone()), &input.parse(0).unwrap(), 10).await.unwrap();
-    assert_eq!((home.kind, home.country, home.seats), (PlaceKind::Home, "GB", 6));
-    assert_eq!(home.coordinates, Some(Coordinates { lat: 51.754321, lon: -1.257912 }), "to the millionth of a degree");
-    assert_eq!((home.access.as_slice(), home.amenities.as_slice()), (&[Access::Toilets][..], &[Amenity::Wifi, Amenity::Coffee][..]));
+    assert_eq!((home.details.kind, home.details.country, home.details.seats), (PlaceKind::Home, "GB", 6));
+    assert_eq!(home.details.coordinates, Some(Coordinates { lat: 51.754321, lon: -1.257912 }), "to the millionth of a degree");
+    assert_eq!(
+        (home.details.access.as_slice(), home.details.amenities.as_slice()),
+        (&[Access::Toilets][..], &[Amenity::Wifi, Amenity::Coffee][..])
+    );
 
     // A space operator's coworking space, with its opening hours.
     input.name = "Nomads".into();
@@ -584,14 +587,14 @@ on_both!(places_keep_their_kind_position_and_hours_typed, |s: Store| async move 
     input.lon = String::new();
     input.opening_hours = std::array::from_fn(|d| if d < 5 { "08:30-18:00".into() } else { String::new() });
     let space = s.create_place(&PlaceOwner::Account(a.id.clone()), &input.parse(0).unwrap(), 11).await.unwrap();
-    assert_eq!(space.coordinates, None);
-    assert!(space.opening_hours.is_open(4, 9 * 60) && !space.opening_hours.is_open(5, 9 * 60));
+    assert_eq!(space.details.coordinates, None);
+    assert!(space.details.opening_hours.is_open(4, 9 * 60) && !space.details.opening_hours.is_open(5, 9 * 60));
     assert_eq!(s.places_of(&PlaceOwner::Account(a.id.clone())).await.unwrap(), std::slice::from_ref(&space));
     assert_eq!(s.places_of(&PlaceOwner::Community(c.id.clone())).await.unwrap(), std::slice::from_ref(&home));
 
     // Changed in place; an unknown one is not found.
     input.seats = "12".into();
     let changed = s.update_place(&space.id, &input.parse(0).unwrap(), 12).await.unwrap();
-    assert_eq!((changed.seats, changed.owner.clone(), changed.updated_at), (12, PlaceOwner::Account(a.id.clone()), 12));
+    assert_eq!((changed.details.seats, changed.owner.clone(), changed.updated_at), (12, PlaceOwner::Account(a.id.clone()), 12));
     assert!(matches!(s.update_place("nope", &input.parse(0).unwrap(), 13).await, Err(StoreError::NotFound)));
 });

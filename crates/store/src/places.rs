@@ -3,8 +3,10 @@
 //! address is core's rule (`places::whereabouts`), applied by the server.
 
 use crate::{col, new_id, Result, Store, StoreError};
-use cowork_core::places::{Access, Amenity, Coordinates, OpeningHours, PlaceDraft, PlaceKind};
-use sqlx::any::AnyRow;
+use cowork_core::places::{Access, Amenity, Coordinates, PlaceDraft, PlaceKind};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::Any;
 
 /// Whose a place is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,24 +17,12 @@ pub enum PlaceOwner {
     Account(String),
 }
 
+/// A stored place: what its form said (as core reads it), whose it is, and when it last changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
     pub id: String,
     pub owner: PlaceOwner,
-    pub name: String,
-    pub kind: PlaceKind,
-    pub address: String,
-    pub area: String,
-    pub city: String,
-    pub country: &'static str,
-    pub coordinates: Option<Coordinates>,
-    pub time_zone: String,
-    pub access: Vec<Access>,
-    pub amenities: Vec<Amenity>,
-    pub access_notes: String,
-    pub seats: u32,
-    pub house_rules: String,
-    pub opening_hours: OpeningHours,
+    pub details: PlaceDraft,
     pub updated_at: i64,
 }
 
@@ -72,39 +62,29 @@ fn place(r: &AnyRow) -> Result<Place> {
     Ok(Place {
         id: col(r, "id")?,
         owner,
-        name: col(r, "name")?,
-        kind: PlaceKind::parse(&kind).ok_or_else(|| unreadable("kind"))?,
-        address: col(r, "address")?,
-        area: col(r, "area")?,
-        city: col(r, "city")?,
-        country: cowork_core::zones::country(&country).map(|(c, _)| c).ok_or_else(|| unreadable("country"))?,
-        coordinates,
-        time_zone: col(r, "time_zone")?,
-        access: names(&Access::ALL, Access::as_str, &col::<String>(r, "access")?),
-        amenities: names(&Amenity::ALL, Amenity::as_str, &col::<String>(r, "amenities")?),
-        access_notes: col(r, "access_notes")?,
-        seats: u32::try_from(col::<i64>(r, "seats")?).map_err(|_| unreadable("seats"))?,
-        house_rules: col(r, "house_rules")?,
-        opening_hours: serde_json::from_str(&col::<String>(r, "opening_hours")?).map_err(|_| unreadable("opening hours"))?,
+        details: PlaceDraft {
+            name: col(r, "name")?,
+            kind: PlaceKind::parse(&kind).ok_or_else(|| unreadable("kind"))?,
+            address: col(r, "address")?,
+            area: col(r, "area")?,
+            city: col(r, "city")?,
+            country: cowork_core::zones::country(&country).map(|(c, _)| c).ok_or_else(|| unreadable("country"))?,
+            coordinates,
+            time_zone: col(r, "time_zone")?,
+            access: names(&Access::ALL, Access::as_str, &col::<String>(r, "access")?),
+            amenities: names(&Amenity::ALL, Amenity::as_str, &col::<String>(r, "amenities")?),
+            access_notes: col(r, "access_notes")?,
+            seats: u32::try_from(col::<i64>(r, "seats")?).map_err(|_| unreadable("seats"))?,
+            house_rules: col(r, "house_rules")?,
+            opening_hours: serde_json::from_str(&col::<String>(r, "opening_hours")?).map_err(|_| unreadable("opening hours"))?,
+        },
         updated_at: col(r, "updated_at")?,
     })
 }
 
-impl Store {
-    /// Adds a place for a community or a space operator.
-    pub async fn create_place(&self, owner: &PlaceOwner, d: &PlaceDraft, now: i64) -> Result<Place> {
-        let id = new_id();
-        let (community, account) = match owner {
-            PlaceOwner::Community(c) => (Some(c.as_str()), None),
-            PlaceOwner::Account(a) => (None, Some(a.as_str())),
-        };
-        sqlx::query(&format!(
-            "INSERT INTO places ({COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)"
-        ))
-        .bind(&id)
-        .bind(community)
-        .bind(account)
-        .bind(&d.name)
+/// Binds a place's fields as `$2` … `$17` (after its id), in the order of `DETAILS`.
+fn bind_details<'q>(q: Query<'q, Any, AnyArguments<'q>>, d: &'q PlaceDraft) -> Query<'q, Any, AnyArguments<'q>> {
+    q.bind(&d.name)
         .bind(d.kind.as_str())
         .bind(&d.address)
         .bind(&d.area)
@@ -119,9 +99,42 @@ impl Store {
         .bind(i64::from(d.seats))
         .bind(&d.house_rules)
         .bind(serde_json::to_string(&d.opening_hours).unwrap_or_default())
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+}
+
+/// The columns `bind_details` fills, in its order.
+const DETAILS: [&str; 15] = [
+    "name",
+    "kind",
+    "address",
+    "area",
+    "city",
+    "country",
+    "lat_e6",
+    "lon_e6",
+    "time_zone",
+    "access",
+    "amenities",
+    "access_notes",
+    "seats",
+    "house_rules",
+    "opening_hours",
+];
+
+impl Store {
+    /// Adds a place for a community or a space operator.
+    pub async fn create_place(&self, owner: &PlaceOwner, d: &PlaceDraft, now: i64) -> Result<Place> {
+        let id = new_id();
+        let (community, account) = match owner {
+            PlaceOwner::Community(c) => (Some(c.as_str()), None),
+            PlaceOwner::Account(a) => (None, Some(a.as_str())),
+        };
+        let marks: Vec<String> = (2..2 + DETAILS.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO places (id, {}, community_id, owner_id, created_at, updated_at) VALUES ($1, {}, $17, $18, $19, $19)",
+            DETAILS.join(", "),
+            marks.join(", ")
+        );
+        bind_details(sqlx::query(&sql).bind(&id), d).bind(community).bind(account).bind(now).execute(&self.pool).await?;
         self.place(&id).await
     }
 
@@ -136,30 +149,9 @@ impl Store {
 
     /// Changes a place; its owner stays.
     pub async fn update_place(&self, id: &str, d: &PlaceDraft, now: i64) -> Result<Place> {
-        let r = sqlx::query(
-            "UPDATE places SET name = $2, kind = $3, address = $4, area = $5, city = $6, country = $7, lat_e6 = $8, lon_e6 = $9, \
-             time_zone = $10, access = $11, amenities = $12, access_notes = $13, seats = $14, house_rules = $15, opening_hours = $16, \
-             updated_at = $17 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&d.name)
-        .bind(d.kind.as_str())
-        .bind(&d.address)
-        .bind(&d.area)
-        .bind(&d.city)
-        .bind(d.country)
-        .bind(d.coordinates.map(|c| e6(c.lat)))
-        .bind(d.coordinates.map(|c| e6(c.lon)))
-        .bind(&d.time_zone)
-        .bind(joined(&d.access, Access::as_str))
-        .bind(joined(&d.amenities, Amenity::as_str))
-        .bind(&d.access_notes)
-        .bind(i64::from(d.seats))
-        .bind(&d.house_rules)
-        .bind(serde_json::to_string(&d.opening_hours).unwrap_or_default())
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let sets: Vec<String> = DETAILS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect();
+        let sql = format!("UPDATE places SET {}, updated_at = $17 WHERE id = $1", sets.join(", "));
+        let r = bind_details(sqlx::query(&sql).bind(id), d).bind(now).execute(&self.pool).await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -66,14 +66,14 @@ impl From<PlaceBody> for PlaceInput {
 }
 
 fn place_json(v: &PlaceView) -> Value {
-    let (p, w) = (&v.place, &v.whereabouts);
-    let (community_id, owner_id) = match &p.owner {
+    let (p, w) = (&v.place.details, &v.whereabouts);
+    let (community_id, owner_id) = match &v.place.owner {
         PlaceOwner::Community(c) => (Some(c.as_str()), None),
         PlaceOwner::Account(a) => (None, Some(a.as_str())),
     };
     let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
     json!({
-        "id": p.id,
+        "id": v.place.id,
         "community_id": community_id,
         "owner_id": owner_id,
         "name": p.name,

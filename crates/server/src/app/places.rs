@@ -17,7 +17,7 @@ pub struct PlaceView {
 
 impl PlaceView {
     fn new(place: Place, insider: bool) -> PlaceView {
-        let p = &place;
+        let p = &place.details;
         let viewer = if insider { Viewer::Insider } else { Viewer::Outsider };
         let whereabouts = whereabouts(p.kind, &p.address, &p.area, &p.city, p.country, p.coordinates, viewer);
         PlaceView { place, whereabouts, may_edit: insider }

@@ -410,7 +410,15 @@ impl IntoResponse for PageError {
                 AppError::Invalid(i) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, i.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "))
                 }
-                AppError::Unavailable | AppError::SlowDown => {
+                AppError::SlowDown => {
+                    let mut r = error_page(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "This server is very busy right now, so nothing was saved. Please try again in a few seconds.",
+                    );
+                    r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                    return r;
+                }
+                AppError::Unavailable => {
                     let mut r = error_page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
                     r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
                     return r;

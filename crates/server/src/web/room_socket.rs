@@ -5,7 +5,7 @@
 
 use super::{Path, SESSION_COOKIE};
 use crate::api::ApiError;
-use crate::app::room::{now_ms, Command, Entry, Participant, Reply, Snapshot, COMMANDS, PROTOCOL};
+use crate::app::room::{now_ms, Broadcast, Command, Entry, Participant, Reply, Room, Snapshot, COMMANDS, PROTOCOL};
 use crate::app::{App, AppError};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
@@ -14,6 +14,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<App> {
@@ -95,6 +96,9 @@ async fn socket(
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection(app, Box::new(entry), socket)))
 }
+
+/// The room's events, as this connection receives them.
+type Events = tokio::sync::broadcast::Receiver<Arc<Broadcast>>;
 
 /// A refusal of one frame: an error frame, nothing else.
 struct Refusal {
@@ -258,14 +262,7 @@ async fn connection(app: App, entry: Box<Entry>, mut socket: WebSocket) {
     Box::pin(app.leave_room(&room, &who)).await;
 }
 
-async fn run(
-    app: &App,
-    room: &std::sync::Arc<crate::app::room::Room>,
-    who: &Participant,
-    socket: &mut WebSocket,
-    events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::app::room::Broadcast>>,
-    seq: &mut u64,
-) {
+async fn run(app: &App, room: &Arc<Room>, who: &Participant, socket: &mut WebSocket, events: &mut Events, seq: &mut u64) {
     use tokio::sync::broadcast::error::RecvError;
     let mut bucket = Bucket::new(BURST, PER_SECOND);
     let mut notes_bucket = Bucket::new(NOTES_BURST, NOTES_PER_SECOND);
@@ -332,14 +329,7 @@ async fn run(
 }
 
 /// Starts the connection again from a fresh snapshot; false if it is over.
-async fn resync(
-    app: &App,
-    room: &std::sync::Arc<crate::app::room::Room>,
-    who: &Participant,
-    socket: &mut WebSocket,
-    events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::app::room::Broadcast>>,
-    seq: &mut u64,
-) -> bool {
+async fn resync(app: &App, room: &Arc<Room>, who: &Participant, socket: &mut WebSocket, events: &mut Events, seq: &mut u64) -> bool {
     match Box::pin(app.resync_room(room, who)).await {
         Ok((snapshot, rx)) => {
             *events = rx;
