@@ -54,6 +54,12 @@ struct Cli {
     /// This node's name in metrics and logs [default: the machine's name and the port]
     #[arg(long, env = "COWORK_NODE_NAME", global = true)]
     node_name: Option<String>,
+    /// Directions link for a place, with {lat} and {lon} [default: OpenStreetMap]
+    #[arg(long, env = "COWORK_MAP_LINK", global = true)]
+    map_link: Option<String>,
+    /// Map tiles for /near, with {z}, {x} and {y}; "" shows no map [default: OpenStreetMap's tiles]
+    #[arg(long, env = "COWORK_MAP_TILES", global = true)]
+    map_tiles: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -113,6 +119,8 @@ struct FileConfig {
     allow_private_webhooks: Option<bool>,
     nats_url: Option<String>,
     node_name: Option<String>,
+    map_link: Option<String>,
+    map_tiles: Option<String>,
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -137,6 +145,8 @@ fn config(cli: &Cli) -> Result<Config, String> {
         allow_private_webhooks: cli.allow_private_webhooks.or(file.allow_private_webhooks).unwrap_or(d.allow_private_webhooks),
         nats_url: cli.nats_url.clone().or(file.nats_url).unwrap_or(d.nats_url),
         node_name: cli.node_name.clone().or(file.node_name).unwrap_or(d.node_name),
+        map_link: cli.map_link.clone().or(file.map_link).unwrap_or(d.map_link),
+        map_tiles: cli.map_tiles.clone().or(file.map_tiles).unwrap_or(d.map_tiles),
         ..d
     })
 }

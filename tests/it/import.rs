@@ -222,7 +222,8 @@ async fn an_outlook_series_keeps_its_week_start_its_end_and_its_removed_dates() 
     assert!(html.contains("1 was cancelled in the calendar and left out"), "{html}");
     let cid = server.app().store.community("cafe-club").await.unwrap().id;
     let s = server.app().store.series_of(&cid).await.unwrap().remove(0);
-    assert_eq!((s.content.time_zone.as_str(), s.content.address.as_str()), ("Europe/Berlin", "Stadtbibliothek, 2. Stock"));
+    let place = server.app().store.place(&s.content.place_id).await.unwrap();
+    assert_eq!((s.content.time_zone.as_str(), place.details.address.as_str()), ("Europe/Berlin", "Stadtbibliothek, 2. Stock"));
     let page = owner.get_ok(&format!("/c/cafe-club/series/{}", s.id)).await;
     assert!(page.contains("Every 2 weeks on Sunday and Tuesday (weeks starting on Sunday), until"), "{page}");
     let got: Vec<(Date, String, bool)> =

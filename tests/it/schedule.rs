@@ -487,9 +487,11 @@ async fn an_ics_import_lands_whole_or_not_at_all() {
     assert!(r.text().await.unwrap().contains("Imported 2 sessions"));
     let all = server.app().store.community_sessions(&cid, 0, i64::MAX, 1000).await.unwrap();
     let jelly = all.iter().find(|s| s.content.title == "Jelly at the cafe").unwrap();
+    let cafe = server.app().store.place(&jelly.content.place_id).await.unwrap();
     assert_eq!(
-        (jelly.content.place.as_str(), jelly.content.address.as_str(), jelly.ends_at - jelly.starts_at),
-        ("in_person", "Café Nero, High Street", 4 * 3600)
+        (jelly.content.place.as_str(), cafe.details.address.as_str(), jelly.ends_at - jelly.starts_at),
+        ("in_person", "Café Nero, High Street", 4 * 3600),
+        "the location became one of the community's places"
     );
     let write_in = all.iter().find(|s| s.content.title == "Imported write-in").unwrap();
     assert_eq!(Zone::parse("tz", "America/New_York").unwrap().clock(write_in.starts_at), "09:00");

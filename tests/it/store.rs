@@ -278,8 +278,10 @@ fn content(title: &str, capacity: i64) -> Content {
         capacity,
         place: "online".into(),
         video_url: "https://meet.example.org/x".into(),
-        address: String::new(),
+        place_id: String::new(),
         language: "en".into(),
+        online_capacity: 0,
+        kind: "call".into(),
     }
 }
 

@@ -74,6 +74,45 @@ impl JoinPolicy {
     }
 }
 
+/// Who may hold a coworking day in the community's name (Jelly: "anyone can
+/// hold Jelly anywhere", where the community wants it so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayHosts {
+    Organizers,
+    Hosts,
+    /// Any member; the day is listed at once.
+    Members,
+    /// Any member; an organizer approves the day before it is listed.
+    MembersApproved,
+}
+
+impl DayHosts {
+    pub const ALL: [DayHosts; 4] = [DayHosts::Organizers, DayHosts::Hosts, DayHosts::Members, DayHosts::MembersApproved];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayHosts::Organizers => "organizers",
+            DayHosts::Hosts => "hosts",
+            DayHosts::Members => "members",
+            DayHosts::MembersApproved => "members_approved",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.trim())
+            .ok_or_else(|| FieldError::new("day_hosts", "Choose who may hold coworking days."))
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            DayHosts::Organizers => "Organizers only",
+            DayHosts::Hosts => "Hosts and organizers",
+            DayHosts::Members => "Any member",
+            DayHosts::MembersApproved => "Any member, approved by an organizer",
+        }
+    }
+}
+
 /// What happens when someone asks to join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinOutcome {
@@ -102,6 +141,7 @@ pub struct CommunityDraft {
     pub conduct_contact: String,
     pub visibility: Visibility,
     pub join_policy: JoinPolicy,
+    pub day_hosts: DayHosts,
     pub time_zone: Zone,
     pub link_chat: String,
     pub link_newsletter: String,
@@ -120,6 +160,8 @@ pub struct CommunityInput {
     pub conduct_contact: String,
     pub visibility: String,
     pub join_policy: String,
+    /// organizers | hosts | members | members_approved
+    pub day_hosts: String,
     pub time_zone: String,
     pub link_chat: String,
     pub link_newsletter: String,
@@ -160,6 +202,10 @@ impl CommunityInput {
         let contact = inv.take(contact);
         let visibility = inv.take(Visibility::parse(&self.visibility));
         let join_policy = inv.take(JoinPolicy::parse(&self.join_policy));
+        let day_hosts = match self.day_hosts.trim() {
+            "" => Some(DayHosts::MembersApproved),
+            d => inv.take(DayHosts::parse(d)),
+        };
         let tz = inv.take(Zone::parse("time_zone", &self.time_zone));
         let chat = inv.take(input::optional_url("link_chat", &self.link_chat));
         let news = inv.take(input::optional_url("link_newsletter", &self.link_newsletter));
@@ -172,7 +218,7 @@ impl CommunityInput {
                 ));
             }
         }
-        match (slug, name, description, topics, coc, contact, visibility, join_policy, tz, chat, news, web) {
+        match (slug, name, description, topics, coc, contact, visibility, join_policy, tz, chat, news, web, day_hosts) {
             (
                 Some(slug),
                 Some(name),
@@ -186,6 +232,7 @@ impl CommunityInput {
                 Some(link_chat),
                 Some(link_newsletter),
                 Some(link_website),
+                Some(day_hosts),
             ) if inv.is_empty() => Ok(CommunityDraft {
                 slug,
                 name,
@@ -195,6 +242,7 @@ impl CommunityInput {
                 conduct_contact,
                 visibility,
                 join_policy,
+                day_hosts,
                 time_zone,
                 link_chat,
                 link_newsletter,

@@ -1,8 +1,10 @@
 //! Pure domain rules of cowork. Nothing here does I/O: every rule is a plain
 //! function over plain data, so it can be read and tested alone.
 
+pub mod checkin;
 pub mod community;
 pub mod format;
+pub mod gazetteer;
 pub mod input;
 pub mod notifications;
 pub mod permissions;

@@ -93,6 +93,31 @@ pub fn may(standing: Standing, visibility: Visibility, action: Action) -> bool {
     }
 }
 
+/// Whether a coworking day someone proposes is listed at once, waits for an
+/// organizer, or may not be proposed by them at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayProposal {
+    Listed,
+    NeedsApproval,
+    NotAllowed,
+}
+
+/// The community's choice of who holds coworking days; organizers always may.
+pub fn propose_day(standing: Standing, policy: crate::community::DayHosts) -> DayProposal {
+    use crate::community::DayHosts;
+    let allowed = match policy {
+        DayHosts::Organizers => standing.at_least(Role::Organizer),
+        DayHosts::Hosts => standing.at_least(Role::Host),
+        DayHosts::Members | DayHosts::MembersApproved => standing.role().is_some(),
+    };
+    match (allowed, policy) {
+        (false, _) => DayProposal::NotAllowed,
+        (true, DayHosts::MembersApproved) if !standing.at_least(Role::Host) => DayProposal::NeedsApproval,
+        _ => DayProposal::Listed,
+    }
+}
+
 /// What someone may do in a session's live room beyond taking part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RoomRights {
@@ -167,6 +192,24 @@ pub fn may_leave(role: Role, owners: usize) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_community_chooses_who_holds_coworking_days() {
+        use crate::community::DayHosts;
+        let member = Standing::Member(Role::Member);
+        let host = Standing::Member(Role::Host);
+        let organizer = Standing::Member(Role::Organizer);
+        assert_eq!(propose_day(member, DayHosts::Organizers), DayProposal::NotAllowed);
+        assert_eq!(propose_day(host, DayHosts::Organizers), DayProposal::NotAllowed);
+        assert_eq!(propose_day(organizer, DayHosts::Organizers), DayProposal::Listed);
+        assert_eq!(propose_day(member, DayHosts::Hosts), DayProposal::NotAllowed);
+        assert_eq!(propose_day(host, DayHosts::Hosts), DayProposal::Listed);
+        assert_eq!(propose_day(member, DayHosts::Members), DayProposal::Listed);
+        assert_eq!(propose_day(member, DayHosts::MembersApproved), DayProposal::NeedsApproval);
+        assert_eq!(propose_day(host, DayHosts::MembersApproved), DayProposal::Listed);
+        assert_eq!(propose_day(Standing::Outsider, DayHosts::Members), DayProposal::NotAllowed);
+        assert_eq!(propose_day(Standing::Pending, DayHosts::MembersApproved), DayProposal::NotAllowed);
+    }
     use Role::*;
 
     #[test]

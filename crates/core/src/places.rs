@@ -249,6 +249,10 @@ pub struct PlaceInput {
     pub house_rules: String,
     /// Monday first; only for coworking spaces.
     pub opening_hours: [String; 7],
+    /// A space's free drop-in seats a day (coworking spaces only).
+    pub drop_in_seats: String,
+    /// Whether a first visit to the space is a free trial.
+    pub free_trial: bool,
 }
 
 /// A place that passed every rule.
@@ -268,6 +272,8 @@ pub struct PlaceDraft {
     pub seats: u32,
     pub house_rules: String,
     pub opening_hours: OpeningHours,
+    pub drop_in_seats: u32,
+    pub free_trial: bool,
 }
 
 /// The most seats a place may say it has.
@@ -302,18 +308,11 @@ impl PlaceInput {
         };
         let access = pick(&self.access, &Access::ALL, Access::as_str, "access", &mut errors);
         let amenities = pick(&self.amenities, &Amenity::ALL, Amenity::as_str, "amenities", &mut errors);
-        let seats = match self.seats.trim() {
-            "" => 0,
-            s => match s.parse::<u32>() {
-                Ok(n) if n <= MAX_SEATS => n,
-                _ => {
-                    errors.push(FieldError::new("seats", format!("Give a number of seats from 0 to {MAX_SEATS}, or leave it empty.")));
-                    0
-                }
-            },
-        };
+        let seats = seat_count("seats", &self.seats).map_err(|e| errors.push(e)).unwrap_or(0);
+        let space = kind == Some(PlaceKind::CoworkingSpace);
+        let drop_in_seats = if space { seat_count("drop_in_seats", &self.drop_in_seats).map_err(|e| errors.push(e)).unwrap_or(0) } else { 0 };
         let mut opening_hours = OpeningHours::default();
-        if kind == Some(PlaceKind::CoworkingSpace) {
+        if space {
             for (day, typed) in self.opening_hours.iter().enumerate() {
                 match OpeningHours::parse_day("opening_hours", day, typed) {
                     Ok(o) => opening_hours.0[day] = o,
@@ -337,9 +336,22 @@ impl PlaceInput {
                 seats,
                 house_rules,
                 opening_hours,
+                drop_in_seats,
+                free_trial: space && self.free_trial,
             }),
             _ => Err(Invalid(errors)),
         }
+    }
+}
+
+fn seat_count(field: &'static str, typed: &str) -> Result<u32, FieldError> {
+    match typed.trim() {
+        "" => Ok(0),
+        s => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= MAX_SEATS)
+            .ok_or_else(|| FieldError::new(field, format!("Give a number of seats from 0 to {MAX_SEATS}, or leave it empty."))),
     }
 }
 

@@ -8,17 +8,16 @@ use crate::time::{parse_date, parse_time, Zone};
 use jiff::civil::{Date, Time, Weekday};
 use serde::{Deserialize, Serialize};
 
-/// Where a session happens.
+/// Where a session happens: a call, a place (one of the community's or the
+/// organizer's own, by id), or both at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Place {
     /// A video call link (Jitsi, Zoom or any URL), shown to participants only.
-    Online {
-        video_url: String,
-    },
-    InPerson {
-        address: String,
-    },
+    Online { video_url: String },
+    InPerson { place_id: String },
+    /// In person and online, each with its own limit.
+    Hybrid { place_id: String, video_url: String },
 }
 
 impl Place {
@@ -26,28 +25,75 @@ impl Place {
         match self {
             Place::Online { .. } => "online",
             Place::InPerson { .. } => "in_person",
+            Place::Hybrid { .. } => "hybrid",
         }
     }
     pub fn video_url(&self) -> &str {
         match self {
-            Place::Online { video_url } => video_url,
-            _ => "",
+            Place::Online { video_url } | Place::Hybrid { video_url, .. } => video_url,
+            Place::InPerson { .. } => "",
         }
     }
-    pub fn address(&self) -> &str {
+    /// The place's id, or "" for a call.
+    pub fn place_id(&self) -> &str {
         match self {
-            Place::InPerson { address } => address,
-            _ => "",
+            Place::InPerson { place_id } | Place::Hybrid { place_id, .. } => place_id,
+            Place::Online { .. } => "",
         }
     }
-    pub fn from_parts(kind: &str, video_url: &str, address: &str) -> Place {
-        if kind == "in_person" {
-            Place::InPerson { address: address.into() }
-        } else {
-            Place::Online { video_url: video_url.into() }
+    pub fn from_parts(kind: &str, video_url: &str, place_id: &str) -> Place {
+        match kind {
+            "in_person" => Place::InPerson { place_id: place_id.into() },
+            "hybrid" => Place::Hybrid { place_id: place_id.into(), video_url: video_url.into() },
+            _ => Place::Online { video_url: video_url.into() },
         }
     }
 }
+
+/// What kind of gathering a series is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// A coworking call (or meeting) run on its format's timer.
+    #[default]
+    Call,
+    /// A casual coworking day anywhere (Jelly): come and go, a round every 90 minutes.
+    CoworkingDay,
+    /// A coworking space's free drop-in day.
+    DropIn,
+    /// A coworking space's open house.
+    OpenHouse,
+}
+
+impl SessionKind {
+    pub const ALL: [SessionKind; 4] = [SessionKind::Call, SessionKind::CoworkingDay, SessionKind::DropIn, SessionKind::OpenHouse];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Call => "call",
+            SessionKind::CoworkingDay => "coworking_day",
+            SessionKind::DropIn => "drop_in",
+            SessionKind::OpenHouse => "open_house",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionKind::Call => "Coworking session",
+            SessionKind::CoworkingDay => "Coworking day",
+            SessionKind::DropIn => "Drop-in day",
+            SessionKind::OpenHouse => "Open house",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SessionKind> {
+        SessionKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Days happen at a place, all day: they take the day format and need a place.
+    pub fn is_day(self) -> bool {
+        self != SessionKind::Call
+    }
+}
+
+/// The format a day (coworking day, drop-in day, open house) runs on.
+pub const DAY_FORMAT: &str = "builtin:coworking-day";
 
 /// Languages a session can be held in, for the upcoming directory's filter.
 pub const LANGUAGES: &[(&str, &str)] = &[
@@ -110,12 +156,18 @@ pub struct SeriesInput {
     pub count: String,
     /// An RRULE instead of the fields above (for API clients); wins when given.
     pub rrule: String,
+    /// The in-person limit when there is a place; the only one for a call.
     pub capacity: String,
-    /// online | in_person
+    /// The online limit of a hybrid session.
+    pub online_capacity: String,
+    /// online | in_person | hybrid
     pub place: String,
     pub video_url: String,
-    pub address: String,
+    /// One of the places the community or the organizer keeps.
+    pub place_id: String,
     pub language: String,
+    /// call (default) | coworking_day | drop_in | open_house
+    pub kind: String,
 }
 
 /// A checked series, ready to store and expand.
@@ -128,10 +180,13 @@ pub struct SeriesDraft {
     pub start_time: Time,
     pub zone: Zone,
     pub rule: Option<Rule>,
-    /// 0: no limit.
+    /// 0: no limit. In person when there is a place.
     pub capacity: i64,
+    /// The online limit of a hybrid session (0: no limit).
+    pub online_capacity: i64,
     pub place: Place,
     pub language: String,
+    pub kind: SessionKind,
 }
 
 const WEEKDAY_FIELDS: [(Weekday, &str); 7] = [
@@ -216,12 +271,20 @@ impl SeriesInput {
         Ok(Some(rule))
     }
 
-    /// Checks everything, reporting every problem at once.
-    pub fn parse(&self, formats_known: impl Fn(&str) -> bool) -> Result<SeriesDraft, Invalid> {
+    /// Checks everything, reporting every problem at once. A day (coworking
+    /// day, drop-in day, open house) runs on the day format and needs a place.
+    pub fn parse(&self, formats_known: impl Fn(&str) -> bool, places_known: impl Fn(&str) -> bool) -> Result<SeriesDraft, Invalid> {
         let mut inv = Invalid::default();
         let title = inv.take(input::line("title", &self.title, 3, 100));
         let description = inv.take(input::text("description", &self.description, 5000));
-        let format_key = self.format.trim().to_string();
+        let kind = match self.kind.trim() {
+            "" => SessionKind::Call,
+            k => SessionKind::parse(k).unwrap_or_else(|| {
+                inv.push(FieldError::new("kind", "Choose a coworking session, a coworking day, a drop-in day or an open house."));
+                SessionKind::Call
+            }),
+        };
+        let format_key = if kind.is_day() { DAY_FORMAT.to_string() } else { self.format.trim().to_string() };
         if !formats_known(&format_key) {
             inv.push(FieldError::new("format", "Choose a format."));
         }
@@ -232,20 +295,32 @@ impl SeriesInput {
             (Some(rule), Some(d)) => rule.check_with_start(d).map(|_| r),
             _ => Ok(r),
         }));
-        let capacity = match self.capacity.trim() {
-            "" => Some(0),
-            v => inv.take(
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|c| (0..=10_000).contains(c))
-                    .ok_or_else(|| FieldError::new("capacity", "Use a number of places from 1 to 10000, or 0 for no limit.")),
-            ),
+        let capacity = inv.take(limit("capacity", &self.capacity));
+        let online_capacity = inv.take(limit("online_capacity", &self.online_capacity));
+        let place_id = || {
+            let id = self.place_id.trim();
+            if id.is_empty() {
+                Err(FieldError::new("place_id", "Choose where you meet, or add a place first."))
+            } else if !places_known(id) {
+                Err(FieldError::new("place_id", "Choose one of the places listed."))
+            } else {
+                Ok(id.to_string())
+            }
         };
-        let place = match self.place.trim() {
-            "in_person" => inv.take(input::line("address", &self.address, 3, 300).map(|address| Place::InPerson { address })),
-            "" | "online" => inv.take(input::optional_url("video_url", &self.video_url).map(|video_url| Place::Online { video_url })),
+        let place = match (self.place.trim(), kind.is_day()) {
+            ("online", true) => {
+                inv.push(FieldError::new("place", "A day happens at a place: choose in person (or hybrid)."));
+                None
+            }
+            ("in_person", _) | ("", true) => inv.take(place_id().map(|place_id| Place::InPerson { place_id })),
+            ("hybrid", _) => {
+                let at = inv.take(place_id());
+                let link = inv.take(input::optional_url("video_url", &self.video_url));
+                at.zip(link).map(|(place_id, video_url)| Place::Hybrid { place_id, video_url })
+            }
+            ("" | "online", false) => inv.take(input::optional_url("video_url", &self.video_url).map(|video_url| Place::Online { video_url })),
             _ => {
-                inv.push(FieldError::new("place", "Choose online or in person."));
+                inv.push(FieldError::new("place", "Choose online, in person or hybrid."));
                 None
             }
         };
@@ -257,12 +332,31 @@ impl SeriesInput {
                 String::new()
             }
         };
-        match (title, description, start_date, start_time, zone, rule, capacity, place) {
-            (Some(title), Some(description), Some(start_date), Some(start_time), Some(zone), Some(rule), Some(capacity), Some(place))
-                if inv.is_empty() =>
-            {
-                Ok(SeriesDraft { title, description, format_key, start_date, start_time, zone, rule, capacity, place, language })
-            }
+        match (title, description, start_date, start_time, zone, rule, capacity, online_capacity, place) {
+            (
+                Some(title),
+                Some(description),
+                Some(start_date),
+                Some(start_time),
+                Some(zone),
+                Some(rule),
+                Some(capacity),
+                Some(online_capacity),
+                Some(place),
+            ) if inv.is_empty() => Ok(SeriesDraft {
+                title,
+                description,
+                format_key,
+                start_date,
+                start_time,
+                zone,
+                rule,
+                capacity,
+                online_capacity: if matches!(place, Place::Hybrid { .. }) { online_capacity } else { 0 },
+                place,
+                language,
+                kind,
+            }),
             _ => Err(inv),
         }
     }
@@ -292,10 +386,12 @@ impl SeriesInput {
             interval: "1".into(),
             ends: "never".into(),
             capacity: if d.capacity == 0 { String::new() } else { d.capacity.to_string() },
+            online_capacity: if d.online_capacity == 0 { String::new() } else { d.online_capacity.to_string() },
             place: d.place.kind().into(),
             video_url: d.place.video_url().into(),
-            address: d.place.address().into(),
+            place_id: d.place.place_id().into(),
             language: d.language.clone(),
+            kind: d.kind.as_str().into(),
             ..Default::default()
         };
         if let Some(r) = &d.rule {
@@ -351,6 +447,18 @@ impl SeriesInput {
             }
         }
         i
+    }
+}
+
+/// A limit on places: blank or 0 for none, else 1–10000.
+fn limit(field: &'static str, typed: &str) -> Result<i64, FieldError> {
+    match typed.trim() {
+        "" => Ok(0),
+        v => v
+            .parse::<i64>()
+            .ok()
+            .filter(|c| (0..=10_000).contains(c))
+            .ok_or_else(|| FieldError::new(field, "Use a number of places from 1 to 10000, or 0 for no limit.")),
     }
 }
 
@@ -416,7 +524,7 @@ mod tests {
 
     #[test]
     fn a_collaboration_cafe_on_the_first_and_third_wednesday() {
-        let d = input().parse(|k| k.starts_with("builtin:")).unwrap();
+        let d = input().parse(|k| k.starts_with("builtin:"), |_| true).unwrap();
         assert_eq!(d.rule.as_ref().unwrap().to_rrule(), "FREQ=MONTHLY;BYDAY=1WE,3WE");
         assert_eq!(d.describe(), "Every month on the first Wednesday and third Wednesday, at 15:00 Europe/London");
         let occ = d.occurrences(120, jiff::civil::date(2026, 11, 1), jiff::civil::date(2027, 4, 30));
@@ -431,8 +539,8 @@ mod tests {
 
     #[test]
     fn the_form_round_trips() {
-        let d = input().parse(|_| true).unwrap();
-        let again = SeriesInput::of(&d).parse(|_| true).unwrap();
+        let d = input().parse(|_| true, |_| true).unwrap();
+        let again = SeriesInput::of(&d).parse(|_| true, |_| true).unwrap();
         assert_eq!(d, again);
     }
 
@@ -440,9 +548,9 @@ mod tests {
     fn rules_the_form_cannot_show_travel_as_rrule() {
         let mut i = input();
         i.rrule = "FREQ=MONTHLY;BYDAY=5WE".into();
-        let d = i.parse(|_| true).unwrap();
+        let d = i.parse(|_| true, |_| true).unwrap();
         assert_eq!(SeriesInput::of(&d).rrule, "FREQ=MONTHLY;BYDAY=5WE");
-        assert_eq!(SeriesInput::of(&input().parse(|_| true).unwrap()).rrule, "", "simple rules stay in the fields");
+        assert_eq!(SeriesInput::of(&input().parse(|_| true, |_| true).unwrap()).rrule, "", "simple rules stay in the fields");
     }
 
     #[test]
@@ -456,21 +564,47 @@ mod tests {
         i.place = "online".into();
         i.video_url = "javascript:1".into();
         i.format = "nope".into();
-        let err = i.parse(|k| k.starts_with("builtin:")).unwrap_err();
+        let err = i.parse(|k| k.starts_with("builtin:"), |_| true).unwrap_err();
         for f in ["title", "start_date", "start_time", "time_zone", "capacity", "video_url", "format"] {
             assert!(err.message_for(f).is_some(), "{f}: {err}");
         }
     }
 
     #[test]
+    fn a_day_happens_at_a_known_place_and_hybrid_keeps_two_limits() {
+        let mut i = input();
+        i.kind = "coworking_day".into();
+        let err = i.parse(|_| true, |_| true).unwrap_err();
+        assert!(err.message_for("place").is_some(), "a day is not online: {err}");
+        i.place = "in_person".into();
+        i.place_id = "elsewhere".into();
+        let err = i.parse(|_| true, |id| id == "library").unwrap_err();
+        assert_eq!(err.message_for("place_id"), Some("Choose one of the places listed."));
+        i.place_id = "library".into();
+        let day = i.parse(|_| true, |id| id == "library").unwrap();
+        assert_eq!((day.kind, day.format_key.as_str(), day.place.place_id()), (SessionKind::CoworkingDay, DAY_FORMAT, "library"));
+        let mut h = input();
+        h.place = "hybrid".into();
+        h.place_id = "library".into();
+        h.video_url = "https://meet.jit.si/x".into();
+        h.capacity = "12".into();
+        h.online_capacity = "40".into();
+        let d = h.parse(|_| true, |_| true).unwrap();
+        assert_eq!((d.capacity, d.online_capacity, d.place.video_url()), (12, 40, "https://meet.jit.si/x"));
+        assert_eq!(SeriesInput::of(&d).parse(|_| true, |_| true).unwrap(), d, "the form round-trips");
+        h.online_capacity = "-1".into();
+        assert!(h.parse(|_| true, |_| true).unwrap_err().message_for("online_capacity").is_some());
+    }
+
+    #[test]
     fn weekly_without_days_uses_the_start_day_and_rrule_wins() {
         let mut i = input();
         i.repeat = "weekly".into();
-        assert_eq!(i.parse(|_| true).unwrap().rule.unwrap().to_rrule(), "FREQ=WEEKLY;BYDAY=WE");
+        assert_eq!(i.parse(|_| true, |_| true).unwrap().rule.unwrap().to_rrule(), "FREQ=WEEKLY;BYDAY=WE");
         i.rrule = "FREQ=DAILY;COUNT=3".into();
-        assert_eq!(i.parse(|_| true).unwrap().rule.unwrap().to_rrule(), "FREQ=DAILY;COUNT=3");
+        assert_eq!(i.parse(|_| true, |_| true).unwrap().rule.unwrap().to_rrule(), "FREQ=DAILY;COUNT=3");
         i.rrule = "FREQ=SECONDLY".into();
-        assert!(i.parse(|_| true).is_err());
+        assert!(i.parse(|_| true, |_| true).is_err());
     }
 }
 

@@ -168,8 +168,10 @@ fn occurrences_keep_their_wall_time_and_follow_the_gap_and_fold_policy() {
             zone: zone.clone(),
             rule: rule.clone(),
             capacity: 0,
+            online_capacity: 0,
             place: Place::Online { video_url: String::new() },
             language: "en".into(),
+            kind: Default::default(),
         };
         let occ = draft.occurrences(50, date(2026, 1, 1), date(2028, 12, 31));
         if let Some(End::Count(n)) = rule.as_ref().map(|r| r.end) {

@@ -30,6 +30,10 @@ pub struct Config {
     pub nats_url: String,
     /// This node's name in metrics and logs; empty: the machine's name and the port.
     pub node_name: String,
+    /// The directions link of a place: {lat} and {lon} are filled in.
+    pub map_link: String,
+    /// Map tiles for `/near` ({z}, {x}, {y}); empty shows the list alone.
+    pub map_tiles: String,
 }
 
 impl Default for Config {
@@ -48,6 +52,8 @@ impl Default for Config {
             webhook_timeout: std::time::Duration::from_secs(10),
             nats_url: String::new(),
             node_name: String::new(),
+            map_link: "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}".into(),
+            map_tiles: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
         }
     }
 }

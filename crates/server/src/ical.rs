@@ -21,6 +21,8 @@ pub struct Event {
     pub summary: String,
     pub description: String,
     pub location: String,
+    /// GEO: latitude and longitude, only where the viewer may know the spot.
+    pub geo: Option<(f64, f64)>,
     pub url: String,
     /// CONFIRMED, TENTATIVE or CANCELLED.
     pub status: &'static str,
@@ -194,6 +196,9 @@ fn vevent(out: &mut String, e: &Event, stamp: &str, extra: &[String]) {
     if !e.location.is_empty() {
         line(out, &format!("LOCATION:{}", escape(&e.location)));
     }
+    if let Some((lat, lon)) = e.geo {
+        line(out, &format!("GEO:{lat:.6};{lon:.6}"));
+    }
     if !e.url.is_empty() {
         line(out, &format!("URL:{}", e.url));
     }
@@ -285,6 +290,7 @@ mod tests {
                 summary: "Collaboration Cafe".into(),
                 description: "15:00 Intros".into(),
                 location: "Online".into(),
+            geo: None,
                 url: "https://cowork.example.org/s/abc".into(),
                 status: "CANCELLED",
             }],

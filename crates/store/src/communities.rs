@@ -1,7 +1,7 @@
 //! Communities, memberships and invite links.
 
 use crate::{col, flag, is_unique_violation, like_pattern, new_id, touched, Result, Store, StoreError};
-use cowork_core::community::{CommunityDraft, JoinPolicy, Visibility};
+use cowork_core::community::{CommunityDraft, DayHosts, JoinPolicy, Visibility};
 use cowork_core::permissions::{Role, Standing};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -17,6 +17,8 @@ pub struct Community {
     pub conduct_contact: String,
     pub visibility: Visibility,
     pub join_policy: JoinPolicy,
+    /// Who may hold coworking days.
+    pub day_hosts: DayHosts,
     pub time_zone: String,
     pub link_chat: String,
     pub link_newsletter: String,
@@ -27,7 +29,7 @@ pub struct Community {
 }
 
 const COMMUNITY_COLUMNS: &str =
-    "c.id, c.slug, c.name, c.description, c.topics, c.code_of_conduct, c.conduct_contact, c.visibility, c.join_policy, \
+    "c.id, c.slug, c.name, c.description, c.topics, c.code_of_conduct, c.conduct_contact, c.visibility, c.join_policy, c.day_hosts, \
      c.time_zone, c.link_chat, c.link_newsletter, c.link_website, c.created_at, c.updated_at, \
      (SELECT COUNT(*) FROM memberships m WHERE m.community_id = c.id AND m.status = 'active') AS member_count";
 
@@ -45,6 +47,7 @@ fn community(row: &AnyRow) -> Result<Community> {
         conduct_contact: col(row, "conduct_contact")?,
         visibility: Visibility::parse(&visibility).unwrap_or(Visibility::Private),
         join_policy: JoinPolicy::parse(&join_policy).unwrap_or(JoinPolicy::Approval),
+        day_hosts: DayHosts::parse(&col::<String>(row, "day_hosts")?).unwrap_or(DayHosts::Organizers),
         time_zone: col(row, "time_zone")?,
         link_chat: col(row, "link_chat")?,
         link_newsletter: col(row, "link_newsletter")?,
@@ -79,7 +82,7 @@ enum MembershipChange {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds a community's fields as `$2` to `$14`, in the order both the insert and the update use.
+/// Binds a community's fields as `$2` to `$15`, in the order both the insert and the update use.
 fn bind_draft<'q>(q: AnyQuery<'q>, d: &'q CommunityDraft) -> AnyQuery<'q> {
     let search = format!("{} {} {}", d.name, d.description, d.topics.join(" ")).to_lowercase();
     q.bind(d.slug.as_str())
@@ -95,6 +98,7 @@ fn bind_draft<'q>(q: AnyQuery<'q>, d: &'q CommunityDraft) -> AnyQuery<'q> {
         .bind(&d.link_newsletter)
         .bind(&d.link_website)
         .bind(search)
+        .bind(d.day_hosts.as_str())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,7 +151,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let r = bind_draft(sqlx::query(
             "INSERT INTO communities (id, slug, name, description, topics, code_of_conduct, conduct_contact, visibility, join_policy, time_zone, \
-             link_chat, link_newsletter, link_website, search_text, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+             link_chat, link_newsletter, link_website, search_text, day_hosts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
         )
         .bind(&id), d)
         .bind(now)
@@ -174,7 +179,8 @@ impl Store {
     pub async fn update_community(&self, id: &str, d: &CommunityDraft, now: i64) -> Result<Community> {
         let r = bind_draft(sqlx::query(
             "UPDATE communities SET slug = $2, name = $3, description = $4, topics = $5, code_of_conduct = $6, conduct_contact = $7, visibility = $8, \
-             join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, search_text = $14, updated_at = $15 WHERE id = $1",
+             join_policy = $9, time_zone = $10, link_chat = $11, link_newsletter = $12, link_website = $13, search_text = $14, \
+             day_hosts = $15, updated_at = $16 WHERE id = $1",
         )
         .bind(id), d)
         .bind(now)

@@ -5,6 +5,7 @@
 mod accounts;
 mod calendar_feeds;
 mod cancellations;
+mod checkins;
 mod communities;
 mod digests;
 mod formats;
@@ -28,6 +29,7 @@ mod webhooks;
 
 pub use accounts::*;
 pub use cancellations::*;
+pub use checkins::*;
 pub use communities::*;
 pub use digests::*;
 pub use formats::*;

@@ -2,7 +2,7 @@
 //! is there and how to get in, as core reads them. Who may see a home's
 //! address is core's rule (`places::whereabouts`), applied by the server.
 
-use crate::{col, new_id, Result, Store, StoreError};
+use crate::{col, flag, new_id, Result, Store, StoreError};
 use cowork_core::places::{Access, Amenity, Coordinates, PlaceDraft, PlaceKind};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -27,7 +27,7 @@ pub struct Place {
 }
 
 const COLUMNS: &str = "id, community_id, owner_id, name, kind, address, area, city, country, lat_e6, lon_e6, time_zone, \
-                       access, amenities, access_notes, seats, house_rules, opening_hours, updated_at";
+                       access, amenities, access_notes, seats, house_rules, opening_hours, drop_in_seats, free_trial, updated_at";
 
 /// Degrees ↔ millionths of a degree: integers, the same on both databases.
 fn e6(x: f64) -> i64 {
@@ -68,7 +68,12 @@ fn place(r: &AnyRow) -> Result<Place> {
             address: col(r, "address")?,
             area: col(r, "area")?,
             city: col(r, "city")?,
-            country: cowork_core::zones::country(&country).map(|(c, _)| c).ok_or_else(|| unreadable("country"))?,
+            // A place made from an old free-text address has no country until someone edits it.
+            country: if country.is_empty() {
+                ""
+            } else {
+                cowork_core::zones::country(&country).map(|(c, _)| c).ok_or_else(|| unreadable("country"))?
+            },
             coordinates,
             time_zone: col(r, "time_zone")?,
             access: names(&Access::ALL, Access::as_str, &col::<String>(r, "access")?),
@@ -77,12 +82,14 @@ fn place(r: &AnyRow) -> Result<Place> {
             seats: u32::try_from(col::<i64>(r, "seats")?).map_err(|_| unreadable("seats"))?,
             house_rules: col(r, "house_rules")?,
             opening_hours: serde_json::from_str(&col::<String>(r, "opening_hours")?).map_err(|_| unreadable("opening hours"))?,
+            drop_in_seats: u32::try_from(col::<i64>(r, "drop_in_seats")?).map_err(|_| unreadable("drop-in seats"))?,
+            free_trial: flag(r, "free_trial")?,
         },
         updated_at: col(r, "updated_at")?,
     })
 }
 
-/// Binds a place's fields as `$2` … `$17` (after its id), in the order of `DETAILS`.
+/// Binds a place's fields as `$2` … `$19` (after its id), in the order of `DETAILS`.
 fn bind_details<'q>(q: Query<'q, Any, AnyArguments<'q>>, d: &'q PlaceDraft) -> Query<'q, Any, AnyArguments<'q>> {
     q.bind(&d.name)
         .bind(d.kind.as_str())
@@ -99,10 +106,12 @@ fn bind_details<'q>(q: Query<'q, Any, AnyArguments<'q>>, d: &'q PlaceDraft) -> Q
         .bind(i64::from(d.seats))
         .bind(&d.house_rules)
         .bind(serde_json::to_string(&d.opening_hours).unwrap_or_default())
+        .bind(i64::from(d.drop_in_seats))
+        .bind(d.free_trial as i64)
 }
 
 /// The columns `bind_details` fills, in its order.
-const DETAILS: [&str; 15] = [
+const DETAILS: [&str; 17] = [
     "name",
     "kind",
     "address",
@@ -118,7 +127,10 @@ const DETAILS: [&str; 15] = [
     "seats",
     "house_rules",
     "opening_hours",
+    "drop_in_seats",
+    "free_trial",
 ];
+const AFTER_DETAILS: usize = DETAILS.len() + 2;
 
 impl Store {
     /// Adds a place for a community or a space operator.
@@ -129,12 +141,23 @@ impl Store {
             PlaceOwner::Account(a) => (None, Some(a.as_str())),
         };
         let marks: Vec<String> = (2..2 + DETAILS.len()).map(|i| format!("${i}")).collect();
+        let n = AFTER_DETAILS;
         let sql = format!(
-            "INSERT INTO places (id, {}, community_id, owner_id, created_at, updated_at) VALUES ($1, {}, $17, $18, $19, $19)",
+            "INSERT INTO places (id, {}, community_id, owner_id, day_secret, created_at, updated_at) VALUES ($1, {}, ${n}, ${}, ${}, ${}, ${})",
             DETAILS.join(", "),
-            marks.join(", ")
+            marks.join(", "),
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 3
         );
-        bind_details(sqlx::query(&sql).bind(&id), d).bind(community).bind(account).bind(now).execute(&self.pool).await?;
+        bind_details(sqlx::query(&sql).bind(&id), d)
+            .bind(community)
+            .bind(account)
+            .bind(crate::new_id())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         self.place(&id).await
     }
 
@@ -150,7 +173,7 @@ impl Store {
     /// Changes a place; its owner stays.
     pub async fn update_place(&self, id: &str, d: &PlaceDraft, now: i64) -> Result<Place> {
         let sets: Vec<String> = DETAILS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect();
-        let sql = format!("UPDATE places SET {}, updated_at = $17 WHERE id = $1", sets.join(", "));
+        let sql = format!("UPDATE places SET {}, updated_at = ${AFTER_DETAILS} WHERE id = $1", sets.join(", "));
         let r = bind_details(sqlx::query(&sql).bind(id), d).bind(now).execute(&self.pool).await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -169,5 +192,97 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(place).collect()
+    }
+
+    /// Places by id (for listings), in no particular order; unknown ids are left out.
+    pub async fn places_by_ids(&self, ids: &[String]) -> Result<Vec<Place>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT {COLUMNS} FROM places WHERE id IN ({})", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(place(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The secret a place's code of the day is made from.
+    pub async fn place_day_secret(&self, id: &str) -> Result<String> {
+        let secret: Option<String> = sqlx::query_scalar("SELECT day_secret FROM places WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let secret = secret.ok_or(StoreError::NotFound)?;
+        if !secret.is_empty() {
+            return Ok(secret);
+        }
+        // Places made before codes of the day get their secret on first use.
+        sqlx::query("UPDATE places SET day_secret = $2 WHERE id = $1 AND day_secret = ''").bind(id).bind(crate::new_id()).execute(&self.pool).await?;
+        Ok(sqlx::query_scalar("SELECT day_secret FROM places WHERE id = $1").bind(id).fetch_one(&self.pool).await?)
+    }
+
+    /// Places inside a box of latitudes and longitudes (in degrees) that the
+    /// public may find: a public community's, or a space operator's own.
+    pub async fn findable_places_within(&self, lat: (f64, f64), lon: (f64, f64), limit: i64) -> Result<Vec<Place>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM places WHERE lat_e6 BETWEEN $1 AND $2 AND lon_e6 BETWEEN $3 AND $4 \
+             AND (owner_id IS NOT NULL OR community_id IN (SELECT id FROM communities WHERE visibility = 'public')) ORDER BY id LIMIT $5"
+        );
+        let rows = sqlx::query(&sql).bind(e6(lat.0)).bind(e6(lat.1)).bind(e6(lon.0)).bind(e6(lon.1)).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(place).collect()
+    }
+
+    /// Scheduled sessions of public communities at places inside a box,
+    /// starting in `[from, to)`, soonest first; online-only ones are left out.
+    pub async fn findable_sessions_within(&self, lat: (f64, f64), lon: (f64, f64), from: i64, to: i64, limit: i64) -> Result<Vec<crate::Session>> {
+        let sql = format!(
+            "SELECT {} FROM sessions s JOIN communities c ON c.id = s.community_id JOIN places p ON p.id = s.place_id \
+             WHERE p.lat_e6 BETWEEN $1 AND $2 AND p.lon_e6 BETWEEN $3 AND $4 AND s.starts_at >= $5 AND s.starts_at < $6 \
+             AND s.status = 'scheduled' AND s.place <> 'online' AND c.visibility = 'public' ORDER BY s.starts_at, s.id LIMIT $7",
+            crate::sessions::SESSION_COLUMNS
+        );
+        let rows = sqlx::query(&sql)
+            .bind(e6(lat.0))
+            .bind(e6(lat.1))
+            .bind(e6(lon.0))
+            .bind(e6(lon.1))
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(crate::sessions::session).collect()
+    }
+
+    /// Sessions at one place starting in `[from, to)` (a space's page), cancelled ones left out.
+    pub async fn sessions_at_place(&self, place_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<crate::Session>> {
+        let sql = format!(
+            "SELECT {} FROM sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.place_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 AND s.status = 'scheduled' AND s.place <> 'online' \
+             ORDER BY s.starts_at, s.id LIMIT $4",
+            crate::sessions::SESSION_COLUMNS
+        );
+        let rows = sqlx::query(&sql).bind(place_id).bind(from).bind(to).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(crate::sessions::session).collect()
+    }
+
+    /// The cities each community meets in (from its places), for the directory.
+    pub async fn community_cities(&self, community_ids: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in community_ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT DISTINCT community_id, city FROM places WHERE city <> '' AND community_id IN ({}) ORDER BY community_id, city",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
     }
 }

@@ -43,52 +43,109 @@ pub(crate) async fn lock_session(tx: &mut Tx<'_>, session_id: &str) -> Result<()
     touched(sqlx::query("UPDATE sessions SET going_count = going_count WHERE id = $1").bind(session_id).execute(&mut **tx).await?)
 }
 
-pub(crate) async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {
-    let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
+/// Places taken by people going one way (online at a hybrid session, or
+/// else in person, where a guest takes a seat too).
+async fn taken(tx: &mut Tx<'_>, session_id: &str, online: bool) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(SUM(CASE WHEN guest_name <> '' THEN 2 ELSE 1 END), 0) FROM rsvps WHERE session_id = $1 AND status = 'going' AND online = $2",
+    )
+    .bind(session_id)
+    .bind(online as i64)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The limit for one way of taking part: a hybrid session's online places
+/// have their own.
+async fn limit(tx: &mut Tx<'_>, session_id: &str, online: bool) -> Result<i64> {
+    Ok(sqlx::query_scalar(if online { "SELECT online_capacity FROM sessions WHERE id = $1" } else { "SELECT capacity FROM sessions WHERE id = $1" })
         .bind(session_id)
         .fetch_one(&mut **tx)
+        .await?)
+}
+
+pub(crate) async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {
+    let going = taken(tx, session_id, false).await?;
+    let online = taken(tx, session_id, true).await?;
+    sqlx::query("UPDATE sessions SET going_count = $2, online_going = $3 WHERE id = $1")
+        .bind(session_id)
+        .bind(going)
+        .bind(online)
+        .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE sessions SET going_count = $2 WHERE id = $1").bind(session_id).bind(going).execute(&mut **tx).await?;
     Ok(going)
 }
 
-/// Gives free places to the waitlist, first come first served; returns who got one.
+/// Gives free places to the waitlist, first come first served, each way of
+/// taking part against its own limit; returns who got one.
 pub(crate) async fn promote(tx: &mut Tx<'_>, session_id: &str, opens: i64, now: i64) -> Result<Vec<String>> {
-    let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut **tx).await?;
-    let mut going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
-        .bind(session_id)
-        .fetch_one(&mut **tx)
-        .await?;
     let mut promoted = Vec::new();
-    while capacity <= 0 || going < capacity {
-        let next: Option<String> = sqlx::query_scalar(
-            "SELECT account_id FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' ORDER BY position, account_id LIMIT 1",
+    for online in [false, true] {
+        promote_one_way(tx, session_id, online, opens, now, &mut promoted).await?;
+    }
+    refresh_going(tx, session_id).await?;
+    Ok(promoted)
+}
+
+async fn promote_one_way(tx: &mut Tx<'_>, session_id: &str, online: bool, opens: i64, now: i64, promoted: &mut Vec<String>) -> Result<()> {
+    let capacity = limit(tx, session_id, online).await?;
+    let mut going = taken(tx, session_id, online).await?;
+    loop {
+        // The first in line goes if their party (they and a guest) fits.
+        let next: Option<(String, String)> = sqlx::query_as(
+            "SELECT account_id, guest_name FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' AND online = $2              ORDER BY position, account_id LIMIT 1",
         )
         .bind(session_id)
+        .bind(online as i64)
         .fetch_optional(&mut **tx)
         .await?;
-        let Some(account) = next else { break };
+        let Some((account, guest)) = next else { break };
+        let party = if guest.is_empty() { 1 } else { 2 };
+        if capacity > 0 && going + party > capacity {
+            break;
+        }
         sqlx::query("UPDATE rsvps SET status = 'going', updated_at = $3 WHERE session_id = $1 AND account_id = $2")
             .bind(session_id)
             .bind(&account)
             .bind(now)
             .execute(&mut **tx)
             .await?;
-        going += 1;
+        going += party;
         // Every path that frees a place comes through here, so each tells its newcomer.
         let position = rsvp_position(tx, session_id, &account).await?;
         enqueue_session_mail(tx, MAIL_PLACE, session_id, &account, position, now).await?;
         enqueue_reminders(tx, session_id, &account, opens, now).await?;
         promoted.push(account);
     }
-    refresh_going(tx, session_id).await?;
-    Ok(promoted)
+    Ok(())
+}
+
+/// How someone takes part: online at a hybrid session, and with a guest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Party {
+    pub online: bool,
+    /// The name of a guest they bring ("guest of"), or "".
+    pub guest_name: String,
+}
+
+/// A personal check-in code: 40 random bits in Crockford's base 32.
+pub(crate) fn new_checkin_code() -> String {
+    let mut b = [0u8; 5];
+    getrandom::getrandom(&mut b).expect("the OS random source works");
+    cowork_core::checkin::code_from(b)
 }
 
 impl Store {
     /// Answers "going": a place if one is free, else the end of the waitlist.
     /// Under the session's lock, so places are never overbooked.
     pub async fn rsvp(&self, session_id: &str, account_id: &str, now: i64) -> Result<RsvpResult> {
+        self.rsvp_as(session_id, account_id, &Party::default(), now).await
+    }
+
+    /// Answers "going" online or in person, perhaps with a guest, each way
+    /// against its own limit. Someone already answering keeps their place and
+    /// way of taking part (they cancel first to change it).
+    pub async fn rsvp_as(&self, session_id: &str, account_id: &str, party: &Party, now: i64) -> Result<RsvpResult> {
         let mut tx = self.begin().await?;
         lock_session(&mut tx, session_id).await?;
         let status: String = sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
@@ -105,30 +162,34 @@ impl Store {
             tx.commit().await?;
             return Ok(r);
         }
-        let capacity: i64 = sqlx::query_scalar("SELECT capacity FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut *tx).await?;
-        let going: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'")
-            .bind(session_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let capacity = limit(&mut tx, session_id, party.online).await?;
+        let going = taken(&mut tx, session_id, party.online).await?;
         // Anyone still waiting keeps their turn: a newcomer goes behind them.
-        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted'")
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'waitlisted' AND online = $2")
             .bind(session_id)
+            .bind(party.online as i64)
             .fetch_one(&mut *tx)
             .await?;
-        let status = if waiting > 0 { RsvpStatus::Waitlisted } else { place_for(capacity, going) };
+        let party_size = if party.guest_name.is_empty() { 1 } else { 2 };
+        let status = if waiting > 0 { RsvpStatus::Waitlisted } else { place_for(capacity, going + party_size - 1) };
         let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM rsvps WHERE session_id = $1")
             .bind(session_id)
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO rsvps (session_id, account_id, status, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (session_id, account_id) DO UPDATE SET status = $3, position = $4, late = 0, updated_at = $5",
+            "INSERT INTO rsvps (session_id, account_id, status, position, online, guest_name, checkin_code, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $6, $7, $8, $5, $5) \
+             ON CONFLICT (session_id, account_id) DO UPDATE SET status = $3, position = $4, late = 0, online = $6, guest_name = $7, updated_at = $5, \
+             checkin_code = CASE WHEN rsvps.checkin_code = '' THEN $8 ELSE rsvps.checkin_code END",
         )
         .bind(session_id)
         .bind(account_id)
         .bind(status.as_str())
         .bind(position)
         .bind(now)
+        .bind(party.online as i64)
+        .bind(&party.guest_name)
+        .bind(new_checkin_code())
         .execute(&mut *tx)
         .await?;
         refresh_going(&mut tx, session_id).await?;

@@ -35,11 +35,18 @@ pub struct Content {
     pub format_name: String,
     pub phases: Vec<Phase>,
     pub time_zone: String,
+    /// The in-person limit when there is a place (0: none).
     pub capacity: i64,
+    /// online | in_person | hybrid
     pub place: String,
     pub video_url: String,
-    pub address: String,
+    /// The place met at ('' for a call).
+    pub place_id: String,
     pub language: String,
+    /// The online limit of a hybrid session (0: none).
+    pub online_capacity: i64,
+    /// call | coworking_day | drop_in | open_house
+    pub kind: String,
 }
 
 pub(crate) fn content(r: &AnyRow) -> Result<Content> {
@@ -52,8 +59,10 @@ pub(crate) fn content(r: &AnyRow) -> Result<Content> {
         capacity: col(r, "capacity")?,
         place: col(r, "place")?,
         video_url: col(r, "video_url")?,
-        address: col(r, "address")?,
+        place_id: col(r, "place_id")?,
         language: col(r, "language")?,
+        online_capacity: col(r, "online_capacity")?,
+        kind: col(r, "kind")?,
     })
 }
 
@@ -74,6 +83,8 @@ pub struct Series {
     pub content: Content,
     #[serde(flatten)]
     pub timing: Timing,
+    /// approved | pending | declined: a member's proposed coworking day may wait for an organizer.
+    pub approval: String,
     pub created_by: String,
     pub version: i64,
     pub materialized_until: String,
@@ -83,7 +94,7 @@ pub struct Series {
 
 const SERIES_COLUMNS: &str =
     "id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
-     capacity, place, video_url, address, language, created_by, version, materialized_until, created_at, updated_at";
+     capacity, place, video_url, place_id, language, online_capacity, kind, approval, created_by, version, materialized_until, created_at, updated_at";
 
 fn series(r: &AnyRow) -> Result<Series> {
     Ok(Series {
@@ -96,6 +107,7 @@ fn series(r: &AnyRow) -> Result<Series> {
             start_time: col(r, "start_time")?,
             rrule: col(r, "rrule")?,
         },
+        approval: col(r, "approval")?,
         created_by: col(r, "created_by")?,
         version: col(r, "version")?,
         materialized_until: col(r, "materialized_until")?,
@@ -170,6 +182,41 @@ impl Store {
         crate::jobs::notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         self.series(&id).await
+    }
+
+    /// A member's proposed coworking day, waiting for an organizer: stored
+    /// with no sessions until it is approved.
+    pub async fn propose_series(&self, community_id: &str, c: &Content, t: &Timing, created_by: &str, now: i64) -> Result<Series> {
+        let id = new_id();
+        let mut tx = self.begin().await?;
+        insert_series(&mut tx, &id, community_id, c, t, created_by, "", now).await?;
+        sqlx::query("UPDATE series SET approval = 'pending' WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.series(&id).await
+    }
+
+    /// An organizer's answer to a proposed day. Only a pending one changes
+    /// (two organizers answering at once: the first wins, the second is told
+    /// it is stale); its sessions are then planned like any series'.
+    pub async fn decide_series(&self, id: &str, approve: bool, now: i64) -> Result<Series> {
+        let r = sqlx::query("UPDATE series SET approval = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND approval = 'pending'")
+            .bind(id)
+            .bind(if approve { "approved" } else { "declined" })
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            self.series(id).await?;
+            return Err(StoreError::Stale);
+        }
+        self.series(id).await
+    }
+
+    /// A community's proposed days waiting for an organizer, oldest first.
+    pub async fn pending_series(&self, community_id: &str) -> Result<Vec<Series>> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE community_id = $1 AND approval = 'pending' ORDER BY created_at, id");
+        let rows = sqlx::query(&sql).bind(community_id).fetch_all(&self.pool).await?;
+        rows.iter().map(series).collect()
     }
 
     /// Creates many series (each with its sessions) in one transaction: an
@@ -253,7 +300,8 @@ impl Store {
     /// Series whose sessions run out before `date`, for the job that extends them.
     pub async fn series_to_extend(&self, date: &str, limit: i64) -> Result<Vec<Series>> {
         let sql = format!(
-            "SELECT {SERIES_COLUMNS} FROM series WHERE rrule <> '' AND materialized_until < $1 ORDER BY materialized_until, id LIMIT $2"
+            "SELECT {SERIES_COLUMNS} FROM series WHERE rrule <> '' AND approval = 'approved' AND materialized_until < $1 \
+             ORDER BY materialized_until, id LIMIT $2"
         );
         let rows = sqlx::query(&sql).bind(date).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(series).collect()
@@ -431,8 +479,8 @@ async fn insert_series(
 ) -> Result<()> {
     let q = sqlx::query(
         "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
-         capacity, place, video_url, address, language, created_by, materialized_until, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+         capacity, place, video_url, place_id, language, online_capacity, kind, approval, created_by, materialized_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'approved', $19, $20, $21, $21)",
     )
     .bind(id)
     .bind(community_id);
@@ -443,7 +491,7 @@ async fn insert_series(
 
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds a series' fields in the order its insert and update both use ($3 to $16).
+/// Binds a series' fields in the order its insert and update both use ($3 to $18).
 fn bind_series<'q>(q: AnyQuery<'q>, c: &'q Content, t: &'q Timing) -> AnyQuery<'q> {
     q.bind(&c.title)
         .bind(&c.description)
@@ -457,12 +505,14 @@ fn bind_series<'q>(q: AnyQuery<'q>, c: &'q Content, t: &'q Timing) -> AnyQuery<'
         .bind(c.capacity)
         .bind(&c.place)
         .bind(&c.video_url)
-        .bind(&c.address)
+        .bind(&c.place_id)
         .bind(&c.language)
+        .bind(c.online_capacity)
+        .bind(&c.kind)
 }
 
 /// Binds what a session shares with its series, in the order every session
-/// statement uses ($2 to $11).
+/// statement uses ($2 to $13).
 pub(crate) fn bind_content<'q>(q: AnyQuery<'q>, c: &'q Content) -> AnyQuery<'q> {
     q.bind(&c.title)
         .bind(&c.description)
@@ -472,15 +522,17 @@ pub(crate) fn bind_content<'q>(q: AnyQuery<'q>, c: &'q Content) -> AnyQuery<'q> 
         .bind(c.capacity)
         .bind(&c.place)
         .bind(&c.video_url)
-        .bind(&c.address)
+        .bind(&c.place_id)
         .bind(&c.language)
+        .bind(c.online_capacity)
+        .bind(&c.kind)
 }
 
 async fn update_series_row(tx: &mut Tx<'_>, id: &str, version: i64, c: &Content, t: &Timing, through: &str, now: i64) -> Result<String> {
     let r = sqlx::query(
         "UPDATE series SET title = $3, description = $4, format_key = $5, format_name = $6, phases = $7, start_date = $8, start_time = $9, \
-         time_zone = $10, rrule = $11, capacity = $12, place = $13, video_url = $14, address = $15, language = $16, materialized_until = $17, \
-         version = version + 1, updated_at = $18 WHERE id = $1 AND version = $2",
+         time_zone = $10, rrule = $11, capacity = $12, place = $13, video_url = $14, place_id = $15, language = $16, online_capacity = $17, \
+         kind = $18, materialized_until = $19, version = version + 1, updated_at = $20 WHERE id = $1 AND version = $2",
     )
     .bind(id)
     .bind(version);
@@ -504,12 +556,12 @@ struct NewSession<'a> {
 /// 500 daily series (100,500 sessions) took 35 s on PostgreSQL a row at a
 /// time, 9 s so; SQLite's binding slows down past about 50 rows.
 async fn insert_new_sessions(tx: &mut Tx<'_>, series_id: &str, community_id: &str, rows: &[NewSession<'_>], now: i64) -> Result<usize> {
-    const PER_ROW: usize = 19;
+    const PER_ROW: usize = 21;
     let mut added = 0;
     for chunk in rows.chunks(50) {
         let mut sql = String::from(
-            "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, address, language, \
-             series_id, community_id, occurrence, starts_at, ends_at, status, detached, created_at, updated_at) VALUES ",
+            "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, place_id, language, \
+             online_capacity, kind, series_id, community_id, occurrence, starts_at, ends_at, status, detached, created_at, updated_at) VALUES ",
         );
         for i in 0..chunk.len() {
             let p: Vec<String> = (1..=PER_ROW).map(|k| format!("${}", i * PER_ROW + k)).collect();
@@ -536,9 +588,9 @@ async fn insert_new_sessions(tx: &mut Tx<'_>, series_id: &str, community_id: &st
 /// Inserts an occurrence unless it exists; returns 1 if it was new.
 async fn insert_session(tx: &mut Tx<'_>, series_id: &str, community_id: &str, c: &Content, p: &Planned, now: i64) -> Result<usize> {
     let q = sqlx::query(
-        "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, address, language, \
-         series_id, community_id, occurrence, starts_at, ends_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+        "INSERT INTO sessions (id, title, description, format_name, phases, time_zone, capacity, place, video_url, place_id, language, \
+         online_capacity, kind, series_id, community_id, occurrence, starts_at, ends_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
          ON CONFLICT (series_id, occurrence) DO NOTHING",
     )
     .bind(new_id());
@@ -594,8 +646,8 @@ async fn apply_plan(
                     let before = when_and_where(tx, id).await?;
                     let q = sqlx::query(
                         "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
-                         video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, status = 'scheduled', sequence = sequence + 1, \
-                         updated_at = $14 WHERE id = $1",
+                         video_url = $9, place_id = $10, language = $11, online_capacity = $12, kind = $13, starts_at = $14, ends_at = $15, \
+                         status = 'scheduled', sequence = sequence + 1, updated_at = $16 WHERE id = $1",
                     )
                     .bind(id);
                     bind_content(q, c).bind(p.starts_at).bind(p.ends_at).bind(now).execute(&mut **tx).await?;

@@ -27,7 +27,10 @@ pub struct Session {
     pub cancel_note: String,
     pub detached: bool,
     pub sequence: i64,
+    /// Seats taken in person (or places, for a call); a guest takes one too.
     pub going_count: i64,
+    /// Online places taken at a hybrid session.
+    pub online_going: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,11 +39,18 @@ impl Session {
     pub fn places_left(&self) -> Option<i64> {
         (self.content.capacity > 0).then(|| (self.content.capacity - self.going_count).max(0))
     }
+    pub fn online_places_left(&self) -> Option<i64> {
+        (self.content.online_capacity > 0).then(|| (self.content.online_capacity - self.online_going).max(0))
+    }
+    /// Whether people meet at a place (in person or hybrid).
+    pub fn at_a_place(&self) -> bool {
+        !self.content.place_id.is_empty() && self.content.place != "online"
+    }
 }
 
 pub(crate) const SESSION_COLUMNS: &str =
     "s.id, s.series_id, s.community_id, c.slug AS community_slug, c.name AS community_name, s.occurrence, s.starts_at, \
-     s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.address, s.language, \
+     s.ends_at, s.title, s.description, s.format_name, s.phases, s.time_zone, s.capacity, s.place, s.video_url, s.place_id, s.language, s.online_capacity, s.kind, s.online_going, \
      s.status, s.cancel_note, s.detached, s.sequence, s.going_count, s.created_at, s.updated_at";
 
 pub(crate) fn session(r: &AnyRow) -> Result<Session> {
@@ -60,6 +70,7 @@ pub(crate) fn session(r: &AnyRow) -> Result<Session> {
         detached: flag(r, "detached")?,
         sequence: col(r, "sequence")?,
         going_count: col(r, "going_count")?,
+        online_going: col(r, "online_going")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,
     })
@@ -183,7 +194,8 @@ impl Store {
         let before = when_and_where(&mut tx, id).await?;
         let q = sqlx::query(
             "UPDATE sessions SET title = $2, description = $3, format_name = $4, phases = $5, time_zone = $6, capacity = $7, place = $8, \
-             video_url = $9, address = $10, language = $11, starts_at = $12, ends_at = $13, detached = 1, sequence = sequence + 1, updated_at = $14 \
+             video_url = $9, place_id = $10, language = $11, online_capacity = $12, kind = $13, starts_at = $14, ends_at = $15, detached = 1, \
+             sequence = sequence + 1, updated_at = $16 \
              WHERE id = $1",
         )
         .bind(id);
@@ -203,7 +215,7 @@ impl Store {
 
 /// What an invitation's holder must hear of when it changes: time, place, link.
 pub(crate) async fn when_and_where(tx: &mut Tx<'_>, id: &str) -> Result<(i64, i64, String, String, String)> {
-    Ok(sqlx::query_as("SELECT starts_at, ends_at, place, video_url, address FROM sessions WHERE id = $1")
+    Ok(sqlx::query_as("SELECT starts_at, ends_at, place, video_url, place_id FROM sessions WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?)

@@ -3,15 +3,14 @@
 //! who keep the place (core's `whereabouts`).
 
 use super::{ApiResult, ApiUser, Body, MaybeApiUser, Path};
-use crate::app::places::PlaceView;
+use crate::app::places::PlaceShown;
 use crate::app::App;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cowork_core::places::{Access, Amenity, PlaceInput};
-use cowork_store::PlaceOwner;
+use cowork_core::places::PlaceInput;
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<App> {
@@ -40,6 +39,8 @@ struct PlaceBody {
     seats: Option<u32>,
     house_rules: String,
     opening_hours: [String; 7],
+    drop_in_seats: Option<u32>,
+    free_trial: bool,
 }
 
 impl From<PlaceBody> for PlaceInput {
@@ -61,41 +62,14 @@ impl From<PlaceBody> for PlaceInput {
             seats: b.seats.map(|s| s.to_string()).unwrap_or_default(),
             house_rules: b.house_rules,
             opening_hours: b.opening_hours,
+            drop_in_seats: b.drop_in_seats.map(|s| s.to_string()).unwrap_or_default(),
+            free_trial: b.free_trial,
         }
     }
 }
 
-fn place_json(v: &PlaceView) -> Value {
-    let (p, w) = (&v.place.details, &v.whereabouts);
-    let (community_id, owner_id) = match &v.place.owner {
-        PlaceOwner::Community(c) => (Some(c.as_str()), None),
-        PlaceOwner::Account(a) => (None, Some(a.as_str())),
-    };
-    let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-    json!({
-        "id": v.place.id,
-        "community_id": community_id,
-        "owner_id": owner_id,
-        "name": p.name,
-        "kind": p.kind.as_str(),
-        "address": w.address,
-        "shown": w.shown,
-        "address_private": w.private,
-        "area": p.area,
-        "city": w.city,
-        "country": w.country,
-        "coordinates": w.coordinates.map(|c| json!({ "lat": c.lat, "lon": c.lon })),
-        "time_zone": p.time_zone,
-        "access": p.access.iter().map(|a| Access::as_str(*a)).collect::<Vec<_>>(),
-        "amenities": p.amenities.iter().map(|a| Amenity::as_str(*a)).collect::<Vec<_>>(),
-        "access_notes": p.access_notes,
-        "seats": p.seats,
-        "house_rules": p.house_rules,
-        "opening_hours": p.opening_hours.0.iter()
-            .map(|day| day.iter().map(|o| json!({ "opens": hm(o.opens), "closes": hm(o.closes) })).collect::<Vec<_>>())
-            .collect::<Vec<_>>(),
-        "may_edit": v.may_edit,
-    })
+fn place_json(v: &PlaceShown) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 async fn list(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
@@ -114,7 +88,7 @@ async fn create_own(State(app): State<App>, ApiUser(me): ApiUser, Body(b): Body<
 }
 
 async fn one(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(place_json(&app.place_view(me.as_ref(), &id).await?)).into_response())
+    Ok(Json(place_json(&app.place_view(me.as_ref(), &id).await?.1)).into_response())
 }
 
 async fn update(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Body(b): Body<PlaceBody>) -> ApiResult {

@@ -135,6 +135,7 @@ impl App {
             conduct_contact: c.conduct_contact,
             visibility: c.visibility.as_str().into(),
             join_policy: c.join_policy.as_str().into(),
+            day_hosts: c.day_hosts.as_str().into(),
             time_zone: c.time_zone,
             link_chat: c.link_chat,
             link_newsletter: c.link_newsletter,

@@ -83,6 +83,27 @@ impl App {
             _ => vec![("Late focus", "builtin:focus-50", "22:00", "Asia/Tokyo", weekly(&["TU", "TH"]), "online", "2")],
         };
         let start = cowork_core::schedule::date_in(&cowork_core::time::Zone::utc(), now()).saturating_add(jiff::ToSpan::day(1)).to_string();
+        // The library the demo's coworking day meets at: a public place, so its address is for everyone.
+        let library = if list.iter().any(|l| l.5 == "in_person") {
+            let input = cowork_core::places::PlaceInput {
+                name: "Stadsbiblioteket".into(),
+                kind: "library".into(),
+                address: "Sveavägen 73".into(),
+                area: "Vasastan".into(),
+                city: "Stockholm".into(),
+                country: "SE".into(),
+                lat: "59.3434".into(),
+                lon: "18.0545".into(),
+                time_zone: "Europe/Stockholm".into(),
+                access: vec!["step_free".into(), "toilets".into(), "parking_or_transit".into()],
+                amenities: vec!["wifi".into(), "power".into(), "coffee".into()],
+                seats: "20".into(),
+                ..Default::default()
+            };
+            self.add_community_place(owner, slug, &input).await?.id
+        } else {
+            String::new()
+        };
         for (title, format, time, zone, repeat, place, capacity) in list {
             let input = SeriesInput {
                 title: title.into(),
@@ -93,7 +114,8 @@ impl App {
                 time_zone: zone.into(),
                 place: place.into(),
                 video_url: if place == "online" { "https://meet.jit.si/cowork-demo".into() } else { String::new() },
-                address: if place == "in_person" { "Stadsbiblioteket, Sveavägen 73, Stockholm".into() } else { String::new() },
+                place_id: if place == "in_person" { library.clone() } else { String::new() },
+                kind: if place == "in_person" { "coworking_day".into() } else { String::new() },
                 capacity: capacity.into(),
                 language: "en".into(),
                 ..repeat

@@ -2,6 +2,7 @@
 //! Community feeds are kept in memory while their sessions are
 //! unchanged, since calendar clients poll them often.
 
+use super::places::PlacesById;
 use super::{hash_secret, now, secret, App, AppError, AppResult};
 use crate::ical::{self, Calendar, Event};
 use cowork_core::format::{agenda, duration_words, PhaseKind};
@@ -101,14 +102,19 @@ impl App {
         out
     }
 
-    /// The VEVENT of a session. Participants' feeds carry the video link; public ones never do.
-    pub(super) fn event_of(&self, s: &Session, participant: bool, tentative: bool) -> Event {
+    /// The VEVENT of a session. Participants' feeds carry the video link and
+    /// a home's street address; public ones never do (only its area and city).
+    pub(super) fn event_of(&self, s: &Session, places: &PlacesById, participant: bool, tentative: bool) -> Event {
         let zone = Zone::parse("tz", &s.content.time_zone).unwrap_or_else(|_| Zone::utc());
-        let location = match s.content.place.as_str() {
-            "in_person" => s.content.address.clone(),
-            _ if participant && !s.content.video_url.is_empty() => s.content.video_url.clone(),
-            _ => "Online".to_string(),
+        let at = places.get(&s.content.place_id).filter(|_| s.at_a_place()).map(|p| self.place_for(p, participant));
+        let link = (participant && !s.content.video_url.is_empty()).then(|| s.content.video_url.clone());
+        let location = match (&at, link) {
+            (Some(p), Some(link)) => format!("{} · {link}", p.one_line()),
+            (Some(p), None) => p.one_line(),
+            (None, Some(link)) => link,
+            (None, None) => "Online".to_string(),
         };
+        let geo = at.as_ref().filter(|p| !p.address_private).and_then(|p| p.coordinates).map(|c| (c.lat, c.lon));
         let host = self.config.base_url.split("://").nth(1).unwrap_or("cowork").split('/').next().unwrap_or("cowork").to_string();
         Event {
             uid: format!("{}@{host}", s.id),
@@ -120,6 +126,7 @@ impl App {
             summary: if s.cancelled { format!("Cancelled: {}", s.content.title) } else { s.content.title.clone() },
             description: self.agenda_text(s, &zone),
             location,
+            geo,
             url: format!("{}/s/{}", self.config.base_url, s.id),
             status: if s.cancelled {
                 "CANCELLED"
@@ -132,9 +139,10 @@ impl App {
         }
     }
 
-    fn calendar(&self, name: String, description: String, sessions: &[Session]) -> String {
-        let events = sessions.iter().map(|s| self.event_of(s, false, false)).collect();
-        ical::write(&Calendar { name, description, refresh_minutes: REFRESH_MINUTES, events }, now())
+    async fn calendar(&self, name: String, description: String, sessions: &[Session]) -> AppResult<String> {
+        let places = self.places_by_id(sessions.iter()).await?;
+        let events = sessions.iter().map(|s| self.event_of(s, &places, false, false)).collect();
+        Ok(ical::write(&Calendar { name, description, refresh_minutes: REFRESH_MINUTES, events }, now()))
     }
 
     /// A community's calendar. Private communities have none: their members
@@ -179,7 +187,7 @@ impl App {
             }
         }
         let sessions = self.store.community_sessions(&c.id, t - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
-        let body = Arc::new(FeedBody::new(self.calendar(c.name.clone(), format!("Coworking sessions of {}", c.name), &sessions)));
+        let body = Arc::new(FeedBody::new(self.calendar(c.name.clone(), format!("Coworking sessions of {}", c.name), &sessions).await?));
         if let Ok(mut m) = self.feeds.feeds.lock() {
             m.insert(c.id.clone(), CachedFeed { version, made_at: t, checked_at: Instant::now(), body: body.clone() });
         }
@@ -189,18 +197,17 @@ impl App {
     pub async fn series_feed(&self, slug: &str, series_id: &str) -> AppResult<FeedBody> {
         let view = self.series_view(None, slug, series_id).await?;
         let sessions = self.store.series_family_sessions(series_id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await?;
-        Ok(FeedBody::new(self.calendar(
-            format!("{} · {}", view.series.content.title, view.community.community.name),
-            String::new(),
-            &sessions,
-        )))
+        Ok(FeedBody::new(
+            self.calendar(format!("{} · {}", view.series.content.title, view.community.community.name), String::new(), &sessions).await?,
+        ))
     }
 
     /// One session as a file to download; participants get the video link in it.
     pub async fn session_ics(&self, viewer: Option<&Account>, id: &str) -> AppResult<String> {
         let v = self.session_view(viewer, id).await?;
         let going = v.shows_video_link();
-        let event = self.event_of(&v.session, going, v.mine.is_some_and(|r| r.status == RsvpStatus::Waitlisted));
+        let places = self.places_by_id(std::iter::once(&v.session)).await?;
+        let event = self.event_of(&v.session, &places, going, v.mine.is_some_and(|r| r.status == RsvpStatus::Waitlisted));
         Ok(ical::write(
             &Calendar {
                 name: v.session.content.title.clone(),
@@ -218,8 +225,11 @@ impl App {
         let account_id = self.store.calendar_feed_account(&hash_secret(token)).await?.ok_or(AppError::NotFound)?;
         let me = self.store.account(&account_id).await?;
         let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
-        let events =
-            mine.iter().map(|m| self.event_of(&m.session, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted)).collect();
+        let places = self.places_by_id(mine.iter().map(|m| &m.session)).await?;
+        let events = mine
+            .iter()
+            .map(|m| self.event_of(&m.session, &places, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted))
+            .collect();
         let cal = Calendar {
             name: format!("{} · {}", self.config.site_name, me.display_name),
             description: "Sessions I'm going to".into(),

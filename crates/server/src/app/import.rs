@@ -3,6 +3,8 @@
 //! (RECURRENCE-ID). All of a file lands, or (on any error) none of it, and
 //! an error names the line that cowork cannot express.
 
+use cowork_core::places::{PlaceDraft, PlaceKind};
+use cowork_store::PlaceOwner;
 use super::schedule::HORIZON_DAYS;
 use super::{now, App, AppError, AppResult};
 use crate::ical::{self, ImportError, ImportedEvent, Stamp};
@@ -83,10 +85,11 @@ fn draft_of_event(e: &ImportedEvent, zone: &Zone, start_date: Date, rrule: Strin
         rrule,
         place: if e.location.trim().is_empty() || link { "online".into() } else { "in_person".into() },
         video_url: if link { e.location.clone() } else { String::new() },
-        address: e.location.chars().take(300).collect(),
+        // The location's words stand in for a place until the import makes one of them.
+        place_id: e.location.chars().take(200).collect(),
         ..Default::default()
     };
-    input.parse(|k| k == "imported").map_err(|i| {
+    input.parse(|k| k == "imported", |_| true).map_err(|i| {
         let why = i.0.first().map(|f| f.message.as_str()).unwrap_or("");
         error(e.line, format!("The event on line {}: {why}", e.line))
     })
@@ -252,8 +255,10 @@ fn content(d: &SeriesDraft, format_name: &str, phases: &[Phase]) -> Content {
         capacity: 0,
         place: d.place.kind().into(),
         video_url: d.place.video_url().into(),
-        address: d.place.address().into(),
+        place_id: d.place.place_id().into(),
         language: "en".into(),
+        online_capacity: 0,
+        kind: "call".into(),
     }
 }
 
@@ -371,12 +376,59 @@ impl App {
                 source_uid: uid,
             });
         }
+        self.import_places(&view.community.id, &mut items, t).await?;
         let (added, ids) = self.store.import_series(&view.community.id, &items, &me.id, t).await?;
         report.imported = added;
         report.repeating =
             ids.into_iter().zip(described).filter_map(|(id, d)| d.map(|(title, rule)| MadeSeries { id, title, rule })).collect();
         self.invalidate_feeds(&view.community.id);
         Ok(report)
+    }
+}
+
+impl App {
+    /// An imported event's LOCATION becomes one of the community's places
+    /// (the same words, the same place), like an old free-text address did.
+    async fn import_places(&self, community_id: &str, items: &mut [ImportedSeries], t: i64) -> AppResult<()> {
+        let owner = PlaceOwner::Community(community_id.to_string());
+        let mut known: HashMap<String, String> =
+            self.store.places_of(&owner).await?.into_iter().map(|p| (p.details.address.clone(), p.id)).collect();
+        for item in items.iter_mut() {
+            let zone = item.content.time_zone.clone();
+            for c in std::iter::once(&mut item.content).chain(item.exceptions.iter_mut().map(|e| &mut e.content)) {
+                if c.place_id.is_empty() {
+                    continue;
+                }
+                let id = match known.get(&c.place_id) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let draft = PlaceDraft {
+                            name: c.place_id.chars().take(100).collect(),
+                            kind: PlaceKind::Other,
+                            address: c.place_id.clone(),
+                            area: String::new(),
+                            city: String::new(),
+                            country: "",
+                            coordinates: None,
+                            time_zone: zone.clone(),
+                            access: vec![],
+                            amenities: vec![],
+                            access_notes: String::new(),
+                            seats: 0,
+                            house_rules: String::new(),
+                            opening_hours: Default::default(),
+                            drop_in_seats: 0,
+                            free_trial: false,
+                        };
+                        let id = self.store.create_place(&owner, &draft, t).await?.id;
+                        known.insert(c.place_id.clone(), id.clone());
+                        id
+                    }
+                };
+                c.place_id = id;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -2,8 +2,10 @@
 //! may. Handlers for pages and API call exactly one of these and render.
 
 pub mod accounts;
+pub mod checkins;
 pub mod clock;
 pub mod communities;
+pub mod days;
 pub mod demo;
 mod digests;
 pub mod feeds;

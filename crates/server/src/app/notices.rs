@@ -46,8 +46,9 @@ impl App {
     }
 
     /// The iTIP invitation for one person (REQUEST, or CANCEL to withdraw it).
-    fn invitation(&self, s: &Session, a: &Account, method: &'static str) -> (&'static str, String) {
-        let mut event = self.event_of(s, true, false);
+    async fn invitation(&self, s: &Session, a: &Account, method: &'static str) -> Result<(&'static str, String), String> {
+        let places = self.places_by_id(std::iter::once(s)).await.map_err(|e| e.to_string())?;
+        let mut event = self.event_of(s, &places, true, false);
         if method == "CANCEL" {
             event.status = "CANCELLED";
         }
@@ -60,7 +61,7 @@ impl App {
             attendee_name: &a.display_name,
             attendee_email: &a.email,
         };
-        (method, write_invitation(&inv, self.now()))
+        Ok((method, write_invitation(&inv, self.now())))
     }
 
     /// Composes and sends one mail about a session to one person.
@@ -93,10 +94,8 @@ impl App {
             community_id: Some(s.community_id.clone()),
             ..Letter::to(&a)
         };
-        let place = match s.content.place.as_str() {
-            "in_person" if !s.content.address.is_empty() => format!("Where: {}.", s.content.address),
-            _ => "Where: online; the room and the video link open on the session's page.".into(),
-        };
+        // A home's street is for the people going, not for the waitlist.
+        let place = self.where_line(&s, going).await?;
         match what {
             SessionMail::Rsvp if !going => {
                 let n = mine.map(|m| m.1).unwrap_or(0);
@@ -123,7 +122,7 @@ impl App {
                 l.paragraphs = vec![first, place];
                 if going {
                     l.paragraphs.push("The invitation in this mail adds it to your calendar. If you can no longer come, cancel on the session's page so the next person gets the place.".into());
-                    l.calendar = Some(self.invitation(&s, &a, "REQUEST"));
+                    l.calendar = Some(self.invitation(&s, &a, "REQUEST").await?);
                 }
             }
             SessionMail::Updated => {
@@ -133,7 +132,7 @@ impl App {
                     place,
                     "The invitation in this mail updates your calendar.".into(),
                 ];
-                l.calendar = Some(self.invitation(&s, &a, "REQUEST"));
+                l.calendar = Some(self.invitation(&s, &a, "REQUEST").await?);
             }
             SessionMail::RsvpCancelled => {
                 l.subject = format!("Not going: {title} on {date}");
@@ -141,7 +140,7 @@ impl App {
                     format!("You are no longer going to “{title}” of {of}, on {when}."),
                     "The invitation in this mail takes it off your calendar. Changed your mind? Answer again on the session's page.".into(),
                 ];
-                l.calendar = Some(self.invitation(&s, &a, "CANCEL"));
+                l.calendar = Some(self.invitation(&s, &a, "CANCEL").await?);
             }
             SessionMail::Cancelled => {
                 l.subject = format!("Cancelled: {title} on {date}");
@@ -152,7 +151,7 @@ impl App {
                 }
                 l.paragraphs
                     .push("The invitation in this mail takes it off your calendar. Other sessions of the series are not affected.".into());
-                l.calendar = Some(self.invitation(&s, &a, "CANCEL"));
+                l.calendar = Some(self.invitation(&s, &a, "CANCEL").await?);
             }
         }
         // By push too where chosen, but not for what the person just did themselves.

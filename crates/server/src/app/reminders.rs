@@ -82,8 +82,8 @@ impl App {
             if !s.content.video_url.is_empty() {
                 paragraphs.push(format!("The video call: {}", s.content.video_url));
             }
-        } else if s.content.place == "in_person" && !s.content.address.is_empty() {
-            paragraphs.push(format!("Where: {}.", s.content.address));
+        } else if s.at_a_place() {
+            paragraphs.push(self.where_line(&s, true).await?);
         }
         paragraphs.push("If you can no longer come, cancel on the session's page so the next person gets the place.".into());
         let l = Letter {

@@ -5,11 +5,41 @@ use super::{now, App, AppError, AppResult};
 use cowork_core::permissions::Action;
 use cowork_core::rsvp::{is_late_cancellation, RsvpStatus};
 use cowork_core::Invalid;
-use cowork_store::{Account, RsvpResult};
+use cowork_store::{Account, Party, RsvpResult};
+
+/// How someone comes, as a form or the API says it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PartyInput {
+    /// "online" to join a hybrid session online; anything else is in person.
+    pub join: String,
+    /// A guest's name ("guest of" me), at a place only.
+    pub guest_name: String,
+}
+
+impl PartyInput {
+    fn read(&self, s: &cowork_store::Session) -> Result<Party, Invalid> {
+        let online = match self.join.trim() {
+            "online" if s.content.place == "hybrid" => true,
+            "online" if s.at_a_place() => return Err(Invalid::one("join", "This session meets in person only.")),
+            _ => false,
+        };
+        let guest_name = cowork_core::input::line("guest_name", &self.guest_name, 0, 80).map_err(|e| Invalid(vec![e]))?;
+        if !guest_name.is_empty() && (online || !s.at_a_place()) {
+            return Err(Invalid::one("guest_name", "A guest comes along in person, to a session at a place."));
+        }
+        Ok(Party { online, guest_name })
+    }
+}
 
 impl App {
     /// Says "going" to a session, or to it and every later one of its series.
     pub async fn rsvp(&self, me: &Account, id: &str, all_upcoming: bool) -> AppResult<RsvpResult> {
+        self.rsvp_as(me, id, all_upcoming, &PartyInput::default()).await
+    }
+
+    /// "Going", online or in person at a hybrid session, perhaps bringing a guest to a place.
+    pub async fn rsvp_as(&self, me: &Account, id: &str, all_upcoming: bool, party: &PartyInput) -> AppResult<RsvpResult> {
         let v = self.session_for(me, id, Action::Rsvp).await?;
         let t = now();
         if v.session.cancelled {
@@ -18,7 +48,8 @@ impl App {
         if v.session.ends_at <= t {
             return Err(AppError::Forbidden("This session is over.".into()));
         }
-        let result = self.store.rsvp(id, &me.id, t).await?;
+        let party = party.read(&v.session)?;
+        let result = self.store.rsvp_as(id, &me.id, &party, t).await?;
         if all_upcoming {
             self.store.follow_series(&v.session.series_id, &me.id, true, t).await?;
             for other in self.store.unanswered_sessions(&v.session.series_id, &me.id, t).await? {

@@ -7,7 +7,7 @@ use cowork_core::format::{self, Format, PhaseInput};
 use cowork_core::permissions::Action;
 use cowork_core::recurrence::{End, Rule};
 use cowork_core::rsvp::RsvpStatus;
-use cowork_core::schedule::{date_in, Place, SeriesDraft, SeriesInput};
+use cowork_core::schedule::{date_in, Place, SeriesDraft, SeriesInput, SessionKind};
 use cowork_core::time::{parse_date, parse_time, Zone};
 use cowork_core::Invalid;
 use cowork_store::{
@@ -27,6 +27,8 @@ pub struct SeriesView {
     pub hosts: Vec<(String, String)>,
     pub upcoming: Vec<Session>,
     pub following: bool,
+    /// Where it meets, as this viewer may know it.
+    pub place: Option<super::places::PlaceShown>,
 }
 
 /// A session as one person sees it.
@@ -43,6 +45,10 @@ pub struct SessionView {
     pub following_series: bool,
     /// Who entered the live room; only members get this list.
     pub arrivals: Vec<cowork_store::Arrival>,
+    /// Where it meets, as this viewer may know it (None for a call).
+    pub place: Option<super::places::PlaceShown>,
+    /// The viewer keeps the place (its community's organizers, or its operator).
+    pub keeps_place: bool,
 }
 
 impl SessionView {
@@ -55,8 +61,12 @@ impl SessionView {
     pub fn may_mark_attendance(&self) -> bool {
         self.community.may(Action::MarkAttendance)
     }
-    fn going(&self) -> bool {
+    pub fn going(&self) -> bool {
         self.mine.is_some_and(|r| r.status == RsvpStatus::Going)
+    }
+    /// Checks people in at the door: the session's hosts, and the place's keepers.
+    pub fn may_check_in(&self, viewer: Option<&Account>) -> bool {
+        self.place.is_some() && (self.is_host(viewer) || self.keeps_place)
     }
     /// Hosts the room: one of the series' hosts, or a community host or organizer.
     pub fn is_host(&self, viewer: Option<&Account>) -> bool {
@@ -141,12 +151,14 @@ pub fn draft_of(s: &Series) -> Option<SeriesDraft> {
         zone: Zone::parse("time_zone", &s.content.time_zone).ok()?,
         rule: if s.timing.rrule.is_empty() { None } else { Some(Rule::parse(&s.timing.rrule).ok()?) },
         capacity: s.content.capacity,
-        place: Place::from_parts(&s.content.place, &s.content.video_url, &s.content.address),
+        online_capacity: s.content.online_capacity,
+        place: Place::from_parts(&s.content.place, &s.content.video_url, &s.content.place_id),
         language: s.content.language.clone(),
+        kind: SessionKind::parse(&s.content.kind).unwrap_or_default(),
     })
 }
 
-fn content_of(d: &SeriesDraft, f: &Format) -> Content {
+pub(super) fn content_of(d: &SeriesDraft, f: &Format) -> Content {
     Content {
         title: d.title.clone(),
         description: d.description.clone(),
@@ -156,12 +168,14 @@ fn content_of(d: &SeriesDraft, f: &Format) -> Content {
         capacity: d.capacity,
         place: d.place.kind().to_string(),
         video_url: d.place.video_url().to_string(),
-        address: d.place.address().to_string(),
+        place_id: d.place.place_id().to_string(),
         language: d.language.clone(),
+        online_capacity: d.online_capacity,
+        kind: d.kind.as_str().to_string(),
     }
 }
 
-fn timing_of(d: &SeriesDraft) -> Timing {
+pub(super) fn timing_of(d: &SeriesDraft) -> Timing {
     Timing {
         format_key: d.format_key.clone(),
         start_date: d.start_date.to_string(),
@@ -177,7 +191,7 @@ fn horizon(zone: &Zone, now: i64) -> jiff::civil::Date {
 
 /// Future occurrences of a draft from `from` through the horizon — or, for a
 /// series planned further ahead than that, through its first two months.
-fn plan(d: &SeriesDraft, minutes: u32, from: jiff::civil::Date, now: i64) -> (Vec<Planned>, String) {
+pub(super) fn plan(d: &SeriesDraft, minutes: u32, from: jiff::civil::Date, now: i64) -> (Vec<Planned>, String) {
     let through = horizon(&d.zone, now).max(d.start_date.saturating_add(62.days()));
     let planned = d
         .occurrences(minutes, from, through)
@@ -246,17 +260,24 @@ impl App {
 
     // ---- series
 
-    async fn parse_series(&self, community_id: &str, input: &SeriesInput) -> AppResult<(SeriesDraft, Format)> {
+    /// Reads a series form. Its place must be one the community keeps, one
+    /// of the person's own, or the one it already had (`kept`).
+    pub(super) async fn parse_series(&self, community_id: &str, me: &Account, kept: &str, input: &SeriesInput) -> AppResult<(SeriesDraft, Format)> {
         let formats = self.formats_of(community_id).await?;
-        let draft =
-            super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse(|k| formats.iter().any(|f| f.key == k)))?;
+        let places = self.usable_places(community_id, me).await?;
+        let known = |id: &str| id == kept || places.iter().any(|p| p.id == id);
+        let draft = super::zones::parse_with_zone(
+            input.clone(),
+            |i| &mut i.time_zone,
+            |i| i.parse(|k| formats.iter().any(|f| f.key == k), known),
+        )?;
         let format = formats.into_iter().find(|f| f.key == draft.format_key).ok_or_else(|| Invalid::one("format", "Choose a format."))?;
         Ok((draft, format))
     }
 
     pub async fn create_series(&self, me: &Account, slug: &str, input: &SeriesInput) -> AppResult<Series> {
         let view = self.community_for(me, slug, Action::Schedule).await?;
-        let (draft, format) = self.parse_series(&view.community.id, input).await?;
+        let (draft, format) = self.parse_series(&view.community.id, me, "", input).await?;
         let t = now();
         let (planned, through) = plan(&draft, format.total_minutes(), draft.start_date, t);
         if planned.is_empty() {
@@ -285,7 +306,23 @@ impl App {
             Some(a) => self.store.follows_series(id, &a.id).await?,
             None => false,
         };
-        Ok(SeriesView { community, series, draft, hosts, upcoming, following })
+        let host = viewer.is_some_and(|a| hosts.iter().any(|(h, _)| *h == a.id));
+        // A proposed or declined day is seen only by the organizers and whoever proposed it.
+        if series.approval != "approved" && !(community.may(Action::Schedule) || viewer.is_some_and(|a| a.id == series.created_by)) {
+            return Err(AppError::NotFound);
+        }
+        let place = match series.content.place_id.as_str() {
+            "" => None,
+            pid => match self.store.place(pid).await {
+                Ok(p) => {
+                    let insider = host || community.may(Action::Schedule) || self.keeps_place(viewer, &p).await?;
+                    Some(self.place_for(&p, insider))
+                }
+                Err(cowork_store::StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        Ok(SeriesView { community, series, draft, hosts, upcoming, following, place })
     }
 
     /// Edits a whole series, or one session and all after it. `version` is
@@ -307,7 +344,7 @@ impl App {
         if current.version != version {
             return Err(stale());
         }
-        let (draft, format) = self.parse_series(&view.community.id, input).await?;
+        let (draft, format) = self.parse_series(&view.community.id, me, &current.content.place_id, input).await?;
         let t = now();
         let content = content_of(&draft, &format);
         let from_session = match scope {
@@ -446,7 +483,7 @@ impl App {
 
     /// People following a series ("all upcoming") get an answer for every
     /// session they have none for yet: after the series grows or is edited.
-    async fn answer_for_followers(&self, series_id: &str) -> AppResult<()> {
+    pub(super) async fn answer_for_followers(&self, series_id: &str) -> AppResult<()> {
         let t = now();
         for follower in self.store.series_followers(series_id).await? {
             for session in self.store.unanswered_sessions(series_id, &follower, t).await? {
@@ -470,7 +507,16 @@ impl App {
             None => (None, false),
         };
         let host = self.store.session_host(id).await?;
-        Ok(SessionView { community, session, hosts, host, rsvps, mine, following_series, arrivals })
+        let mut v = SessionView { community, session, hosts, host, rsvps, mine, following_series, arrivals, place: None, keeps_place: false };
+        if v.session.at_a_place() {
+            if let Ok(p) = self.store.place(&v.session.content.place_id).await {
+                v.keeps_place = self.keeps_place(viewer, &p).await?;
+                // A home's street is for those going and hosting, and its keepers.
+                let insider = v.going() || v.is_host(viewer) || v.keeps_place;
+                v.place = Some(self.place_for(&p, insider));
+            }
+        }
+        Ok(v)
     }
 
     pub(super) async fn session_for(&self, me: &Account, id: &str, action: Action) -> AppResult<SessionView> {
@@ -494,7 +540,7 @@ impl App {
         let mut one_off = input.clone();
         one_off.repeat = "none".into();
         one_off.rrule.clear();
-        let (draft, format) = self.parse_series(&v.community.community.id, &one_off).await?;
+        let (draft, format) = self.parse_series(&v.community.community.id, me, &v.session.content.place_id, &one_off).await?;
         let starts_at = draft.zone.instant(draft.start_date, draft.start_time);
         if starts_at <= t {
             return Err(Invalid::one("start_date", "Move it to a time that has not passed yet.").into());
@@ -555,9 +601,11 @@ impl App {
             time_zone: s.content.time_zone.clone(),
             repeat: "none".into(),
             capacity: if s.content.capacity == 0 { String::new() } else { s.content.capacity.to_string() },
+            online_capacity: if s.content.online_capacity == 0 { String::new() } else { s.content.online_capacity.to_string() },
             place: s.content.place.clone(),
             video_url: s.content.video_url.clone(),
-            address: s.content.address.clone(),
+            place_id: s.content.place_id.clone(),
+            kind: s.content.kind.clone(),
             language: s.content.language.clone(),
             ..Default::default()
         }

@@ -356,6 +356,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 /// A form body whose CSRF field matches this browser's cookie.
 pub struct CsrfForm<T>(pub T);
 
+/// A form with nothing in it but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
     type Rejection = PageError;
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {

@@ -3,6 +3,7 @@
 use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
 use crate::app::schedule::{EditScope, SeriesView};
+use crate::app::days::Planned;
 use crate::app::{now, App};
 use askama::Template;
 use axum::extract::State;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<App> {
         .route("/c/{slug}/series/new", get(new_series).post(create_series))
         .route("/c/{slug}/series/{id}", get(series))
         .route("/c/{slug}/series/{id}/edit", get(edit_series_form).post(edit_series))
+        .route("/c/{slug}/series/{id}/{answer}", axum::routing::post(decide_day))
         .route("/c/{slug}/series/{id}/hosts", axum::routing::post(add_host))
         .route("/c/{slug}/series/{id}/hosts/{account}/remove", axum::routing::post(remove_host))
 }
@@ -134,9 +136,24 @@ pub struct SeriesForm {
     pub one_off: bool,
     pub version: i64,
     pub note: String,
+    /// The places it may meet at: the community's and the person's own.
+    pub places: Vec<crate::app::places::PlaceShown>,
+    /// A member proposing a coworking day: no format, kind or call to choose.
+    pub day_only: bool,
 }
 
 impl SeriesForm {
+    fn kinds(&self) -> Vec<(&'static str, &'static str)> {
+        cowork_core::schedule::SessionKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect()
+    }
+    fn kind_is(&self, k: &str) -> bool {
+        let kind = if self.form.kind.is_empty() { "call" } else { self.form.kind.as_str() };
+        kind == k
+    }
+    fn place_is(&self, p: &str) -> bool {
+        let place = if self.form.place.is_empty() { if self.day_only { "in_person" } else { "online" } } else { self.form.place.as_str() };
+        place == p
+    }
     fn languages(&self) -> Vec<(&'static str, &'static str)> {
         LANGUAGES.to_vec()
     }
@@ -226,10 +243,12 @@ pub struct SeriesFields {
     until: String,
     count: String,
     capacity: String,
+    online_capacity: String,
     place: String,
     video_url: String,
-    address: String,
+    place_id: String,
     language: String,
+    kind: String,
     /// A rule the fields cannot show, kept as it is unless `drop_rrule` is ticked.
     rrule: String,
     drop_rrule: String,
@@ -269,10 +288,12 @@ impl SeriesFields {
             count: self.count,
             rrule: if self.drop_rrule.is_empty() { self.rrule } else { String::new() },
             capacity: self.capacity,
+            online_capacity: self.online_capacity,
             place: self.place,
             video_url: self.video_url,
-            address: self.address,
+            place_id: self.place_id,
             language: self.language,
+            kind: self.kind,
         }
     }
 }
@@ -292,32 +313,75 @@ pub async fn series_form(
     let status = if errors.any() { errors.status() } else { axum::http::StatusCode::OK };
     let formats = app.formats_of(&community.community.id).await?;
     let zone_choices = super::zone_choices(&form.time_zone, &errors);
+    let mut places = match &ctx.viewer {
+        Some(me) => app.usable_places(&community.community.id, me).await?.iter().map(|p| app.place_for(p, true)).collect(),
+        None => Vec::new(),
+    };
+    // An edit keeps the place it had, even one kept by someone else.
+    if !form.place_id.is_empty() && !places.iter().any(|p: &crate::app::places::PlaceShown| p.id == form.place_id) {
+        if let Ok(p) = app.store.place(&form.place_id).await {
+            places.push(app.place_for(&p, true));
+        }
+    }
+    let day_only = !community.may(Action::Schedule);
     render(
         status,
-        &SeriesForm { ctx, community, form, errors, formats, zones: zone_names(), zone_choices, action, heading, one_off, version, note },
+        &SeriesForm {
+            ctx,
+            community,
+            form,
+            errors,
+            formats,
+            zones: zone_names(),
+            zone_choices,
+            action,
+            heading,
+            one_off,
+            version,
+            note,
+            places,
+            day_only,
+        },
     )
 }
 
-async fn new_series(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
+/// Organizers plan anything; members offer a coworking day where the community lets them.
+fn plan_heading(view: &CommunityView) -> String {
+    if view.may(Action::Schedule) { "Plan sessions" } else { "Offer a coworking day" }.into()
+}
+
+async fn new_series(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Query(q): Query<NewSeriesQuery>) -> PageResult {
     let view = app.community(Some(&s.me), &slug).await?;
-    if !view.may(Action::Schedule) {
+    if !app.may_plan(&s.me, &slug).await? {
         return Err(crate::app::AppError::forbidden().into());
     }
+    let day = !view.may(Action::Schedule) || q.kind == "coworking_day";
     let tomorrow = s.ctx.zone.local(now()).date.saturating_add(1.day());
     let form = SeriesInput {
-        format: "builtin:weekly-coworking".into(),
+        format: if day { cowork_core::schedule::DAY_FORMAT.into() } else { "builtin:weekly-coworking".into() },
+        kind: if day { "coworking_day".into() } else { "call".into() },
         start_date: tomorrow.to_string(),
-        start_time: "15:00".into(),
-        time_zone: view.community.time_zone.clone(),
-        repeat: "weekly".into(),
+        start_time: if day { "09:00".into() } else { "15:00".into() },
+        time_zone: if day { s.me.time_zone.clone() } else { view.community.time_zone.clone() },
+        repeat: if day { "none".into() } else { "weekly".into() },
         interval: "1".into(),
         ends: "never".into(),
-        place: "online".into(),
+        place: if day { "in_person".into() } else { "online".into() },
+        place_id: q.place_id,
         language: "en".into(),
         ..Default::default()
     };
     let action = format!("/c/{slug}/series/new");
-    series_form(&app, s.ctx, view, form, FormErrors::default(), action, "Plan sessions".into(), false, 0, String::new()).await
+    let heading = plan_heading(&view);
+    series_form(&app, s.ctx, view, form, FormErrors::default(), action, heading, false, 0, String::new()).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct NewSeriesQuery {
+    kind: String,
+    /// A place just added, chosen already.
+    place_id: String,
 }
 
 async fn create_series(
@@ -327,14 +391,32 @@ async fn create_series(
     CsrfForm(body): CsrfForm<SeriesFormBody>,
 ) -> PageResult {
     let input = body.input.input();
-    match form_errors(app.create_series(&s.me, &slug, &input).await)? {
-        Ok(series) => see_other(&format!("/c/{slug}/series/{}?notice=created", series.id)),
+    match form_errors(app.plan_series(&s.me, &slug, &input).await)? {
+        Ok(Planned::Listed(series)) => see_other(&format!("/c/{slug}/series/{}?notice=created", series.id)),
+        Ok(Planned::Proposed(series)) => see_other(&format!("/c/{slug}/series/{}?notice=proposed", series.id)),
         Err(errors) => {
             let view = app.community(Some(&s.me), &slug).await?;
             let action = format!("/c/{slug}/series/new");
-            series_form(&app, s.ctx, view, input, errors, action, "Plan sessions".into(), false, 0, String::new()).await
+            let heading = plan_heading(&view);
+            series_form(&app, s.ctx, view, input, errors, action, heading, false, 0, String::new()).await
         }
     }
+}
+
+/// An organizer's answer to a proposed coworking day.
+async fn decide_day(
+    State(app): State<App>,
+    s: SignedIn,
+    Path((slug, id, answer)): Path<(String, String, String)>,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> PageResult {
+    let approve = match answer.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return Err(crate::app::AppError::NotFound.into()),
+    };
+    app.decide_day(&s.me, &slug, &id, approve).await?;
+    see_other(&format!("/c/{slug}/schedule?notice={}", if approve { "approved" } else { "declined" }))
 }
 
 // ---- a series
@@ -379,6 +461,7 @@ async fn series(State(app): State<App>, ctx: Ctx, Path((slug, id)): Path<(String
     let describe = v.draft.as_ref().map(|d| d.describe()).unwrap_or_default();
     let notice = match q.notice.as_str() {
         "created" => "Your sessions are on the schedule. Share the page, or the calendar link below.".to_string(),
+        "proposed" => "Thank you! Your coworking day is proposed; an organizer will approve it, and then it is listed.".to_string(),
         "saved" => {
             let n = |s: &str| s.parse::<usize>().unwrap_or(0);
             let mut parts = vec!["Saved.".to_string()];

@@ -123,6 +123,8 @@ struct SessionPage {
     may_enter: bool,
     /// The viewer hosts this session.
     host: bool,
+    /// The viewer's check-in pass (going to a session at a place).
+    pass: Option<crate::app::checkins::PassView>,
 }
 
 impl SessionPage {
@@ -207,11 +209,22 @@ impl SessionPage {
                 n => format!("Cancelled · {n} people were going{wait}"),
             };
         }
-        match s.places_left() {
+        let in_person = match s.places_left() {
             None => format!("{} going · no limit on places", s.going_count),
             Some(0) => format!("Full: {} of {} places taken{wait}", s.going_count, s.content.capacity),
             Some(left) => format!("{} of {} places taken · {left} left{wait}", s.going_count, s.content.capacity),
+        };
+        if s.content.place != "hybrid" {
+            return in_person;
         }
+        let online = match s.online_places_left() {
+            None => format!("{} online", s.online_going),
+            Some(left) => format!("{} of {} online places taken · {left} left", s.online_going, s.content.online_capacity),
+        };
+        format!("In person: {in_person}. Online: {online}.")
+    }
+    fn hybrid(&self) -> bool {
+        self.v.session.content.place == "hybrid"
     }
 }
 
@@ -287,7 +300,11 @@ async fn page(State(app): State<App>, ctx: Ctx, Path(id): Path<String>, Query(q)
     let may_enter = v.may_enter_room(ctx.viewer.as_ref());
     let host = v.is_host(ctx.viewer.as_ref());
     let notice = notice(&q.notice).to_string();
-    ok(&SessionPage { ctx, agenda, strip, notice, google, started, room, room_opens_minutes, over, may_enter, host, v })
+    let pass = match &ctx.viewer {
+        Some(me) if !over => app.my_pass(me, &v).await?,
+        _ => None,
+    };
+    ok(&SessionPage { ctx, agenda, strip, notice, google, started, room, room_opens_minutes, over, may_enter, host, v, pass })
 }
 
 async fn ics(State(app): State<App>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
@@ -307,10 +324,12 @@ async fn ics(State(app): State<App>, ctx: Ctx, Path(id): Path<String>) -> PageRe
 struct RsvpForm {
     /// "all": this session and every later one of its series.
     scope: String,
+    #[serde(flatten)]
+    party: crate::app::rsvps::PartyInput,
 }
 
 async fn rsvp(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<RsvpForm>) -> PageResult {
-    let r = app.rsvp(&s.me, &id, f.scope == "all").await?;
+    let r = app.rsvp_as(&s.me, &id, f.scope == "all", &f.party).await?;
     let code = if r.status == RsvpStatus::Going { "going" } else { "waitlisted" };
     see_other(&format!("/s/{id}?notice={code}"))
 }
