@@ -280,6 +280,32 @@ pub struct PlaceDraft {
 pub const MAX_SEATS: u32 = 10_000;
 
 impl PlaceInput {
+    /// The form's fields for a stored place, to edit it.
+    pub fn of(d: &PlaceDraft) -> PlaceInput {
+        let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        PlaceInput {
+            name: d.name.clone(),
+            kind: d.kind.as_str().into(),
+            address: d.address.clone(),
+            area: d.area.clone(),
+            city: d.city.clone(),
+            country: d.country.into(),
+            lat: d.coordinates.map(|c| format!("{:.6}", c.lat)).unwrap_or_default(),
+            lon: d.coordinates.map(|c| format!("{:.6}", c.lon)).unwrap_or_default(),
+            time_zone: d.time_zone.clone(),
+            access: d.access.iter().map(|a| a.as_str().to_string()).collect(),
+            amenities: d.amenities.iter().map(|a| a.as_str().to_string()).collect(),
+            access_notes: d.access_notes.clone(),
+            seats: if d.seats == 0 { String::new() } else { d.seats.to_string() },
+            house_rules: d.house_rules.clone(),
+            opening_hours: std::array::from_fn(|i| {
+                d.opening_hours.0[i].iter().map(|o| format!("{}-{}", hm(o.opens), hm(o.closes))).collect::<Vec<_>>().join(", ")
+            }),
+            drop_in_seats: if d.drop_in_seats == 0 { String::new() } else { d.drop_in_seats.to_string() },
+            free_trial: d.free_trial,
+        }
+    }
+
     /// Reads every field, and reports every problem at once.
     pub fn parse(&self, now: i64) -> Result<PlaceDraft, Invalid> {
         let mut errors = Vec::new();
@@ -467,6 +493,22 @@ mod tests {
         }
         let one_sided = PlaceInput { lat: "51.7".into(), lon: "".into(), ..input() };
         assert_eq!(one_sided.parse(0).unwrap_err().0[0].field, "lon");
+    }
+
+    #[test]
+    fn a_stored_place_reads_back_through_its_form() {
+        let space = PlaceInput {
+            kind: "coworking_space".into(),
+            opening_hours: std::array::from_fn(|i| if i < 5 { "08:00-12:00, 13:00-18:30".into() } else { String::new() }),
+            drop_in_seats: "8".into(),
+            free_trial: true,
+            ..input()
+        };
+        let d = space.parse(0).unwrap();
+        assert_eq!((d.drop_in_seats, d.free_trial), (8, true));
+        assert_eq!(PlaceInput::of(&d).parse(0).unwrap(), d);
+        let library = PlaceInput { free_trial: true, drop_in_seats: "8".into(), ..input() }.parse(0).unwrap();
+        assert_eq!((library.drop_in_seats, library.free_trial), (0, false), "only a space has drop-in seats and trials");
     }
 
     #[test]

@@ -40,9 +40,11 @@ pub fn routes() -> Router<App> {
         .merge(schedule::routes())
         .merge(webhooks::routes())
         .merge(places::routes())
+        .merge(checkins::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
+mod checkins;
 mod places;
 mod schedule;
 mod webhooks;

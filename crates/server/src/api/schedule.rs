@@ -53,6 +53,8 @@ fn session_view_json(app: &App, v: &SessionView) -> Value {
     let mut j = session_json(app, &v.session, v.shows_video_link());
     if let Value::Object(o) = &mut j {
         o.insert("my_rsvp".into(), json!(v.mine));
+        // Where, as this caller may know it: a home's street only for those going and hosting.
+        o.insert("where".into(), json!(v.place));
         o.insert("hosts".into(), hosts_json(&v.hosts));
     }
     j
@@ -294,8 +296,17 @@ struct Scope {
     all_upcoming: bool,
 }
 
-async fn rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Query(q): Query<Scope>) -> ApiResult {
-    let r = app.rsvp(&me, &id, q.all_upcoming).await?;
+/// `?join=online` at a hybrid session; `?guest_name=…` to bring a guest to a place.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RsvpQuery {
+    all_upcoming: bool,
+    #[serde(flatten)]
+    party: crate::app::rsvps::PartyInput,
+}
+
+async fn rsvp(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Query(q): Query<RsvpQuery>) -> ApiResult {
+    let r = app.rsvp_as(&me, &id, q.all_upcoming, &q.party).await?;
     Ok(Json(r).into_response())
 }
 

@@ -14,6 +14,7 @@ mod hosting;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod near;
 mod notices;
 pub mod notification_choices;
 pub mod organizer_messages;

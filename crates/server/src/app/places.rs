@@ -251,6 +251,47 @@ impl App {
         Ok((place, shown))
     }
 
+    /// Communities `me` organizes (which may keep a place instead of `me`).
+    pub async fn communities_i_organize(&self, me: &Account) -> AppResult<Vec<cowork_store::Community>> {
+        Ok(self
+            .my_communities(me)
+            .await?
+            .into_iter()
+            .filter(|m| !m.pending && m.role >= cowork_core::permissions::Role::Organizer)
+            .map(|m| m.community)
+            .collect())
+    }
+
+    /// What happens at a place in the coming months that `viewer` may see:
+    /// a space's drop-in days and open houses, coworking days, sessions.
+    pub async fn sessions_at(&self, viewer: Option<&Account>, place_id: &str) -> AppResult<Vec<cowork_store::Session>> {
+        let t = self.now();
+        let all = self.store.sessions_at_place(place_id, t - 12 * 3600, t + 120 * 86_400, 200).await?;
+        let mut seen: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for s in all {
+            if s.ends_at <= t {
+                continue;
+            }
+            let visible = match seen.get(&s.community_slug) {
+                Some(v) => *v,
+                None => {
+                    let v = match self.community(viewer, &s.community_slug).await {
+                        Ok(_) => true,
+                        Err(AppError::NotFound | AppError::Forbidden(_) | AppError::Unauthenticated) => false,
+                        Err(e) => return Err(e),
+                    };
+                    seen.insert(s.community_slug.clone(), v);
+                    v
+                }
+            };
+            if visible && out.len() < 60 {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
     /// Changes a place, for the people who keep it.
     pub async fn edit_place(&self, me: &Account, id: &str, input: &PlaceInput) -> AppResult<PlaceShown> {
         let (_, shown) = self.place_view(Some(me), id).await?;

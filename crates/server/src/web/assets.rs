@@ -22,7 +22,7 @@ struct Asset {
     etag: String,
 }
 
-const FILES: [(&str, &str, &str); 9] = [
+const FILES: [(&str, &str, &str); 10] = [
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
@@ -32,6 +32,7 @@ const FILES: [(&str, &str, &str); 9] = [
     ("room-notes.js", "text/javascript; charset=utf-8", include_str!("../../static/room-notes.js")),
     ("room-alerts.js", "text/javascript; charset=utf-8", include_str!("../../static/room-alerts.js")),
     ("push.js", "text/javascript; charset=utf-8", include_str!("../../static/push.js")),
+    ("checkin.js", "text/javascript; charset=utf-8", include_str!("../../static/checkin.js")),
     ("icon.svg", "image/svg+xml", include_str!("../../static/icon.svg")),
 ];
 

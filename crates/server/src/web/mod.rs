@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod calendar;
+mod checkins;
 mod communities;
 mod compression;
 mod devices;
@@ -11,6 +12,7 @@ mod field_names;
 mod formats;
 mod home;
 mod nul_bytes;
+mod places;
 mod room;
 mod room_socket;
 mod schedule;
@@ -76,6 +78,8 @@ pub fn router(app: App) -> Router {
         .merge(webhooks::routes())
         .merge(unsubscribe::routes())
         .merge(session_message::routes())
+        .merge(checkins::routes())
+        .merge(places::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -249,6 +249,9 @@ fn notice(code: &str) -> &'static str {
         "over" => "This session is over.",
         "joined" => "Welcome! You're now a member, so you can say you're coming.",
         "host" => "Saved: the session page now shows who hosts it.",
+        "checked_in" => "You're checked in. Welcome!",
+        "day_code_wrong" => "That is not today's code. It is shown at the door; or show your pass to a host.",
+        "checkin_refused" => "That did not check you in: the door may not be open yet, or the day is full. Show your pass to a host.",
         _ => "",
     }
 }
