@@ -140,7 +140,11 @@ async fn create_series(State(app): State<App>, ApiUser(me): ApiUser, Path(slug):
     let mut base = serde_json::to_value(SeriesInput::default()).map_err(|e| AppError::Internal(e.to_string()))?;
     merge(&mut base, body)?;
     let input: SeriesInput = serde_json::from_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
-    let s = app.create_series(&me, &slug, &input).await?;
+    // Organizers plan anything; members offer a coworking day where the community lets them
+    // (a proposed one comes back with approval "pending").
+    let s = match app.plan_series(&me, &slug, &input).await? {
+        crate::app::days::Planned::Listed(s) | crate::app::days::Planned::Proposed(s) => s,
+    };
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/communities/{slug}/series/{}", s.id))], Json(series_json(&s, true)))
         .into_response())
 }
