@@ -47,6 +47,8 @@ struct DirectoryPage {
     topics: Vec<(String, i64)>,
     /// Whether a next page may exist.
     more: bool,
+    /// The cities each community meets in, by community id.
+    cities: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl DirectoryPage {
@@ -56,13 +58,22 @@ impl DirectoryPage {
     fn topic_link(&self, topic: &str) -> String {
         format!("/communities?topic={}", urlencode(topic))
     }
+    /// "Leiden, Amsterdam and 2 more": where a community meets in person.
+    fn cities_of(&self, id: &str) -> String {
+        let all = self.cities.get(id).map(Vec::as_slice).unwrap_or_default();
+        match all.len() {
+            0..=4 => all.join(", "),
+            n => format!("{} and {} more", all[..3].join(", "), n - 3),
+        }
+    }
 }
 
 async fn directory(State(app): State<App>, ctx: Ctx, Query(search): Query<DirectorySearch>) -> PageResult {
     let communities = app.directory(&search).await?;
     let topics = app.popular_topics().await?;
     let more = communities.len() == DIRECTORY_PAGE_SIZE;
-    ok(&DirectoryPage { ctx, page: search.page(), q: search.q, topic: search.topic, communities, topics, more })
+    let cities = app.community_cities(&communities).await?;
+    ok(&DirectoryPage { ctx, page: search.page(), q: search.q, topic: search.topic, communities, topics, more, cities })
 }
 
 // ---- create and edit
@@ -101,6 +112,9 @@ impl CommunityForm {
     }
     fn policies(&self) -> Vec<(&'static str, &'static str)> {
         JoinPolicy::ALL.iter().map(|v| (v.as_str(), v.describe())).collect()
+    }
+    fn day_hosts(&self) -> Vec<(&'static str, &'static str)> {
+        cowork_core::community::DayHosts::ALL.iter().map(|v| (v.as_str(), v.describe())).collect()
     }
 }
 

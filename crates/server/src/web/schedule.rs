@@ -51,6 +51,7 @@ struct ScheduleQuery {
     view: String,
     /// Any date in the week to show (YYYY-MM-DD, in the viewer's zone).
     week: String,
+    notice: String,
 }
 
 #[derive(Template)]
@@ -66,6 +67,10 @@ struct SchedulePage {
     prev_week: String,
     next_week: String,
     feed_url: String,
+    /// Proposed coworking days waiting for an organizer (organizers see all; members their own).
+    pending: Vec<cowork_store::Series>,
+    may_offer_day: bool,
+    notice: &'static str,
 }
 
 impl SchedulePage {
@@ -114,7 +119,17 @@ async fn schedule(State(app): State<App>, ctx: Ctx, Path(slug): Path<String>, Qu
     let next_week = monday.saturating_add(7.days()).to_string();
     let feed_url = format!("{}/c/{}/calendar.ics", app.config.base_url, view.community.slug);
     let days = if week { Vec::new() } else { by_day(&ctx, sessions) };
-    ok(&SchedulePage { ctx, view, days, week, columns, week_label, prev_week, next_week, feed_url })
+    let pending = app.pending_days(ctx.viewer.as_ref(), &slug).await?;
+    let may_offer_day = match &ctx.viewer {
+        Some(me) => app.may_plan(me, &slug).await?,
+        None => false,
+    };
+    let notice = match q.notice.as_str() {
+        "approved" => "Approved: the coworking day is on the schedule.",
+        "declined" => "Declined: the coworking day stays off the schedule.",
+        _ => "",
+    };
+    ok(&SchedulePage { ctx, view, days, week, columns, week_label, prev_week, next_week, feed_url, pending, may_offer_day, notice })
 }
 
 // ---- the series form
