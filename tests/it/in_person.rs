@@ -110,6 +110,10 @@ async fn in_person_on(backend: &str) {
     assert!(ben_ics.contains(STREET) && ben_ics.contains("GEO:51.754321;-1.257912"), "{ben_ics}");
     let to_ben = server.app().store.outbox(Some("ben@example.org"), 10).await.unwrap();
     assert!(to_ben.iter().any(|m| m.body.contains(STREET)), "Ben's confirmation says where");
+    assert!(
+        to_ben.iter().any(|m| m.body.contains("Your check-in code is") && m.raw.contains("<svg")),
+        "and carries his check-in code, with its QR code in the HTML part"
+    );
     let to_cleo = server.app().store.outbox(Some("cleo@example.org"), 10).await.unwrap();
     assert!(!to_cleo.is_empty() && to_cleo.iter().all(|m| !m.raw.contains(STREET) && !m.raw.contains("Secret")), "the waitlist mail does not");
 
@@ -136,6 +140,7 @@ async fn in_person_on(backend: &str) {
     let r = check(&anna, json!({"code": code})).await;
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("checked in already"), "{body}");
+    server.app().clock.set(session.starts_at + 900);
     let r = check(&anna, json!({"walk_in": {"name": "Dee", "email": "dee@example.org", "guest_of": "ben"}})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let r = check(&anna, json!({"walk_in": {"name": "Eve"}})).await;

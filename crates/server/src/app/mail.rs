@@ -43,6 +43,8 @@ pub struct Letter {
     pub secret: bool,
     /// The community it comes from, which the person may have muted.
     pub community_id: Option<String>,
+    /// An inline SVG shown in the HTML part (a check-in pass's QR code); the text says the same in words.
+    pub picture: Option<String>,
 }
 
 impl Letter {
@@ -69,6 +71,7 @@ struct MailHtml<'a> {
     quote: &'a [String],
     action: Option<(&'a str, &'a str)>,
     unsubscribe: Option<(&'a str, &'a str)>,
+    picture: Option<&'a str>,
 }
 
 #[derive(Clone)]
@@ -173,6 +176,7 @@ impl Mailer {
             quote: &l.quote,
             action: l.action.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             unsubscribe: unsubscribe.map(|u| (label, u)),
+            picture: l.picture.as_deref(),
         }
         .render()
         .map_err(|e| e.to_string())?;

@@ -120,6 +120,13 @@ impl App {
                     _ => format!("You are going to “{title}” of {of}, on {when}."),
                 };
                 l.paragraphs = vec![first, place];
+                if going && s.at_a_place() {
+                    if let Some(pass) = self.store.pass(&s.id, &a.id).await.map_err(|e| e.to_string())?.filter(|p| !p.online) {
+                        let code = cowork_core::checkin::display(&pass.code);
+                        l.paragraphs.push(format!("Your check-in code is {code}: show it at the door (its QR code is on the session's page)."));
+                        l.picture = Some(super::checkins::qr_svg(&self.checkin_link(&s.id, &pass.code)));
+                    }
+                }
                 if going {
                     l.paragraphs.push("The invitation in this mail adds it to your calendar. If you can no longer come, cancel on the session's page so the next person gets the place.".into());
                     l.calendar = Some(self.invitation(&s, &a, "REQUEST").await?);
