@@ -293,6 +293,37 @@ async fn an_admin_retries_a_failed_mail_in_chromium() {
     assert_eq!(store.job_counts().await.unwrap().dead, 0, "retried: no longer dead");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_checks_people_in_at_the_library_door_on_a_phone_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    let c = server.community("organizer@example.org", "library-club", "public", "open").await;
+    let organizer = server.account("organizer@example.org").await;
+    server.name_and_zone(&organizer, "Olu the organizer", "Europe/London").await;
+    for (e, name) in [("amira@example.org", "Amira Khan"), ("bruno@example.org", "Bruno Silva")] {
+        let a = server.account(e).await;
+        server.app().store.add_member(&c.id, &a.id, false, 1).await.unwrap();
+        server.name_and_zone(&a, name, "Europe/London").await;
+    }
+    let app = server.app();
+    let stdout = run(
+        "checkin.mjs",
+        vec![
+            ("BASE_URL", server.base.clone()),
+            ("SLUG", "library-club".into()),
+            ("ORGANIZER_TOKEN", server.token("organizer@example.org").await),
+            ("A_TOKEN", server.token("amira@example.org").await),
+            ("B_TOKEN", server.token("bruno@example.org").await),
+            ("ORGANIZER_LINK", app.issue_sign_in_link(&email("organizer@example.org")).await.unwrap()),
+            ("A_LINK", app.issue_sign_in_link(&email("amira@example.org")).await.unwrap()),
+        ],
+    )
+    .await;
+    assert!(stdout.contains("the door checked in four and refused a fifth"), "{stdout}");
+}
+
 /// nginx in front of two nodes, as in the README (`deploy/nginx-cowork.conf`'s
 /// proxy settings), with two entrances: the first prefers node A, the second
 /// node B, so two browsers land on different nodes; each falls back on the other.

@@ -176,3 +176,77 @@ async fn a_coworking_day_at_home_from_offer_to_daily_log_on_sqlite() {
 async fn a_coworking_day_at_home_from_offer_to_daily_log_on_postgres() {
     in_person_on("postgres").await;
 }
+
+/// A space's free drop-in day on the second Monday of every month keeps its
+/// wall time across the change to summer time, in the feed; a visitor
+/// registers by name and e-mail, confirms by the mailed link, and is going
+/// (with her guest) under her own name.
+async fn drop_in_days_on(backend: &str) {
+    let server = Server::start_on(backend).await;
+    server.community("nadine@example.org", "nomads", "public", "open").await;
+    let nadine = server.token("nadine@example.org").await;
+    let http = reqwest::Client::new();
+    let space = json!({"name": "Office Nomads", "kind": "coworking_space", "address": "1617 Boylston Ave", "city": "Seattle",
+                       "country": "US", "lat": 47.6163, "lon": -122.3225, "time_zone": "America/Los_Angeles", "seats": 40,
+                       "drop_in_seats": 8, "free_trial": true,
+                       "opening_hours": ["09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", "09:00-17:00", "", ""]});
+    let r = http.post(server.url("/api/v1/communities/nomads/places")).bearer_auth(&nadine).json(&space).sent().await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let place: Value = r.json().await.unwrap();
+    // US clocks change on 14 March 2027: the second Mondays around it are 8 March and 12 April.
+    let drop_in = json!({"title": "Free drop-in day", "kind": "drop_in", "place": "in_person", "place_id": place["id"],
+                         "start_date": "2027-02-08", "start_time": "09:00", "time_zone": "America/Los_Angeles",
+                         "rrule": "FREQ=MONTHLY;BYDAY=2MO", "capacity": "8"});
+    let r = http.post(server.url("/api/v1/communities/nomads/series")).bearer_auth(&nadine).json(&drop_in).sent().await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let visitor = server.client();
+    let feed = visitor.get_ok("/c/nomads/calendar.ics").await;
+    for day in ["20270208T090000", "20270308T090000", "20270412T090000", "20270510T090000"] {
+        assert!(feed.contains(&format!("DTSTART;TZID=America/Los_Angeles:{day}")), "{day} at 09:00 local: {feed}");
+    }
+    assert!(feed.contains("LOCATION:Office Nomads\\, 1617 Boylston Ave\\, Seattle") && feed.contains("GEO:47.616300;-122.322500"), "{feed}");
+    let space_page = visitor.get_ok(&format!("/places/{}", place["id"].as_str().unwrap())).await;
+    assert!(space_page.contains("Mon 09:00–17:00") && space_page.contains("8 of them for drop-in visitors") && space_page.contains("free trial"), "{space_page}");
+
+    // A visitor registers without an account.
+    let series_id = server.app().store.series_of(&server.app().store.community("nomads").await.unwrap().id).await.unwrap()[0].id.clone();
+    let day = server.app().store.series_sessions(&series_id, 0, 1).await.unwrap().remove(0);
+    let page = visitor.get_ok(&format!("/s/{}", day.id)).await;
+    assert!(page.contains("register with your name and e-mail"), "{page}");
+    let form = format!("/s/{}/register", day.id);
+    visitor.get_ok(&form).await;
+    let r = visitor.post(&form, &[("name", ""), ("email", "not-an-address")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("accept it") && html.contains("e-mail"), "each problem beside its field: {html}");
+    let r = visitor
+        .post(&form, &[("name", "Priya Raman"), ("email", "priya@example.org"), ("guest_name", "Sam"), ("accept_code_of_conduct", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Check your mail"));
+    assert_eq!(server.app().store.rsvps(&day.id).await.unwrap().len(), 0, "nothing booked before the link is followed");
+    let admin = server.admin().await;
+    let link = server.link_from_outbox(&admin, "priya@example.org").await;
+    let token = link.split("token=").nth(1).unwrap();
+    visitor.get_ok(&link).await;
+    let r = visitor.post("/signin/link", &[("token", token)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let next = crate::support::location(&r);
+    assert!(next.starts_with(&format!("/s/{}/register/confirm?r=", day.id)), "{next}");
+    let r = visitor.get(&next).await;
+    assert_eq!(crate::support::location(&r), format!("/s/{}?notice=going", day.id));
+    let going = server.app().store.rsvps(&day.id).await.unwrap();
+    assert_eq!((going.len(), going[0].display_name.as_str()), (1, "Priya Raman"));
+    assert_eq!(server.app().store.session(&day.id).await.unwrap().going_count, 2, "her guest takes a seat too");
+    assert_eq!(visitor.get(&next).await.status(), StatusCode::GONE, "a registration confirms once");
+}
+
+#[tokio::test]
+async fn a_spaces_drop_in_day_and_a_visitors_registration_on_sqlite() {
+    drop_in_days_on("sqlite").await;
+}
+
+#[tokio::test]
+async fn a_spaces_drop_in_day_and_a_visitors_registration_on_postgres() {
+    drop_in_days_on("postgres").await;
+}

@@ -357,3 +357,40 @@ impl Store {
         rows.iter().map(checkin).collect()
     }
 }
+
+impl Store {
+    /// A registration by name and e-mail, waiting for its confirmation link
+    /// (only a hash of the link's secret is kept). Old ones are dropped here.
+    pub async fn add_pending_rsvp(&self, token_hash: &str, session_id: &str, email: &str, name: &str, guest: &str, now: i64, expires_at: i64) -> Result<()> {
+        sqlx::query("DELETE FROM pending_rsvps WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO pending_rsvps (token_hash, session_id, email, name, guest_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_hash)
+        .bind(session_id)
+        .bind(email)
+        .bind(name)
+        .bind(guest)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a registration (once): its e-mail, name and guest, if it is for this session and still good.
+    pub async fn take_pending_rsvp(&self, token_hash: &str, session_id: &str, now: i64) -> Result<Option<(String, String, String)>> {
+        let mut tx = self.begin().await?;
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT email, name, guest_name FROM pending_rsvps WHERE token_hash = $1 AND session_id = $2 AND expires_at >= $3",
+        )
+        .bind(token_hash)
+        .bind(session_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM pending_rsvps WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}

@@ -40,11 +40,13 @@ pub fn routes() -> Router<App> {
         .merge(schedule::routes())
         .merge(webhooks::routes())
         .merge(places::routes())
+        .merge(near::routes())
         .merge(checkins::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
 mod checkins;
+mod near;
 mod places;
 mod schedule;
 mod webhooks;

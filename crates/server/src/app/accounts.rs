@@ -82,6 +82,12 @@ impl App {
     /// past five mails an hour to an address, another is sent only when no
     /// earlier link is still usable, and the answer does not change.
     pub async fn request_sign_in_link(&self, raw_email: &str, next: &str, ip: &str) -> AppResult<()> {
+        self.request_link(raw_email, next, ip, None).await
+    }
+
+    /// A sign-in link, or (with the session's title) the link that confirms
+    /// a visitor's registration: the same link, limits and mail queue.
+    pub(super) async fn request_link(&self, raw_email: &str, next: &str, ip: &str, registering_for: Option<&str>) -> AppResult<()> {
         let email = Email::parse(raw_email)?;
         self.rate_limit(&[(format!("link-ip:{ip}"), 20, 3600), (format!("link-addr-ip:{email}:{ip}"), 5, 900)]).await?;
         let mails = self.store.hit_rate_limit(&format!("link-mail:{email}"), 3600, now()).await?;
@@ -95,7 +101,7 @@ impl App {
         let job = NewJob::new(
             MAIL_SIGN_IN,
             sign_in_mail_key(email.as_str(), &new_id()),
-            serde_json::json!({ "email": email.as_str(), "next": next }),
+            serde_json::json!({ "email": email.as_str(), "next": next, "registering_for": registering_for }),
             self.now(),
         );
         self.store.enqueue_job(&job, self.now()).await?;
@@ -125,22 +131,38 @@ impl App {
         struct Ask {
             email: String,
             next: String,
+            #[serde(default)]
+            registering_for: Option<String>,
         }
         let ask: Ask = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
         let Ok(email) = Email::parse(&ask.email) else { return Ok(Outcome::Nothing("not an address".into())) };
         let link = self.issue_sign_in_link_to(&email, &ask.next).await.map_err(|e| e.to_string())?;
         let site = &self.config.site_name;
-        let l = Letter {
-            to: email.as_str().to_string(),
-            subject: format!("Your sign-in link for {site}"),
-            greeting: "Hello,".into(),
-            paragraphs: vec![
-                format!("Someone (we hope you) asked to sign in to {site} with this address."),
-                format!("Open this link within {LINK_MINUTES} minutes to sign in. It works once. If you did not ask for it, ignore this mail: nothing happens."),
-            ],
-            action: Some(("Sign in".into(), link)),
-            secret: true,
-            ..Letter::default()
+        let l = match &ask.registering_for {
+            Some(title) => Letter {
+                to: email.as_str().to_string(),
+                subject: format!("Confirm your place: {title}"),
+                greeting: "Hello,".into(),
+                paragraphs: vec![
+                    format!("Someone (we hope you) registered this address for “{title}” on {site}."),
+                    format!("Open this link within {LINK_MINUTES} minutes to confirm: it signs you in and says you're coming. It works once. If you did not ask for it, ignore this mail: nothing happens."),
+                ],
+                action: Some(("Confirm my place".into(), link)),
+                secret: true,
+                ..Letter::default()
+            },
+            None => Letter {
+                to: email.as_str().to_string(),
+                subject: format!("Your sign-in link for {site}"),
+                greeting: "Hello,".into(),
+                paragraphs: vec![
+                    format!("Someone (we hope you) asked to sign in to {site} with this address."),
+                    format!("Open this link within {LINK_MINUTES} minutes to sign in. It works once. If you did not ask for it, ignore this mail: nothing happens."),
+                ],
+                action: Some(("Sign in".into(), link)),
+                secret: true,
+                ..Letter::default()
+            },
         };
         // Sent even to an address that bounced: following it confirms the address.
         self.send_letter(job, None, &l, true).await

@@ -63,7 +63,12 @@ pub fn qr_svg(text: &str) -> String {
 }
 
 fn refused(r: Refusal) -> AppError {
-    AppError::Invalid(Invalid::one("code", r.message()))
+    refused_at("code", r)
+}
+
+/// A refusal said beside the field the host used: the code, the list, or the walk-in's name.
+fn refused_at(field: &'static str, r: Refusal) -> AppError {
+    AppError::Invalid(Invalid::one(field, r.message()))
 }
 
 impl App {
@@ -174,6 +179,12 @@ impl App {
     }
 
     async fn door_check_in(&self, v: &SessionView, me: &Account, who: Arriving) -> AppResult<CheckedIn> {
+        let field = match who {
+            Arriving::Code(_) | Arriving::DayCode(_) => "code",
+            Arriving::Listed(_) => "account",
+            Arriving::WalkIn { .. } => "name",
+        };
+        let refused = |r: Refusal| refused_at(field, r);
         if v.session.cancelled {
             return Err(refused(Refusal::Cancelled));
         }

@@ -25,6 +25,7 @@ pub mod room;
 pub mod rsvps;
 pub mod schedule;
 pub mod unsubscribe;
+pub mod visitors;
 pub mod webhooks;
 pub mod zones;
 

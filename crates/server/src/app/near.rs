@@ -270,7 +270,9 @@ fn centre(q: &NearQuery, errors: &mut Invalid) -> Option<(Centre, Vec<Centre>)> 
     let Some((first, others)) = found.split_first() else {
         errors.push(FieldError::new(
             "q",
-            format!("We don't know a town called “{typed}”. Try a bigger town nearby, or the town and its country code, such as “Leiden, NL”."),
+            format!(
+                "We don't know a town called “{typed}”. Try a bigger town nearby, or the town and its country code, such as “Leiden, NL”."
+            ),
         ));
         return None;
     };
@@ -278,6 +280,16 @@ fn centre(q: &NearQuery, errors: &mut Invalid) -> Option<(Centre, Vec<Centre>)> 
 }
 
 impl App {
+    /// The cities each community meets in (from its places), by community id, for the directory.
+    pub async fn community_cities(&self, communities: &[cowork_store::Community]) -> AppResult<HashMap<String, Vec<String>>> {
+        let ids: Vec<String> = communities.iter().map(|c| c.id.clone()).collect();
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for (community, city) in self.store.community_cities(&ids).await? {
+            out.entry(community).or_default().push(city);
+        }
+        Ok(out)
+    }
+
     /// Places and in-person sessions around a town or a point.
     pub async fn near(&self, _viewer: Option<&Account>, q: &NearQuery) -> AppResult<NearResults> {
         // Everyone sees places here as outsiders do; those going see more on the session's page.
@@ -340,7 +352,7 @@ impl App {
         let more_sessions = sessions.len() > SHOWN;
         sessions.truncate(SHOWN);
 
-        // One number per place, the same in the list and on the map.
+        // One number per place, the same in the list (sessions first) and on the map.
         let mut markers: Vec<Marker> = Vec::new();
         let mut numbers: HashMap<String, usize> = HashMap::new();
         let mut number = |p: &PlaceShown| -> usize {
@@ -354,13 +366,6 @@ impl App {
             }
             n
         };
-        let places: Vec<NearPlace> = places
-            .into_iter()
-            .map(|(d, place)| {
-                let marker = number(&place);
-                NearPlace { distance_km: shown_km(d, place.address_private), marker, place }
-            })
-            .collect();
         let sessions: Vec<NearSession> = sessions
             .into_iter()
             .map(|(d, s, place)| NearSession {
@@ -376,6 +381,13 @@ impl App {
                 places_left: s.places_left(),
                 marker: number(&place),
                 place,
+            })
+            .collect();
+        let places: Vec<NearPlace> = places
+            .into_iter()
+            .map(|(d, place)| {
+                let marker = number(&place);
+                NearPlace { distance_km: shown_km(d, place.address_private), marker, place }
             })
             .collect();
         Ok(NearResults {
@@ -413,9 +425,12 @@ mod tests {
         let mut e = Invalid::default();
         let (f, t) = days("", "", &zone, now, &mut e).unwrap();
         assert_eq!((f.to_string(), t.to_string()), ("2026-03-10".into(), "2026-03-24".into()));
-        for (from, to, field) in
-            [("2026-03-12", "2026-03-11", "to"), ("2026-03-10", "2026-06-01", "to"), ("2026-02-01", "2026-02-03", "to"), ("12/3", "", "from")]
-        {
+        for (from, to, field) in [
+            ("2026-03-12", "2026-03-11", "to"),
+            ("2026-03-10", "2026-06-01", "to"),
+            ("2026-02-01", "2026-02-03", "to"),
+            ("12/3", "", "from"),
+        ] {
             let mut e = Invalid::default();
             assert!(days(from, to, &zone, now, &mut e).is_none(), "{from} {to}");
             assert_eq!(e.0[0].field, field, "{from} {to}");

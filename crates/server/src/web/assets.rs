@@ -22,7 +22,7 @@ struct Asset {
     etag: String,
 }
 
-const FILES: [(&str, &str, &str); 10] = [
+const FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../static/app.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../static/room.js")),
@@ -33,6 +33,8 @@ const FILES: [(&str, &str, &str); 10] = [
     ("room-alerts.js", "text/javascript; charset=utf-8", include_str!("../../static/room-alerts.js")),
     ("push.js", "text/javascript; charset=utf-8", include_str!("../../static/push.js")),
     ("checkin.js", "text/javascript; charset=utf-8", include_str!("../../static/checkin.js")),
+    ("near.js", "text/javascript; charset=utf-8", include_str!("../../static/near.js")),
+    ("near.css", "text/css; charset=utf-8", include_str!("../../static/near.css")),
     ("icon.svg", "image/svg+xml", include_str!("../../static/icon.svg")),
 ];
 

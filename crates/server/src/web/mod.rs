@@ -11,6 +11,7 @@ mod devices;
 mod field_names;
 mod formats;
 mod home;
+mod near;
 mod nul_bytes;
 mod places;
 mod room;
@@ -21,6 +22,7 @@ mod sessions;
 mod settings;
 mod signin;
 mod unsubscribe;
+mod visitors;
 mod webhooks;
 
 pub use compression::Encoded;
@@ -78,8 +80,10 @@ pub fn router(app: App) -> Router {
         .merge(webhooks::routes())
         .merge(unsubscribe::routes())
         .merge(session_message::routes())
+        .merge(near::routes())
         .merge(checkins::routes())
         .merge(places::routes())
+        .merge(visitors::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -110,6 +114,9 @@ async fn metrics(State(app): State<App>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(accounts, &app.cluster.node, nats)).into_response()
 }
 
+/// The Content-Security-Policy of every answer.
+pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
 /// Times every request for /metrics and adds the security headers every answer carries.
 async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -121,10 +128,8 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
-    );
+    // A page may widen it (/near allows its map tiles); the rest get this one.
+    h.entry("content-security-policy").or_insert(HeaderValue::from_static(CSP));
     if private {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }

@@ -223,6 +223,10 @@ impl SessionPage {
         };
         format!("In person: {in_person}. Online: {online}.")
     }
+    fn open_to_visitors(&self) -> bool {
+        let c = &self.v.community.community;
+        crate::app::App::open_to_visitors(&self.v.session, c.visibility, c.join_policy, now())
+    }
     fn hybrid(&self) -> bool {
         self.v.session.content.place == "hybrid"
     }

@@ -123,9 +123,11 @@ async fn use_link(State(app): State<App>, ctx: Ctx, headers: HeaderMap, CsrfForm
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
                 app.sign_out(&old).await?;
             }
-            // Newcomers first check their name and time zone, then go where they were going.
+            // Newcomers first check their name and time zone, then go where they were going
+            // (a visitor confirming a registration goes straight on: the name is the one they gave).
             let next = safe_next(&s.next);
-            let to = match (s.new_account || !s.account.time_zone_confirmed, next.as_str()) {
+            let registering = next.starts_with("/s/") && next.contains("/register/confirm?");
+            let to = match ((s.new_account || !s.account.time_zone_confirmed) && !registering, next.as_str()) {
                 (true, "/") => "/settings/profile?welcome=1".to_string(),
                 (true, _) => format!("/settings/profile?welcome=1&next={}", super::urlencode(&next)),
                 (false, _) => next,
