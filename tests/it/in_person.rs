@@ -27,12 +27,13 @@ async fn in_person_on(backend: &str) {
 
     // Anna's home, with two seats.
     let home = json!({"name": "Anna's flat", "kind": "home", "address": STREET, "area": "Jericho", "city": "Oxford",
-                      "country": "GB", "lat": 51.754321, "lon": -1.257912, "time_zone": "Europe/London", "seats": 2,
+                      "country": "GB", "lat": 51.754321, "lon": -1.257912, "seats": 2,
                       "amenities": ["wifi", "coffee"], "access": ["step_free"], "access_notes": "Ring twice."});
     let r = http.post(server.url("/api/v1/me/places")).bearer_auth(&anna).json(&home).sent().await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let place: Value = r.json().await.unwrap();
     let place_id = place["id"].as_str().unwrap().to_string();
+    assert_eq!(place["time_zone"], "Europe/London", "the zone follows from the position when none is chosen");
 
     // She offers a coworking day there; the community asks an organizer to approve members' days.
     let t = server.app().now();

@@ -358,21 +358,32 @@ impl Store {
     }
 }
 
+/// A registration by name and e-mail, waiting for its confirmation link.
+#[derive(Debug, Clone)]
+pub struct PendingRsvp<'a> {
+    /// A hash of the link's secret: the secret itself is only in the mail.
+    pub token_hash: &'a str,
+    pub session_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub guest_name: &'a str,
+    pub expires_at: i64,
+}
+
 impl Store {
-    /// A registration by name and e-mail, waiting for its confirmation link
-    /// (only a hash of the link's secret is kept). Old ones are dropped here.
-    pub async fn add_pending_rsvp(&self, token_hash: &str, session_id: &str, email: &str, name: &str, guest: &str, now: i64, expires_at: i64) -> Result<()> {
+    /// Keeps a registration until its link is followed; old ones are dropped here.
+    pub async fn add_pending_rsvp(&self, p: &PendingRsvp<'_>, now: i64) -> Result<()> {
         sqlx::query("DELETE FROM pending_rsvps WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
         sqlx::query(
             "INSERT INTO pending_rsvps (token_hash, session_id, email, name, guest_name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(token_hash)
-        .bind(session_id)
-        .bind(email)
-        .bind(name)
-        .bind(guest)
+        .bind(p.token_hash)
+        .bind(p.session_id)
+        .bind(p.email)
+        .bind(p.name)
+        .bind(p.guest_name)
         .bind(now)
-        .bind(expires_at)
+        .bind(p.expires_at)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -198,6 +198,12 @@ impl App {
 
     /// Reads a place form; a position without a zone takes the zone of the nearest city.
     fn read_place(&self, input: &PlaceInput) -> AppResult<cowork_core::places::PlaceDraft> {
+        let mut input = input.clone();
+        if input.time_zone.trim().is_empty() {
+            if let Ok(Some(at)) = cowork_core::places::Coordinates::parse(&input.lat, &input.lon) {
+                input.time_zone = cowork_core::gazetteer::zone_at(at.lat, at.lon).unwrap_or_default().to_string();
+            }
+        }
         Ok(input.parse(self.now())?)
     }
 

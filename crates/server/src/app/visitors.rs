@@ -9,7 +9,7 @@ use crate::app::rsvps::PartyInput;
 use cowork_core::community::{JoinPolicy, Visibility};
 use cowork_core::input::{self, Email, FieldError};
 use cowork_core::Invalid;
-use cowork_store::{Account, RsvpResult, Session};
+use cowork_store::{Account, PendingRsvp, RsvpResult, Session};
 
 /// A registration as the form gives it.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -48,9 +48,15 @@ impl App {
         let Some(email) = email.filter(|_| problems.is_empty()) else { return Err(Invalid(problems).into()) };
         let token = super::secret(32);
         let t = self.now();
-        self.store
-            .add_pending_rsvp(&super::hash_secret(&token), session_id, email.as_str(), &name, &guest, t, t + LINK_MINUTES * 60)
-            .await?;
+        let pending = PendingRsvp {
+            token_hash: &super::hash_secret(&token),
+            session_id,
+            email: email.as_str(),
+            name: &name,
+            guest_name: &guest,
+            expires_at: t + LINK_MINUTES * 60,
+        };
+        self.store.add_pending_rsvp(&pending, t).await?;
         let next = format!("/s/{session_id}/register/confirm?r={token}");
         self.request_link(email.as_str(), &next, ip, Some(&s.content.title)).await
     }
@@ -58,10 +64,10 @@ impl App {
     /// Completes a registration once its link signed the visitor in.
     pub async fn confirm_registration(&self, me: &Account, session_id: &str, token: &str) -> AppResult<RsvpResult> {
         let found = self.store.take_pending_rsvp(&super::hash_secret(token), session_id, self.now()).await?;
-        let Some((email, name, guest)) = found.filter(|(email, _, _)| *email == me.email) else {
+        // Only the person the link was mailed to confirms it.
+        let Some((_, name, guest)) = found.filter(|(email, _, _)| *email == me.email) else {
             return Err(AppError::Gone("This registration has expired or was already confirmed. Register again from the session's page.".into()));
         };
-        let _ = email;
         let mut me = me.clone();
         // A first sign-in named the account after the address; the visitor gave their name.
         if me.display_name == Email::parse(&me.email).map(|e| e.suggested_name()).unwrap_or_default() && !name.is_empty() {
