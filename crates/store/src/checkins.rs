@@ -171,28 +171,16 @@ impl Store {
         // (account, name, email, guest_name) of whoever arrives.
         let (account, name, email, guest, guest_of) = match who {
             Arriving::Code(code) | Arriving::Listed(code) | Arriving::DayCode(code) => {
-                let row = match who {
-                    Arriving::Code(_) => {
-                        sqlx::query(
-                            "SELECT r.account_id, r.status, r.guest_name, a.display_name, a.email FROM rsvps r JOIN accounts a ON a.id = r.account_id \
-                             WHERE r.session_id = $1 AND r.checkin_code = $2",
-                        )
-                        .bind(at.session_id)
-                        .bind(code)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    }
-                    _ => {
-                        sqlx::query(
-                            "SELECT r.account_id, r.status, r.guest_name, a.display_name, a.email FROM rsvps r JOIN accounts a ON a.id = r.account_id \
-                             WHERE r.session_id = $1 AND r.account_id = $2",
-                        )
-                        .bind(at.session_id)
-                        .bind(code)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    }
-                };
+                // A pass is found by its code; someone from the list by their account.
+                let by = if matches!(who, Arriving::Code(_)) { "r.checkin_code" } else { "r.account_id" };
+                let row = sqlx::query(&format!(
+                    "SELECT r.account_id, r.status, r.guest_name, a.display_name, a.email FROM rsvps r JOIN accounts a ON a.id = r.account_id \
+                     WHERE r.session_id = $1 AND {by} = $2"
+                ))
+                .bind(at.session_id)
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?;
                 let Some(row) = row else {
                     if let Arriving::Code(code) = who {
                         let elsewhere: Option<String> = sqlx::query_scalar(

@@ -138,31 +138,31 @@ impl App {
         let Ok(email) = Email::parse(&ask.email) else { return Ok(Outcome::Nothing("not an address".into())) };
         let link = self.issue_sign_in_link_to(&email, &ask.next).await.map_err(|e| e.to_string())?;
         let site = &self.config.site_name;
-        let l = match &ask.registering_for {
-            Some(title) => Letter {
-                to: email.as_str().to_string(),
-                subject: format!("Confirm your place: {title}"),
-                greeting: "Hello,".into(),
-                paragraphs: vec![
-                    format!("Someone (we hope you) registered this address for “{title}” on {site}."),
-                    format!("Open this link within {LINK_MINUTES} minutes to confirm: it signs you in and says you're coming. It works once. If you did not ask for it, ignore this mail: nothing happens."),
-                ],
-                action: Some(("Confirm my place".into(), link)),
-                secret: true,
-                ..Letter::default()
-            },
-            None => Letter {
-                to: email.as_str().to_string(),
-                subject: format!("Your sign-in link for {site}"),
-                greeting: "Hello,".into(),
-                paragraphs: vec![
-                    format!("Someone (we hope you) asked to sign in to {site} with this address."),
-                    format!("Open this link within {LINK_MINUTES} minutes to sign in. It works once. If you did not ask for it, ignore this mail: nothing happens."),
-                ],
-                action: Some(("Sign in".into(), link)),
-                secret: true,
-                ..Letter::default()
-            },
+        let (subject, why, what, label) = match &ask.registering_for {
+            Some(title) => (
+                format!("Confirm your place: {title}"),
+                format!("Someone (we hope you) registered this address for “{title}” on {site}."),
+                "confirm: it signs you in and says you're coming",
+                "Confirm my place",
+            ),
+            None => (
+                format!("Your sign-in link for {site}"),
+                format!("Someone (we hope you) asked to sign in to {site} with this address."),
+                "sign in",
+                "Sign in",
+            ),
+        };
+        let l = Letter {
+            to: email.as_str().to_string(),
+            subject,
+            greeting: "Hello,".into(),
+            paragraphs: vec![
+                why,
+                format!("Open this link within {LINK_MINUTES} minutes to {what}. It works once. If you did not ask for it, ignore this mail: nothing happens."),
+            ],
+            action: Some((label.into(), link)),
+            secret: true,
+            ..Letter::default()
         };
         // Sent even to an address that bounced: following it confirms the address.
         self.send_letter(job, None, &l, true).await
