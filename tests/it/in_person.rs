@@ -102,6 +102,8 @@ async fn in_person_on(backend: &str) {
         let place_page = b.get_ok(&format!("/places/{place_id}")).await;
         assert!(!place_page.contains(STREET) && place_page.contains("Jelly at Anna&#x27;s"), "{who}: {place_page}");
     }
+    let upcoming = visitor.get_ok("/upcoming?place=in_person").await;
+    assert!(upcoming.contains("Jelly at Anna") && !upcoming.contains(STREET), "the directory's search: {upcoming}");
     let feed = visitor.get_ok("/c/jelly/calendar.ics").await;
     assert!(feed.contains("Jericho") && !feed.contains(STREET), "{feed}");
     let ben_page = ben_browser.get_ok(&format!("/s/{}", session.id)).await;
@@ -197,7 +199,7 @@ async fn drop_in_days_on(backend: &str) {
     // US clocks change on 14 March 2027: the second Mondays around it are 8 March and 12 April.
     let drop_in = json!({"title": "Free drop-in day", "kind": "drop_in", "place": "in_person", "place_id": place["id"],
                          "start_date": "2027-02-08", "start_time": "09:00", "time_zone": "America/Los_Angeles",
-                         "rrule": "FREQ=MONTHLY;BYDAY=2MO", "capacity": "8"});
+                         "rrule": "FREQ=MONTHLY;BYDAY=2MO"});
     let r = http.post(server.url("/api/v1/communities/nomads/series")).bearer_auth(&nadine).json(&drop_in).sent().await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let visitor = server.client();
@@ -212,6 +214,7 @@ async fn drop_in_days_on(backend: &str) {
     // A visitor registers without an account.
     let series_id = server.app().store.series_of(&server.app().store.community("nomads").await.unwrap().id).await.unwrap()[0].id.clone();
     let day = server.app().store.series_sessions(&series_id, 0, 1).await.unwrap().remove(0);
+    assert_eq!(day.content.capacity, 8, "a drop-in day takes the space's drop-in seats");
     let page = visitor.get_ok(&format!("/s/{}", day.id)).await;
     assert!(page.contains("register with your name and e-mail"), "{page}");
     let form = format!("/s/{}/register", day.id);

@@ -15,7 +15,7 @@ impl Store {
             "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
              WHERE c.id = s.community_id AND s.starts_at <= $1 AND s.starts_at > $2 AND s.ends_at > $1 \
              AND s.status = 'scheduled' AND c.visibility = 'public' \
-             AND ($3 = '' OR s.language = $3) AND ($4 = '' OR s.place = $4) AND ($5 = '' OR c.topics LIKE $5) \
+             AND ($3 = '' OR s.language = $3) AND ($4 = '' OR s.place = $4 OR ($4 = 'in_person' AND s.place = 'hybrid')) AND ($5 = '' OR c.topics LIKE $5) \
              ORDER BY s.starts_at DESC, s.id LIMIT $6"
         );
         let rows = sqlx::query(&sql)

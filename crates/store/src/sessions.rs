@@ -155,7 +155,7 @@ impl Store {
             // led by communities it would sort every upcoming session for one page.
             "SELECT {SESSION_COLUMNS} FROM sessions s CROSS JOIN communities c \
              WHERE c.id = s.community_id AND s.starts_at >= $1 AND s.status = 'scheduled' AND c.visibility = 'public' \
-             AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3) AND ($4 = '' OR c.topics LIKE $4) \
+             AND ($2 = '' OR s.language = $2) AND ($3 = '' OR s.place = $3 OR ($3 = 'in_person' AND s.place = 'hybrid')) AND ($4 = '' OR c.topics LIKE $4) \
              ORDER BY s.starts_at, s.id LIMIT $5 OFFSET $6"
         );
         let rows = sqlx::query(&sql)

@@ -266,11 +266,17 @@ impl App {
         let formats = self.formats_of(community_id).await?;
         let places = self.usable_places(community_id, me).await?;
         let known = |id: &str| id == kept || places.iter().any(|p| p.id == id);
-        let draft = super::zones::parse_with_zone(
+        let mut draft = super::zones::parse_with_zone(
             input.clone(),
             |i| &mut i.time_zone,
             |i| i.parse(|k| formats.iter().any(|f| f.key == k), known),
         )?;
+        // A space's drop-in day takes the space's drop-in seats unless a limit is given.
+        if draft.kind == SessionKind::DropIn && draft.capacity == 0 {
+            if let Some(p) = places.iter().find(|p| p.id == draft.place.place_id()) {
+                draft.capacity = i64::from(p.details.drop_in_seats);
+            }
+        }
         let format = formats.into_iter().find(|f| f.key == draft.format_key).ok_or_else(|| Invalid::one("format", "Choose a format."))?;
         Ok((draft, format))
     }
