@@ -254,3 +254,73 @@ async fn a_spaces_drop_in_day_and_a_visitors_registration_on_sqlite() {
 async fn a_spaces_drop_in_day_and_a_visitors_registration_on_postgres() {
     drop_in_days_on("postgres").await;
 }
+
+/// Sessions planned before places existed: their free-text addresses become
+/// places of their community, one per series (and one for a session moved
+/// elsewhere), on both databases.
+async fn old_addresses_become_places_on(backend: &str) {
+    let url = crate::support::fresh_database(backend).await;
+    let sqlite_url = |u: &str| if u.starts_with("sqlite://") { format!("{u}?mode=rwc") } else { u.to_string() };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&sqlite_url(&url)).await.unwrap();
+    let before = [
+        include_str!("../../crates/store/migrations/0001_accounts_and_communities.sql"),
+        include_str!("../../crates/store/migrations/0002_schedule.sql"),
+        include_str!("../../crates/store/migrations/0003_live_room.sql"),
+        include_str!("../../crates/store/migrations/0004_cancellations_arrivals_jobs.sql"),
+        include_str!("../../crates/store/migrations/0005_mail_and_notification_choices.sql"),
+        include_str!("../../crates/store/migrations/0006_web_push.sql"),
+        include_str!("../../crates/store/migrations/0007_webhooks.sql"),
+        include_str!("../../crates/store/migrations/0008_digests.sql"),
+        include_str!("../../crates/store/migrations/0009_room_log.sql"),
+        include_str!("../../crates/store/migrations/0010_places.sql"),
+    ];
+    for sql in before {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    sqlx::raw_sql(
+        "CREATE TABLE cowork_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+         INSERT INTO cowork_migrations VALUES (1,0),(2,0),(3,0),(4,0),(5,0),(6,0),(7,0),(8,0),(9,0),(10,0);
+         INSERT INTO accounts (id, email, display_name, created_at) VALUES ('a1','o@example.org','O',0);
+         INSERT INTO communities (id, slug, name, code_of_conduct, visibility, join_policy, time_zone, created_at, updated_at)
+           VALUES ('c1','jelly','Jelly','x','public','open','Europe/London',0,0);
+         INSERT INTO series (id, community_id, title, format_key, format_name, phases, start_date, start_time, time_zone, place, address, created_by, created_at, updated_at)
+           VALUES ('s1','c1','Jelly','builtin:coworking-day','Coworking day','[]','2027-01-01','09:00','Europe/London','in_person','Central Library, Oxford','a1',0,0),
+                  ('s2','c1','Call','builtin:focus-50','Focus 50','[]','2027-01-01','09:00','Europe/London','online','','a1',0,0);
+         INSERT INTO sessions (id, series_id, community_id, occurrence, starts_at, ends_at, title, format_name, phases, time_zone, place, address, created_at, updated_at)
+           VALUES ('x1','s1','c1','2027-01-01',100,200,'Jelly','Coworking day','[]','Europe/London','in_person','Central Library, Oxford',0,0),
+                  ('x2','s1','c1','2027-01-08',300,400,'Jelly','Coworking day','[]','Europe/London','in_person','Cafe Nero, High St',0,0),
+                  ('x3','s2','c1','2027-01-08',300,400,'Call','Focus 50','[]','Europe/London','online','',0,0);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = cowork_store::Store::open(&url).await.expect("the newer migrations apply");
+    let at = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            let s = store.session(id).await.unwrap();
+            if s.content.place_id.is_empty() {
+                return (s.content.place, String::new());
+            }
+            (s.content.place, store.place(&s.content.place_id).await.unwrap().details.address)
+        }
+    };
+    assert_eq!(at("x1").await, ("in_person".to_string(), "Central Library, Oxford".to_string()));
+    assert_eq!(at("x2").await, ("in_person".to_string(), "Cafe Nero, High St".to_string()), "a session moved elsewhere keeps its own address");
+    assert_eq!(at("x3").await, ("online".to_string(), String::new()));
+    let x1 = store.session("x1").await.unwrap();
+    assert_eq!(store.series("s1").await.unwrap().content.place_id, x1.content.place_id, "the series and its sessions share the place");
+    assert_eq!(store.places_of(&cowork_store::PlaceOwner::Community("c1".into())).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn old_addresses_become_places_on_sqlite() {
+    old_addresses_become_places_on("sqlite").await;
+}
+
+#[tokio::test]
+async fn old_addresses_become_places_on_postgres() {
+    old_addresses_become_places_on("postgres").await;
+}
