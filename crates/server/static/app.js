@@ -257,16 +257,19 @@ function seriesForm() {
   };
 
   const fieldOf = (name) => {
-    const input = form.querySelector(`input[name="${name}"]`);
+    const input = form.querySelector(`[name="${name}"]`);
     return input ? input.closest(".field") : null;
   };
   const video = fieldOf("video_url");
-  const address = fieldOf("address");
+  const placeField = fieldOf("place_id");
+  const onlinePlaces = fieldOf("online_capacity");
+  // Online, in person or both: show the fields that apply (all of them without script).
   const showPlace = () => {
     const place = form.querySelector('input[name="place"]:checked');
     const value = place ? place.value : "";
     if (video) video.hidden = value === "in_person";
-    if (address) address.hidden = value === "online";
+    if (placeField) placeField.hidden = value === "online";
+    if (onlinePlaces) onlinePlaces.hidden = value !== "" && value !== "hybrid";
   };
 
   // Typing a last date or a number of sessions picks that way of ending.
@@ -445,4 +448,16 @@ if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", init, { once: true });
 } else {
   init();
+}
+
+/*
+ * The place form: a coworking space's own fields (opening hours, drop-in
+ * seats, free trial) show only for a coworking space; all show without script.
+ */
+for (const part of document.querySelectorAll("[data-for-kind]")) {
+  const kind = part.closest("form")?.querySelector('[name="kind"]');
+  if (!kind) continue;
+  const show = () => { part.hidden = kind.value !== part.dataset.forKind; };
+  kind.addEventListener("change", show);
+  show();
 }

@@ -148,7 +148,7 @@ async fn new_form(State(app): State<App>, s: SignedIn, Query(q): Query<NewQuery>
     let communities = organized(&app, &s).await?;
     let owner = if communities.iter().any(|(slug, _)| *slug == q.community) { format!("community:{}", q.community) } else { "me".into() };
     let back = if q.community.is_empty() { String::new() } else { format!("/c/{}/series/new", q.community) };
-    let form = PlaceInput { kind: "library".into(), time_zone: s.me.time_zone.clone(), ..Default::default() };
+    let form = PlaceInput { kind: "library".into(), ..Default::default() };
     let heading = "Add a place".to_string();
     ok(&PlaceForm { ctx: s.ctx, heading, action: "/me/places/new".into(), form, errors: FormErrors::default(), communities, owner, back })
 }
