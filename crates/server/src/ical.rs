@@ -331,6 +331,7 @@ mod tests {
             summary: "Night owls".into(),
             description: String::new(),
             location: String::new(),
+            geo: None,
             url: String::new(),
             status: "CONFIRMED",
         };

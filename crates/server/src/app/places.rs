@@ -84,9 +84,10 @@ impl PlaceShown {
             time_zone: p.time_zone.clone(),
             access: p.access.iter().map(|a| Access::as_str(*a)).collect(),
             amenities: p.amenities.iter().map(|a| Amenity::as_str(*a)).collect(),
-            access_notes: p.access_notes.clone(),
+            // A home's notes may name the door or the flat: they go with its street.
+            access_notes: if w.private { String::new() } else { p.access_notes.clone() },
             seats: p.seats,
-            house_rules: p.house_rules.clone(),
+            house_rules: if w.private { String::new() } else { p.house_rules.clone() },
             opening_hours: p
                 .opening_hours
                 .0
