@@ -175,6 +175,23 @@ try {
     await laptop.close();
   }
 
+  // The other pages of in-person coworking, on a phone: the place form and list, a
+  // member's day form, the schedule, and a visitor's registration.
+  for (const path of ['/me/places/new', '/me/places', `/c/${slug}/series/new?kind=coworking_day`, `/c/${slug}/schedule`]) {
+    await host.goto(`${base}${path}`);
+    await strictAxe(host, path);
+    await fits(host, path);
+  }
+  const visitor = await phone(browser);
+  await visitor.goto(`${base}/s/${sessionId}/register`);
+  await visitor.getByRole('heading', { name: /Register for/ }).waitFor();
+  await strictAxe(visitor, 'register');
+  await visitor.getByRole('button', { name: 'Mail me the link' }).click();
+  await visitor.locator('#form-errors').waitFor();
+  await strictAxe(visitor, 'register-with-errors');
+  await fits(visitor, 'register');
+  await visitor.context().close();
+
   console.log(`checkin flow: the door checked in four and refused a fifth; ${pagesChecked()} pages checked with axe-core, no violations`);
 } finally {
   await browser.close();
