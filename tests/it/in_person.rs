@@ -244,6 +244,27 @@ async fn drop_in_days_on(backend: &str) {
     assert_eq!((going.len(), going[0].display_name.as_str()), (1, "Priya Raman"));
     assert_eq!(server.app().store.session(&day.id).await.unwrap().going_count, 2, "her guest takes a seat too");
     assert_eq!(visitor.get(&next).await.status(), StatusCode::GONE, "a registration confirms once");
+
+    // On the day she checks herself in with the code shown at the door.
+    server.app().clock.set(day.starts_at + 1800);
+    let self_in = format!("/s/{}/checkin/self", day.id);
+    let r = visitor.post(&self_in, &[("day_code", "AAAAAA")]).await;
+    assert_eq!(crate::support::location(&r), format!("/s/{}?notice=day_code_wrong", day.id));
+    let door: Value = http.get(server.url(&format!("/api/v1/sessions/{}/checkins", day.id))).bearer_auth(&nadine).sent().await.json().await.unwrap();
+    let code = door["day_code"].as_str().unwrap().to_lowercase();
+    let r = visitor.post(&self_in, &[("day_code", code.as_str())]).await;
+    assert_eq!(crate::support::location(&r), format!("/s/{}?notice=checked_in", day.id));
+    let log: Value = http.get(server.url(&format!("/api/v1/places/{}/log", place["id"].as_str().unwrap()))).bearer_auth(&nadine).sent().await.json().await.unwrap();
+    let people: Vec<(&str, &str, bool)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["name"].as_str().unwrap(), k["how"].as_str().unwrap(), k["first_visit"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(people, [("Priya Raman", "day_code", true), ("Sam", "day_code", true)], "she and her guest, a first visit");
+    let nadine_browser = server.signed_in("nadine@example.org").await;
+    let log_page = nadine_browser.get_ok(&format!("/places/{}/log", place["id"].as_str().unwrap())).await;
+    assert!(log_page.contains("yes, free trial"), "a first visit to the space is its free trial: {log_page}");
 }
 
 #[tokio::test]

@@ -169,6 +169,8 @@ impl App {
         if !v.going() {
             return Err(AppError::Forbidden("Only people going check themselves in; a host can add you at the door.".into()));
         }
+        // Guessing the code of the day: a few tries an hour are plenty for a typo.
+        self.rate_limit(&[(format!("day-code:{}:{session_id}", me.id), 10, 3600)]).await?;
         let place = self.door_place(&v).await?;
         let (day, _) = Self::place_day(&place, self.now());
         let expected = self.day_code(&place, &day).await?;

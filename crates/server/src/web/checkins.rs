@@ -93,6 +93,7 @@ async fn self_check_in(State(app): State<App>, s: SignedIn, Path(id): Path<Strin
         Ok(_) => see_other(&format!("/s/{id}?notice=checked_in")),
         Err(AppError::Invalid(i)) if i.message_for("day_code").is_some() => see_other(&format!("/s/{id}?notice=day_code_wrong")),
         Err(AppError::Invalid(_)) => see_other(&format!("/s/{id}?notice=checkin_refused")),
+        Err(AppError::RateLimited) => see_other(&format!("/s/{id}?notice=day_code_tries")),
         Err(e) => Err(e.into()),
     }
 }

@@ -254,6 +254,7 @@ fn notice(code: &str) -> &'static str {
         "joined" => "Welcome! You're now a member, so you can say you're coming.",
         "host" => "Saved: the session page now shows who hosts it.",
         "checked_in" => "You're checked in. Welcome!",
+        "day_code_tries" => "Too many tries at the code of the day: show your pass to a host at the door.",
         "day_code_wrong" => "That is not today's code. It is shown at the door; or show your pass to a host.",
         "checkin_refused" => "That did not check you in: the door may not be open yet, or the day is full. Show your pass to a host.",
         _ => "",
