@@ -39,8 +39,8 @@ try {
   await organizer.getByLabel('First', { exact: true }).check();
   await organizer.getByLabel('Third', { exact: true }).check();
   await organizer.getByLabel('Weekday', { exact: true }).selectOption('WE');
-  await organizer.getByLabel('Video call link (online)').fill('https://meet.jit.si/cafe-club-room');
-  await organizer.getByLabel('Places').fill('25');
+  await organizer.getByLabel('Video call link (online or hybrid)').fill('https://meet.jit.si/cafe-club-room');
+  await organizer.getByLabel('Places', { exact: true }).fill('25');
   await organizer.getByRole('button', { name: 'Put it on the schedule' }).click();
   await organizer.getByText('Your sessions are on the schedule.').waitFor();
   await organizer.getByText('Every month on the first Wednesday and third Wednesday, at 15:00 Europe/London').waitFor();
