@@ -335,11 +335,11 @@ impl Store {
         .transpose()
     }
 
-    /// Who came to a place on a day (its local date), in the order they came.
+    /// Who came to a place on a day (its local date), in the order they came (a guest after whom they came with).
     pub async fn daily_log(&self, place_id: &str, day: &str) -> Result<Vec<Checkin>> {
         let sql = format!(
             "SELECT {LOG_COLUMNS} FROM checkins k LEFT JOIN sessions s ON s.id = k.session_id \
-             WHERE k.place_id = $1 AND k.day = $2 ORDER BY k.at, k.id"
+             WHERE k.place_id = $1 AND k.day = $2 ORDER BY k.at, CASE WHEN k.guest_of = '' THEN 0 ELSE 1 END, k.id"
         );
         let rows = sqlx::query(&sql).bind(place_id).bind(day).fetch_all(&self.pool).await?;
         rows.iter().map(checkin).collect()
