@@ -574,8 +574,12 @@ mod tests {
     fn a_day_happens_at_a_known_place_and_hybrid_keeps_two_limits() {
         let mut i = input();
         i.kind = "coworking_day".into();
+        i.place = "online".into();
         let err = i.parse(|_| true, |_| true).unwrap_err();
         assert!(err.message_for("place").is_some(), "a day is not online: {err}");
+        i.place = String::new();
+        let err = i.parse(|_| true, |_| true).unwrap_err();
+        assert!(err.message_for("place_id").is_some(), "a day with no choice made meets in person, at a place: {err}");
         i.place = "in_person".into();
         i.place_id = "elsewhere".into();
         let err = i.parse(|_| true, |id| id == "library").unwrap_err();
