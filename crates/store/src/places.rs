@@ -238,8 +238,10 @@ impl Store {
     /// starting in `[from, to)`, soonest first; online-only ones are left out.
     pub async fn findable_sessions_within(&self, lat: (f64, f64), lon: (f64, f64), from: i64, to: i64, limit: i64) -> Result<Vec<crate::Session>> {
         let sql = format!(
-            "SELECT {} FROM sessions s JOIN communities c ON c.id = s.community_id JOIN places p ON p.id = s.place_id \
-             WHERE p.lat_e6 BETWEEN $1 AND $2 AND p.lon_e6 BETWEEN $3 AND $4 AND s.starts_at >= $5 AND s.starts_at < $6 \
+            // Places first (CROSS JOIN keeps SQLite to that order): the box picks a few places,
+            // then each place's sessions by (place_id, starts_at), instead of every session in the dates.
+            "SELECT {} FROM places p CROSS JOIN sessions s JOIN communities c ON c.id = s.community_id \
+             WHERE s.place_id = p.id AND p.lat_e6 BETWEEN $1 AND $2 AND p.lon_e6 BETWEEN $3 AND $4 AND s.starts_at >= $5 AND s.starts_at < $6 \
              AND s.status = 'scheduled' AND s.place <> 'online' AND c.visibility = 'public' ORDER BY s.starts_at, s.id LIMIT $7",
             crate::sessions::SESSION_COLUMNS
         );
