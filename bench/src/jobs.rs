@@ -233,8 +233,10 @@ async fn seed_session(db: &Db, run: usize, starts_at: i64) -> String {
         capacity: 0,
         place: "online".into(),
         video_url: "https://meet.example.org/burst".into(),
-        address: String::new(),
+        place_id: String::new(),
         language: "en".into(),
+        online_capacity: 0,
+        kind: "call".into(),
     };
     let timing = Timing { format_key: "builtin:weekly-coworking".into(), start_date: "2026-01-01".into(), start_time: "10:00".into(), rrule: String::new() };
     let plan = vec![Planned { occurrence: format!("run{run:03}"), starts_at, ends_at: starts_at + 3900 }];

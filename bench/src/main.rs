@@ -17,15 +17,18 @@
 //! Usage: ./bench/run [--runs 3] [--seconds 10] [--clients 200] [--rate 2000]
 //!
 //! `./bench/run room …` runs the live room benchmark instead: see room.rs;
-//! `./bench/run jobs …` the job queue's burst benchmark: see jobs.rs.
+//! `./bench/run jobs …` the job queue's burst benchmark: see jobs.rs;
+//! `./bench/run near …` coworking near me and check-in at the door: see near.rs.
 //! The server binary is $COWORK_BIN, by default target/release/cowork.
 
 mod jobs;
+mod near;
 mod room;
 
 use cowork_core::community::CommunityInput;
 use cowork_core::format::builtin;
-use cowork_store::{Content, Planned, Store, Timing};
+use cowork_core::places::{PlaceDraft, PlaceKind};
+use cowork_store::{Content, PlaceOwner, Planned, Store, Timing};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -85,7 +88,7 @@ async fn seed(db: &Path) {
     let hash: String = sha2::Sha256::digest(SESSION_TOKEN.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     store.insert_web_session(&hash, &member.id, now(), now() + 30 * 86_400).await.unwrap();
     let phases = builtin("builtin:weekly-coworking").unwrap().phases;
-    let content = |title: String, place: &str, language: &str| Content {
+    let content = |title: String, place: &str, place_id: String, language: &str| Content {
         title,
         description: "A bench session.".into(),
         format_name: "Weekly Coworking".into(),
@@ -94,8 +97,10 @@ async fn seed(db: &Path) {
         capacity: 20,
         place: place.into(),
         video_url: String::new(),
-        address: if place == "in_person" { "Main Street 1".into() } else { String::new() },
+        place_id,
         language: language.into(),
+        online_capacity: 0,
+        kind: "call".into(),
     };
     let topics = ["writing", "open science", "research software", "design", "phd", "startups", "languages", "art"];
     let base = now() + 3600;
@@ -123,8 +128,32 @@ async fn seed(db: &Path) {
             .collect();
         let timing = Timing { format_key: "builtin:weekly-coworking".into(), start_date: "2026-01-01".into(), start_time: "10:00".into(), rrule: String::new() };
         let place = if i % 5 == 0 { "in_person" } else { "online" };
+        // An in-person community meets at a place of its own (as migration 0011 makes of an old address).
+        let place_id = if place == "in_person" {
+            let draft = PlaceDraft {
+                name: "Main Street 1".into(),
+                kind: PlaceKind::Other,
+                address: "Main Street 1".into(),
+                area: String::new(),
+                city: String::new(),
+                country: "",
+                coordinates: None,
+                time_zone: "Europe/London".into(),
+                access: Vec::new(),
+                amenities: Vec::new(),
+                access_notes: String::new(),
+                seats: 0,
+                house_rules: String::new(),
+                opening_hours: Default::default(),
+                drop_in_seats: 0,
+                free_trial: false,
+            };
+            store.create_place(&PlaceOwner::Community(c.id.clone()), &draft, now()).await.unwrap().id
+        } else {
+            String::new()
+        };
         let language = ["en", "en", "es", "de", "fr"][i % 5];
-        store.create_series(&c.id, &content(format!("Session of {i}"), place, language), &timing, &owner.id, &plan, "9999-12-31", now()).await.unwrap();
+        store.create_series(&c.id, &content(format!("Session of {i}"), place, place_id, language), &timing, &owner.id, &plan, "9999-12-31", now()).await.unwrap();
         if i % 1000 == 0 {
             eprintln!("  seeded {i} communities ({:.0?})", started.elapsed());
         }
@@ -314,6 +343,9 @@ async fn main() {
     }
     if argv.first().map(String::as_str) == Some("jobs") {
         return jobs::main(&argv[1..]).await;
+    }
+    if argv.first().map(String::as_str) == Some("near") {
+        return near::main(&argv[1..]).await;
     }
     let a = args(&argv);
     let root = root();

@@ -324,8 +324,10 @@ async fn sessions(store: &Store, owner: &str, community: &str, rooms: usize) -> 
                 capacity: 0,
                 place: "online".into(),
                 video_url: String::new(),
-                address: String::new(),
+                place_id: String::new(),
                 language: "en".into(),
+                online_capacity: 0,
+                kind: "call".into(),
             };
             let timing = Timing { format_key: "builtin:weekly-coworking".into(), start_date: "2026-01-01".into(), start_time: "10:00".into(), rrule: String::new() };
             let plan = vec![Planned { occurrence: "00000".into(), starts_at, ends_at }];
