@@ -252,6 +252,10 @@ async fn load(addr: &str, clients: usize, seconds: u64, shape: Shape, scenario: 
                 // Latency counts from when the request was due, so a late start is never hidden.
                 let sent = match interval {
                     Some(i) => {
+                        // Nothing is due after the window (at a low rate a client's first turn may come later).
+                        if due >= deadline {
+                            break;
+                        }
                         tokio::time::sleep_until(due.into()).await;
                         let d = due;
                         due += i;
