@@ -103,6 +103,23 @@ impl Store {
         session(&row.ok_or(StoreError::NotFound)?)
     }
 
+    /// Sessions by id, in no particular order; ids that are not there are left out.
+    pub async fn sessions_by_ids(&self, ids: &[String]) -> Result<Vec<Session>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id IN ({})", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(session(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// A session and one person's answer to it (None: they never answered),
     /// in one round trip (a reminder checks both).
     pub async fn session_and_answer(&self, id: &str, account_id: &str) -> Result<(Session, Option<RsvpStatus>)> {

@@ -314,14 +314,20 @@ impl App {
         let at = centre.at();
         let (lat, lon) = bounding_box(at, radius_km);
 
+        // The places in the box serve both lists: a session's place is usually one of them.
+        let in_box = if want_places || want_sessions {
+            self.store.findable_places_within(lat, lon, (at.lat, at.lon), PLACES_READ).await?
+        } else {
+            Vec::new()
+        };
         let mut places = Vec::new();
         if want_places {
-            for p in self.store.findable_places_within(lat, lon, PLACES_READ).await? {
+            for p in &in_box {
                 // Homes are found only through their sessions, never listed as places to visit.
                 if p.details.kind == PlaceKind::Home {
                     continue;
                 }
-                let shown = self.place_for(&p, false);
+                let shown = self.place_for(p, false);
                 match distance(at, &shown) {
                     Some(d) if d <= radius_km => places.push((d, shown)),
                     _ => {}
@@ -336,18 +342,35 @@ impl App {
         if want_sessions {
             let (start, end) = (zone.instant(from, Time::midnight()), zone.instant(to.saturating_add(1.day()), Time::midnight()));
             let mut found = self.store.findable_sessions_within(lat, lon, start, end, SESSIONS_READ).await?;
-            found.retain(|s| s.ends_at > now && s.at_a_place());
-            let at_places = self.places_by_id(found.iter()).await?;
+            found.retain(|s| s.ends_at > now);
+            let mut at_places: HashMap<String, cowork_store::Place> = in_box.into_iter().map(|p| (p.id.clone(), p)).collect();
+            let mut missing: Vec<String> = found.iter().filter(|s| !at_places.contains_key(&s.place_id)).map(|s| s.place_id.clone()).collect();
+            missing.sort();
+            missing.dedup();
+            if !missing.is_empty() {
+                at_places.extend(self.store.places_by_ids(&missing).await?.into_iter().map(|p| (p.id.clone(), p)));
+            }
             let mut shown_places: HashMap<&str, PlaceShown> = HashMap::new();
+            let mut nearest = Vec::new();
             for s in found {
-                let Some(p) = at_places.get(&s.content.place_id) else { continue };
+                let Some(p) = at_places.get(&s.place_id) else { continue };
                 let shown = shown_places.entry(p.id.as_str()).or_insert_with(|| self.place_for(p, false));
                 match distance(at, shown) {
-                    Some(d) if d <= radius_km => sessions.push((d, s, shown.clone())),
+                    Some(d) if d <= radius_km => nearest.push((d, s)),
                     _ => {}
                 }
             }
-            sessions.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.starts_at.cmp(&b.1.starts_at)).then_with(|| a.1.id.cmp(&b.1.id)));
+            nearest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.starts_at.cmp(&b.1.starts_at)).then_with(|| a.1.id.cmp(&b.1.id)));
+            // One more than is shown, to know there are more.
+            nearest.truncate(SHOWN + 1);
+            let ids: Vec<String> = nearest.iter().map(|(_, s)| s.id.clone()).collect();
+            let mut whole: HashMap<String, cowork_store::Session> =
+                self.store.sessions_by_ids(&ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
+            for (d, s) in nearest {
+                if let (Some(session), Some(shown)) = (whole.remove(&s.id), shown_places.get(s.place_id.as_str())) {
+                    sessions.push((d, session, shown.clone()));
+                }
+            }
         }
         let more_sessions = sessions.len() > SHOWN;
         sessions.truncate(SHOWN);
