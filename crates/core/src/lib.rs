@@ -8,6 +8,9 @@ pub mod gazetteer;
 pub mod input;
 pub mod notifications;
 pub mod permissions;
+pub mod partners;
+#[cfg(test)]
+mod partners_properties;
 pub mod places;
 pub mod recurrence;
 pub mod room;
