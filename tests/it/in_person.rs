@@ -99,7 +99,10 @@ async fn in_person_on(backend: &str) {
         let page = b.get_ok(&format!("/s/{}", session.id)).await;
         assert!(page.contains("Jericho, Oxford") && !page.contains(STREET), "{who}: {page}");
         let ics = b.get_ok(&format!("/s/{}/calendar.ics", session.id)).await;
-        assert!(ics.contains("LOCATION:Anna's flat\\, Jericho\\, Oxford") && !ics.contains(STREET) && !ics.contains("GEO:"), "{who}: {ics}");
+        assert!(
+            ics.contains("LOCATION:Anna's flat\\, Jericho\\, Oxford") && !ics.contains(STREET) && !ics.contains("GEO:"),
+            "{who}: {ics}"
+        );
         let place_page = b.get_ok(&format!("/places/{place_id}")).await;
         assert!(!place_page.contains(STREET) && place_page.contains("Jelly at Anna&#x27;s"), "{who}: {place_page}");
     }
@@ -108,7 +111,10 @@ async fn in_person_on(backend: &str) {
     let feed = visitor.get_ok("/c/jelly/calendar.ics").await;
     assert!(feed.contains("Jericho") && !feed.contains(STREET), "{feed}");
     let ben_page = ben_browser.get_ok(&format!("/s/{}", session.id)).await;
-    assert!(ben_page.contains(STREET) && ben_page.contains("openstreetmap.org") && ben_page.contains("geo:51.754321,-1.257912"), "{ben_page}");
+    assert!(
+        ben_page.contains(STREET) && ben_page.contains("openstreetmap.org") && ben_page.contains("geo:51.754321,-1.257912"),
+        "{ben_page}"
+    );
     assert!(ben_page.contains("Your check-in pass") && ben_page.contains("<svg"), "the pass and its QR code");
     let ben_ics = ben_browser.get_ok(&format!("/s/{}/calendar.ics", session.id)).await;
     assert!(ben_ics.contains(STREET) && ben_ics.contains("GEO:51.754321;-1.257912"), "{ben_ics}");
@@ -119,10 +125,14 @@ async fn in_person_on(backend: &str) {
         "and carries his check-in code, with its QR code in the HTML part"
     );
     let to_cleo = server.app().store.outbox(Some("cleo@example.org"), 10).await.unwrap();
-    assert!(!to_cleo.is_empty() && to_cleo.iter().all(|m| !m.raw.contains(STREET) && !m.raw.contains("Secret")), "the waitlist mail does not");
+    assert!(
+        !to_cleo.is_empty() && to_cleo.iter().all(|m| !m.raw.contains(STREET) && !m.raw.contains("Secret")),
+        "the waitlist mail does not"
+    );
 
     // The door opens two hours before the start.
-    let pass: Value = http.get(server.url(&format!("/api/v1/sessions/{}/pass", session.id))).bearer_auth(&ben).sent().await.json().await.unwrap();
+    let pass: Value =
+        http.get(server.url(&format!("/api/v1/sessions/{}/pass", session.id))).bearer_auth(&ben).sent().await.json().await.unwrap();
     let code = pass["code"].as_str().unwrap().to_string();
     assert!(pass["link"].as_str().unwrap().contains(&format!("/s/{}/checkin?code=", session.id)));
     let checkins = server.url(&format!("/api/v1/sessions/{}/checkins", session.id));
@@ -140,7 +150,10 @@ async fn in_person_on(backend: &str) {
     let r = check(&anna, json!({"code": code.to_lowercase().replace('-', " ")})).await;
     assert_eq!(r.status(), StatusCode::CREATED, "the code as typed on a phone");
     let body: Value = r.json().await.unwrap();
-    assert_eq!((body["checked_in"][0]["name"].as_str(), body["checked_in"][0]["first_visit"].as_bool(), body["today"].as_i64()), (Some("ben"), Some(true), Some(1)));
+    assert_eq!(
+        (body["checked_in"][0]["name"].as_str(), body["checked_in"][0]["first_visit"].as_bool(), body["today"].as_i64()),
+        (Some("ben"), Some(true), Some(1))
+    );
     let r = check(&anna, json!({"code": code})).await;
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("checked in already"), "{body}");
@@ -166,7 +179,10 @@ async fn in_person_on(backend: &str) {
     assert_eq!(names, [("ben", "", "code"), ("Dee", "ben", "walk_in")]);
     let anna_browser = server.signed_in("anna@example.org").await;
     let csv = anna_browser.get_ok(&format!("/places/{place_id}/log.csv")).await;
-    assert!(csv.starts_with("time,name,email,guest_of,first_visit,session,how") && csv.contains("\"Dee\",\"dee@example.org\",\"ben\",yes"), "{csv}");
+    assert!(
+        csv.starts_with("time,name,email,guest_of,first_visit,session,how") && csv.contains("\"Dee\",\"dee@example.org\",\"ben\",yes"),
+        "{csv}"
+    );
     let door = anna_browser.get_ok(&format!("/s/{}/checkin", session.id)).await;
     assert!(door.contains("<strong>2</strong> of 2 seats checked in today"), "{door}");
 }
@@ -208,9 +224,17 @@ async fn drop_in_days_on(backend: &str) {
     for day in ["20270208T090000", "20270308T090000", "20270412T090000", "20270510T090000"] {
         assert!(feed.contains(&format!("DTSTART;TZID=America/Los_Angeles:{day}")), "{day} at 09:00 local: {feed}");
     }
-    assert!(feed.contains("LOCATION:Office Nomads\\, 1617 Boylston Ave\\, Seattle") && feed.contains("GEO:47.616300;-122.322500"), "{feed}");
+    assert!(
+        feed.contains("LOCATION:Office Nomads\\, 1617 Boylston Ave\\, Seattle") && feed.contains("GEO:47.616300;-122.322500"),
+        "{feed}"
+    );
     let space_page = visitor.get_ok(&format!("/places/{}", place["id"].as_str().unwrap())).await;
-    assert!(space_page.contains("Mon 09:00–17:00") && space_page.contains("8 of them for drop-in visitors") && space_page.contains("free trial"), "{space_page}");
+    assert!(
+        space_page.contains("Mon 09:00–17:00")
+            && space_page.contains("8 of them for drop-in visitors")
+            && space_page.contains("free trial"),
+        "{space_page}"
+    );
 
     // A visitor registers without an account.
     let series_id = server.app().store.series_of(&server.app().store.community("nomads").await.unwrap().id).await.unwrap()[0].id.clone();
@@ -250,11 +274,19 @@ async fn drop_in_days_on(backend: &str) {
     let self_in = format!("/s/{}/checkin/self", day.id);
     let r = visitor.post(&self_in, &[("day_code", "AAAAAA")]).await;
     assert_eq!(crate::support::location(&r), format!("/s/{}?notice=day_code_wrong", day.id));
-    let door: Value = http.get(server.url(&format!("/api/v1/sessions/{}/checkins", day.id))).bearer_auth(&nadine).sent().await.json().await.unwrap();
+    let door: Value =
+        http.get(server.url(&format!("/api/v1/sessions/{}/checkins", day.id))).bearer_auth(&nadine).sent().await.json().await.unwrap();
     let code = door["day_code"].as_str().unwrap().to_lowercase();
     let r = visitor.post(&self_in, &[("day_code", code.as_str())]).await;
     assert_eq!(crate::support::location(&r), format!("/s/{}?notice=checked_in", day.id));
-    let log: Value = http.get(server.url(&format!("/api/v1/places/{}/log", place["id"].as_str().unwrap()))).bearer_auth(&nadine).sent().await.json().await.unwrap();
+    let log: Value = http
+        .get(server.url(&format!("/api/v1/places/{}/log", place["id"].as_str().unwrap())))
+        .bearer_auth(&nadine)
+        .sent()
+        .await
+        .json()
+        .await
+        .unwrap();
     let people: Vec<(&str, &str, bool)> = log["items"]
         .as_array()
         .unwrap()
@@ -330,7 +362,11 @@ async fn old_addresses_become_places_on(backend: &str) {
         }
     };
     assert_eq!(at("x1").await, ("in_person".to_string(), "Central Library, Oxford".to_string()));
-    assert_eq!(at("x2").await, ("in_person".to_string(), "Cafe Nero, High St".to_string()), "a session moved elsewhere keeps its own address");
+    assert_eq!(
+        at("x2").await,
+        ("in_person".to_string(), "Cafe Nero, High St".to_string()),
+        "a session moved elsewhere keeps its own address"
+    );
     assert_eq!(at("x3").await, ("online".to_string(), String::new()));
     let x1 = store.session("x1").await.unwrap();
     assert_eq!(store.series("s1").await.unwrap().content.place_id, x1.content.place_id, "the series and its sessions share the place");

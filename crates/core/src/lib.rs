@@ -7,10 +7,10 @@ pub mod format;
 pub mod gazetteer;
 pub mod input;
 pub mod notifications;
-pub mod permissions;
 pub mod partners;
 #[cfg(test)]
 mod partners_properties;
+pub mod permissions;
 pub mod places;
 pub mod recurrence;
 pub mod room;

@@ -409,11 +409,8 @@ pub fn match_slot(waiting: &[Candidate], groups: &[Vec<Candidate>], form_threes:
     }
 
     // Groups a third may join: existing pairs, then the new ones.
-    let members: Vec<Vec<&Candidate>> = groups
-        .iter()
-        .map(|g| g.iter().collect())
-        .chain(matching.pairs.iter().map(|&(i, j)| vec![&waiting[i], &waiting[j]]))
-        .collect();
+    let members: Vec<Vec<&Candidate>> =
+        groups.iter().map(|g| g.iter().collect()).chain(matching.pairs.iter().map(|&(i, j)| vec![&waiting[i], &waiting[j]])).collect();
     let mut taken = vec![false; members.len()];
     for &u in &alone {
         let me = &waiting[u];
@@ -422,12 +419,10 @@ pub fn match_slot(waiting: &[Candidate], groups: &[Vec<Candidate>], form_threes:
                 && g.len() == 2
                 && g.iter().all(|m| m.prefs.odd_one_out == OddOneOut::Three && allowed(me, m))
         };
-        let best = (0..members.len())
-            .filter(|&g| !taken[g] && fits(&members[g]))
-            .max_by(|&a, &b| {
-                let score = |g: usize| members[g].iter().map(|m| affinity(me, m)).sum::<i64>();
-                score(a).cmp(&score(b)).then(b.cmp(&a))
-            });
+        let best = (0..members.len()).filter(|&g| !taken[g] && fits(&members[g])).max_by(|&a, &b| {
+            let score = |g: usize| members[g].iter().map(|m| affinity(me, m)).sum::<i64>();
+            score(a).cmp(&score(b)).then(b.cmp(&a))
+        });
         match best {
             Some(g) => {
                 taken[g] = true;

@@ -101,13 +101,28 @@ fn check(people: &[Candidate], groups: &[Vec<Candidate>], threes: bool, m: &Matc
     // one ends up with a mutual favourite (both, unless one of them was
     // taken by another mutual favourite), and no favourite pair is broken up
     // to make more pairs.
-    let partner_of = |i: usize| m.pairs.iter().find_map(|&(a, b)| if a == i { Some(b) } else if b == i { Some(a) } else { None });
+    let partner_of = |i: usize| {
+        m.pairs.iter().find_map(|&(a, b)| {
+            if a == i {
+                Some(b)
+            } else if b == i {
+                Some(a)
+            } else {
+                None
+            }
+        })
+    };
     let mutual = |a: &Candidate, b: &Candidate| a.favourites.contains(&b.person) && b.favourites.contains(&a.person);
     let with_favourite = |i: usize| partner_of(i).is_some_and(|p| mutual(&people[i], &people[p]));
     for a in 0..people.len() {
         for b in a + 1..people.len() {
             if mutual(&people[a], &people[b]) && allowed(&people[a], &people[b]) {
-                assert!(with_favourite(a) || with_favourite(b), "{} and {} are mutual favourites, and neither has one", people[a].person, people[b].person);
+                assert!(
+                    with_favourite(a) || with_favourite(b),
+                    "{} and {} are mutual favourites, and neither has one",
+                    people[a].person,
+                    people[b].person
+                );
             }
         }
     }
@@ -131,7 +146,8 @@ fn the_same_bookings_in_any_order_give_the_same_pairs() {
         let people = random_slot(&mut g);
         let threes = round % 2 == 0;
         let by_person = |people: &[Candidate], m: &Matching| {
-            let mut pairs: Vec<(String, String)> = m.pairs.iter().map(|&(a, b)| (people[a].person.clone(), people[b].person.clone())).collect();
+            let mut pairs: Vec<(String, String)> =
+                m.pairs.iter().map(|&(a, b)| (people[a].person.clone(), people[b].person.clone())).collect();
             pairs.sort();
             let mut waiting: Vec<String> = m.waiting.iter().map(|&w| people[w].person.clone()).collect();
             waiting.sort();
@@ -285,7 +301,10 @@ fn lengths_and_preferences_parse() {
     assert!(Length::parse("30").is_err());
     assert_eq!(Length::Long.phases().iter().map(|p| p.2).sum::<i64>(), 75);
     let p = Preferences::parse("favourites", "quiet", "moving", "off", "wait").unwrap();
-    assert_eq!((p.availability, p.talk, p.work, p.camera, p.odd_one_out), (Availability::Favourites, Talk::Quiet, WorkKind::Moving, Camera::Off, OddOneOut::Wait));
+    assert_eq!(
+        (p.availability, p.talk, p.work, p.camera, p.odd_one_out),
+        (Availability::Favourites, Talk::Quiet, WorkKind::Moving, Camera::Off, OddOneOut::Wait)
+    );
     let e = Preferences::parse("some", "loud", "", "", "").unwrap_err();
     assert_eq!(e.0.iter().map(|f| f.field).collect::<Vec<_>>(), vec!["availability", "talk"]);
 }

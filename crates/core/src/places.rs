@@ -336,7 +336,8 @@ impl PlaceInput {
         let amenities = pick(&self.amenities, &Amenity::ALL, Amenity::as_str, "amenities", &mut errors);
         let seats = seat_count("seats", &self.seats).map_err(|e| errors.push(e)).unwrap_or(0);
         let space = kind == Some(PlaceKind::CoworkingSpace);
-        let drop_in_seats = if space { seat_count("drop_in_seats", &self.drop_in_seats).map_err(|e| errors.push(e)).unwrap_or(0) } else { 0 };
+        let drop_in_seats =
+            if space { seat_count("drop_in_seats", &self.drop_in_seats).map_err(|e| errors.push(e)).unwrap_or(0) } else { 0 };
         let mut opening_hours = OpeningHours::default();
         if space {
             for (day, typed) in self.opening_hours.iter().enumerate() {

@@ -14,10 +14,17 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Place {
     /// A video call link (Jitsi, Zoom or any URL), shown to participants only.
-    Online { video_url: String },
-    InPerson { place_id: String },
+    Online {
+        video_url: String,
+    },
+    InPerson {
+        place_id: String,
+    },
     /// In person and online, each with its own limit.
-    Hybrid { place_id: String, video_url: String },
+    Hybrid {
+        place_id: String,
+        video_url: String,
+    },
 }
 
 impl Place {
@@ -318,7 +325,9 @@ impl SeriesInput {
                 let link = inv.take(input::optional_url("video_url", &self.video_url));
                 at.zip(link).map(|(place_id, video_url)| Place::Hybrid { place_id, video_url })
             }
-            ("" | "online", false) => inv.take(input::optional_url("video_url", &self.video_url).map(|video_url| Place::Online { video_url })),
+            ("" | "online", false) => {
+                inv.take(input::optional_url("video_url", &self.video_url).map(|video_url| Place::Online { video_url }))
+            }
             _ => {
                 inv.push(FieldError::new("place", "Choose online, in person or hybrid."));
                 None

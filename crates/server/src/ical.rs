@@ -290,7 +290,7 @@ mod tests {
                 summary: "Collaboration Cafe".into(),
                 description: "15:00 Intros".into(),
                 location: "Online".into(),
-            geo: None,
+                geo: None,
                 url: "https://cowork.example.org/s/abc".into(),
                 status: "CANCELLED",
             }],

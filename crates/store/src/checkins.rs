@@ -143,16 +143,20 @@ async fn checked_in_today(tx: &mut Tx<'_>, place_id: &str, day: &str) -> Result<
 /// Whether someone (by account, else by e-mail) has been checked in at this place before.
 async fn been_before(tx: &mut Tx<'_>, place_id: &str, account: Option<&str>, email: &str) -> Result<bool> {
     let n: i64 = match account {
-        Some(a) => sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE place_id = $1 AND account_id = $2 AND guest_of = ''")
-            .bind(place_id)
-            .bind(a)
-            .fetch_one(&mut **tx)
-            .await?,
-        None if !email.is_empty() => sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE place_id = $1 AND email = $2")
-            .bind(place_id)
-            .bind(email)
-            .fetch_one(&mut **tx)
-            .await?,
+        Some(a) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE place_id = $1 AND account_id = $2 AND guest_of = ''")
+                .bind(place_id)
+                .bind(a)
+                .fetch_one(&mut **tx)
+                .await?
+        }
+        None if !email.is_empty() => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE place_id = $1 AND email = $2")
+                .bind(place_id)
+                .bind(email)
+                .fetch_one(&mut **tx)
+                .await?
+        }
         None => 0,
     };
     Ok(n > 0)
@@ -200,13 +204,12 @@ impl Store {
                 if col::<String>(&row, "status")? != "going" {
                     return refuse(Refusal::NoPlace { name });
                 }
-                let already: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM checkins WHERE session_id = $1 AND account_id = $2 AND guest_of = ''",
-                )
-                .bind(at.session_id)
-                .bind(&account)
-                .fetch_one(&mut *tx)
-                .await?;
+                let already: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE session_id = $1 AND account_id = $2 AND guest_of = ''")
+                        .bind(at.session_id)
+                        .bind(&account)
+                        .fetch_one(&mut *tx)
+                        .await?;
                 if already > 0 {
                     return refuse(Refusal::AlreadyIn { name });
                 }

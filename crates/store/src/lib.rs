@@ -15,6 +15,7 @@ mod mail_jobs;
 mod migrations;
 mod notifications;
 mod outbox;
+mod partners;
 mod places;
 mod push;
 mod reminders;
@@ -38,6 +39,7 @@ pub use jobs::*;
 pub use mail_jobs::*;
 pub use notifications::*;
 pub use outbox::*;
+pub use partners::*;
 pub use places::*;
 pub use push::*;
 pub use reminders::{REMINDER, STARTING_NOW};
@@ -70,6 +72,10 @@ pub enum StoreError {
     /// A limit was reached (a person's connections to a room).
     #[error("too many")]
     TooMany,
+    /// A rule checked inside the transaction refused the change (a booking
+    /// that overlaps one held); nothing was written.
+    #[error("refused: {}", .0.message)]
+    Refused(cowork_core::FieldError),
     #[error("unsupported database URL: {0}")]
     BadUrl(String),
     #[error("database error: {0}")]

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_room_log.sql")),
     (10, include_str!("../migrations/0010_places.sql")),
     (11, include_str!("../migrations/0011_in_person.sql")),
+    (12, include_str!("../migrations/0012_partners.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -222,13 +222,18 @@ impl Store {
 
     /// The secret a place's code of the day is made from.
     pub async fn place_day_secret(&self, id: &str) -> Result<String> {
-        let secret: Option<String> = sqlx::query_scalar("SELECT day_secret FROM places WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let secret: Option<String> =
+            sqlx::query_scalar("SELECT day_secret FROM places WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         let secret = secret.ok_or(StoreError::NotFound)?;
         if !secret.is_empty() {
             return Ok(secret);
         }
         // Places made before codes of the day get their secret on first use.
-        sqlx::query("UPDATE places SET day_secret = $2 WHERE id = $1 AND day_secret = ''").bind(id).bind(crate::new_id()).execute(&self.pool).await?;
+        sqlx::query("UPDATE places SET day_secret = $2 WHERE id = $1 AND day_secret = ''")
+            .bind(id)
+            .bind(crate::new_id())
+            .execute(&self.pool)
+            .await?;
         Ok(sqlx::query_scalar("SELECT day_secret FROM places WHERE id = $1").bind(id).fetch_one(&self.pool).await?)
     }
 
@@ -264,7 +269,14 @@ impl Store {
     /// starting in `[from, to)`, soonest first; online-only ones are left out.
     /// Only where and when: the caller picks the nearest and reads those whole
     /// (`sessions_by_ids`), rather than decoding every session of a big town.
-    pub async fn findable_sessions_within(&self, lat: (f64, f64), lon: (f64, f64), from: i64, to: i64, limit: i64) -> Result<Vec<SessionAt>> {
+    pub async fn findable_sessions_within(
+        &self,
+        lat: (f64, f64),
+        lon: (f64, f64),
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<SessionAt>> {
         // Places first (CROSS JOIN keeps SQLite to that order): the box picks a few places,
         // then each place's sessions by (place_id, starts_at), instead of every session in the dates.
         let sql = "SELECT s.id, s.place_id, s.starts_at, s.ends_at FROM places p CROSS JOIN sessions s JOIN communities c ON c.id = s.community_id \

@@ -58,10 +58,14 @@ async fn taken(tx: &mut Tx<'_>, session_id: &str, online: bool) -> Result<i64> {
 /// The limit for one way of taking part: a hybrid session's online places
 /// have their own.
 async fn limit(tx: &mut Tx<'_>, session_id: &str, online: bool) -> Result<i64> {
-    Ok(sqlx::query_scalar(if online { "SELECT online_capacity FROM sessions WHERE id = $1" } else { "SELECT capacity FROM sessions WHERE id = $1" })
-        .bind(session_id)
-        .fetch_one(&mut **tx)
-        .await?)
+    Ok(sqlx::query_scalar(if online {
+        "SELECT online_capacity FROM sessions WHERE id = $1"
+    } else {
+        "SELECT capacity FROM sessions WHERE id = $1"
+    })
+    .bind(session_id)
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 pub(crate) async fn refresh_going(tx: &mut Tx<'_>, session_id: &str) -> Result<i64> {

@@ -199,12 +199,13 @@ impl Store {
     /// (two organizers answering at once: the first wins, the second is told
     /// it is stale); its sessions are then planned like any series'.
     pub async fn decide_series(&self, id: &str, approve: bool, now: i64) -> Result<Series> {
-        let r = sqlx::query("UPDATE series SET approval = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND approval = 'pending'")
-            .bind(id)
-            .bind(if approve { "approved" } else { "declined" })
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query("UPDATE series SET approval = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND approval = 'pending'")
+                .bind(id)
+                .bind(if approve { "approved" } else { "declined" })
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
         if r.rows_affected() == 0 {
             self.series(id).await?;
             return Err(StoreError::Stale);

@@ -108,7 +108,10 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(200) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id IN ({})", marks.join(", "));
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions s JOIN communities c ON c.id = s.community_id WHERE s.id IN ({})",
+                marks.join(", ")
+            );
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id);

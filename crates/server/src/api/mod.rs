@@ -42,11 +42,13 @@ pub fn routes() -> Router<App> {
         .merge(places::routes())
         .merge(near::routes())
         .merge(checkins::routes())
+        .merge(partners::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
 mod checkins;
 mod near;
+mod partners;
 mod places;
 mod schedule;
 mod webhooks;

@@ -138,9 +138,7 @@ impl App {
         }
         let who = match who {
             Arriving::Code(typed) => Arriving::Code(
-                checkin::normalize(&typed)
-                    .filter(|c| c.len() == checkin::CODE_LEN)
-                    .ok_or_else(|| refused(Refusal::Unknown))?,
+                checkin::normalize(&typed).filter(|c| c.len() == checkin::CODE_LEN).ok_or_else(|| refused(Refusal::Unknown))?,
             ),
             Arriving::WalkIn { name, email, guest_of } => {
                 let mut problems = Vec::new();

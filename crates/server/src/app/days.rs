@@ -76,7 +76,8 @@ impl App {
             r => r?,
         };
         if approve {
-            let draft = super::schedule::draft_of(&series).ok_or_else(|| AppError::Internal("a stored series could not be read back".into()))?;
+            let draft =
+                super::schedule::draft_of(&series).ok_or_else(|| AppError::Internal("a stored series could not be read back".into()))?;
             let minutes = cowork_core::format::total_minutes(&series.content.phases);
             let (planned, through) = plan(&draft, minutes, draft.start_date, t);
             self.store.extend_series(id, series.version, &planned, &through, t).await?;

@@ -3,17 +3,17 @@
 //! (RECURRENCE-ID). All of a file lands, or (on any error) none of it, and
 //! an error names the line that cowork cannot express.
 
-use cowork_core::places::{PlaceDraft, PlaceKind};
-use cowork_store::PlaceOwner;
 use super::schedule::HORIZON_DAYS;
 use super::{now, App, AppError, AppResult};
 use crate::ical::{self, ImportError, ImportedEvent, Stamp};
 use cowork_core::format::{duration_words, Phase, PhaseKind};
 use cowork_core::permissions::Action;
+use cowork_core::places::{PlaceDraft, PlaceKind};
 use cowork_core::recurrence::{self, Rule, MAX_OCCURRENCES};
 use cowork_core::schedule::{date_in, SeriesDraft, SeriesInput};
 use cowork_core::time::Zone;
 use cowork_core::Invalid;
+use cowork_store::PlaceOwner;
 use cowork_store::{Account, Content, Exception, ImportedSeries, Planned, Timing};
 use jiff::civil::{Date, Time};
 use jiff::ToSpan;

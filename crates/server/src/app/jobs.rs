@@ -9,9 +9,9 @@
 use super::notices::SessionMail;
 use super::{secret, App, AppError, AppResult};
 use cowork_store::{
-    Account, Job, JobCounts, NewJob, JOIN_REQUESTS, MAIL_ORGANIZER_MESSAGE, MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED,
-    MAIL_SESSION_UPDATED, MAIL_SIGN_IN, NO_HOST, PUSH_SEND, REMINDER, SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER,
-    WEBHOOK_EVENT, WEEKLY_DIGEST,
+    Account, Job, JobCounts, NewJob, JOIN_REQUESTS, MAIL_ORGANIZER_MESSAGE, MAIL_PARTNER_LEFT, MAIL_PARTNER_MATCHED, MAIL_PLACE,
+    MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED, MAIL_SIGN_IN, NO_HOST, PARTNER_THREES, PUSH_SEND, REMINDER,
+    SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER, WEBHOOK_EVENT, WEEKLY_DIGEST,
 };
 use std::time::Duration;
 
@@ -169,6 +169,9 @@ impl App {
             WEEKLY_DIGEST => self.send_weekly_digest(job).await,
             JOIN_REQUESTS => self.tell_join_requests(job).await,
             NO_HOST => self.tell_no_host(job).await,
+            MAIL_PARTNER_MATCHED => self.tell_partner(job, true).await,
+            MAIL_PARTNER_LEFT => self.tell_partner(job, false).await,
+            PARTNER_THREES => self.form_partner_threes(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }

@@ -18,6 +18,7 @@ pub mod near;
 mod notices;
 pub mod notification_choices;
 pub mod organizer_messages;
+pub mod partners;
 pub mod places;
 pub mod push;
 mod reminders;
@@ -122,6 +123,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Taken("slug") => Invalid::one("slug", "That address is taken; choose another.").into(),
             StoreError::Taken(f) => Invalid::one(f, format!("That {f} is already in use.")).into(),
+            StoreError::Refused(field) => Invalid(vec![field]).into(),
             StoreError::LastOwner => AppError::Forbidden(cowork_core::permissions::Refusal::LastOwner.message().into()),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "the database is not answering");

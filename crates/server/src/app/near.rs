@@ -344,7 +344,8 @@ impl App {
             let mut found = self.store.findable_sessions_within(lat, lon, start, end, SESSIONS_READ).await?;
             found.retain(|s| s.ends_at > now);
             let mut at_places: HashMap<String, cowork_store::Place> = in_box.into_iter().map(|p| (p.id.clone(), p)).collect();
-            let mut missing: Vec<String> = found.iter().filter(|s| !at_places.contains_key(&s.place_id)).map(|s| s.place_id.clone()).collect();
+            let mut missing: Vec<String> =
+                found.iter().filter(|s| !at_places.contains_key(&s.place_id)).map(|s| s.place_id.clone()).collect();
             missing.sort();
             missing.dedup();
             if !missing.is_empty() {

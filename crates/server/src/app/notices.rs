@@ -123,7 +123,8 @@ impl App {
                 if going && s.at_a_place() {
                     if let Some(pass) = self.store.pass(&s.id, &a.id).await.map_err(|e| e.to_string())?.filter(|p| !p.online) {
                         let code = cowork_core::checkin::display(&pass.code);
-                        l.paragraphs.push(format!("Your check-in code is {code}: show it at the door (its QR code is on the session's page)."));
+                        l.paragraphs
+                            .push(format!("Your check-in code is {code}: show it at the door (its QR code is on the session's page)."));
                         l.picture = Some(super::checkins::qr_svg(&self.checkin_link(&s.id, &pass.code)));
                     }
                 }

@@ -262,15 +262,18 @@ impl App {
 
     /// Reads a series form. Its place must be one the community keeps, one
     /// of the person's own, or the one it already had (`kept`).
-    pub(super) async fn parse_series(&self, community_id: &str, me: &Account, kept: &str, input: &SeriesInput) -> AppResult<(SeriesDraft, Format)> {
+    pub(super) async fn parse_series(
+        &self,
+        community_id: &str,
+        me: &Account,
+        kept: &str,
+        input: &SeriesInput,
+    ) -> AppResult<(SeriesDraft, Format)> {
         let formats = self.formats_of(community_id).await?;
         let places = self.usable_places(community_id, me).await?;
         let known = |id: &str| id == kept || places.iter().any(|p| p.id == id);
-        let mut draft = super::zones::parse_with_zone(
-            input.clone(),
-            |i| &mut i.time_zone,
-            |i| i.parse(|k| formats.iter().any(|f| f.key == k), known),
-        )?;
+        let mut draft =
+            super::zones::parse_with_zone(input.clone(), |i| &mut i.time_zone, |i| i.parse(|k| formats.iter().any(|f| f.key == k), known))?;
         // A space's drop-in day takes the space's drop-in seats unless a limit is given.
         if draft.kind == SessionKind::DropIn && draft.capacity == 0 {
             if let Some(p) = places.iter().find(|p| p.id == draft.place.place_id()) {
@@ -513,7 +516,8 @@ impl App {
             None => (None, false),
         };
         let host = self.store.session_host(id).await?;
-        let mut v = SessionView { community, session, hosts, host, rsvps, mine, following_series, arrivals, place: None, keeps_place: false };
+        let mut v =
+            SessionView { community, session, hosts, host, rsvps, mine, following_series, arrivals, place: None, keeps_place: false };
         if v.session.at_a_place() {
             if let Ok(p) = self.store.place(&v.session.content.place_id).await {
                 v.keeps_place = self.keeps_place(viewer, &p).await?;

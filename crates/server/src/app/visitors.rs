@@ -66,7 +66,9 @@ impl App {
         let found = self.store.take_pending_rsvp(&super::hash_secret(token), session_id, self.now()).await?;
         // Only the person the link was mailed to confirms it.
         let Some((_, name, guest)) = found.filter(|(email, _, _)| *email == me.email) else {
-            return Err(AppError::Gone("This registration has expired or was already confirmed. Register again from the session's page.".into()));
+            return Err(AppError::Gone(
+                "This registration has expired or was already confirmed. Register again from the session's page.".into(),
+            ));
         };
         let mut me = me.clone();
         // A first sign-in named the account after the address; the visitor gave their name.

@@ -45,7 +45,14 @@ struct DoorQuery {
 async fn door(State(app): State<App>, s: SignedIn, Path(id): Path<String>, Query(q): Query<DoorQuery>) -> PageResult {
     let door = app.door(&s.me, &id).await?;
     let notice = if q.done.is_empty() { String::new() } else { format!("Checked in: {}.", q.done.chars().take(200).collect::<String>()) };
-    let page = DoorPage { ctx: s.ctx, door, notice, errors: FormErrors::default(), code: q.code.chars().take(40).collect(), walk_in: WalkIn::default() };
+    let page = DoorPage {
+        ctx: s.ctx,
+        door,
+        notice,
+        errors: FormErrors::default(),
+        code: q.code.chars().take(40).collect(),
+        walk_in: WalkIn::default(),
+    };
     render(axum::http::StatusCode::OK, &page)
 }
 
@@ -64,7 +71,9 @@ async fn check_in(State(app): State<App>, s: SignedIn, Path(id): Path<String>, C
     let who = match f.how.as_str() {
         "code" => Arriving::Code(f.code.clone()),
         "list" => Arriving::Listed(f.account.clone()),
-        "walk_in" => Arriving::WalkIn { name: f.walk_in.name.clone(), email: f.walk_in.email.clone(), guest_of: f.walk_in.guest_of.clone() },
+        "walk_in" => {
+            Arriving::WalkIn { name: f.walk_in.name.clone(), email: f.walk_in.email.clone(), guest_of: f.walk_in.guest_of.clone() }
+        }
         _ => return Err(AppError::NotFound.into()),
     };
     match form_errors(app.check_in(&s.me, &id, who).await)? {

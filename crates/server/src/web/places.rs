@@ -295,4 +295,3 @@ async fn log_file(State(app): State<App>, s: SignedIn, Path(id): Path<String>, Q
     )
         .into_response())
 }
-

@@ -2,8 +2,8 @@
 
 use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
 use crate::app::communities::CommunityView;
-use crate::app::schedule::{EditScope, SeriesView};
 use crate::app::days::Planned;
+use crate::app::schedule::{EditScope, SeriesView};
 use crate::app::{now, App};
 use askama::Template;
 use axum::extract::State;
@@ -166,7 +166,15 @@ impl SeriesForm {
         kind == k
     }
     fn place_is(&self, p: &str) -> bool {
-        let place = if self.form.place.is_empty() { if self.day_only { "in_person" } else { "online" } } else { self.form.place.as_str() };
+        let place = if self.form.place.is_empty() {
+            if self.day_only {
+                "in_person"
+            } else {
+                "online"
+            }
+        } else {
+            self.form.place.as_str()
+        };
         place == p
     }
     fn languages(&self) -> Vec<(&'static str, &'static str)> {

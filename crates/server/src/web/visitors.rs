@@ -42,7 +42,13 @@ async fn form(State(app): State<App>, ctx: Ctx, Path(id): Path<String>) -> PageR
     ok(&RegisterPage { ctx, s, c, form: Registration::default(), errors: FormErrors::default(), sent: false })
 }
 
-async fn register(State(app): State<App>, ctx: Ctx, ClientIp(ip): ClientIp, Path(id): Path<String>, CsrfForm(f): CsrfForm<Registration>) -> PageResult {
+async fn register(
+    State(app): State<App>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<Registration>,
+) -> PageResult {
     let (s, c) = open_session(&app, &id).await?;
     match form_errors(app.register_visitor(&id, &f, &ip).await)? {
         Ok(()) => ok(&RegisterPage { ctx, s, c, form: f, errors: FormErrors::default(), sent: true }),

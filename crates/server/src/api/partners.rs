@@ -1,0 +1,80 @@
+//! Accountability partners over the API: my pools, booking and cancelling a
+//! focus slot, my bookings with my partners, my preferences, and marking a
+//! past partner a favourite or blocked. The same rules as the pages.
+
+use super::{ApiResult, ApiUser, Body, Path};
+use crate::app::partners::BookingInput;
+use crate::app::App;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use cowork_core::partners::Preferences;
+use serde_json::json;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/partners/pools", get(pools))
+        .route("/partners/bookings", get(bookings).post(book))
+        .route("/partners/bookings/{id}", get(booking).delete(cancel))
+        .route("/partners/preferences", get(preferences).put(save_preferences))
+        .route("/partners/people/{id}", put(mark))
+}
+
+async fn pools(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    let (score, counted) = app.store.partner_score(&me.id).await.map_err(crate::app::AppError::from)?;
+    Ok(Json(json!({ "pools": app.partner_pools(&me).await?, "score": score, "score_of": counted })).into_response())
+}
+
+async fn bookings(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    Ok(Json(json!({ "bookings": app.my_partner_bookings(&me).await? })).into_response())
+}
+
+async fn book(State(app): State<App>, ApiUser(me): ApiUser, Body(b): Body<BookingInput>) -> ApiResult {
+    let booked = app.book_partner(&me, &b).await?;
+    Ok((StatusCode::CREATED, Json(booked)).into_response())
+}
+
+async fn booking(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(app.my_partner_booking(&me, &id).await?).into_response())
+}
+
+async fn cancel(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    let late = app.cancel_partner(&me, &id).await?;
+    Ok(Json(json!({ "cancelled": true, "late": late })).into_response())
+}
+
+async fn preferences(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    Ok(Json(app.partner_settings(&me).await?).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct PreferencesBody {
+    availability: String,
+    talk: String,
+    work: String,
+    camera: String,
+    odd_one_out: String,
+    video_url: String,
+    record_public: bool,
+}
+
+async fn save_preferences(State(app): State<App>, ApiUser(me): ApiUser, Body(b): Body<PreferencesBody>) -> ApiResult {
+    let prefs = Preferences::parse(&b.availability, &b.talk, &b.work, &b.camera, &b.odd_one_out).map_err(crate::app::AppError::Invalid)?;
+    app.save_partner_settings(&me, prefs, &b.video_url, b.record_public).await?;
+    Ok(Json(app.partner_settings(&me).await?).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct MarkBody {
+    /// favourite | block | none
+    mark: String,
+}
+
+async fn mark(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Body(b): Body<MarkBody>) -> ApiResult {
+    app.mark_partner(&me, &id, &b.mark).await?;
+    Ok(Json(json!({ "account_id": id, "mark": if b.mark.trim().is_empty() { "none" } else { b.mark.trim() } })).into_response())
+}
