@@ -431,3 +431,34 @@ async fn two_browsers_on_two_nodes_behind_nginx_carry_on_when_one_node_is_killed
     assert!(stdout.contains("two browsers on two nodes carried on after one was killed"));
     drop(b);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_in_two_zones_book_the_same_slot_and_see_each_others_card_in_chromium() {
+    if browser_dir().is_none() {
+        return;
+    }
+    let server = Server::start().await;
+    // Five minutes into a quarter hour, so "book now" is the same slot for both.
+    let app = server.app();
+    app.clock.set(cowork_core::partners::next_quarter(app.now()) + 300);
+    let ann = server.account("ann@example.org").await;
+    let profile = cowork_store::Profile {
+        display_name: "Ann".into(),
+        pronouns: "she/her".into(),
+        time_zone: "Europe/London".into(),
+        bio: String::new(),
+        social_preference: "either".into(),
+    };
+    app.store.update_profile(&ann.id, &profile).await.unwrap();
+    let bo = server.account("bo@example.org").await;
+    server.name_and_zone(&bo, "Bo", "Asia/Tokyo").await;
+    let (ann_link, bo_link) =
+        (app.issue_sign_in_link(&email("ann@example.org")).await.unwrap(), app.issue_sign_in_link(&email("bo@example.org")).await.unwrap());
+    let stdout = run("partners.mjs", vec![("BASE_URL", server.base.clone()), ("ANN_LINK", ann_link), ("BO_LINK", bo_link)]).await;
+    assert!(stdout.contains("pages checked with axe-core"));
+    // Both are matched, with each other.
+    let a = app.my_partner_bookings(&ann).await.unwrap();
+    let b = app.my_partner_bookings(&bo).await.unwrap();
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_eq!((a[0].match_id.as_str(), a[0].partners[0].name.as_str()), (b[0].match_id.as_str(), "Bo"));
+}

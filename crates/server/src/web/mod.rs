@@ -13,6 +13,7 @@ mod formats;
 mod home;
 mod near;
 mod nul_bytes;
+mod partners;
 mod places;
 mod room;
 mod room_socket;
@@ -84,6 +85,7 @@ pub fn router(app: App) -> Router {
         .merge(checkins::routes())
         .merge(places::routes())
         .merge(visitors::routes())
+        .merge(partners::routes())
         .nest("/api/v1", crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
