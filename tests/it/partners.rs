@@ -192,3 +192,76 @@ async fn a_partner_who_cancels_leaves_the_other_rematched_or_told_and_a_late_can
     let r = app.cancel_partner(&ann, &a.id).await;
     assert!(matches!(r, Err(cowork_server::app::AppError::Invalid(_))), "{r:?}");
 }
+
+#[tokio::test]
+async fn a_community_offers_partners_to_its_members_and_limits_people_who_often_miss() {
+    let server = Server::start().await;
+    let app = server.app();
+    let c = server.community("org@example.org", "focus-club", "public", "open").await;
+    let member = server.account("member@example.org").await;
+    app.store.add_member(&c.id, &member.id, false, 1).await.unwrap();
+    server.account("outsider@example.org").await;
+    let (org, mem, out) =
+        (server.token("org@example.org").await, server.token("member@example.org").await, server.token("outsider@example.org").await);
+    let http = reqwest::Client::new();
+    let slot = cowork_core::partners::next_quarter(app.now()) + 4 * 3600;
+    let at = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
+
+    // Only organizers choose; bad numbers are named.
+    let r =
+        http.put(server.url("/api/v1/communities/focus-club/partners")).bearer_auth(&mem).json(&json!({"offer": "members"})).sent().await;
+    assert_eq!(r.status(), 403);
+    let r = http
+        .put(server.url("/api/v1/communities/focus-club/partners"))
+        .bearer_auth(&org)
+        .json(&json!({"offer": "sometimes", "below": 180, "slots": 1}))
+        .sent()
+        .await;
+    assert_eq!(r.status(), 422);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("\"offer\"") && text.contains("\"below\""), "{text}");
+    let r = http
+        .put(server.url("/api/v1/communities/focus-club/partners"))
+        .bearer_auth(&org)
+        .json(&json!({"offer": "members", "below": 80, "slots": 1}))
+        .sent()
+        .await;
+    assert_eq!(r.status(), 200);
+    let seen: Value = http.get(server.url("/api/v1/communities/focus-club/partners")).sent().await.json().await.unwrap();
+    assert_eq!(seen, json!({"offer": "members", "below": 80, "slots": 1}));
+
+    // The member sees the pool and books in it; an outsider may not.
+    let pools: Value = http.get(server.url("/api/v1/partners/pools")).bearer_auth(&mem).sent().await.json().await.unwrap();
+    assert_eq!(pools["pools"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect::<Vec<_>>(), vec!["", "focus-club"]);
+    let book = |token: &str, t: i64| {
+        http.post(server.url("/api/v1/partners/bookings"))
+            .bearer_auth(token.to_string())
+            .json(&json!({"pool": "focus-club", "starts_at": at(t), "minutes": "25"}))
+            .sent()
+    };
+    let r = book(&out, slot).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("keeps partner sessions to its members"));
+    let first: Value = book(&mem, slot).await.json().await.unwrap();
+    // Matched with someone from the open pool? No: pools are apart.
+    let other = server.account("other@example.org").await;
+    let open = BookingInput { starts_at: at(slot), minutes: "25".into(), ..Default::default() };
+    assert_eq!(app.book_partner(&other, &open).await.unwrap().status, "waiting");
+    assert_eq!(app.my_partner_booking(&member, first["id"].as_str().unwrap()).await.unwrap().status, "waiting");
+
+    // A poor score (a late cancel of a matched session) limits the member to one slot at a time.
+    app.store.add_member(&c.id, &other.id, false, 1).await.unwrap();
+    let in_club = BookingInput { pool: "focus-club".into(), starts_at: at(slot + 3600), minutes: "25".into(), ..Default::default() };
+    let theirs = app.book_partner(&other, &in_club).await.unwrap();
+    let mine = app.book_partner(&member, &in_club).await.unwrap();
+    assert_eq!((theirs.status.as_str(), mine.status.as_str()), ("waiting", "matched"));
+    app.clock.set(slot + 3600 - 120);
+    assert!(app.cancel_partner(&member, &mine.id).await.unwrap(), "late");
+    app.clock.set(slot - 3600);
+    let r = book(&mem, slot + 7200).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("1 slot at a time"));
+    // In the open pool (no limit there) the same person may book.
+    let open_later = BookingInput { starts_at: at(slot + 7200), minutes: "25".into(), ..Default::default() };
+    assert!(app.book_partner(&member, &open_later).await.is_ok());
+}

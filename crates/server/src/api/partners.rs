@@ -2,8 +2,8 @@
 //! focus slot, my bookings with my partners, my preferences, and marking a
 //! past partner a favourite or blocked. The same rules as the pages.
 
-use super::{ApiResult, ApiUser, Body, Path};
-use crate::app::partners::BookingInput;
+use super::{ApiResult, ApiUser, Body, MaybeApiUser, Path};
+use crate::app::partners::{BookingInput, OfferInput};
 use crate::app::App;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,6 +20,7 @@ pub fn routes() -> Router<App> {
         .route("/partners/bookings/{id}", get(booking).delete(cancel))
         .route("/partners/preferences", get(preferences).put(save_preferences))
         .route("/partners/people/{id}", put(mark))
+        .route("/communities/{slug}/partners", get(offer).put(set_offer))
 }
 
 async fn pools(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
@@ -77,4 +78,22 @@ struct MarkBody {
 async fn mark(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Body(b): Body<MarkBody>) -> ApiResult {
     app.mark_partner(&me, &id, &b.mark).await?;
     Ok(Json(json!({ "account_id": id, "mark": if b.mark.trim().is_empty() { "none" } else { b.mark.trim() } })).into_response())
+}
+
+async fn offer(State(app): State<App>, MaybeApiUser(me): MaybeApiUser, Path(slug): Path<String>) -> ApiResult {
+    let (_, o) = app.community_partners(me.as_ref(), &slug).await?;
+    Ok(Json(o).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct OfferBody {
+    offer: String,
+    below: u32,
+    slots: u32,
+}
+
+async fn set_offer(State(app): State<App>, ApiUser(me): ApiUser, Path(slug): Path<String>, Body(b): Body<OfferBody>) -> ApiResult {
+    let input = OfferInput { offer: b.offer, below: b.below.to_string(), slots: b.slots.to_string() };
+    Ok(Json(app.set_community_partners(&me, &slug, &input).await?).into_response())
 }

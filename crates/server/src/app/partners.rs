@@ -4,10 +4,12 @@
 //! suitable waits, cancelling, my bookings with my partners' cards,
 //! favourites and blocks, and the mail that tells people of their partner.
 
+use super::communities::CommunityView;
 use super::jobs::{Attempt, Outcome as JobOutcome};
 use super::mail::Letter;
 use super::{App, AppError, AppResult};
-use cowork_core::partners::{next_quarter, Length, Preferences, ScoreLimit, BOOKING_DAYS, QUARTER};
+use cowork_core::partners::{next_quarter, Length, Preferences, ScoreLimit};
+use cowork_core::permissions::Action;
 use cowork_core::time::Zone;
 use cowork_core::{FieldError, Invalid};
 use cowork_store::{Account, BookingRequest, Job, PartnerBooking, PartnerSettings, StoreError};
@@ -36,6 +38,48 @@ impl Offer {
             "members" => Ok(Offer::Members),
             "everyone" => Ok(Offer::Everyone),
             _ => Err(FieldError::new("partners", "Choose off, members only, or everyone.")),
+        }
+    }
+}
+
+/// What a community offers, as stored.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PartnerOffer {
+    pub offer: Offer,
+    #[serde(flatten)]
+    pub limit: ScoreLimit,
+}
+
+/// The organizers' form (or API body): the offer, and the limit for a poor score.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OfferInput {
+    /// off | members | everyone
+    pub offer: String,
+    /// A score (percent) under which the limit applies; empty or 0: no limit.
+    pub below: String,
+    /// Slots such a person may hold at once; empty or 0: no limit.
+    pub slots: String,
+}
+
+impl OfferInput {
+    pub fn parse(&self) -> Result<PartnerOffer, Invalid> {
+        let mut errors = Invalid::default();
+        let offer = errors.take(Offer::parse(&self.offer).map_err(|_| FieldError::new("offer", "Choose off, members only, or everyone.")));
+        let number = |field: &'static str, raw: &str, max: u32, message: &str| -> Result<u32, FieldError> {
+            let raw = raw.trim().trim_end_matches('%').trim();
+            if raw.is_empty() {
+                return Ok(0);
+            }
+            raw.parse::<u32>().ok().filter(|n| *n <= max).ok_or_else(|| FieldError::new(field, message))
+        };
+        let below = errors.take(number("below", &self.below, 100, "Give a score from 0 to 100 (percent)."));
+        let slots = errors.take(number("slots", &self.slots, 100, "Give a number of slots from 0 to 100."));
+        match (offer, below, slots) {
+            (Some(offer), Some(below), Some(slots)) if errors.is_empty() => {
+                Ok(PartnerOffer { offer, limit: ScoreLimit { below: below as u8, slots } })
+            }
+            _ => Err(errors),
         }
     }
 }
@@ -184,10 +228,23 @@ impl App {
         Ok(self.store.mark_partner(&me.id, other, mark, self.now()).await?)
     }
 
-    /// The days and quarter hours a calendar offers, from the next quarter hour.
-    pub fn partner_calendar_bounds(&self) -> (i64, i64) {
-        let now = self.now();
-        (next_quarter(now), now + BOOKING_DAYS * 86_400 - (now + BOOKING_DAYS * 86_400).rem_euclid(QUARTER))
+    /// A community's partner sessions as its organizers set them.
+    pub async fn community_partners(&self, me: Option<&Account>, slug: &str) -> AppResult<(CommunityView, PartnerOffer)> {
+        let c = self.community(me, slug).await?;
+        let (offer, limit) = self.store.community_partners(&c.community.id).await?;
+        Ok((c, PartnerOffer { offer: Offer::parse(&offer).unwrap_or(Offer::Off), limit }))
+    }
+
+    /// Organizers turn partner sessions on (for members or everyone) or off,
+    /// and may limit the slots held at once by people whose attendance is poor.
+    pub async fn set_community_partners(&self, me: &Account, slug: &str, input: &OfferInput) -> AppResult<PartnerOffer> {
+        let c = self.community(Some(me), slug).await?;
+        if !c.may(Action::Edit) {
+            return Err(AppError::Forbidden("Only the community's organizers choose this.".into()));
+        }
+        let offer = input.parse()?;
+        self.store.set_community_partners(&c.community.id, offer.offer.as_str(), offer.limit).await?;
+        Ok(offer)
     }
 
     /// "You're matched with …", or "… cancelled; you're waiting again".

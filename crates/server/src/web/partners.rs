@@ -3,7 +3,7 @@
 //! (`app::partners`); this page lays them out for a phone first.
 
 use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageResult, Path, Query, SignedIn};
-use crate::app::partners::{BookingInput, Pool};
+use crate::app::partners::{BookingInput, Offer, OfferInput, Pool};
 use crate::app::App;
 use askama::Template;
 use axum::extract::State;
@@ -18,6 +18,7 @@ pub fn routes() -> Router<App> {
         .route("/partners", get(page).post(book))
         .route("/partners/{id}/cancel", post(cancel))
         .route("/partners/people/{id}", post(mark))
+        .route("/c/{slug}/partners", get(offer_form).post(save_offer))
 }
 
 /// The booking form as typed.
@@ -230,4 +231,62 @@ struct MarkForm {
 async fn mark(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<MarkForm>) -> PageResult {
     app.mark_partner(&s.me, &id, &f.mark).await?;
     see_other("/partners?marked=1#past")
+}
+
+#[derive(Template)]
+#[template(path = "community_partners.html")]
+struct OfferPage {
+    ctx: Ctx,
+    slug: String,
+    name: String,
+    form: OfferInput,
+    errors: FormErrors,
+    saved: bool,
+}
+
+impl OfferPage {
+    fn offers(&self) -> Vec<(&'static str, &'static str, bool)> {
+        [
+            (Offer::Off, "Off"),
+            (Offer::Members, "For members: members book slots with each other"),
+            (Offer::Everyone, "For everyone signed in to this site, members or not"),
+        ]
+        .into_iter()
+        .map(|(o, label)| (o.as_str(), label, self.form.offer == o.as_str() || (self.form.offer.is_empty() && o == Offer::Off)))
+        .collect()
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Saved {
+    saved: String,
+}
+
+async fn offer_form(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, Query(q): Query<Saved>) -> PageResult {
+    let (c, o) = app.community_partners(Some(&s.me), &slug).await?;
+    if !c.may(cowork_core::permissions::Action::Edit) {
+        return Err(crate::app::AppError::Forbidden("Only the community's organizers choose this.".into()).into());
+    }
+    let num = |n: u32| if n == 0 { String::new() } else { n.to_string() };
+    let form = OfferInput { offer: o.offer.as_str().into(), below: num(u32::from(o.limit.below)), slots: num(o.limit.slots) };
+    ok(&OfferPage {
+        ctx: s.ctx,
+        slug: c.community.slug.clone(),
+        name: c.community.name.clone(),
+        form,
+        errors: FormErrors::default(),
+        saved: !q.saved.is_empty(),
+    })
+}
+
+async fn save_offer(State(app): State<App>, s: SignedIn, Path(slug): Path<String>, CsrfForm(form): CsrfForm<OfferInput>) -> PageResult {
+    match form_errors(app.set_community_partners(&s.me, &slug, &form).await)? {
+        Ok(_) => see_other(&format!("/c/{slug}/partners?saved=1")),
+        Err(errors) => {
+            let (c, _) = app.community_partners(Some(&s.me), &slug).await?;
+            let page = OfferPage { ctx: s.ctx, slug: c.community.slug.clone(), name: c.community.name.clone(), form, errors, saved: false };
+            render(page.errors.status(), &page)
+        }
+    }
 }
