@@ -265,3 +265,29 @@ async fn a_community_offers_partners_to_its_members_and_limits_people_who_often_
     let open_later = BookingInput { starts_at: at(slot + 7200), minutes: "25".into(), ..Default::default() };
     assert!(app.book_partner(&member, &open_later).await.is_ok());
 }
+
+#[tokio::test]
+async fn booked_slots_are_in_my_schedule_and_my_calendar_feed() {
+    let server = Server::start().await;
+    let app = server.app();
+    let (ann, bo) = (server.account("ann@example.org").await, server.account("bo@example.org").await);
+    server.name_and_zone(&ann, "Ann", "Europe/London").await;
+    server.name_and_zone(&bo, "Bo", "Asia/Tokyo").await;
+    let slot = cowork_core::partners::next_quarter(app.now()) + 5 * 3600;
+    let at = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
+    let input = |t: i64| BookingInput { starts_at: at(t), minutes: "50".into(), ..Default::default() };
+    app.book_partner(&ann, &input(slot)).await.unwrap();
+    app.book_partner(&bo, &input(slot)).await.unwrap();
+    app.book_partner(&ann, &input(slot + 86_400)).await.unwrap();
+
+    let page = server.signed_in("ann@example.org").await.get_ok("/me/schedule").await;
+    assert!(page.contains("Focus with Bo") && page.contains("Matched"), "{page}");
+    assert!(page.contains("Finding a partner"));
+
+    let (url, _) = app.reset_calendar_feed(&ann).await.unwrap();
+    let feed = reqwest::get(url.replace(&app.config.base_url, &server.base)).await.unwrap().text().await.unwrap();
+    let unfolded = feed.replace("\r\n ", "");
+    assert!(unfolded.contains("SUMMARY:Focus with Bo"), "{unfolded}");
+    assert!(unfolded.contains("SUMMARY:Focus session (finding you a partner)"));
+    assert_eq!(unfolded.matches("STATUS:TENTATIVE").count(), 1);
+}

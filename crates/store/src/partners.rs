@@ -65,6 +65,8 @@ pub struct PartnerBooking {
     /// came | no_show | late_cancel, once known.
     pub outcome: Option<Outcome>,
     pub partners: Vec<PartnerCard>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 fn prefs_text(p: &Preferences) -> String {
@@ -91,11 +93,12 @@ fn prefs_of(text: &str) -> Preferences {
     }
 }
 
-type BookingRow = (String, String, String, i64, i64, i64, String, String, String, String);
-const BOOKING_COLUMNS: &str = "b.id, s.pool, b.account_id, b.starts_at, b.ends_at, s.minutes, b.status, b.match_id, b.prefs, b.outcome";
+type BookingRow = (String, String, i64, i64, i64, String, String, String, String, i64, i64);
+const BOOKING_COLUMNS: &str =
+    "b.id, s.pool, b.starts_at, b.ends_at, s.minutes, b.status, b.match_id, b.prefs, b.outcome, b.created_at, b.updated_at";
 
 fn booking(r: BookingRow) -> PartnerBooking {
-    let (id, pool, _account, starts_at, ends_at, minutes, status, match_id, prefs, outcome) = r;
+    let (id, pool, starts_at, ends_at, minutes, status, match_id, prefs, outcome, created_at, updated_at) = r;
     PartnerBooking {
         id,
         pool,
@@ -107,6 +110,8 @@ fn booking(r: BookingRow) -> PartnerBooking {
         prefs: prefs_of(&prefs),
         outcome: Outcome::parse(&outcome),
         partners: Vec::new(),
+        created_at,
+        updated_at,
     }
 }
 

@@ -139,6 +139,28 @@ impl App {
         }
     }
 
+    /// A partner booking in my calendar: tentative until I have a partner.
+    fn partner_event(&self, b: &cowork_store::PartnerBooking, zone: &Zone) -> Event {
+        let host = self.config.base_url.split("://").nth(1).unwrap_or("cowork").split('/').next().unwrap_or("cowork").to_string();
+        let names: Vec<&str> = b.partners.iter().map(|p| p.name.as_str()).collect();
+        let matched = !names.is_empty();
+        Event {
+            uid: format!("{}@{host}", b.id),
+            sequence: i64::from(matched),
+            created: b.created_at,
+            last_modified: b.updated_at,
+            start: b.starts_at,
+            end: b.ends_at,
+            zone: zone.clone(),
+            summary: if matched { format!("Focus with {}", names.join(" and ")) } else { "Focus session (finding you a partner)".into() },
+            description: format!("{} minutes: goals (3), focus, check-out (3). Your booking: {}/partners", b.minutes, self.config.base_url),
+            location: "Online".into(),
+            geo: None,
+            url: format!("{}/partners", self.config.base_url),
+            status: if matched { "CONFIRMED" } else { "TENTATIVE" },
+        }
+    }
+
     async fn calendar(&self, name: String, description: String, sessions: &[Session]) -> AppResult<String> {
         let places = self.places_by_id(sessions.iter()).await?;
         let events = sessions.iter().map(|s| self.event_of(s, &places, false, false)).collect();
@@ -226,10 +248,14 @@ impl App {
         let me = self.store.account(&account_id).await?;
         let mine = self.store.my_sessions(&me.id, now() - FEED_PAST_SECONDS, i64::MAX, FEED_LIMIT).await?;
         let places = self.places_by_id(mine.iter().map(|m| &m.session)).await?;
-        let events = mine
+        let mut events: Vec<Event> = mine
             .iter()
             .map(|m| self.event_of(&m.session, &places, m.status == RsvpStatus::Going, m.status == RsvpStatus::Waitlisted))
             .collect();
+        let zone = Zone::parse("tz", &me.time_zone).unwrap_or_else(|_| Zone::utc());
+        for b in self.store.my_partner_bookings(&me.id, now() - FEED_PAST_SECONDS, FEED_LIMIT).await? {
+            events.push(self.partner_event(&b, &zone));
+        }
         let cal = Calendar {
             name: format!("{} · {}", self.config.site_name, me.display_name),
             description: "Sessions I'm going to".into(),

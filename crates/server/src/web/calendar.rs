@@ -138,24 +138,45 @@ async fn import(State(app): State<App>, s: SignedIn, headers: HeaderMap, Path(sl
 #[template(path = "my_schedule.html")]
 struct MySchedulePage {
     ctx: Ctx,
-    days: Vec<(String, Vec<MySession>)>,
+    days: Vec<(String, Vec<Planned>)>,
     feed_created: Option<i64>,
     new_feed: String,
     /// With a new address: each of my communities' calendars, by the same secret.
     community_feeds: Vec<(String, String)>,
 }
 
+/// Something in my schedule: a session I answered, or a partner booking.
+enum Planned {
+    Session(MySession),
+    Partner(cowork_store::PartnerBooking),
+}
+
+impl Planned {
+    fn starts_at(&self) -> i64 {
+        match self {
+            Planned::Session(m) => m.session.starts_at,
+            Planned::Partner(b) => b.starts_at,
+        }
+    }
+}
+
 impl MySchedulePage {
+    /// "Ann" or "Ann and Bo".
+    fn partner_names(&self, b: &cowork_store::PartnerBooking) -> String {
+        b.partners.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" and ")
+    }
     fn webcal(&self) -> String {
         self.new_feed.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1)
     }
 }
 
 async fn my_schedule_page(app: &App, s: SignedIn, new_feed: String, community_feeds: Vec<(String, String)>) -> PageResult {
-    let list = app.my_schedule(&s.me, now(), now() + 400 * 86_400).await?;
-    let mut days: Vec<(String, Vec<MySession>)> = Vec::new();
+    let mut list: Vec<Planned> = app.my_schedule(&s.me, now(), now() + 400 * 86_400).await?.into_iter().map(Planned::Session).collect();
+    list.extend(app.my_partner_bookings(&s.me).await?.into_iter().map(Planned::Partner));
+    list.sort_by_key(Planned::starts_at);
+    let mut days: Vec<(String, Vec<Planned>)> = Vec::new();
     for m in list {
-        let label = s.ctx.zone.local(m.session.starts_at).date.strftime("%A %-d %B").to_string();
+        let label = s.ctx.zone.local(m.starts_at()).date.strftime("%A %-d %B").to_string();
         match days.last_mut() {
             Some((l, v)) if *l == label => v.push(m),
             _ => days.push((label, vec![m])),
