@@ -18,11 +18,13 @@
 //!
 //! `./bench/run room …` runs the live room benchmark instead: see room.rs;
 //! `./bench/run jobs …` the job queue's burst benchmark: see jobs.rs;
-//! `./bench/run near …` coworking near me and check-in at the door: see near.rs.
+//! `./bench/run near …` coworking near me and check-in at the door: see near.rs;
+//! `./bench/run partners …` 1,000 people booking the same partner slot: see partners.rs.
 //! The server binary is $COWORK_BIN, by default target/release/cowork.
 
 mod jobs;
 mod near;
+mod partners;
 mod room;
 
 use cowork_core::community::CommunityInput;
@@ -350,6 +352,9 @@ async fn main() {
     }
     if argv.first().map(String::as_str) == Some("near") {
         return near::main(&argv[1..]).await;
+    }
+    if argv.first().map(String::as_str) == Some("partners") {
+        return partners::main(&argv[1..]).await;
     }
     let a = args(&argv);
     let root = root();

@@ -198,12 +198,12 @@ fn id(table: u8, n: usize) -> String {
 }
 
 /// A text as an SQL literal.
-fn lit(s: &str) -> String {
+pub(crate) fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Rows of one table, written 1,000 a statement and a transaction per 10,000.
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     pool: &'a AnyPool,
     table: &'static str,
     columns: &'static str,
@@ -212,13 +212,13 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(pool: &'a AnyPool, table: &'static str, columns: &'static str) -> Writer<'a> {
+    pub(crate) fn new(pool: &'a AnyPool, table: &'static str, columns: &'static str) -> Writer<'a> {
         Writer { pool, table, columns, rows: Vec::with_capacity(ROWS_PER_TRANSACTION), written: 0 }
     }
 
     /// One row: its values as SQL literals, in the order of the columns.
     /// Kept until `flush`, so that rows another table's refer to go first.
-    async fn push(&mut self, values: &[String]) {
+    pub(crate) async fn push(&mut self, values: &[String]) {
         self.rows.push(format!("({})", values.join(",")));
     }
 
@@ -240,7 +240,7 @@ impl<'a> Writer<'a> {
         self.rows.clear();
     }
 
-    async fn done(mut self) -> usize {
+    pub(crate) async fn done(mut self) -> usize {
         self.flush().await;
         self.written
     }
@@ -292,7 +292,7 @@ const SERIES_COLUMNS: &str =
 const SESSION_COLUMNS: &str =
     "id, series_id, community_id, occurrence, starts_at, ends_at, title, description, format_name, phases, time_zone, \
      capacity, place, video_url, place_id, language, status, going_count, online_capacity, online_going, kind, created_at, updated_at";
-const ACCOUNT_COLUMNS: &str = "id, email, display_name, time_zone, created_at";
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, email, display_name, time_zone, created_at";
 const COMMUNITY_COLUMNS: &str =
     "id, slug, name, description, topics, search_text, code_of_conduct, visibility, join_policy, time_zone, created_at, updated_at";
 const MEMBERSHIP_COLUMNS: &str = "community_id, account_id, role, status, conduct_accepted_at, requested_at, joined_at";
@@ -625,7 +625,7 @@ async fn seed_sqlite(db: &Path) -> f64 {
     secs
 }
 
-async fn psql(database: &str, sql: &str) -> String {
+pub(crate) async fn psql(database: &str, sql: &str) -> String {
     let out = tokio::process::Command::new("psql").args([&pg_url(database), "-qAt", "-c", sql]).output().await.expect("psql runs");
     assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -633,7 +633,7 @@ async fn psql(database: &str, sql: &str) -> String {
 
 /// A database on the PostgreSQL server of $COWORK_BENCH_POSTGRES_URL
 /// (by default postgres://postgres@127.0.0.1:5432/).
-fn pg_url(database: &str) -> String {
+pub(crate) fn pg_url(database: &str) -> String {
     let base = std::env::var("COWORK_BENCH_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/".into());
     let (scheme, rest) = base.split_once("://").expect("COWORK_BENCH_POSTGRES_URL is postgres://user@host:port/");
     let server = rest.split(['/', '?']).next().unwrap_or_default();
@@ -879,13 +879,13 @@ async fn seed_bursts(url: &str, people: usize, bursts: usize) -> Vec<Burst> {
 
 /// One keep-alive HTTP/1.1 connection that sends any method and reads a
 /// whole answer (by Content-Length, or chunked).
-struct Http {
+pub(crate) struct Http {
     stream: TcpStream,
     buf: Vec<u8>,
 }
 
 impl Http {
-    async fn open(addr: &str, source: std::net::IpAddr) -> std::io::Result<Http> {
+    pub(crate) async fn open(addr: &str, source: std::net::IpAddr) -> std::io::Result<Http> {
         let sock = tokio::net::TcpSocket::new_v4()?;
         sock.bind(std::net::SocketAddr::new(source, 0))?;
         let stream = sock.connect(addr.parse().unwrap()).await?;
@@ -913,7 +913,7 @@ impl Http {
     }
 
     /// Sends a request; returns its status and body.
-    async fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> std::io::Result<(u16, String)> {
+    pub(crate) async fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> std::io::Result<(u16, String)> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nUser-Agent: cowork-bench\r\n");
         if let Some(t) = token {
             req.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -1162,7 +1162,7 @@ async fn gather(tasks: Vec<Task>, start: Instant) -> Outcome {
     o
 }
 
-fn pct(v: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(v: &[f64], p: f64) -> f64 {
     v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1))).copied().unwrap_or(f64::NAN)
 }
 
@@ -1183,7 +1183,7 @@ async fn verify(addr: &str, b: &Burst) {
 // ---- the servers
 
 /// Starts the release server; what it logs goes to `log`.
-async fn start_server(url: &str, port: u16, log: &Path) -> tokio::process::Child {
+pub(crate) async fn start_server(url: &str, port: u16, log: &Path) -> tokio::process::Child {
     let log = std::fs::File::create(log).expect("the server's log file");
     let child = tokio::process::Command::new(server_binary(&root()))
         .args(["--database-url", url, "--bind", &format!("127.0.0.1:{port}")])
@@ -1217,7 +1217,7 @@ fn thousands(x: f64) -> String {
 }
 
 /// "median (min–max)", each written by `f`.
-fn mr(v: &[f64], f: fn(f64) -> String) -> String {
+pub(crate) fn mr(v: &[f64], f: fn(f64) -> String) -> String {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() {
@@ -1235,7 +1235,7 @@ fn rate(x: f64) -> String {
     }
 }
 
-fn ms(x: f64) -> String {
+pub(crate) fn ms(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}")
     } else {
@@ -1243,11 +1243,11 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn secs(x: f64) -> String {
+pub(crate) fn secs(x: f64) -> String {
     format!("{x:.2}")
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
