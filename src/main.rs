@@ -60,6 +60,9 @@ struct Cli {
     /// Map tiles for /near, with {z}, {x} and {y}; "" shows no map [default: OpenStreetMap's tiles]
     #[arg(long, env = "COWORK_MAP_TILES", global = true)]
     map_tiles: Option<String>,
+    /// Jitsi-compatible server for partner pairs' video rooms; "" for partners' own links only [default: https://meet.jit.si]
+    #[arg(long, env = "COWORK_PARTNER_VIDEO", global = true)]
+    partner_video: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -121,6 +124,7 @@ struct FileConfig {
     node_name: Option<String>,
     map_link: Option<String>,
     map_tiles: Option<String>,
+    partner_video: Option<String>,
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -147,6 +151,7 @@ fn config(cli: &Cli) -> Result<Config, String> {
         node_name: cli.node_name.clone().or(file.node_name).unwrap_or(d.node_name),
         map_link: cli.map_link.clone().or(file.map_link).unwrap_or(d.map_link),
         map_tiles: cli.map_tiles.clone().or(file.map_tiles).unwrap_or(d.map_tiles),
+        partner_video: cli.partner_video.clone().or(file.partner_video).unwrap_or(d.partner_video).trim_end_matches('/').to_string(),
         ..d
     })
 }

@@ -169,11 +169,19 @@ async fn a_partner_who_cancels_leaves_the_other_rematched_or_told_and_a_late_can
     let slot = cowork_core::partners::next_quarter(app.now()) + 2 * 3600;
     let input =
         BookingInput { starts_at: jiff::Timestamp::from_second(slot).unwrap().to_string(), minutes: "25".into(), ..Default::default() };
+    // Ann offers her own link; a link that is not http(s) is refused.
+    let prefs = app.partner_settings(&ann).await.unwrap().prefs;
+    assert!(app.save_partner_settings(&ann, prefs, "javascript:alert(1)", false).await.is_err());
+    app.save_partner_settings(&ann, prefs, "https://zoom.example.org/j/123", false).await.unwrap();
     let a = app.book_partner(&ann, &input).await.unwrap();
-    assert_eq!(a.status, "waiting");
+    assert_eq!((a.status.as_str(), a.video_url.as_str()), ("waiting", ""), "no room before a partner");
     let b = app.book_partner(&bo, &input).await.unwrap();
     assert_eq!((b.status.as_str(), b.partners.len()), ("matched", 1));
     assert_eq!(b.partners[0].name, "Ann", "Bo sees Ann's card at once");
+    assert_eq!(b.partners[0].video_url, "https://zoom.example.org/j/123");
+    // The pair's own room, the same for both, named from the match.
+    assert_eq!(b.video_url, format!("https://meet.jit.si/cowork-{}", b.match_id));
+    assert_eq!(app.my_partner_booking(&ann, &a.id).await.unwrap().video_url, b.video_url);
     // Bo cancels: Ann waits again and is told.
     assert!(!app.cancel_partner(&bo, &b.id).await.unwrap(), "hours ahead is not late");
     let again = app.my_partner_booking(&ann, &a.id).await.unwrap();

@@ -34,6 +34,9 @@ pub struct Config {
     pub map_link: String,
     /// Map tiles for `/near` ({z}, {x}, {y}); empty shows the list alone.
     pub map_tiles: String,
+    /// A Jitsi-compatible server whose rooms partner pairs meet in (a room
+    /// per pair, named from its unguessable id); empty: partners' own links only.
+    pub partner_video: String,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             node_name: String::new(),
             map_link: "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}".into(),
             map_tiles: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            partner_video: "https://meet.jit.si".into(),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct PartnerCard {
     pub prefs: Preferences,
     pub favourite: bool,
     pub blocked: bool,
+    /// Their own video link, offered to the people they are matched with.
+    pub video_url: String,
 }
 
 /// One of my bookings, with whoever I am matched with.
@@ -67,6 +69,8 @@ pub struct PartnerBooking {
     pub partners: Vec<PartnerCard>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The pair's own video room (filled in by the app once matched).
+    pub video_url: String,
 }
 
 fn prefs_text(p: &Preferences) -> String {
@@ -112,6 +116,7 @@ fn booking(r: BookingRow) -> PartnerBooking {
         partners: Vec::new(),
         created_at,
         updated_at,
+        video_url: String::new(),
     }
 }
 
@@ -487,9 +492,10 @@ impl Store {
         if match_id.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
+        let rows: Vec<(String, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark, pp.video_url FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
              LEFT JOIN partner_marks m ON m.account_id = $2 AND m.other_id = b.account_id \
+             LEFT JOIN partner_preferences pp ON pp.account_id = b.account_id \
              WHERE b.match_id = $1 AND b.account_id <> $2 AND b.status <> 'cancelled' ORDER BY b.created_at, b.id",
         )
         .bind(match_id)
@@ -498,13 +504,14 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, pronouns, prefs, mark)| PartnerCard {
+            .map(|(id, name, pronouns, prefs, mark, video_url)| PartnerCard {
                 account_id: id,
                 name,
                 pronouns,
                 prefs: prefs_of(&prefs),
                 favourite: mark.as_deref() == Some("favourite"),
                 blocked: mark.as_deref() == Some("block"),
+                video_url: video_url.unwrap_or_default(),
             })
             .collect())
     }

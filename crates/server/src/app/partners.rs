@@ -189,7 +189,16 @@ impl App {
             return Err(errors.into());
         };
         let r = BookingRequest { pool: pool.id, account_id: me.id.clone(), starts_at, length, prefs, limit: pool.limit };
-        Ok(self.store.book_partner_slot(&r, now).await?)
+        Ok(self.with_video(self.store.book_partner_slot(&r, now).await?))
+    }
+
+    /// A matched booking's video room on the configured server, named from
+    /// the match's unguessable id (shown only to the pair).
+    fn with_video(&self, mut b: PartnerBooking) -> PartnerBooking {
+        if !b.match_id.is_empty() && !self.config.partner_video.is_empty() {
+            b.video_url = format!("{}/cowork-{}", self.config.partner_video, b.match_id);
+        }
+        b
     }
 
     pub async fn cancel_partner(&self, me: &Account, booking_id: &str) -> AppResult<bool> {
@@ -197,11 +206,11 @@ impl App {
     }
 
     pub async fn my_partner_bookings(&self, me: &Account) -> AppResult<Vec<PartnerBooking>> {
-        Ok(self.store.my_partner_bookings(&me.id, self.now(), 200).await?)
+        Ok(self.store.my_partner_bookings(&me.id, self.now(), 200).await?.into_iter().map(|b| self.with_video(b)).collect())
     }
 
     pub async fn my_partner_booking(&self, me: &Account, id: &str) -> AppResult<PartnerBooking> {
-        Ok(self.store.partner_booking(&me.id, id).await?)
+        Ok(self.with_video(self.store.partner_booking(&me.id, id).await?))
     }
 
     pub async fn partner_settings(&self, me: &Account) -> AppResult<PartnerSettings> {
@@ -256,7 +265,7 @@ impl App {
         }
         let p: Of = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
         let (b, a) = match (self.store.partner_booking(&p.account_id, &p.booking_id).await, self.store.account(&p.account_id).await) {
-            (Ok(b), Ok(a)) => (b, a),
+            (Ok(b), Ok(a)) => (self.with_video(b), a),
             (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => {
                 return Ok(JobOutcome::Nothing("the booking or the person is gone".into()))
             }
@@ -277,13 +286,16 @@ impl App {
             .map(|c| if c.pronouns.is_empty() { c.name.clone() } else { format!("{} ({})", c.name, c.pronouns) })
             .collect();
         let (subject, paragraphs) = if matched {
-            (
-                format!("Matched: {} for {} minutes", names.join(" and "), b.minutes),
-                vec![
+            (format!("Matched: {} for {} minutes", names.join(" and "), b.minutes), {
+                let mut p = vec![
                     format!("You're working with {} on {when}.", names.join(" and ")),
                     "Come a minute early, say what you'll do, work, and tell each other how it went at the end.".to_string(),
-                ],
-            )
+                ];
+                if !b.video_url.is_empty() {
+                    p.push(format!("Your video room: {}", b.video_url));
+                }
+                p
+            })
         } else {
             (
                 format!("Your partner cancelled: {when}"),
