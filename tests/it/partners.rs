@@ -299,3 +299,25 @@ async fn booked_slots_are_in_my_schedule_and_my_calendar_feed() {
     assert!(unfolded.contains("SUMMARY:Focus session (finding you a partner)"));
     assert_eq!(unfolded.matches("STATUS:TENTATIVE").count(), 1);
 }
+
+#[tokio::test]
+async fn booking_and_cancelling_over_and_over_is_stopped_after_twenty_cancellations_an_hour() {
+    let server = Server::start().await;
+    let app = server.app();
+    let ann = server.account("ann@example.org").await;
+    let token = server.token("ann@example.org").await;
+    let http = reqwest::Client::new();
+    let first = cowork_core::partners::next_quarter(app.now()) + 3600;
+    for k in 0..21 {
+        let at = jiff::Timestamp::from_second(first + k * 3600).unwrap().to_string();
+        let b = app.book_partner(&ann, &BookingInput { starts_at: at, minutes: "25".into(), ..Default::default() }).await.unwrap();
+        let r = http.delete(server.url(&format!("/api/v1/partners/bookings/{}", b.id))).bearer_auth(&token).sent().await;
+        if k < 20 {
+            assert_eq!(r.status(), 200, "cancellation {k}");
+        } else {
+            assert_eq!(r.status(), 429, "the 21st cancellation in an hour");
+            // Nothing was cancelled: the booking stands.
+            assert_eq!(app.my_partner_booking(&ann, &b.id).await.unwrap().status, "waiting");
+        }
+    }
+}

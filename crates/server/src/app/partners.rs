@@ -15,6 +15,12 @@ use cowork_core::{FieldError, Invalid};
 use cowork_store::{Account, BookingRequest, Job, PartnerBooking, PartnerSettings, StoreError};
 use serde::{Deserialize, Serialize};
 
+/// Bookings and cancellations one person may make in an hour: far more than
+/// anyone planning their week needs, and a stop to booking and cancelling
+/// over and over, which would mail a partner each time.
+const BOOKINGS_PER_HOUR: i64 = 60;
+const CANCELS_PER_HOUR: i64 = 20;
+
 /// Who a community offers partner sessions to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -172,6 +178,7 @@ impl App {
     /// Books a focus slot; matched at once if someone suitable is waiting.
     pub async fn book_partner(&self, me: &Account, input: &BookingInput) -> AppResult<PartnerBooking> {
         let pool = self.partner_pool(me, &input.pool).await?;
+        self.rate_limit(&[(format!("partner-book:{}", me.id), BOOKINGS_PER_HOUR, 3600)]).await?;
         let zone = Zone::parse("time_zone", &me.time_zone).unwrap_or_else(|_| Zone::utc());
         let now = self.now();
         let saved = self.store.partner_settings(&me.id).await?;
@@ -202,6 +209,7 @@ impl App {
     }
 
     pub async fn cancel_partner(&self, me: &Account, booking_id: &str) -> AppResult<bool> {
+        self.rate_limit(&[(format!("partner-cancel:{}", me.id), CANCELS_PER_HOUR, 3600)]).await?;
         Ok(self.store.cancel_partner_booking(&me.id, booking_id, self.now()).await?)
     }
 
