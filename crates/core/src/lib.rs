@@ -18,6 +18,8 @@ pub mod rsvp;
 pub mod schedule;
 #[cfg(test)]
 mod schedule_properties;
+#[cfg(test)]
+mod test_gen;
 pub mod time;
 pub mod webhooks;
 pub mod zones;

@@ -461,14 +461,7 @@ impl Store {
             "SELECT {BOOKING_COLUMNS} FROM partner_bookings b JOIN partner_slots s ON s.id = b.slot_id \
              WHERE b.account_id = $1 AND b.ends_at > $2 AND b.status <> 'cancelled' ORDER BY b.starts_at, b.id LIMIT $3"
         );
-        let rows: Vec<BookingRow> = sqlx::query_as(&sql).bind(account_id).bind(from).bind(limit).fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let mut b = booking(r);
-            b.partners = self.partners_of(account_id, &b.match_id).await?;
-            out.push(b);
-        }
-        Ok(out)
+        self.bookings_with_partners(&sql, account_id, from, limit).await
     }
 
     /// My past matched sessions, most recent first.
@@ -477,7 +470,12 @@ impl Store {
             "SELECT {BOOKING_COLUMNS} FROM partner_bookings b JOIN partner_slots s ON s.id = b.slot_id \
              WHERE b.account_id = $1 AND b.starts_at <= $2 AND (b.match_id <> '' OR b.outcome <> '') ORDER BY b.starts_at DESC, b.id LIMIT $3"
         );
-        let rows: Vec<BookingRow> = sqlx::query_as(&sql).bind(account_id).bind(before).bind(limit).fetch_all(&self.pool).await?;
+        self.bookings_with_partners(&sql, account_id, before, limit).await
+    }
+
+    /// My bookings a query selects (by account, an instant and a limit), each with my partners.
+    async fn bookings_with_partners(&self, sql: &str, account_id: &str, at: i64, limit: i64) -> Result<Vec<PartnerBooking>> {
+        let rows: Vec<BookingRow> = sqlx::query_as(sql).bind(account_id).bind(at).bind(limit).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut b = booking(r);

@@ -1,7 +1,8 @@
 //! The scheduling API: formats, series, sessions, RSVPs, attendance, feeds.
 
 use super::{merge, ApiResult, ApiUser, Body, MaybeApiUser, Path, Query};
-use crate::app::schedule::{EditScope, SessionView, UpcomingSearch};
+use crate::app::listings::UpcomingSearch;
+use crate::app::schedule::{EditScope, SessionView};
 use crate::app::{App, AppError};
 use axum::extract::State;
 use axum::http::{header, StatusCode};

@@ -1,7 +1,7 @@
 //! Sessions happening now: the most joinable moment of a session, shown first
 //! wherever sessions are listed, with one step from the list into the room.
 
-use super::schedule::UpcomingSearch;
+use super::listings::UpcomingSearch;
 use super::{now, App, AppResult};
 use cowork_core::rsvp::RsvpStatus;
 use cowork_store::{Account, Session};

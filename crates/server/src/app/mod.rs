@@ -13,6 +13,7 @@ pub mod happening;
 mod hosting;
 pub mod import;
 pub mod jobs;
+pub mod listings;
 pub mod mail;
 pub mod near;
 mod notices;
@@ -47,7 +48,7 @@ pub struct App {
     pub feeds: Arc<feeds::FeedCache>,
     pub pages: Arc<crate::page_cache::PageCache>,
     /// The directory's sessions, shared by every viewer for a moment.
-    pub listings: Arc<crate::page_cache::TtlCache<schedule::Listing>>,
+    pub listings: Arc<crate::page_cache::TtlCache<listings::Listing>>,
     pub rooms: Arc<room::Rooms>,
     /// Wakes this node's job runner when a job was enqueued here.
     pub job_signal: Arc<tokio::sync::Notify>,

@@ -6,7 +6,7 @@ use super::{form_errors, ok, render, see_other, CsrfForm, Ctx, FormErrors, PageE
 use crate::app::communities::CommunityView;
 use crate::app::feeds::FeedBody;
 use crate::app::import::ImportReport;
-use crate::app::schedule::{UpcomingSearch, UPCOMING_PAGE_SIZE};
+use crate::app::listings::{UpcomingSearch, UPCOMING_PAGE_SIZE};
 use crate::app::{now, App, AppError};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
