@@ -22,6 +22,7 @@ mod nul_bytes;
 mod openapi;
 mod outage;
 mod pages;
+mod partner_sessions;
 mod partners;
 mod places;
 mod push;

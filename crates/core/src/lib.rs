@@ -12,6 +12,7 @@ pub mod partners;
 mod partners_properties;
 pub mod permissions;
 pub mod places;
+pub mod record;
 pub mod recurrence;
 pub mod room;
 pub mod rsvp;

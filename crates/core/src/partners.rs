@@ -127,6 +127,16 @@ pub struct Preferences {
 }
 
 impl Preferences {
+    /// "Quiet · desk work · camera on", for a partner's card.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} · {} · {}",
+            self.talk.label().split(" (").next().unwrap_or(""),
+            self.work.label().to_lowercase(),
+            self.camera.label().to_lowercase()
+        )
+    }
+
     pub fn parse(availability: &str, talk: &str, work: &str, camera: &str, odd_one_out: &str) -> Result<Preferences, Invalid> {
         let mut errors = Invalid::default();
         let p = (
@@ -247,8 +257,10 @@ pub fn is_no_show(now: i64, starts_at: i64, arrived: bool) -> bool {
     !arrived && now >= starts_at + NO_SHOW_AFTER_SECONDS
 }
 
-pub fn may_swap(now: i64, starts_at: i64) -> bool {
-    now >= starts_at + SWAP_AFTER_SECONDS
+/// Whether someone left alone may ask to work with someone else: from two
+/// minutes after the start until half the session is gone.
+pub fn may_swap(now: i64, starts_at: i64, ends_at: i64) -> bool {
+    now >= starts_at + SWAP_AFTER_SECONDS && now < starts_at + (ends_at - starts_at) / 2
 }
 
 /// One person waiting for a partner in a slot, as the matcher sees them.

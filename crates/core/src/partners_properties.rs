@@ -235,8 +235,11 @@ fn a_swap_is_the_same_matcher_over_those_left_alone() {
     // absent too) are matched again among those waiting alone.
     let mk = |p: &str, t: i64| Candidate { booking: format!("b-{p}"), person: p.into(), booked_at: t, ..Candidate::default() };
     let alone = [mk("ann", 1), mk("cy", 3)];
-    assert!(!may_swap(1_000, 1_000 + SWAP_AFTER_SECONDS - 1));
-    assert!(may_swap(1_000 + SWAP_AFTER_SECONDS, 1_000));
+    let (start, end) = (1_000, 1_000 + Length::Short.seconds());
+    assert!(!may_swap(start + SWAP_AFTER_SECONDS - 1, start, end));
+    assert!(may_swap(start + SWAP_AFTER_SECONDS, start, end));
+    assert!(may_swap(start + 12 * 60, start, end));
+    assert!(!may_swap(start + 13 * 60, start, end), "not once half the session is gone");
     assert_eq!(match_slot(&alone, &[], false).pairs, vec![(0, 1)]);
 }
 

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_places.sql")),
     (11, include_str!("../migrations/0011_in_person.sql")),
     (12, include_str!("../migrations/0012_partners.sql")),
+    (13, include_str!("../migrations/0013_partner_sessions.sql")),
 ];
 
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<usize> {

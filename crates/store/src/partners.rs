@@ -50,6 +50,10 @@ pub struct PartnerCard {
     pub blocked: bool,
     /// Their own video link, offered to the people they are matched with.
     pub video_url: String,
+    /// When they came into the pair's room (0: not yet).
+    pub arrived_at: i64,
+    /// Whether they show their record to the people they are matched with.
+    pub record_public: bool,
 }
 
 /// One of my bookings, with whoever I am matched with.
@@ -71,6 +75,10 @@ pub struct PartnerBooking {
     pub updated_at: i64,
     /// The pair's own video room (filled in by the app once matched).
     pub video_url: String,
+    /// When I came into the pair's room (0: not yet).
+    pub arrived_at: i64,
+    /// When I, left alone, asked to work with someone else (0: never).
+    pub swap_asked_at: i64,
 }
 
 fn prefs_text(p: &Preferences) -> String {
@@ -85,7 +93,7 @@ fn prefs_text(p: &Preferences) -> String {
 }
 
 /// Preferences as stored; anything unreadable falls back to the defaults.
-fn prefs_of(text: &str) -> Preferences {
+pub(crate) fn prefs_of(text: &str) -> Preferences {
     let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
     let f = |k: &str| v[k].as_str().unwrap_or("").to_string();
     Preferences {
@@ -97,12 +105,12 @@ fn prefs_of(text: &str) -> Preferences {
     }
 }
 
-type BookingRow = (String, String, i64, i64, i64, String, String, String, String, i64, i64);
-const BOOKING_COLUMNS: &str =
-    "b.id, s.pool, b.starts_at, b.ends_at, s.minutes, b.status, b.match_id, b.prefs, b.outcome, b.created_at, b.updated_at";
+type BookingRow = (String, String, i64, i64, i64, String, String, String, String, i64, i64, i64, i64);
+const BOOKING_COLUMNS: &str = "b.id, s.pool, b.starts_at, b.ends_at, s.minutes, b.status, b.match_id, b.prefs, b.outcome, \
+     b.created_at, b.updated_at, b.arrived_at, b.swap_asked_at";
 
 fn booking(r: BookingRow) -> PartnerBooking {
-    let (id, pool, starts_at, ends_at, minutes, status, match_id, prefs, outcome, created_at, updated_at) = r;
+    let (id, pool, starts_at, ends_at, minutes, status, match_id, prefs, outcome, created_at, updated_at, arrived_at, swap_asked_at) = r;
     PartnerBooking {
         id,
         pool,
@@ -117,6 +125,8 @@ fn booking(r: BookingRow) -> PartnerBooking {
         created_at,
         updated_at,
         video_url: String::new(),
+        arrived_at,
+        swap_asked_at,
     }
 }
 
@@ -143,7 +153,7 @@ async fn recent_partners(tx: &mut Tx<'_>, account_id: &str) -> Result<Vec<String
 }
 
 /// A candidate for the matcher: their booking, preferences, marks and history.
-async fn candidate(tx: &mut Tx<'_>, booking: String, account_id: String, booked_at: i64, prefs: &str) -> Result<Candidate> {
+pub(crate) async fn candidate(tx: &mut Tx<'_>, booking: String, account_id: String, booked_at: i64, prefs: &str) -> Result<Candidate> {
     let marks: Vec<(String, String)> =
         sqlx::query_as("SELECT other_id, mark FROM partner_marks WHERE account_id = $1").bind(&account_id).fetch_all(&mut **tx).await?;
     let of = |m: &str| marks.iter().filter(|(_, k)| k == m).map(|(o, _)| o.clone()).collect::<BTreeSet<String>>();
@@ -159,7 +169,7 @@ async fn candidate(tx: &mut Tx<'_>, booking: String, account_id: String, booked_
     })
 }
 
-async fn tell(tx: &mut Tx<'_>, kind: &'static str, booking_id: &str, account_id: &str, tag: &str, now: i64) -> Result<()> {
+pub(crate) async fn tell(tx: &mut Tx<'_>, kind: &'static str, booking_id: &str, account_id: &str, tag: &str, now: i64) -> Result<()> {
     let payload = serde_json::json!({ "booking_id": booking_id, "account_id": account_id });
     enqueue(tx, &NewJob::new(kind, format!("{kind}:{booking_id}:{tag}"), payload, now), now).await?;
     Ok(())
@@ -235,8 +245,8 @@ async fn match_waiting(tx: &mut Tx<'_>, slot_id: &str, threes: bool, now: i64) -
     Ok(m.pairs.len() + m.threes.len())
 }
 
-async fn join(tx: &mut Tx<'_>, booking_id: &str, match_id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE partner_bookings SET status = 'matched', match_id = $2, updated_at = $3 WHERE id = $1")
+pub(crate) async fn join(tx: &mut Tx<'_>, booking_id: &str, match_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE partner_bookings SET status = 'matched', match_id = $2, swap_asked_at = 0, updated_at = $3 WHERE id = $1")
         .bind(booking_id)
         .bind(match_id)
         .bind(now)
@@ -270,7 +280,7 @@ async fn lock_person(tx: &mut Tx<'_>, account_id: &str, prefs: Option<&Preferenc
 }
 
 /// Locks a slot's row; returns its id, pool, start and length.
-async fn lock_slot(tx: &mut Tx<'_>, slot_id: &str) -> Result<(String, i64, i64)> {
+pub(crate) async fn lock_slot(tx: &mut Tx<'_>, slot_id: &str) -> Result<(String, i64, i64)> {
     let r: Option<(String, i64, i64)> =
         sqlx::query_as("UPDATE partner_slots SET booked = booked WHERE id = $1 RETURNING pool, starts_at, minutes")
             .bind(slot_id)
@@ -362,6 +372,10 @@ impl Store {
         let key = format!("{PARTNER_THREES}:{slot_id}");
         let at = (r.starts_at - cowork_core::partners::THREES_BEFORE_SECONDS).max(now);
         enqueue(&mut tx, &NewJob::new(PARTNER_THREES, key, serde_json::json!({ "slot_id": slot_id }), at), now).await?;
+        // Whoever is matched and has not come 5 minutes in is a no-show.
+        let at = r.starts_at + cowork_core::partners::NO_SHOW_AFTER_SECONDS;
+        enqueue_no_shows(&mut tx, &slot_id, &slot_id, at, now).await?;
+        crate::reminders::enqueue_partner_reminders(&mut tx, &id, &r.account_id, r.starts_at, now).await?;
         notify(&mut tx, self.backend).await?;
         tx.commit().await?;
         self.partner_booking(&r.account_id, &id).await
@@ -490,8 +504,9 @@ impl Store {
         if match_id.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark, pp.video_url FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
+        let rows: Vec<(String, String, String, String, Option<String>, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark, pp.video_url, b.arrived_at, pp.record_public \
+             FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
              LEFT JOIN partner_marks m ON m.account_id = $2 AND m.other_id = b.account_id \
              LEFT JOIN partner_preferences pp ON pp.account_id = b.account_id \
              WHERE b.match_id = $1 AND b.account_id <> $2 AND b.status <> 'cancelled' ORDER BY b.created_at, b.id",
@@ -502,7 +517,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, pronouns, prefs, mark, video_url)| PartnerCard {
+            .map(|(id, name, pronouns, prefs, mark, video_url, arrived_at, public)| PartnerCard {
                 account_id: id,
                 name,
                 pronouns,
@@ -510,6 +525,8 @@ impl Store {
                 favourite: mark.as_deref() == Some("favourite"),
                 blocked: mark.as_deref() == Some("block"),
                 video_url: video_url.unwrap_or_default(),
+                arrived_at,
+                record_public: public.unwrap_or(0) != 0,
             })
             .collect())
     }
@@ -601,3 +618,12 @@ impl Store {
 
 /// The job that forms threes in a slot near its start.
 pub const PARTNER_THREES: &str = "partners.threes";
+/// The job that marks who did not come as a no-show.
+pub const PARTNER_NO_SHOWS: &str = "partners.no_shows";
+
+/// Queues the no-show check of a slot's matches at `at` (`tag` tells apart
+/// the check at the start from those after a swap).
+pub(crate) async fn enqueue_no_shows(tx: &mut Tx<'_>, slot_id: &str, tag: &str, at: i64, now: i64) -> Result<bool> {
+    let job = NewJob::new(PARTNER_NO_SHOWS, format!("{PARTNER_NO_SHOWS}:{tag}"), serde_json::json!({ "slot_id": slot_id }), at);
+    enqueue(tx, &job, now).await
+}

@@ -12,6 +12,36 @@ use cowork_core::time::Zone;
 pub const REMINDER: &str = "reminder";
 /// "Starting now" to one person going, when the room opens.
 pub const STARTING_NOW: &str = "starting_now";
+/// A reminder of a partner session to the person who booked it.
+pub const PARTNER_REMINDER: &str = "partners.reminder";
+
+/// The reminders a person chose, or the defaults.
+async fn reminder_times(tx: &mut Tx<'_>, account_id: &str) -> Result<(Zone, Vec<ReminderTime>)> {
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM accounts WHERE id = $1").bind(account_id).fetch_one(&mut **tx).await?;
+    let saved: Option<String> =
+        sqlx::query_scalar("SELECT times FROM reminder_choices WHERE account_id = $1").bind(account_id).fetch_optional(&mut **tx).await?;
+    let times = saved.map(|t| ReminderTime::parse_list(&t)).unwrap_or_else(|| ReminderTime::DEFAULT.to_vec());
+    Ok((Zone::parse("time_zone", &zone).unwrap_or_else(|_| Zone::utc()), times))
+}
+
+/// Enqueues the reminders of a partner booking at the person's chosen times;
+/// each finds out when it comes whether the booking still stands.
+pub(crate) async fn enqueue_partner_reminders(
+    tx: &mut Tx<'_>,
+    booking_id: &str,
+    account_id: &str,
+    starts_at: i64,
+    now: i64,
+) -> Result<usize> {
+    let (zone, times) = reminder_times(tx, account_id).await?;
+    let mut queued = 0;
+    for (time, at) in reminders_due(&times, starts_at, &zone, now) {
+        let payload = serde_json::json!({ "booking_id": booking_id, "account_id": account_id, "time": time.as_str() });
+        let key = format!("{PARTNER_REMINDER}:{booking_id}:{}", time.as_str());
+        queued += usize::from(enqueue(tx, &NewJob::new(PARTNER_REMINDER, key, payload, at).until(starts_at), now).await?);
+    }
+    Ok(queued)
+}
 
 /// Enqueues the reminders still to come for someone going. The dedupe key
 /// holds the session's start, so a moved session gets new ones while the
@@ -22,11 +52,7 @@ pub const STARTING_NOW: &str = "starting_now";
 pub(crate) async fn enqueue_reminders(tx: &mut Tx<'_>, session_id: &str, account_id: &str, opens: i64, now: i64) -> Result<usize> {
     let (starts_at, ends_at): (i64, i64) =
         sqlx::query_as("SELECT starts_at, ends_at FROM sessions WHERE id = $1").bind(session_id).fetch_one(&mut **tx).await?;
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM accounts WHERE id = $1").bind(account_id).fetch_one(&mut **tx).await?;
-    let saved: Option<String> =
-        sqlx::query_scalar("SELECT times FROM reminder_choices WHERE account_id = $1").bind(account_id).fetch_optional(&mut **tx).await?;
-    let times = saved.map(|t| ReminderTime::parse_list(&t)).unwrap_or_else(|| ReminderTime::DEFAULT.to_vec());
-    let zone = Zone::parse("time_zone", &zone).unwrap_or_else(|_| Zone::utc());
+    let (zone, times) = reminder_times(tx, account_id).await?;
     let mut queued = 0;
     for (time, at) in reminders_due(&times, starts_at, &zone, now) {
         let payload =

@@ -114,6 +114,8 @@ pub struct GoalHistory {
     pub community_name: String,
     pub starts_at: i64,
     pub goals: Vec<Goal>,
+    /// A pair's session (its page is the pair's room, not a community's session page).
+    pub pair: bool,
 }
 
 /// A room as the log has it at `seq`, read in one consistent snapshot.
@@ -232,7 +234,7 @@ impl Store {
     pub async fn goal_history(&self, account_id: &str, before: i64, limit: i64) -> Result<Vec<GoalHistory>> {
         let rows = sqlx::query(
             "SELECT g.id, g.account_id, a.display_name, g.text, g.outcome, g.note, g.created_at, s.id AS session_id, s.title, \
-             s.starts_at, c.name AS community_name FROM room_goals g JOIN accounts a ON a.id = g.account_id \
+             s.starts_at, c.name AS community_name, c.id AS community_id FROM room_goals g JOIN accounts a ON a.id = g.account_id \
              JOIN sessions s ON s.id = g.session_id JOIN communities c ON c.id = s.community_id \
              WHERE g.session_id IN (SELECT s2.id FROM sessions s2 JOIN room_goals g2 ON g2.session_id = s2.id \
                 WHERE g2.account_id = $1 AND s2.starts_at < $2 GROUP BY s2.id, s2.starts_at ORDER BY s2.starts_at DESC LIMIT $3) \
@@ -253,6 +255,7 @@ impl Store {
                     community_name: col(r, "community_name")?,
                     starts_at: col(r, "starts_at")?,
                     goals: Vec::new(),
+                    pair: col::<String>(r, "community_id")? == crate::PARTNER_ROOMS,
                 });
             }
             out.last_mut().expect("pushed above").goals.push(goal(r)?);

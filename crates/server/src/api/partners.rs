@@ -8,7 +8,7 @@ use crate::app::App;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use cowork_core::partners::Preferences;
 use serde_json::json;
@@ -18,8 +18,11 @@ pub fn routes() -> Router<App> {
         .route("/partners/pools", get(pools))
         .route("/partners/bookings", get(bookings).post(book))
         .route("/partners/bookings/{id}", get(booking).delete(cancel))
+        .route("/partners/bookings/{id}/swap", get(swap_offer).post(swap))
+        .route("/partners/record", get(record))
         .route("/partners/preferences", get(preferences).put(save_preferences))
         .route("/partners/people/{id}", put(mark))
+        .route("/partners/people/{id}/report", post(report))
         .route("/communities/{slug}/partners", get(offer).put(set_offer))
 }
 
@@ -44,6 +47,33 @@ async fn booking(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<St
 async fn cancel(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
     let late = app.cancel_partner(&me, &id).await?;
     Ok(Json(json!({ "cancelled": true, "late": late })).into_response())
+}
+
+/// The swap on offer when my partner has not come (null when there is none).
+async fn swap_offer(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    let v = app.pair_state(&me, &id).await?;
+    Ok(Json(json!({ "swap": v.swap, "room": v.room })).into_response())
+}
+
+async fn swap(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(app.ask_partner_swap(&me, &id).await?).into_response())
+}
+
+async fn record(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {
+    let public = app.partner_settings(&me).await?.record_public;
+    Ok(Json(json!({ "record": app.my_record(&me).await?, "public": public })).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ReportBody {
+    reason: String,
+}
+
+async fn report(State(app): State<App>, ApiUser(me): ApiUser, Path(id): Path<String>, Body(b): Body<ReportBody>) -> ApiResult {
+    let new = app.report_partner(&me, &id, &b.reason).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(json!({ "account_id": id, "reported": true, "blocked": true })))
+        .into_response())
 }
 
 async fn preferences(State(app): State<App>, ApiUser(me): ApiUser) -> ApiResult {

@@ -9,9 +9,10 @@
 use super::notices::SessionMail;
 use super::{secret, App, AppError, AppResult};
 use cowork_store::{
-    Account, Job, JobCounts, NewJob, JOIN_REQUESTS, MAIL_ORGANIZER_MESSAGE, MAIL_PARTNER_LEFT, MAIL_PARTNER_MATCHED, MAIL_PLACE,
-    MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED, MAIL_SIGN_IN, NO_HOST, PARTNER_THREES, PUSH_SEND, REMINDER,
-    SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER, WEBHOOK_EVENT, WEEKLY_DIGEST,
+    Account, Job, JobCounts, NewJob, JOIN_REQUESTS, MAIL_ORGANIZER_MESSAGE, MAIL_PARTNER_LEFT, MAIL_PARTNER_MATCHED, MAIL_PARTNER_REPORT,
+    MAIL_PLACE, MAIL_REPORT, MAIL_RSVP, MAIL_RSVP_CANCELLED, MAIL_SESSION_UPDATED, MAIL_SIGN_IN, NO_HOST, PARTNER_NO_SHOWS,
+    PARTNER_REMINDER, PARTNER_THREES, PUSH_SEND, REMINDER, SESSION_CANCELLED, SESSION_RESTORED, STARTING_NOW, WEBHOOK_DELIVER,
+    WEBHOOK_EVENT, WEEKLY_DIGEST,
 };
 use std::time::Duration;
 
@@ -172,6 +173,9 @@ impl App {
             MAIL_PARTNER_MATCHED => self.tell_partner(job, true).await,
             MAIL_PARTNER_LEFT => self.tell_partner(job, false).await,
             PARTNER_THREES => self.form_partner_threes(job).await,
+            PARTNER_NO_SHOWS => self.mark_partner_no_shows(job).await,
+            PARTNER_REMINDER => self.remind_of_partner(job).await,
+            MAIL_PARTNER_REPORT => self.tell_of_partner_report(job).await,
             other => Ok(Outcome::Nothing(format!("no handler for jobs of kind {other}"))),
         }
     }

@@ -19,6 +19,7 @@ pub mod near;
 mod notices;
 pub mod notification_choices;
 pub mod organizer_messages;
+pub mod partner_sessions;
 pub mod partners;
 pub mod places;
 pub mod push;

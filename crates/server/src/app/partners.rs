@@ -201,11 +201,20 @@ impl App {
 
     /// A matched booking's video room on the configured server, named from
     /// the match's unguessable id (shown only to the pair).
-    fn with_video(&self, mut b: PartnerBooking) -> PartnerBooking {
-        if !b.match_id.is_empty() && !self.config.partner_video.is_empty() {
-            b.video_url = format!("{}/cowork-{}", self.config.partner_video, b.match_id);
+    pub(super) fn with_video(&self, mut b: PartnerBooking) -> PartnerBooking {
+        if !b.match_id.is_empty() {
+            b.video_url = self.pair_video(&b.match_id);
         }
         b
+    }
+
+    /// The video room of a match ('' when the instance offers none).
+    pub(super) fn pair_video(&self, match_id: &str) -> String {
+        if self.config.partner_video.is_empty() {
+            String::new()
+        } else {
+            format!("{}/cowork-{match_id}", self.config.partner_video)
+        }
     }
 
     pub async fn cancel_partner(&self, me: &Account, booking_id: &str) -> AppResult<bool> {

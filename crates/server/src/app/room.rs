@@ -94,6 +94,10 @@ impl Entry {
     pub fn is_open(&self, now_ms: i64) -> bool {
         now_ms >= self.opens_at_ms && now_ms < self.closes_at_ms
     }
+    /// A pair's room rather than a community's session.
+    pub fn is_pair(&self) -> bool {
+        App::is_pair_room(&self.community.community.id)
+    }
 }
 
 /// A room's door: what is checked once for everyone coming in.
@@ -169,7 +173,14 @@ impl App {
     /// What the door of a room checks that is the same for everyone.
     async fn room_door(&self, id: &str) -> AppResult<Door> {
         // Lighter than the session page's view: a room fills with hundreds at once.
-        let session = self.store.session(id).await?;
+        let session = match self.store.session(id).await {
+            // A pair's room becomes a session when first entered.
+            Err(StoreError::NotFound) => {
+                self.open_partner_room(id).await?;
+                self.store.session(id).await?
+            }
+            found => found?,
+        };
         if session.cancelled {
             return Err(AppError::Gone("This session was cancelled.".into()));
         }
@@ -183,6 +194,11 @@ impl App {
     async fn admit(&self, door: &Door, me: &Account) -> AppResult<(CommunityView, RoomRights)> {
         let standing = self.store.standing(&door.community.id, &me.id).await?;
         let community = CommunityView { community: door.community.clone(), standing };
+        if App::is_pair_room(&door.community.id) {
+            // Partners share the timer; there is no one to moderate for them.
+            self.admit_to_pair(&door.session.id, me).await?;
+            return Ok((community, RoomRights { host: true, moderator: false }));
+        }
         if !community.may(Action::View) {
             return Err(AppError::NotFound);
         }
@@ -247,6 +263,9 @@ impl App {
         let who = &entry.participant;
         // Coming into the room is coming to the session, RSVP or not.
         self.store.record_arrival(&entry.session.id, &who.account.id, now()).await?;
+        if entry.is_pair() {
+            self.store.record_partner_arrival(&entry.session.id, &who.account.id, self.now()).await?;
+        }
         let feedback = self.store.my_feedback(&entry.session.id, &who.account.id).await?;
         let seat = self.store.seats(&entry.session.id).await?.into_iter().find(|(a, _)| *a == who.account.id).map(|(_, t)| t);
         // Counted in at once, so the room is not forgotten while this connection comes in.

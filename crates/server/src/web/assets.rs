@@ -33,6 +33,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("room-alerts.js", "text/javascript; charset=utf-8", include_str!("../../static/room-alerts.js")),
     ("push.js", "text/javascript; charset=utf-8", include_str!("../../static/push.js")),
     ("checkin.js", "text/javascript; charset=utf-8", include_str!("../../static/checkin.js")),
+    ("pair.js", "text/javascript; charset=utf-8", include_str!("../../static/pair.js")),
     ("near.js", "text/javascript; charset=utf-8", include_str!("../../static/near.js")),
     ("near.css", "text/css; charset=utf-8", include_str!("../../static/near.css")),
     ("icon.svg", "image/svg+xml", include_str!("../../static/icon.svg")),

@@ -64,6 +64,7 @@ const FIELDS: &[(&str, &str, Jump)] = &[
     ("place", "Where", Nowhere),
     ("pool", "Book with", Input),
     ("pronouns", "Pronouns", Input),
+    ("reason", "What happened", To("f-reason")),
     ("reminder_times", "Reminder times", Nowhere),
     ("repeat", "Repeats", Nowhere),
     ("slots", "Slots held at once", Input),

@@ -7,6 +7,7 @@ use crate::app::partners::{BookingInput, Offer, OfferInput, Pool};
 use crate::app::App;
 use askama::Template;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use cowork_core::partners::{next_quarter, Availability, Camera, Length, OddOneOut, Preferences, Talk, WorkKind, BOOKING_DAYS};
@@ -16,8 +17,12 @@ use jiff::ToSpan;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/partners", get(page).post(book))
+        .route("/partners/{id}", get(booking))
         .route("/partners/{id}/cancel", post(cancel))
+        .route("/partners/{id}/state", get(state))
+        .route("/partners/{id}/swap", post(swap))
         .route("/partners/people/{id}", post(mark))
+        .route("/partners/people/{id}/report", post(report))
         .route("/c/{slug}/partners", get(offer_form).post(save_offer))
 }
 
@@ -38,6 +43,11 @@ struct BookingForm {
     work: String,
     camera: String,
     odd_one_out: String,
+    /// The past partner whose report form is being shown again, and what was typed.
+    #[serde(skip)]
+    report_for: String,
+    #[serde(skip)]
+    reason: String,
 }
 
 #[derive(Template)]
@@ -120,14 +130,20 @@ impl PartnersPage {
             ("odd_one_out", "If no one is left to pair with", self.odd_one_out()),
         ]
     }
-    /// "Quiet · desk work · camera on", for a card.
-    fn about(&self, p: &Preferences) -> String {
-        format!(
-            "{} · {} · {}",
-            p.talk.label().split(" (").next().unwrap_or(""),
-            p.work.label().to_lowercase(),
-            p.camera.label().to_lowercase()
-        )
+    fn outcome_text(&self, o: &cowork_core::partners::Outcome) -> &'static str {
+        match o {
+            cowork_core::partners::Outcome::Came => "You came.",
+            cowork_core::partners::Outcome::NoShow => "Missed: counted as a no-show.",
+            cowork_core::partners::Outcome::LateCancel => "Cancelled late.",
+        }
+    }
+    /// Who reads a report from a pool.
+    fn report_goes_to(&self, pool: &str) -> String {
+        if pool.is_empty() {
+            "Your report goes to this site's admins.".into()
+        } else {
+            format!("Your report goes to the organizers and conduct contacts of {}.", self.pool_name(pool))
+        }
     }
     fn pool_name(&self, id: &str) -> String {
         self.pools.iter().find(|p| p.id == id).map(|p| p.name.clone()).unwrap_or_else(|| "a community".into())
@@ -154,6 +170,7 @@ struct Notice {
     booked: String,
     cancelled: String,
     marked: String,
+    reported: String,
 }
 
 async fn page_with(app: &App, s: SignedIn, form: BookingForm, errors: FormErrors, notice: String) -> PageResult {
@@ -187,6 +204,8 @@ async fn page(State(app): State<App>, s: SignedIn, Query(n): Query<Notice>) -> P
         }
     } else if !n.marked.is_empty() {
         "Saved.".to_string()
+    } else if !n.reported.is_empty() {
+        "Thank you for telling us. The people who keep this pool's code of conduct have your report, and you won't be matched with this person again.".to_string()
     } else {
         String::new()
     };
@@ -231,6 +250,55 @@ struct MarkForm {
 async fn mark(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<MarkForm>) -> PageResult {
     app.mark_partner(&s.me, &id, &f.mark).await?;
     see_other("/partners?marked=1#past")
+}
+
+/// A booking's link (in mail): the pair's room once matched, else my bookings.
+async fn booking(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    let b = app.my_partner_booking(&s.me, &id).await?;
+    if b.status == "matched" {
+        see_other(&format!("/s/{}/room", b.match_id))
+    } else {
+        see_other("/partners")
+    }
+}
+
+/// What the pair's room polls: who came, the swap on offer, the room I belong in.
+async fn state(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    let v = app.pair_state(&s.me, &id).await?;
+    let partners: Vec<_> = v
+        .booking
+        .partners
+        .iter()
+        .map(|p| serde_json::json!({ "account_id": p.account_id, "name": p.name, "arrived_at": p.arrived_at }))
+        .collect();
+    let body = serde_json::json!({ "room": v.room, "swap": v.swap, "partners": partners });
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response())
+}
+
+/// Left alone: work with someone else free in the same slot (now, or once they ask too).
+async fn swap(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    let before = app.my_partner_booking(&s.me, &id).await?;
+    match app.ask_partner_swap(&s.me, &id).await? {
+        cowork_store::Swapped::Matched { match_id } => see_other(&format!("/s/{match_id}/room")),
+        cowork_store::Swapped::Waiting => see_other(&format!("/s/{}/room", before.match_id)),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ReportForm {
+    reason: String,
+}
+
+/// Reports a past partner (and blocks them); the reason is required.
+async fn report(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<ReportForm>) -> PageResult {
+    match form_errors(app.report_partner(&s.me, &id, &f.reason).await)? {
+        Ok(_) => see_other("/partners?reported=1#past"),
+        Err(errors) => {
+            let form = BookingForm { report_for: id, reason: f.reason, ..BookingForm::default() };
+            page_with(&app, s, form, errors, String::new()).await
+        }
+    }
 }
 
 #[derive(Template)]

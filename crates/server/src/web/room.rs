@@ -1,7 +1,7 @@
 //! The live room's pages: the room itself (its WebSocket is in
 //! `room_socket`), the notes and feedback it leaves, goal history and reports.
 
-use super::{ok, Ctx, PageResult, Path, SignedIn};
+use super::{ok, CsrfForm, Ctx, PageResult, Path, SignedIn};
 use crate::app::room::{now_ms, Entry};
 use crate::app::App;
 use askama::Template;
@@ -20,6 +20,7 @@ pub fn routes() -> Router<App> {
         .route("/c/{slug}/reports", get(reports))
         .route("/c/{slug}/members/{account}/conduct-contact", post(conduct_contact))
         .route("/me/history", get(history))
+        .route("/me/history/record", post(record_shown))
 }
 
 pub struct PhaseRow {
@@ -42,6 +43,8 @@ struct RoomPage {
     modes: &'static [(&'static str, &'static str)],
     /// For "Notify me on this device" while waiting for the room to open.
     vapid_key: String,
+    /// In a pair's room: my booking, my partners and the swap on offer.
+    pair: Option<crate::app::partner_sessions::PairView>,
 }
 
 impl RoomPage {
@@ -69,7 +72,8 @@ async fn page(State(app): State<App>, s: SignedIn, Path(id): Path<String>) -> Pa
         .collect();
     let ended = now >= entry.closes_at_ms;
     let vapid_key = app.vapid_public_key().await?;
-    ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES, vapid_key })
+    let pair = if entry.is_pair() { Some(app.pair_view(&s.me, &id).await?) } else { None };
+    ok(&RoomPage { ctx: s.ctx, entry, phases, open, ended, now_ms: now, statuses: &STATUSES, modes: &MODES, vapid_key, pair })
 }
 
 #[derive(Template)]
@@ -110,11 +114,35 @@ async fn series_feedback(State(app): State<App>, s: SignedIn, Path((slug, id)): 
 struct HistoryPage {
     ctx: Ctx,
     sessions: Vec<cowork_store::GoalHistory>,
+    record: cowork_core::record::Record,
+    /// Whether my partners see my record.
+    public: bool,
+    saved: bool,
 }
 
-async fn history(State(app): State<App>, s: SignedIn) -> PageResult {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HistoryNotice {
+    saved: String,
+}
+
+async fn history(State(app): State<App>, s: SignedIn, super::Query(n): super::Query<HistoryNotice>) -> PageResult {
     let sessions = app.goal_history(&s.me).await?;
-    ok(&HistoryPage { ctx: s.ctx, sessions })
+    let record = app.my_record(&s.me).await?;
+    let public = app.partner_settings(&s.me).await?.record_public;
+    ok(&HistoryPage { ctx: s.ctx, sessions, record, public, saved: !n.saved.is_empty() })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RecordForm {
+    public: String,
+}
+
+/// Shows my record to the people I am matched with, or keeps it to me.
+async fn record_shown(State(app): State<App>, s: SignedIn, CsrfForm(f): CsrfForm<RecordForm>) -> PageResult {
+    app.show_my_record(&s.me, f.public == "yes").await?;
+    super::see_other("/me/history?saved=1")
 }
 
 #[derive(Template)]
@@ -123,11 +151,12 @@ struct ReportsPage {
     ctx: Ctx,
     view: crate::app::communities::CommunityView,
     reports: Vec<cowork_store::Report>,
+    partners: Vec<cowork_store::PartnerReport>,
 }
 
 async fn reports(State(app): State<App>, s: SignedIn, Path(slug): Path<String>) -> PageResult {
-    let (view, reports) = app.reports(&s.me, &slug).await?;
-    ok(&ReportsPage { ctx: s.ctx, view, reports })
+    let (view, reports, partners) = app.reports(&s.me, &slug).await?;
+    ok(&ReportsPage { ctx: s.ctx, view, reports, partners })
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -59,15 +59,20 @@ impl App {
         Ok(self.store.goal_history(&me.id, i64::MAX, 100).await?)
     }
 
-    /// Reported messages, for organizers and the code of conduct's contacts.
-    pub async fn reports(&self, me: &Account, slug: &str) -> AppResult<(CommunityView, Vec<cowork_store::Report>)> {
+    /// Reported messages and partners, for organizers and the code of conduct's contacts.
+    pub async fn reports(
+        &self,
+        me: &Account,
+        slug: &str,
+    ) -> AppResult<(CommunityView, Vec<cowork_store::Report>, Vec<cowork_store::PartnerReport>)> {
         let community = self.community(Some(me), slug).await?;
         let contact = self.store.is_conduct_contact(&community.community.id, &me.id).await?;
         if !community.may(Action::ManageMembers) && !contact {
             return Err(AppError::Forbidden("Reports are for the organizers and the code of conduct's contacts.".into()));
         }
         let reports = self.store.reports(&community.community.id, 200).await?;
-        Ok((community, reports))
+        let partners = self.store.partner_reports(&community.community.id).await?;
+        Ok((community, reports, partners))
     }
 
     /// Names (or stops naming) a member as a contact for the code of conduct.
