@@ -433,14 +433,16 @@ async fn two_browsers_on_two_nodes_behind_nginx_carry_on_when_one_node_is_killed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_people_in_two_zones_book_the_same_slot_and_see_each_others_card_in_chromium() {
+async fn two_people_in_two_zones_book_the_same_slot_meet_in_their_pair_room_and_check_out_in_chromium() {
     if browser_dir().is_none() {
         return;
     }
     let server = Server::start().await;
-    // Five minutes into a quarter hour, so "book now" is the same slot for both.
+    // Ten minutes before the next quarter hour, so "book now" is the same
+    // slot for both however long booking takes, and its room (open 15
+    // minutes ahead of the start, by the wall clock) is open.
     let app = server.app();
-    app.clock.set(cowork_core::partners::next_quarter(app.now()) + 300);
+    app.clock.set(cowork_core::partners::next_quarter(app.now()) - 600);
     let ann = server.account("ann@example.org").await;
     let profile = cowork_store::Profile {
         display_name: "Ann".into(),
@@ -461,4 +463,8 @@ async fn two_people_in_two_zones_book_the_same_slot_and_see_each_others_card_in_
     let b = app.my_partner_bookings(&bo).await.unwrap();
     assert_eq!((a.len(), b.len()), (1, 1));
     assert_eq!((a[0].match_id.as_str(), a[0].partners[0].name.as_str()), (b[0].match_id.as_str(), "Bo"));
+    // Both came into their room; Ann's goal is done, and Bo is her favourite.
+    assert!(a[0].arrived_at > 0 && b[0].arrived_at > 0);
+    assert!(a[0].partners[0].favourite);
+    assert_eq!(app.my_record(&ann).await.unwrap().goals_done, 1);
 }

@@ -81,9 +81,8 @@ async fn the_pair_room_is_only_for_the_pair_and_records_who_came() {
     ws.next_of("goal").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_a_set_clock_the_one_left_alone_may_swap_after_two_minutes_and_an_absent_partner_is_a_no_show_after_five() {
-    let server = Server::start().await;
+async fn swap_and_no_show_on(backend: &str) {
+    let server = Server::start_on(backend).await;
     let app = server.app();
     let (ann, ann_b) = person(&server, "ann@example.org", "Ann", "Europe/Berlin").await;
     let (bo, bo_b) = person(&server, "bo@example.org", "Bo", "America/Toronto").await;
@@ -156,6 +155,16 @@ async fn with_a_set_clock_the_one_left_alone_may_swap_after_two_minutes_and_an_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_set_clock_the_one_left_alone_may_swap_after_two_minutes_and_an_absent_partner_is_a_no_show_after_five_on_sqlite() {
+    swap_and_no_show_on("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_set_clock_the_one_left_alone_may_swap_after_two_minutes_and_an_absent_partner_is_a_no_show_after_five_on_postgres() {
+    swap_and_no_show_on("postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_of_a_partner_session_come_at_the_chosen_times_with_the_room() {
     let server = Server::start().await;
     let app = server.app();
@@ -182,9 +191,8 @@ async fn reminders_of_a_partner_session_come_at_the_chosen_times_with_the_room()
     assert!(app.store.jobs_of_kind(cowork_store::PARTNER_REMINDER, 10).await.unwrap().iter().any(|j| j.payload.contains(&a.id)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reported_partner_is_blocked_and_the_pools_conduct_contacts_are_told() {
-    let server = Server::start().await;
+async fn report_on(backend: &str) {
+    let server = Server::start_on(backend).await;
     let app = server.app();
     let club = server.community("org@example.org", "focus-club", "public", "open").await;
     let (ann, ann_b) = person(&server, "ann@example.org", "Ann", "Europe/Berlin").await;
@@ -252,6 +260,16 @@ async fn a_reported_partner_is_blocked_and_the_pools_conduct_contacts_are_told()
     book(&server, &cy, slot + 7200, "").await;
     let again = book(&server, &di, slot + 7200, "").await;
     assert_eq!(again.status, "waiting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_partner_is_blocked_and_the_pools_conduct_contacts_are_told_on_sqlite() {
+    report_on("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_partner_is_blocked_and_the_pools_conduct_contacts_are_told_on_postgres() {
+    report_on("postgres").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

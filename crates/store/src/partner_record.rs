@@ -27,6 +27,9 @@ pub struct PartnerReport {
     pub created_at: i64,
 }
 
+/// id, pool, reporter id and name, reported id and name, reason, session start, created at.
+type ReportRow = (String, String, String, String, String, String, String, i64, i64);
+
 impl Store {
     /// The sessions someone came into the room of (group and partner
     /// sessions alike, not cancelled, started by `now`), and how many goals
@@ -129,7 +132,7 @@ impl Store {
     }
 
     async fn partner_reports_where(&self, filter: &str, value: &str) -> Result<Vec<PartnerReport>> {
-        let rows: Vec<(String, String, String, String, String, String, String, i64, i64)> = sqlx::query_as(&format!(
+        let rows: Vec<ReportRow> = sqlx::query_as(&format!(
             "SELECT r.id, r.pool, r.reporter_id, a.display_name, r.reported_id, b.display_name, r.reason, \
              COALESCE((SELECT MIN(x.starts_at) FROM partner_bookings x WHERE x.match_id = r.match_id), 0), r.created_at \
              FROM partner_reports r JOIN accounts a ON a.id = r.reporter_id JOIN accounts b ON b.id = r.reported_id \

@@ -289,6 +289,9 @@ pub(crate) async fn lock_slot(tx: &mut Tx<'_>, slot_id: &str) -> Result<(String,
     r.ok_or(StoreError::NotFound)
 }
 
+/// A partner's id, name, pronouns, preferences, my mark, their video link, arrival, record shown.
+type CardRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<i64>);
+
 impl Store {
     pub async fn partner_settings(&self, account_id: &str) -> Result<PartnerSettings> {
         let r: Option<(String, String, String, String, String, String, i64)> = sqlx::query_as(
@@ -504,7 +507,7 @@ impl Store {
         if match_id.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String, String, String, Option<String>, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<CardRow> = sqlx::query_as(
             "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark, pp.video_url, b.arrived_at, pp.record_public \
              FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
              LEFT JOIN partner_marks m ON m.account_id = $2 AND m.other_id = b.account_id \

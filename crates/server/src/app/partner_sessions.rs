@@ -29,6 +29,8 @@ pub struct PairView {
     pub room: String,
     /// The records of partners who show theirs (by account id).
     pub records: Vec<(String, Record)>,
+    /// The session has started (so its partner is a past partner, to block or report).
+    pub started: bool,
 }
 
 impl PairView {
@@ -77,7 +79,8 @@ impl App {
             let zone = self.store.account(&p.account_id).await.ok().and_then(|a| Zone::parse("tz", &a.time_zone).ok());
             records.push((p.account_id.clone(), self.record_in(&p.account_id, &zone.unwrap_or_else(Zone::utc)).await?));
         }
-        Ok(PairView { booking, swap, room, records })
+        let started = booking.starts_at <= self.now();
+        Ok(PairView { booking, swap, room, records, started })
     }
 
     /// Left alone in my pair's room, I ask to work with someone else free in the same slot.

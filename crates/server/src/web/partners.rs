@@ -245,11 +245,18 @@ async fn cancel(State(app): State<App>, s: SignedIn, Path(id): Path<String>, Csr
 #[serde(default)]
 struct MarkForm {
     mark: String,
+    /// The pair's room the mark was made from, to go back to.
+    back: String,
 }
 
 async fn mark(State(app): State<App>, s: SignedIn, Path(id): Path<String>, CsrfForm(f): CsrfForm<MarkForm>) -> PageResult {
     app.mark_partner(&s.me, &id, &f.mark).await?;
-    see_other("/partners?marked=1#past")
+    // Only back to one of our own room pages, never elsewhere.
+    let room = f.back.strip_prefix("/s/").and_then(|r| r.strip_suffix("/room"));
+    match room {
+        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => see_other(&f.back),
+        _ => see_other("/partners?marked=1#past"),
+    }
 }
 
 /// A booking's link (in mail): the pair's room once matched, else my bookings.
