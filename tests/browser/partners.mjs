@@ -63,6 +63,7 @@ try {
   await bo.locator('#people', { hasText: 'Bo' }).waitFor();
   // No tables, shared notes or feedback to organizers in a pair's room.
   assert.ok(await bo.getByRole('button', { name: 'Tables' }).isHidden());
+  assert.ok(await bo.getByRole('button', { name: 'Notes' }).isHidden());
   assert.ok(await bo.locator('#feedback-card').isHidden());
 
   // Either partner may start: Ann does, and both are in the goals step.

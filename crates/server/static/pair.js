@@ -5,7 +5,7 @@ if (card) {
   const swap = document.getElementById('swap');
   const text = document.getElementById('swap-text');
   const form = document.getElementById('swap-form');
-  const clock = (unix) => new Date(unix * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const clock = (unix) => new Date(unix * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const offer = (o) => {
     if (o.asked) return "You asked to work with someone else: as soon as someone free in this slot is too, you're both moved to a new room.";
     if (o.others === 0) return "Your partner hasn't come. No one else in this slot is free yet: ask, and you'll be paired as soon as someone is.";
