@@ -79,6 +79,22 @@ async fn the_pair_room_is_only_for_the_pair_and_records_who_came() {
     assert_eq!(ann_b.get(&format!("/partners/{}/state", b.id)).await.status(), 404);
     ws.send(json!({"type": "goal_add", "text": "Outline the talk"})).await;
     ws.next_of("goal").await;
+    // A message reported in a pair's room is a report of the partner (the
+    // open pool's: to the site's admins), and blocks them.
+    let admin = server.account("admin@example.org").await;
+    app.store.set_admin(&admin.id, true).await.unwrap();
+    let mut bo_ws = open(&server, &bo_b, &b.match_id).await.expect("Bo comes in");
+    bo_ws.send(json!({"type": "chat", "text": "Buy my course!"})).await;
+    let m = ws.next_of("chat").await["message"].clone();
+    ws.send(json!({"type": "report", "id": m["id"], "reason": "spam", "ref": "rep"})).await;
+    assert_eq!(ws.next_of("ok").await["ref"], "rep");
+    let jobs = app.store.jobs_of_kind(cowork_store::MAIL_PARTNER_REPORT, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].payload.contains(&admin.id));
+    let payload: Value = serde_json::from_str(&jobs[0].payload).unwrap();
+    let r = app.store.partner_report(payload["report_id"].as_str().unwrap()).await.unwrap();
+    assert!(r.reason.contains("Buy my course!") && r.reason.contains("spam"), "{}", r.reason);
+    assert!(app.my_partner_booking(&ann, &a.id).await.unwrap().partners[0].blocked);
 }
 
 async fn swap_and_no_show_on(backend: &str) {

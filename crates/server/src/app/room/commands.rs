@@ -186,6 +186,15 @@ impl App {
         self.rate_limit(&[(format!("room-report:{}", who.account.id), 20, 3600)]).await?;
         let m = self.store.message(&room.id, id).await?;
         let session = self.store.session(&room.id).await?;
+        if App::is_pair_room(&session.community_id) {
+            // A partner's message is a report of the partner, to the pool's conduct contacts.
+            let what =
+                format!("Their message in our room: “{}”\n{}", m.text, if reason.is_empty() { "(no reason given)" } else { &reason });
+            if self.report_partner(&who.account, &m.account, &what).await? {
+                self.jobs_due();
+            }
+            return Ok(Reply::Ok);
+        }
         let report = cowork_store::Report {
             id: new_id(),
             session_id: room.id.clone(),
