@@ -1,5 +1,5 @@
-// Accountability partners in Chromium (issue 12): Ann in London on a 390 px
-// phone books 25 minutes "now"; Bo in Tokyo on a laptop books the same slot
+// Accountability partners in Chromium (issue 12): Ann in Berlin on a 390 px
+// phone books 50 minutes "now"; Bo in Toronto on a laptop books the same slot
 // from the day and time pickers (the same instant, shown in his zone) and is
 // matched at once: each sees the other's card with name, pronouns and
 // preferences. A slot not on the quarter hour is impossible from the form, so
@@ -16,23 +16,23 @@ import { launch, audit, person, useLink, pagesChecked } from './lib.mjs';
 const base = process.env.BASE_URL;
 const browser = await launch();
 try {
-  const ann = await person(browser, 'Europe/London', 390);
+  const ann = await person(browser, 'Europe/Berlin', 390);
   await useLink(ann, process.env.ANN_LINK);
   await ann.goto(`${base}/partners`);
   await audit(ann, 'partners-empty-390');
-  await ann.getByRole('radio', { name: '25 minutes' }).check();
+  await ann.getByRole('radio', { name: '50 minutes' }).check();
   await ann.getByRole('button', { name: /^Book now: starts/ }).click();
   await ann.getByText('Booked. We\'ll tell you as soon as someone is matched with you.').waitFor();
   await ann.getByText('Waiting for a partner').waitFor();
   await audit(ann, 'partners-waiting-390');
-  // The instant Ann booked, as the page shows it in London.
+  // The instant Ann booked, as the page shows it in Berlin.
   const annWhen = await ann.locator('.partner-booking .when strong').first().textContent();
 
-  const bo = await person(browser, 'Asia/Tokyo', 1280);
+  const bo = await person(browser, 'America/Toronto', 1280);
   await useLink(bo, process.env.BO_LINK);
   await bo.goto(`${base}/partners`);
   // "Book now" for Bo is the same next quarter hour.
-  await bo.getByRole('radio', { name: '25 minutes' }).check();
+  await bo.getByRole('radio', { name: '50 minutes' }).check();
   await bo.getByRole('button', { name: /^Book now: starts/ }).click();
   await bo.getByText('Booked, and you have a partner').waitFor();
   await bo.getByText('With Ann').waitFor();

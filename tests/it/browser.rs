@@ -433,7 +433,7 @@ async fn two_browsers_on_two_nodes_behind_nginx_carry_on_when_one_node_is_killed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_people_in_two_zones_book_the_same_slot_meet_in_their_pair_room_and_check_out_in_chromium() {
+async fn two_people_in_berlin_and_toronto_book_the_same_50_minutes_meet_in_their_pair_room_and_check_out_in_chromium() {
     if browser_dir().is_none() {
         return;
     }
@@ -447,13 +447,13 @@ async fn two_people_in_two_zones_book_the_same_slot_meet_in_their_pair_room_and_
     let profile = cowork_store::Profile {
         display_name: "Ann".into(),
         pronouns: "she/her".into(),
-        time_zone: "Europe/London".into(),
+        time_zone: "Europe/Berlin".into(),
         bio: String::new(),
         social_preference: "either".into(),
     };
     app.store.update_profile(&ann.id, &profile).await.unwrap();
     let bo = server.account("bo@example.org").await;
-    server.name_and_zone(&bo, "Bo", "Asia/Tokyo").await;
+    server.name_and_zone(&bo, "Bo", "America/Toronto").await;
     let (ann_link, bo_link) =
         (app.issue_sign_in_link(&email("ann@example.org")).await.unwrap(), app.issue_sign_in_link(&email("bo@example.org")).await.unwrap());
     let stdout = run("partners.mjs", vec![("BASE_URL", server.base.clone()), ("ANN_LINK", ann_link), ("BO_LINK", bo_link)]).await;
@@ -462,6 +462,7 @@ async fn two_people_in_two_zones_book_the_same_slot_meet_in_their_pair_room_and_
     let a = app.my_partner_bookings(&ann).await.unwrap();
     let b = app.my_partner_bookings(&bo).await.unwrap();
     assert_eq!((a.len(), b.len()), (1, 1));
+    assert_eq!((a[0].minutes, b[0].minutes), (50, 50));
     assert_eq!((a[0].match_id.as_str(), a[0].partners[0].name.as_str()), (b[0].match_id.as_str(), "Bo"));
     // Both came into their room; Ann's goal is done, and Bo is her favourite.
     assert!(a[0].arrived_at > 0 && b[0].arrived_at > 0);

@@ -95,6 +95,11 @@ async fn the_pair_room_is_only_for_the_pair_and_records_who_came() {
     let r = app.store.partner_report(payload["report_id"].as_str().unwrap()).await.unwrap();
     assert!(r.reason.contains("Buy my course!") && r.reason.contains("spam"), "{}", r.reason);
     assert!(app.my_partner_booking(&ann, &a.id).await.unwrap().partners[0].blocked);
+    // A message as long as chat allows may be reported too (quoted short).
+    bo_ws.send(json!({"type": "chat", "text": "x".repeat(cowork_core::room::chat::MAX_MESSAGE_CHARS)})).await;
+    let m = ws.next_of("chat").await["message"].clone();
+    ws.send(json!({"type": "report", "id": m["id"], "reason": "y".repeat(500), "ref": "long"})).await;
+    assert_eq!(ws.next_of("ok").await["ref"], "long");
 }
 
 async fn swap_and_no_show_on(backend: &str) {
@@ -161,10 +166,19 @@ async fn swap_and_no_show_on(backend: &str) {
     app.clock.set(slot + 400);
     let _bo_ws = open(&server, &bo_b, &pair_ab).await.expect("Bo may still come into his room");
     assert_eq!(outcome(app.my_partner_booking(&bo, &b.id).await.unwrap()), Some("no_show"));
+    // Coming into a room is of that room: in the new one, neither is there yet.
+    let new_match = new_room.trim_start_matches("/s/").trim_end_matches("/room");
+    let with = app.my_partner_booking(&ann, &a.id).await.unwrap();
+    assert_eq!((with.arrived_at, with.partners[0].arrived_at), (0, 0));
+    let _ann_ws = open(&server, &ann_b, new_match).await.expect("Ann comes into the new room");
+    let _cy_ws = open(&server, &cy_b, new_match).await.expect("Cy comes into the new room");
+    assert!(app.my_partner_booking(&ann, &a.id).await.unwrap().partners[0].arrived_at > 0);
     // The new pair's own check, 5 minutes after the swap, finds them both there.
     app.clock.set(slot + 131 + 300);
     server.deliver_jobs().await;
     assert_eq!(outcome(app.my_partner_booking(&cy, &c.id).await.unwrap()), Some("came"));
+    // Two rooms, one session: Ann's record counts the slot once.
+    assert_eq!(app.my_record(&ann).await.unwrap().sessions, 1);
     // Half the session gone: no more swaps.
     app.clock.set(slot + 13 * 60);
     assert!(matches!(app.ask_partner_swap(&bo, &b.id).await, Err(AppError::Invalid(_))));
@@ -224,6 +238,10 @@ async fn report_on(backend: &str) {
     let a = book(&server, &ann, slot, "focus-club").await;
     let b = book(&server, &bo, slot, "focus-club").await;
     assert_eq!(b.status, "matched");
+    // Before the session they have shared nothing to report.
+    let csrf = csrf_in(&ann_b.get_ok("/partners").await).unwrap();
+    let r = ann_b.post(&format!("/partners/people/{}/report", bo.id), &[("csrf", &csrf), ("reason", "rude")]).await;
+    assert_eq!(r.status(), 404);
     // After the session, Bo is a past partner.
     app.clock.set(slot + 1800);
 
@@ -261,6 +279,7 @@ async fn report_on(backend: &str) {
     let (di, _) = person(&server, "di@example.org", "Di", "Europe/London").await;
     book(&server, &cy, slot + 3600, "").await;
     book(&server, &di, slot + 3600, "").await;
+    app.clock.set(slot + 3600 + 600);
     let token = server.token("cy@example.org").await;
     let http = reqwest::Client::new();
     let url = server.url(&format!("/api/v1/partners/people/{}/report", di.id));

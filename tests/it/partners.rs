@@ -186,6 +186,7 @@ async fn a_partner_who_cancels_leaves_the_other_rematched_or_told_and_a_late_can
     assert!(!app.cancel_partner(&bo, &b.id).await.unwrap(), "hours ahead is not late");
     let again = app.my_partner_booking(&ann, &a.id).await.unwrap();
     assert_eq!((again.status.as_str(), again.partners.len()), ("waiting", 0));
+    assert_eq!(app.my_partner_booking(&bo, &b.id).await.unwrap().video_url, "", "the pair's room is no longer Bo's");
     assert_eq!(app.store.jobs_of_kind(cowork_store::MAIL_PARTNER_LEFT, 10).await.unwrap().len(), 1);
     // Cy books: Ann is matched with Cy.
     let c = app.book_partner(&cy, &input).await.unwrap();

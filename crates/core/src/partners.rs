@@ -58,9 +58,12 @@ impl Length {
 
     /// The Focus format scaled to the length: goals, focus, check-out
     /// (3 · 19 · 3, 3 · 44 · 3, 3 · 69 · 3 minutes).
-    pub fn phases(self) -> [(crate::format::PhaseKind, &'static str, i64); 3] {
-        use crate::format::PhaseKind;
-        [(PhaseKind::Welcome, "Goals", 3), (PhaseKind::Focus, "Focus", self.minutes() - 6), (PhaseKind::WrapUp, "Check-out", 3)]
+    pub fn phases(self) -> Vec<crate::format::Phase> {
+        use crate::format::{Phase, PhaseKind};
+        [(PhaseKind::Welcome, "Goals", 3), (PhaseKind::Focus, "Focus", self.minutes() as u32 - 6), (PhaseKind::WrapUp, "Check-out", 3)]
+            .into_iter()
+            .map(|(kind, label, minutes)| Phase { kind, label: label.into(), minutes, enforced: false })
+            .collect()
     }
 }
 

@@ -286,7 +286,7 @@ fn the_score_is_over_the_last_twenty_and_a_poor_one_limits_slots() {
 fn lengths_and_preferences_parse() {
     assert_eq!(Length::parse("50").unwrap(), Length::Medium);
     assert!(Length::parse("30").is_err());
-    assert_eq!(Length::Long.phases().iter().map(|p| p.2).sum::<i64>(), 75);
+    assert_eq!(Length::Long.phases().iter().map(|p| p.minutes).sum::<u32>(), 75);
     let p = Preferences::parse("favourites", "quiet", "moving", "off", "wait").unwrap();
     assert_eq!(
         (p.availability, p.talk, p.work, p.camera, p.odd_one_out),

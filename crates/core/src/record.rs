@@ -116,11 +116,6 @@ mod tests {
 
     #[test]
     fn focus_is_the_focus_phases_only() {
-        let phases = crate::partners::Length::Medium
-            .phases()
-            .iter()
-            .map(|(kind, label, m)| Phase { kind: *kind, label: (*label).into(), minutes: *m as u32, enforced: false })
-            .collect::<Vec<_>>();
-        assert_eq!(focus_minutes(&phases), 44);
+        assert_eq!(focus_minutes(&crate::partners::Length::Medium.phases()), 44);
     }
 }

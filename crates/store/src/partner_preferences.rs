@@ -29,13 +29,17 @@ pub(crate) fn prefs_text(p: &Preferences) -> String {
 /// Preferences as stored; anything unreadable falls back to the defaults.
 pub(crate) fn prefs_of(text: &str) -> Preferences {
     let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-    let f = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let f = |k: &str| v[k].as_str().unwrap_or("");
+    prefs_from(f("availability"), f("talk"), f("work"), f("camera"), f("odd_one_out"))
+}
+
+fn prefs_from(availability: &str, talk: &str, work: &str, camera: &str, odd_one_out: &str) -> Preferences {
     Preferences {
-        availability: Availability::parse(&f("availability")).unwrap_or_default(),
-        talk: Talk::parse(&f("talk")).unwrap_or_default(),
-        work: WorkKind::parse(&f("work")).unwrap_or_default(),
-        camera: Camera::parse(&f("camera")).unwrap_or_default(),
-        odd_one_out: OddOneOut::parse(&f("odd_one_out")).unwrap_or_default(),
+        availability: Availability::parse(availability).unwrap_or_default(),
+        talk: Talk::parse(talk).unwrap_or_default(),
+        work: WorkKind::parse(work).unwrap_or_default(),
+        camera: Camera::parse(camera).unwrap_or_default(),
+        odd_one_out: OddOneOut::parse(odd_one_out).unwrap_or_default(),
     }
 }
 
@@ -73,17 +77,9 @@ impl Store {
         .await?;
         Ok(match r {
             None => PartnerSettings::default(),
-            Some((availability, talk, work, camera, odd, video_url, public)) => PartnerSettings {
-                prefs: Preferences {
-                    availability: Availability::parse(&availability).unwrap_or_default(),
-                    talk: Talk::parse(&talk).unwrap_or_default(),
-                    work: WorkKind::parse(&work).unwrap_or_default(),
-                    camera: Camera::parse(&camera).unwrap_or_default(),
-                    odd_one_out: OddOneOut::parse(&odd).unwrap_or_default(),
-                },
-                video_url,
-                record_public: public != 0,
-            },
+            Some((availability, talk, work, camera, odd, video_url, public)) => {
+                PartnerSettings { prefs: prefs_from(&availability, &talk, &work, &camera, &odd), video_url, record_public: public != 0 }
+            }
         })
     }
 
@@ -94,6 +90,20 @@ impl Store {
             .bind(account_id)
             .bind(&s.video_url)
             .bind(s.record_public as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Shows my record to my partners, or hides it, leaving the rest as it is.
+    pub async fn show_partner_record(&self, account_id: &str, public: bool, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        lock_person(&mut tx, account_id, None, now).await?;
+        sqlx::query("UPDATE partner_preferences SET record_public = $2, updated_at = $3 WHERE account_id = $1")
+            .bind(account_id)
+            .bind(public as i64)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -3,6 +3,8 @@
 //! pool's code of conduct.
 
 use crate::jobs::{enqueue, notify, NewJob};
+use crate::partners::shared_match;
+use crate::reports::conduct_readers;
 use crate::{Result, Store, StoreError};
 use cowork_core::format::Phase;
 use cowork_core::record::{focus_minutes, Attended};
@@ -33,14 +35,20 @@ type ReportRow = (String, String, String, String, String, String, String, i64, i
 impl Store {
     /// The sessions someone came into the room of (group and partner
     /// sessions alike, not cancelled, started by `now`), and how many goals
-    /// they checked out as done.
+    /// they checked out as done. Of a partner slot, only the room of the
+    /// match they ended in counts: one left alone who swapped into a new
+    /// room, or came early and then cancelled, did not do two sessions.
     pub async fn record_of(&self, account_id: &str, now: i64) -> Result<(Vec<Attended>, usize)> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT s.starts_at, s.phases FROM session_arrivals a JOIN sessions s ON s.id = a.session_id \
-             WHERE a.account_id = $1 AND s.status = 'scheduled' AND s.starts_at <= $2 ORDER BY s.starts_at",
+             WHERE a.account_id = $1 AND s.status = 'scheduled' AND s.starts_at <= $2 \
+             AND (s.community_id <> $3 OR EXISTS (SELECT 1 FROM partner_bookings b \
+               WHERE b.match_id = s.id AND b.account_id = a.account_id AND b.status = 'matched')) \
+             ORDER BY s.starts_at",
         )
         .bind(account_id)
         .bind(now)
+        .bind(crate::PARTNER_ROOMS)
         .fetch_all(&self.pool)
         .await?;
         let attended = rows
@@ -60,19 +68,11 @@ impl Store {
     /// Reports a past partner: recorded once per session shared, the
     /// reporter never matched with them again (a block), and a mail queued
     /// to each reader in the same transaction. NotFound when the two never
-    /// shared a session. Returns whether it was new.
+    /// shared a session that had started. Returns whether it was new.
     pub async fn report_partner(&self, id: &str, reporter_id: &str, reported_id: &str, reason: &str, now: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         // The latest session they shared names the pool.
-        let shared: Option<(String, String)> = sqlx::query_as(
-            "SELECT x.match_id, s.pool FROM partner_bookings x JOIN partner_bookings y ON y.match_id = x.match_id \
-             JOIN partner_slots s ON s.id = x.slot_id WHERE x.account_id = $1 AND y.account_id = $2 AND x.match_id <> '' \
-             ORDER BY x.starts_at DESC LIMIT 1",
-        )
-        .bind(reporter_id)
-        .bind(reported_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let shared = shared_match(&mut tx, reporter_id, reported_id, Some(now)).await?;
         let Some((match_id, pool)) = shared else { return Err(StoreError::NotFound) };
         sqlx::query(
             "INSERT INTO partner_marks (account_id, other_id, mark, created_at) VALUES ($1, $2, 'block', $3) \
@@ -102,13 +102,7 @@ impl Store {
             let readers: Vec<String> = if pool.is_empty() {
                 sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id").fetch_all(&mut *tx).await?
             } else {
-                sqlx::query_scalar(
-                    "SELECT account_id FROM memberships WHERE community_id = $1 AND status = 'active' \
-                     AND (role IN ('organizer', 'owner') OR conduct_contact = 1) ORDER BY account_id",
-                )
-                .bind(&pool)
-                .fetch_all(&mut *tx)
-                .await?
+                conduct_readers(&mut tx, &pool).await?
             };
             for account in readers.iter().filter(|a| *a != reported_id) {
                 let payload = serde_json::json!({ "report_id": id, "account_id": account });

@@ -6,7 +6,6 @@ use crate::jobs::notify;
 use crate::partners::{candidate, enqueue_no_shows, join, lock_slot, tell, MAIL_PARTNER_MATCHED};
 use crate::schedule::{phases_json, Tx};
 use crate::{new_id, Result, Store, StoreError};
-use cowork_core::format::Phase;
 use cowork_core::partners::{is_no_show, match_slot, may_swap, Length, Outcome, NO_SHOW_AFTER_SECONDS};
 use cowork_core::FieldError;
 use serde::Serialize;
@@ -37,15 +36,6 @@ fn refused(message: &str) -> StoreError {
     StoreError::Refused(FieldError::new("booking", message))
 }
 
-/// The Focus format scaled to a length, as a session's phases.
-pub fn partner_phases(length: Length) -> Vec<Phase> {
-    length
-        .phases()
-        .iter()
-        .map(|(kind, label, m)| Phase { kind: *kind, label: (*label).into(), minutes: *m as u32, enforced: false })
-        .collect()
-}
-
 /// Whether anyone else in `match_id` (matched) came into its room.
 async fn partner_came(tx: &mut Tx<'_>, match_id: &str, account_id: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
@@ -74,23 +64,24 @@ async fn free_in_slot(tx: &mut Tx<'_>, slot_id: &str, asking_only: bool) -> Resu
 
 impl Store {
     /// Makes sure a match's room exists as a session (the first to enter
-    /// makes it); NotFound when there is no such match.
+    /// makes it); NotFound when there is no such match, found without a
+    /// write, so that asking for rooms that do not exist takes no lock.
     pub async fn open_partner_room(&self, match_id: &str, video_url: &str, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
         let m: Option<(i64, i64, Option<String>)> = sqlx::query_as(
             "SELECT s.starts_at, s.minutes, (SELECT MIN(b.account_id) FROM partner_bookings b WHERE b.match_id = m.id) \
              FROM partner_matches m JOIN partner_slots s ON s.id = m.slot_id WHERE m.id = $1",
         )
         .bind(match_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
         let Some((starts_at, minutes, Some(first))) = m else { return Err(StoreError::NotFound) };
         let length = Length::parse(&minutes.to_string()).map_err(|_| StoreError::NotFound)?;
-        let phases = phases_json(&partner_phases(length));
+        let phases = phases_json(&length.phases());
         let title = format!("Focus session, {minutes} min");
         let format_name = format!("Focus ({minutes} min)");
         let start = cowork_core::time::Zone::utc().local(starts_at);
         let (date, time) = (start.date.to_string(), format!("{:02}:{:02}", start.time.hour(), start.time.minute()));
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO series (id, community_id, title, description, format_key, format_name, phases, start_date, start_time, time_zone, rrule, \
              capacity, place, video_url, place_id, language, online_capacity, kind, approval, created_by, materialized_until, created_at, updated_at) \

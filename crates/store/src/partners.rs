@@ -144,8 +144,9 @@ pub(crate) async fn tell(tx: &mut Tx<'_>, kind: &'static str, booking_id: &str, 
 }
 
 /// Runs the matcher over a slot's waiting bookings (the slot locked by the
-/// caller) and records the pairs, or threes when `threes`. Returns the new matches.
-async fn match_waiting(tx: &mut Tx<'_>, slot_id: &str, threes: bool, now: i64) -> Result<usize> {
+/// caller, which starts at `starts_at`) and records the pairs, or threes when
+/// `threes`. Returns the new matches.
+async fn match_waiting(tx: &mut Tx<'_>, slot_id: &str, starts_at: i64, threes: bool, now: i64) -> Result<usize> {
     let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
         "SELECT id, account_id, created_at, prefs FROM partner_bookings WHERE slot_id = $1 AND status = 'waiting' ORDER BY created_at, id",
     )
@@ -193,6 +194,10 @@ async fn match_waiting(tx: &mut Tx<'_>, slot_id: &str, threes: bool, now: i64) -
             join(tx, &c.booking, &match_id, now).await?;
             tell(tx, MAIL_PARTNER_MATCHED, &c.booking, &c.person, &match_id, now).await?;
         }
+        // A pair made after the start (threes formed late) has 5 minutes from now to come.
+        if now > starts_at {
+            enqueue_no_shows(tx, slot_id, &match_id, now + cowork_core::partners::NO_SHOW_AFTER_SECONDS, now).await?;
+        }
         match_ids.push(match_id);
     }
     for &(u, g) in &m.threes {
@@ -213,13 +218,46 @@ async fn match_waiting(tx: &mut Tx<'_>, slot_id: &str, threes: bool, now: i64) -
     Ok(m.pairs.len() + m.threes.len())
 }
 
+/// The latest match two people were in together, and its pool. With
+/// `started_by`, neither may have cancelled out of it and it must have
+/// started by then or have had both in its room: they shared a session, not
+/// only each other's card.
+pub(crate) async fn shared_match(
+    conn: &mut sqlx::AnyConnection,
+    a: &str,
+    b: &str,
+    started_by: Option<i64>,
+) -> Result<Option<(String, String)>> {
+    let session = if started_by.is_some() {
+        "AND x.status <> 'cancelled' AND y.status <> 'cancelled' \
+         AND (x.starts_at <= $3 OR (x.arrived_at > 0 AND y.arrived_at > 0))"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT x.match_id, s.pool FROM partner_bookings x JOIN partner_bookings y ON y.match_id = x.match_id \
+         JOIN partner_slots s ON s.id = x.slot_id WHERE x.account_id = $1 AND y.account_id = $2 AND x.match_id <> '' {session} \
+         ORDER BY x.starts_at DESC, x.match_id LIMIT 1"
+    );
+    let mut query = sqlx::query_as(&sql).bind(a).bind(b);
+    if let Some(at) = started_by {
+        query = query.bind(at);
+    }
+    Ok(query.fetch_optional(conn).await?)
+}
+
+/// Puts a booking in a match. Coming into a room is of that room: whoever
+/// came into an earlier one (and was left alone there) has yet to come into
+/// this one, so that their new partner is not told they are here.
 pub(crate) async fn join(tx: &mut Tx<'_>, booking_id: &str, match_id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE partner_bookings SET status = 'matched', match_id = $2, swap_asked_at = 0, updated_at = $3 WHERE id = $1")
-        .bind(booking_id)
-        .bind(match_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE partner_bookings SET status = 'matched', match_id = $2, swap_asked_at = 0, arrived_at = 0, updated_at = $3 WHERE id = $1",
+    )
+    .bind(booking_id)
+    .bind(match_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -278,7 +316,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let threes = now >= r.starts_at - cowork_core::partners::THREES_BEFORE_SECONDS;
-        match_waiting(&mut tx, &slot_id, threes, now).await?;
+        match_waiting(&mut tx, &slot_id, r.starts_at, threes, now).await?;
         // Odd ones out who chose a group of three join one close to the start.
         let key = format!("{PARTNER_THREES}:{slot_id}");
         let at = (r.starts_at - cowork_core::partners::THREES_BEFORE_SECONDS).max(now);
@@ -339,7 +377,7 @@ impl Store {
                     .await?;
                 sqlx::query("DELETE FROM partner_matches WHERE id = $1").bind(&match_id).execute(&mut *tx).await?;
                 let threes = now >= starts_at - cowork_core::partners::THREES_BEFORE_SECONDS;
-                match_waiting(&mut tx, &slot_id, threes, now).await?;
+                match_waiting(&mut tx, &slot_id, starts_at, threes, now).await?;
                 let still: String =
                     sqlx::query_scalar("SELECT status FROM partner_bookings WHERE id = $1").bind(other).fetch_one(&mut *tx).await?;
                 if still == "waiting" {
@@ -362,7 +400,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         let n = if now < starts_at + cowork_core::partners::NO_SHOW_AFTER_SECONDS {
-            match_waiting(&mut tx, slot_id, true, now).await?
+            match_waiting(&mut tx, slot_id, starts_at, true, now).await?
         } else {
             0
         };
@@ -376,7 +414,7 @@ impl Store {
         let sql = format!("SELECT {BOOKING_COLUMNS} FROM partner_bookings b JOIN partner_slots s ON s.id = b.slot_id WHERE b.id = $1 AND b.account_id = $2");
         let r: Option<BookingRow> = sqlx::query_as(&sql).bind(booking_id).bind(account_id).fetch_optional(&self.pool).await?;
         let mut b = booking(r.ok_or(StoreError::NotFound)?);
-        b.partners = self.partners_of(account_id, &b.match_id).await?;
+        b.partners = self.partners_of(account_id, &b).await?;
         Ok(b)
     }
 
@@ -404,17 +442,21 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut b = booking(r);
-            b.partners = self.partners_of(account_id, &b.match_id).await?;
+            b.partners = self.partners_of(account_id, &b).await?;
             out.push(b);
         }
         Ok(out)
     }
 
-    /// The others in a match, as I see them (with my marks on them).
-    async fn partners_of(&self, account_id: &str, match_id: &str) -> Result<Vec<PartnerCard>> {
+    /// The others in my booking's match, as I see them (with my marks on
+    /// them). Their own video links are for those still in the match: not
+    /// for me once I cancelled out of it.
+    async fn partners_of(&self, account_id: &str, mine: &PartnerBooking) -> Result<Vec<PartnerCard>> {
+        let match_id = &mine.match_id;
         if match_id.is_empty() {
             return Ok(Vec::new());
         }
+        let still_in = mine.status != "cancelled";
         let rows: Vec<CardRow> = sqlx::query_as(
             "SELECT a.id, a.display_name, a.pronouns, b.prefs, m.mark, pp.video_url, b.arrived_at, pp.record_public \
              FROM partner_bookings b JOIN accounts a ON a.id = b.account_id \
@@ -435,7 +477,7 @@ impl Store {
                 prefs: prefs_of(&prefs),
                 favourite: mark.as_deref() == Some("favourite"),
                 blocked: mark.as_deref() == Some("block"),
-                video_url: video_url.unwrap_or_default(),
+                video_url: video_url.filter(|_| still_in).unwrap_or_default(),
                 arrived_at,
                 record_public: public.unwrap_or(0) != 0,
             })
@@ -444,15 +486,8 @@ impl Store {
 
     /// Whether two people were ever matched (a card's actions need it).
     pub async fn were_partners(&self, a: &str, b: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM partner_bookings x JOIN partner_bookings y ON y.match_id = x.match_id \
-             WHERE x.account_id = $1 AND y.account_id = $2 AND x.match_id <> ''",
-        )
-        .bind(a)
-        .bind(b)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n > 0)
+        let mut conn = self.pool.acquire().await?;
+        Ok(shared_match(&mut conn, a, b, None).await?.is_some())
     }
 
     /// Marks another person as a favourite or blocked, or clears the mark (None).

@@ -22,8 +22,18 @@ pub struct Report {
     pub created_at: i64,
 }
 
+/// Who reads a community's reports: its organizers and conduct contacts.
+pub(crate) async fn conduct_readers(conn: &mut sqlx::AnyConnection, community_id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM memberships WHERE community_id = $1 AND status = 'active' \
+         AND (role IN ('organizer', 'owner') OR conduct_contact = 1) ORDER BY account_id",
+    )
+    .bind(community_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 impl Store {
-    /// Records a report; false if this person had reported that message already.
     /// Records a report and enqueues a mail to each organizer and conduct
     /// contact of the community, together. False when it was already reported.
     pub async fn add_report(&self, community_id: &str, r: &Report, now: i64) -> Result<bool> {
@@ -47,13 +57,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        let recipients: Vec<String> = sqlx::query_scalar(
-            "SELECT m.account_id FROM memberships m WHERE m.community_id = $1 AND m.status = 'active' \
-             AND (m.role IN ('organizer', 'owner') OR m.conduct_contact = 1) ORDER BY m.account_id",
-        )
-        .bind(community_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let recipients = conduct_readers(&mut tx, community_id).await?;
         for account in &recipients {
             let payload = serde_json::json!({ "report_id": r.id, "account_id": account });
             let key = format!("{MAIL_REPORT}:{}:{account}", r.id);

@@ -6,7 +6,7 @@ use super::jobs::{Attempt, Outcome as JobOutcome};
 use super::mail::Letter;
 use super::push::Notification;
 use super::{App, AppError, AppResult};
-use cowork_core::notifications::{Kind, ReminderTime};
+use cowork_core::notifications::Kind;
 use cowork_core::record::{record, Record};
 use cowork_core::time::Zone;
 use cowork_core::Invalid;
@@ -114,9 +114,7 @@ impl App {
 
     /// Whether my partners see my record.
     pub async fn show_my_record(&self, me: &Account, public: bool) -> AppResult<()> {
-        let mut s = self.store.partner_settings(&me.id).await?;
-        s.record_public = public;
-        Ok(self.store.save_partner_settings(&me.id, &s, self.now()).await?)
+        Ok(self.store.show_partner_record(&me.id, public, self.now()).await?)
     }
 
     async fn record_in(&self, account_id: &str, zone: &Zone) -> AppResult<Record> {
@@ -154,11 +152,10 @@ impl App {
         if b.status == "cancelled" {
             return Ok(JobOutcome::Nothing("cancelled".into()));
         }
-        let choices = self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, &b.pool).await.map_err(|e| e.to_string())?;
-        let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
-        if !choices.reminder_times.contains(&time) {
-            return Ok(JobOutcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
-        }
+        let choices = match self.reminder_choices(&a, &b.pool, &p.time).await? {
+            Ok((_, choices)) => choices,
+            Err(why) => return Ok(JobOutcome::Nothing(why)),
+        };
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
         let when = format!("{} ({})", zone.format_span(b.starts_at, b.ends_at), zone.name());
         let starts = cowork_core::time::relative(self.now(), b.starts_at);
@@ -180,9 +177,6 @@ impl App {
             )
         };
         let n = Notification { title: &subject, body: &first, url: &url, key: &job.dedupe_key, urgent: true, deadline: Some(b.starts_at) };
-        if choices.push.enabled && !choices.muted {
-            self.enqueue_push(&a.id, &n).await.map_err(|e| e.to_string())?;
-        }
         let mut paragraphs = vec![first.clone()];
         if !b.video_url.is_empty() {
             paragraphs.push(format!("Your video room: {}", b.video_url));
@@ -190,14 +184,14 @@ impl App {
         paragraphs.push("Can't come after all? Cancel on the Partners page, so your partner can be matched with someone else.".into());
         let action = if b.status == "matched" { "Enter your pair's room" } else { "See your booking" };
         let l = Letter {
-            subject,
+            subject: subject.clone(),
             paragraphs,
-            action: Some((action.into(), url)),
+            action: Some((action.into(), url.clone())),
             kind: Some(Kind::Reminders),
             community_id: (!b.pool.is_empty()).then(|| b.pool.clone()),
             ..Letter::to(&a)
         };
-        self.send_letter_with(job, Some(&a.id), &l, false, Some(&choices)).await
+        self.send_reminder(job, &a, &choices, &n, &l).await
     }
 
     /// Tells an organizer, conduct contact or admin of a partner reported.

@@ -202,7 +202,7 @@ impl App {
     /// A matched booking's video room on the configured server, named from
     /// the match's unguessable id (shown only to the pair).
     pub(super) fn with_video(&self, mut b: PartnerBooking) -> PartnerBooking {
-        if !b.match_id.is_empty() {
+        if b.status == "matched" && !b.match_id.is_empty() {
             b.video_url = self.pair_video(&b.match_id);
         }
         b

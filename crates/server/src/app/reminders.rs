@@ -8,7 +8,7 @@ use super::App;
 use cowork_core::notifications::{Kind, ReminderTime};
 use cowork_core::rsvp::RsvpStatus;
 use cowork_core::time::{relative, Zone};
-use cowork_store::{Account, Job, Session, StoreError};
+use cowork_store::{Account, Job, RecipientChoices, Session, StoreError};
 
 #[derive(serde::Deserialize)]
 struct Reminder {
@@ -49,12 +49,10 @@ impl App {
             Ok(found) => found,
             Err(why) => return Ok(Outcome::Nothing(why)),
         };
-        // Everything the person chose, in one read: reminder times, mail, push, muted, bounced.
-        let choices = self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, &s.community_id).await.map_err(|e| e.to_string())?;
-        let time = ReminderTime::parse(&p.time).unwrap_or(ReminderTime::HourBefore);
-        if !choices.reminder_times.contains(&time) {
-            return Ok(Outcome::Nothing(format!("{} is no longer one of the person's reminder times", time.as_str())));
-        }
+        let (time, choices) = match self.reminder_choices(&a, &s.community_id, &p.time).await? {
+            Ok(found) => found,
+            Err(why) => return Ok(Outcome::Nothing(why)),
+        };
         let zone = Zone::parse("tz", &a.time_zone).unwrap_or_else(|_| Zone::utc());
         let when = format!("{} ({})", zone.format_span(s.starts_at, s.ends_at), zone.name());
         let title = &s.content.title;
@@ -72,9 +70,6 @@ impl App {
             urgent: soon,
             deadline: Some(s.starts_at),
         };
-        if choices.push.enabled && !choices.muted {
-            self.enqueue_push(&a.id, &n).await.map_err(|e| e.to_string())?;
-        }
         let mut paragraphs = vec![format!("“{title}” of {}, on {when}, starts {starts}. You are going.", s.community_name)];
         // Only people going get reminders, and the session page shows them the video link too.
         if soon {
@@ -87,14 +82,46 @@ impl App {
         }
         paragraphs.push("If you can no longer come, cancel on the session's page so the next person gets the place.".into());
         let l = Letter {
-            subject,
+            subject: subject.clone(),
             paragraphs,
-            action: Some(if soon { ("Enter the room".into(), room) } else { ("See the session".into(), page) }),
+            action: Some(if soon { ("Enter the room".into(), room.clone()) } else { ("See the session".into(), page.clone()) }),
             kind: Some(Kind::Reminders),
             community_id: Some(s.community_id.clone()),
             ..Letter::to(&a)
         };
-        self.send_letter_with(job, Some(&a.id), &l, false, Some(&choices)).await
+        self.send_reminder(job, &a, &choices, &n, &l).await
+    }
+
+    /// Everything a person chose for a reminder at `time`, in one read
+    /// (reminder times, mail, push, muted, bounced); or why it is not due,
+    /// `time` being no longer one of theirs.
+    pub(super) async fn reminder_choices(
+        &self,
+        a: &Account,
+        community_id: &str,
+        time: &str,
+    ) -> Result<Result<(ReminderTime, RecipientChoices), String>, String> {
+        let choices = self.store.recipient_choices(&a.id, &a.email, Kind::Reminders, community_id).await.map_err(|e| e.to_string())?;
+        let time = ReminderTime::parse(time).unwrap_or(ReminderTime::HourBefore);
+        if !choices.reminder_times.contains(&time) {
+            return Ok(Err(format!("{} is no longer one of the person's reminder times", time.as_str())));
+        }
+        Ok(Ok((time, choices)))
+    }
+
+    /// Sends a reminder by push, if the person chose it, and by mail.
+    pub(super) async fn send_reminder(
+        &self,
+        job: &Job,
+        a: &Account,
+        choices: &RecipientChoices,
+        n: &Notification<'_>,
+        l: &Letter,
+    ) -> Attempt {
+        if choices.push.enabled && !choices.muted {
+            self.enqueue_push(&a.id, n).await.map_err(|e| e.to_string())?;
+        }
+        self.send_letter_with(job, Some(&a.id), l, false, Some(choices)).await
     }
 }
 

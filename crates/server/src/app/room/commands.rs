@@ -188,8 +188,10 @@ impl App {
         let session = self.store.session(&room.id).await?;
         if App::is_pair_room(&session.community_id) {
             // A partner's message is a report of the partner, to the pool's conduct contacts.
-            let what =
-                format!("Their message in our room: “{}”\n{}", m.text, if reason.is_empty() { "(no reason given)" } else { &reason });
+            // Quoted short enough that the report fits with the reason (500) beside it.
+            let quoted: String =
+                if m.text.chars().count() > 1400 { m.text.chars().take(1400).chain(['…']).collect() } else { m.text.clone() };
+            let what = format!("Their message in our room: “{quoted}”\n{}", if reason.is_empty() { "(no reason given)" } else { &reason });
             if self.report_partner(&who.account, &m.account, &what).await? {
                 self.jobs_due();
             }
