@@ -142,12 +142,9 @@ impl App {
             time: String,
         }
         let p: Of = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
-        let (b, a) = match (self.store.partner_booking(&p.account_id, &p.booking_id).await, self.store.account(&p.account_id).await) {
-            (Ok(b), Ok(a)) => (self.with_video(b), a),
-            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => {
-                return Ok(JobOutcome::Nothing("the booking or the person is gone".into()))
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
+        let (b, a) = match self.booking_for_job(&p.account_id, &p.booking_id).await? {
+            Ok(found) => found,
+            Err(why) => return Ok(JobOutcome::Nothing(why)),
         };
         if b.status == "cancelled" {
             return Ok(JobOutcome::Nothing("cancelled".into()));

@@ -273,6 +273,20 @@ impl App {
         Ok(offer)
     }
 
+    /// A booking a job tells its owner of, with its owner; or why there is
+    /// no one to tell any more.
+    pub(super) async fn booking_for_job(
+        &self,
+        account_id: &str,
+        booking_id: &str,
+    ) -> Result<Result<(PartnerBooking, Account), String>, String> {
+        match (self.store.partner_booking(account_id, booking_id).await, self.store.account(account_id).await) {
+            (Ok(b), Ok(a)) => Ok(Ok((self.with_video(b), a))),
+            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => Ok(Err("the booking or the person is gone".into())),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        }
+    }
+
     /// "You're matched with …", or "… cancelled; you're waiting again".
     pub(super) async fn tell_partner(&self, job: &Job, matched: bool) -> Attempt {
         #[derive(Deserialize)]
@@ -281,12 +295,9 @@ impl App {
             account_id: String,
         }
         let p: Of = serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
-        let (b, a) = match (self.store.partner_booking(&p.account_id, &p.booking_id).await, self.store.account(&p.account_id).await) {
-            (Ok(b), Ok(a)) => (self.with_video(b), a),
-            (Err(StoreError::NotFound), _) | (_, Err(StoreError::NotFound)) => {
-                return Ok(JobOutcome::Nothing("the booking or the person is gone".into()))
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
+        let (b, a) = match self.booking_for_job(&p.account_id, &p.booking_id).await? {
+            Ok(found) => found,
+            Err(why) => return Ok(JobOutcome::Nothing(why)),
         };
         if b.status == "cancelled" || b.starts_at + 300 < self.now() {
             return Ok(JobOutcome::Nothing("cancelled or over".into()));
