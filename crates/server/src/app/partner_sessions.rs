@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 const REPORTS_PER_DAY: i64 = 10;
 /// Swap requests one person may make in an hour.
 const SWAPS_PER_HOUR: i64 = 30;
-const REASON_MAX: usize = 2000;
+/// The longest report of a partner, in characters.
+pub(super) const REASON_MAX: usize = 2000;
 
 /// My booking in a pair's room, as its page and its polling show it.
 #[derive(Debug, Clone, Serialize)]

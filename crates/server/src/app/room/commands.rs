@@ -16,6 +16,9 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
+/// The longest reason given with a reported message, in characters.
+const REPORT_REASON_MAX: usize = 500;
+
 /// A write that lost a race with another node's (the timer or the notes
 /// changed meanwhile) is made again from the room as it is now, this often.
 const ATTEMPTS: usize = 3;
@@ -181,16 +184,17 @@ impl App {
     }
 
     async fn report_message(&self, room: &Arc<Room>, who: &Participant, id: &str, reason: &str) -> AppResult<Reply> {
-        let reason = input::text("reason", reason, 500)?;
+        let reason = input::text("reason", reason, REPORT_REASON_MAX)?;
         // Reports mail people: a few an hour per person, and each message once.
         self.rate_limit(&[(format!("room-report:{}", who.account.id), 20, 3600)]).await?;
         let m = self.store.message(&room.id, id).await?;
         let session = self.store.session(&room.id).await?;
         if App::is_pair_room(&session.community_id) {
             // A partner's message is a report of the partner, to the pool's conduct contacts.
-            // Quoted short enough that the report fits with the reason (500) beside it.
+            // Quoted short enough that the report fits with the reason beside it.
+            let room_for = crate::app::partner_sessions::REASON_MAX - REPORT_REASON_MAX - 100;
             let quoted: String =
-                if m.text.chars().count() > 1400 { m.text.chars().take(1400).chain(['…']).collect() } else { m.text.clone() };
+                if m.text.chars().count() > room_for { m.text.chars().take(room_for).chain(['…']).collect() } else { m.text.clone() };
             let what = format!("Their message in our room: “{quoted}”\n{}", if reason.is_empty() { "(no reason given)" } else { &reason });
             if self.report_partner(&who.account, &m.account, &what).await? {
                 self.jobs_due();
